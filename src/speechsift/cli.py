@@ -1,0 +1,121 @@
+"""The ``speechsift`` command: parses arguments, builds a recipe, calls the engine. Nothing else."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from speechsift.errors import ConfigError, CorpusError, SpeechsiftError, StrictModeError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Build instruction fine-tuning data for speech-text LLMs from speech corpora.",
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+_state = {"debug": False}
+
+
+@app.callback()
+def main(debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors.")) -> None:
+    _state["debug"] = debug
+
+
+def _fail(kind: str, message: str, code: int = 2) -> None:
+    console.print(f"[bold red]{kind}:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _guarded(fn, *args, **kwargs):
+    """Run ``fn``; known errors become one clear paragraph and a non-zero exit (tracebacks with --debug)."""
+    if _state["debug"]:
+        return fn(*args, **kwargs)
+    try:
+        return fn(*args, **kwargs)
+    except ConfigError as exc:
+        _fail("configuration error", str(exc))
+    except CorpusError as exc:
+        _fail("input error", str(exc))
+    except StrictModeError as exc:
+        _fail("stopped", str(exc), code=1)
+    except SpeechsiftError as exc:
+        _fail("error", str(exc), code=1)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]: finished shards are kept; run the same command again to resume.")
+        raise typer.Exit(130)
+
+
+def print_summary(result) -> None:
+    table = Table(title=f"speechsift: {result.out_dir}", show_lines=False)
+    for column in ("stage", "in", "out", "rejected", "reasons"):
+        table.add_column(column, justify="right" if column in ("in", "out", "rejected") else "left")
+    for name, stats in result.totals.stages.items():
+        rejected = sum(stats.rejected.values())
+        reasons = ", ".join(f"{r} {n}" for r, n in stats.rejected.most_common(4))
+        table.add_row(name, str(stats.inputs), str(stats.outputs), str(rejected), reasons)
+    console.print(table)
+    examples = ", ".join(f"{t} {n}" for t, n in sorted(result.totals.examples.items())) or "none"
+    console.print(f"examples: {examples}")
+    if result.totals.unknown_labels:
+        unknown = sum(result.totals.unknown_labels.values())
+        console.print(f"labels outside the vocabularies: {unknown} (kept in raw; see run.json unknown_labels)")
+    console.print(
+        f"shards: {result.shards} ({result.shards_skipped} reused from an earlier run) in {result.seconds:.1f}s; "
+        f"inputs = outputs + rejects holds for every stage."
+    )
+
+
+def _run(recipe_path: Path, out: Optional[Path], limit: Optional[int], strict: bool, backend: Optional[str],
+         model: Optional[str], api_base: Optional[str], progress: bool) -> None:
+    from speechsift.engine import run_recipe
+    from speechsift.recipe import load_recipe
+
+    overrides = {
+        "output.dir": str(out) if out else None,
+        "llm.backend": backend,
+        "llm.model": model,
+        "llm.api_base": api_base,
+    }
+    recipe = load_recipe(recipe_path, overrides)
+    result = run_recipe(recipe, limit=limit, strict=strict, progress=progress)
+    print_summary(result)
+
+
+@app.command()
+def run(
+    recipe: Path = typer.Argument(..., help="The recipe YAML file."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder (overrides output.dir)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N clips of the sources."),
+    strict: bool = typer.Option(False, "--strict", help="Stop with an error at the first reject."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="LLM backend (overrides llm.backend)."),
+    model: Optional[str] = typer.Option(None, "--model", help="LLM model name (overrides llm.model)."),
+    api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible base URL (overrides llm.api_base)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a live progress line."),
+) -> None:
+    """Run a recipe: sources -> labels -> tasks -> responses -> training sets in OUT."""
+    _guarded(_run, recipe, out, limit, strict, backend, model, api_base, progress)
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("out/demo"), "-o", "--out", help="Output folder."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+) -> None:
+    """Run the bundled demo recipe (about 30 synthetic clips, template backend, no LLM needed)."""
+    from speechsift.demo import demo_recipe_path
+
+    _guarded(_run, demo_recipe_path(), out, None, False, None, None, None, progress)
+
+
+def entrypoint() -> None:
+    app(prog_name="speechsift")
+
+
+if __name__ == "__main__":
+    sys.exit(entrypoint())

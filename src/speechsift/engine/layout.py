@@ -1,0 +1,71 @@
+"""Every path of an output folder, computed in one place.
+
+The shard writer and the resume check both call these, so a skip check can never look for a file
+the writer names differently.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class OutputLayout:
+    root: Path
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def audio(self) -> Path:
+        """Audio files materialized for exports when a clip has no file of its own."""
+        return self.root / "audio"
+
+    @property
+    def work(self) -> Path:
+        return self.root / ".work"
+
+    @property
+    def rejects(self) -> Path:
+        return self.root / "rejects.jsonl"
+
+    @property
+    def run_json(self) -> Path:
+        return self.root / "run.json"
+
+    @property
+    def card(self) -> Path:
+        return self.root / "README.md"
+
+    @staticmethod
+    def part_name(shard: int) -> str:
+        return f"part-{shard:05d}"
+
+    def data_part(self, task: str, shard: int) -> Path:
+        return self.data / task / f"{self.part_name(shard)}.parquet"
+
+    def shard_marker(self, shard: int) -> Path:
+        """Written last, after all of a shard's outputs: its presence means the shard is done."""
+        return self.work / "shards" / f"{self.part_name(shard)}.json"
+
+    def shard_rejects(self, shard: int) -> Path:
+        return self.work / "shards" / f"{self.part_name(shard)}.rejects.jsonl"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))

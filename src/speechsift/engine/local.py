@@ -1,0 +1,269 @@
+"""The local executor: streams deterministic shards of clips through the stages, writes each
+finished shard atomically (outputs first, done-marker last) and skips finished shards on rerun.
+
+A shard is the next ``engine.shard_size`` rows of the recipe's sources, in order. Its marker
+records a fingerprint of the recipe and a digest of its input rows; a rerun skips the shard only
+when both still match, so a changed recipe, a changed manifest or a larger ``--limit`` redoes
+exactly the shards that changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import platform
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from speechsift.engine.context import RunTotals, ShardContext
+from speechsift.engine.layout import OutputLayout, atomic_write_text
+from speechsift.engine.progress import ProgressReporter
+from speechsift.engine.stages import Generate, ExpandTasks, NormalizeLabels, ProbeAudio, Read, Stage
+from speechsift.errors import ConfigError, SpeechsiftError
+from speechsift.export.card import render_card
+from speechsift.export.messages import write_dataset_info, write_messages_part
+from speechsift.export.parquet import AudioCells, write_parquet_part
+from speechsift.export.sift_jsonl import write_sift_jsonl_part
+from speechsift.llm.base import Backend, make_backend
+from speechsift.llm.types import SamplingParams
+from speechsift.recipe import Recipe
+from speechsift.records import Clip, Example
+from speechsift.sources import RejectedRow, read_sources
+from speechsift.tasks import TaskSettings, get_task
+
+MARKER_VERSION = 1
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    totals: RunTotals
+    shards: int
+    shards_skipped: int
+    seconds: float
+
+
+def check_backend(recipe: Recipe, backend: Backend) -> None:
+    """Every LLM task of the recipe must be one the backend can write."""
+    for spec in recipe.task_specs:
+        task = get_task(spec.name)
+        if task.needs_llm and not backend.supports(task.name):
+            raise ConfigError(
+                f"llm.backend: task {task.name!r} needs an LLM, and the {backend.name!r} backend cannot "
+                f"write it. Use `llm.backend: openai` with `llm.model` and `llm.api_base` (any "
+                f"OpenAI-compatible server), or drop {task.name!r} from tasks."
+            )
+
+
+def build_stages(recipe: Recipe, backend: Backend) -> list[Stage]:
+    settings = TaskSettings(
+        sampling=SamplingParams(
+            temperature=recipe.llm.temperature,
+            top_p=recipe.llm.top_p,
+            max_tokens=recipe.llm.max_tokens,
+            seed=recipe.llm.seed,
+        )
+    )
+    task_sources = [(s.name, frozenset(s.sources) if s.sources else None) for s in recipe.task_specs]
+    return [
+        Read(),
+        NormalizeLabels(),
+        ProbeAudio(decode=recipe.engine.verify_audio == "decode"),
+        ExpandTasks(task_sources, settings),
+        Generate(backend),
+    ]
+
+
+def recipe_fingerprint(recipe: Recipe) -> str:
+    """A hash of everything in the recipe that shapes a shard's outputs (not where they go)."""
+    data = recipe.model_dump(mode="json", exclude={"output": {"dir"}, "name": True, "description": True, "license": True})
+    blob = json.dumps([MARKER_VERSION, data], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def batch_digest(batch: list[Clip | RejectedRow]) -> str:
+    """A hash of a shard's input rows: ids, audio locations, text and raw labels."""
+    h = hashlib.sha256()
+    for item in batch:
+        if isinstance(item, RejectedRow):
+            h.update(f"R\x1f{item.id}\x1f{item.reason}\x1e".encode("utf-8", "surrogateescape"))
+        else:
+            a = item.audio
+            h.update(
+                f"C\x1f{item.clip_id}\x1f{a.path}\x1f{a.offset_s}\x1f{a.duration_s}\x1f{len(a.bytes or b'')}"
+                f"\x1f{item.language}\x1f{item.speaker_id}\x1f{item.text}\x1f{sorted(item.raw.items())}"
+                f"\x1f{sorted(item.extra.items())}\x1e".encode("utf-8", "surrogateescape")
+            )
+    return h.hexdigest()[:24]
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _read_marker(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def write_shard_outputs(examples: list[Example], recipe: Recipe, layout: OutputLayout, shard: int) -> list[Path]:
+    """Every output file of one shard, each written atomically; returns their paths."""
+    files: list[Path] = []
+    by_task: dict[str, list[Example]] = {}
+    for example in examples:
+        by_task.setdefault(example.task, []).append(example)
+    formats = set(recipe.output.formats)
+    if "parquet" in formats:
+        cells = AudioCells(recipe.output.audio, layout)
+        for task, group in by_task.items():
+            path = layout.data_part(task, shard)
+            write_parquet_part(group, path, cells)
+            files.append(path)
+    if "sift_jsonl" in formats:
+        files += write_sift_jsonl_part(examples, layout, shard)
+    if "messages" in formats:
+        files += write_messages_part(examples, layout, shard)
+    return files
+
+
+def process_shard(
+    batch: list[Clip | RejectedRow], stages: list[Stage], recipe: Recipe, layout: OutputLayout,
+    shard: int, *, fingerprint: str, digest: str, strict: bool,
+) -> dict[str, Any]:
+    ctx = ShardContext(strict=strict)
+    records: list[Any] = batch
+    for stage in stages:
+        records = stage(records, ctx)
+    examples: list[Example] = records
+    files = write_shard_outputs(examples, recipe, layout, shard)
+    rejects_path = layout.shard_rejects(shard)
+    atomic_write_text(rejects_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ctx.rejects))
+    marker = {
+        "version": MARKER_VERSION,
+        "fingerprint": fingerprint,
+        "digest": digest,
+        "inputs": len(batch),
+        **ctx.to_dict(),
+        "examples": dict(Counter(e.task for e in examples)),
+        "languages": sorted({e.language for e in examples if e.language}),
+        "files": [str(p.relative_to(layout.root)) for p in files],
+    }
+    atomic_write_text(layout.shard_marker(shard), json.dumps(marker, indent=1))
+    return marker
+
+
+def run_recipe(recipe: Recipe, *, limit: int | None = None, strict: bool = False, progress: bool = True) -> RunResult:
+    """Run a recipe to its output folder, resuming from finished shards."""
+    started = time.perf_counter()
+    started_at = datetime.now(timezone.utc)
+    layout = OutputLayout(recipe.output_dir)
+    backend = make_backend(recipe.llm)
+    check_backend(recipe, backend)
+    stages = build_stages(recipe, backend)
+    fingerprint = recipe_fingerprint(recipe)
+    items: Iterable[Any] = read_sources(recipe)
+    if limit is not None:
+        items = itertools.islice(items, limit)
+    totals = RunTotals()
+    expected: set[str] = set()
+    languages: set[str] = set()
+    shards = skipped = 0
+    with ProgressReporter(enabled=progress) as reporter:
+        for shard, batch in enumerate(batched(items, recipe.engine.shard_size)):
+            digest = batch_digest(batch)
+            marker = _read_marker(layout.shard_marker(shard))
+            reused = bool(marker and marker.get("fingerprint") == fingerprint and marker.get("digest") == digest)
+            if reused:
+                skipped += 1
+            else:
+                marker = process_shard(
+                    batch, stages, recipe, layout, shard, fingerprint=fingerprint, digest=digest, strict=strict
+                )
+            assert marker is not None
+            totals.add_shard(marker)
+            expected.update(marker["files"])
+            languages.update(marker.get("languages", []))
+            shards += 1
+            reporter.advance(len(batch), skipped=reused)
+    finalize(layout, recipe, totals, expected, shards, sorted(languages), backend)
+    seconds = time.perf_counter() - started
+    write_run_json(layout, recipe, totals, shards, skipped, started_at, seconds, limit)
+    return RunResult(layout.root, totals, shards, skipped, seconds)
+
+
+def _remove_stale(layout: OutputLayout, expected: set[str], shards: int) -> None:
+    """Delete part files and markers that no current shard vouches for (tasks or shards gone)."""
+    for folder, pattern in ((layout.data, "part-*.parquet"), (layout.exports, "part-*.jsonl")):
+        if folder.exists():
+            for path in folder.rglob(pattern):
+                if str(path.relative_to(layout.root)) not in expected:
+                    path.unlink()
+    marker_dir = layout.work / "shards"
+    if marker_dir.exists():
+        for path in marker_dir.glob("part-*"):
+            index = int(path.name.split(".")[0].removeprefix("part-"))
+            if index >= shards:
+                path.unlink()
+
+
+def finalize(
+    layout: OutputLayout, recipe: Recipe, totals: RunTotals, expected: set[str], shards: int,
+    languages: list[str], backend: Backend,
+) -> None:
+    _remove_stale(layout, expected, shards)
+    lines = []
+    for shard in range(shards):
+        path = layout.shard_rejects(shard)
+        if path.exists():
+            lines.append(path.read_text(encoding="utf-8"))
+    layout.root.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(layout.rejects, "".join(lines))
+    if "messages" in recipe.output.formats:
+        write_dataset_info(layout, sorted(t for t, n in totals.examples.items() if n), recipe.name)
+    atomic_write_text(layout.card, render_card(recipe, totals, languages, backend.name, backend.model))
+    for name, stats in totals.stages.items():
+        if stats.inputs != stats.outputs + sum(stats.rejected.values()):
+            raise SpeechsiftError(f"internal error: stage {name} lost records ({stats.to_dict()})")
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for package in ("speechsift", "numpy", "pyarrow", "soundfile", "pydantic", "openai"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def write_run_json(
+    layout: OutputLayout, recipe: Recipe, totals: RunTotals, shards: int, skipped: int,
+    started_at: datetime, seconds: float, limit: int | None,
+) -> None:
+    report = {
+        "recipe": recipe.model_dump(mode="json"),
+        "limit": limit,
+        "versions": versions(),
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "seconds": round(seconds, 3),
+        "shards": {"total": shards, "skipped": skipped, "processed": shards - skipped},
+        "counts": {name: stats.to_dict() for name, stats in totals.stages.items()},
+        "stage_seconds": {name: round(s, 4) for name, s in totals.seconds.items()},
+        "examples": dict(sorted(totals.examples.items())),
+        "rejects": sum(sum(s.rejected.values()) for s in totals.stages.values()),
+        "unknown_labels": totals.unknown_labels_by_field(),
+        "llm": dict(sorted(totals.llm.items())),
+    }
+    atomic_write_text(layout.run_json, json.dumps(report, indent=2) + "\n")

@@ -1,0 +1,86 @@
+"""``OUT/README.md``: a dataset card with YAML front matter, one config per task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from speechsift.engine.context import RunTotals
+
+# Hub task categories for each of our tasks, for the card's front matter.
+TASK_CATEGORIES = {
+    "transcription": "automatic-speech-recognition",
+    "answer_extraction": "question-answering",
+    "sift_s": "audio-text-to-text",
+    "sift_ssp": "audio-text-to-text",
+    "sit_ssp": "audio-text-to-text",
+}
+
+
+def size_category(n: int) -> str:
+    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if n < limit:
+            return label
+    return "1M<n<10M"
+
+
+def front_matter(name: str, license: str, totals: RunTotals, languages: list[str]) -> dict[str, Any]:
+    tasks = sorted(t for t, n in totals.examples.items() if n)
+    return {
+        "license": license,
+        "language": languages,
+        "pretty_name": name,
+        "size_categories": [size_category(sum(totals.examples.values()))],
+        "task_categories": sorted({TASK_CATEGORIES.get(t, "audio-text-to-text") for t in tasks}),
+        "tags": ["speech", "instruction-tuning", "speechsift"],
+        "configs": [
+            {"config_name": task, "data_files": [{"split": "train", "path": f"data/{task}/*.parquet"}]}
+            for task in tasks
+        ],
+    }
+
+
+def render_card(recipe: Any, totals: RunTotals, languages: list[str], backend: str, model: str | None) -> str:
+    meta = front_matter(recipe.name, recipe.license, totals, languages)
+    lines = ["---", yaml.safe_dump(meta, sort_keys=False).rstrip(), "---", "", f"# {recipe.name}", ""]
+    if recipe.description:
+        lines += [recipe.description.strip(), ""]
+    lines += [
+        "Instruction-tuning data for speech-text LLMs, made with "
+        "[speechsift](https://pypi.org/project/speechsift/).",
+        "",
+        "## Tasks",
+        "",
+        "| task | examples |",
+        "|---|---|",
+        *[f"| {task} | {count} |" for task, count in sorted(totals.examples.items())],
+        "",
+        "## Generation",
+        "",
+        f"- backend: `{backend}`" + (f", model: `{model}`" if model else " (no model: text from templates over the labels)"),
+        f"- sampling: temperature {recipe.llm.temperature}, top_p {recipe.llm.top_p}, max_tokens {recipe.llm.max_tokens}",
+        "",
+        "## Rejected",
+        "",
+        "| stage | reason | count |",
+        "|---|---|---|",
+    ]
+    for stage, stats in totals.stages.items():
+        for reason, count in sorted(stats.rejected.items()):
+            lines.append(f"| {stage} | {reason} | {count} |")
+    lines += [
+        "",
+        "Every rejected clip or example is listed with its reason in `rejects.jsonl`; counts per stage "
+        "are in `run.json`.",
+        "",
+        "## Loading",
+        "",
+        "```python",
+        "from datasets import Audio, load_dataset",
+        f'ds = load_dataset("parquet", data_files="data/{(sorted(totals.examples) or ["<task>"])[0]}/*.parquet", split="train")',
+        'ds = ds.cast_column("audio", Audio(decode=False))  # decode the bytes with soundfile',
+        "```",
+        "",
+    ]
+    return "\n".join(lines)

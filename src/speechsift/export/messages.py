@@ -1,0 +1,69 @@
+"""``OUT/exports/messages/``: the LLaMA-Factory / ms-swift schema (REFERENCE.md §6).
+
+``{"messages": [{"role", "content"}], "audios": [path, ...]}`` with one ``<audio>`` placeholder in
+the text per audio, in order, and a ``dataset_info.json`` registering one dataset per task (each a
+folder of JSONL parts, which LLaMA-Factory loads as one dataset).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from speechsift.engine.layout import OutputLayout, atomic_write_text
+from speechsift.export.audio_files import audio_file
+from speechsift.export.jsonl import write_jsonl
+from speechsift.records import Example, Message
+
+AUDIO_PLACEHOLDER = "<audio>"
+
+
+def placeholder_text(message: Message) -> str:
+    """The message's text with ``<audio>`` where each audio part stands."""
+    return "".join(AUDIO_PLACEHOLDER if p.type == "audio" else (p.text or "") for p in message.content)
+
+
+def messages_record(example: Example, audio_paths: list[str]) -> dict[str, Any]:
+    return {
+        "id": example.id,
+        "messages": [{"role": m.role, "content": placeholder_text(m)} for m in example.messages],
+        "audios": audio_paths,
+    }
+
+
+def write_messages_part(examples: list[Example], layout: OutputLayout, shard: int) -> list[Path]:
+    groups: dict[Path, list[dict[str, Any]]] = defaultdict(list)
+    for example in examples:
+        paths = [audio_file(ref, layout) for ref in example.audios]
+        path = layout.exports / "messages" / example.task / f"{layout.part_name(shard)}.jsonl"
+        groups[path].append(messages_record(example, paths))
+    for path, records in groups.items():
+        write_jsonl(path, records)
+    return list(groups)
+
+
+def dataset_info(tasks: list[str], prefix: str) -> dict[str, Any]:
+    """LLaMA-Factory's registration of each task folder as a sharegpt-format dataset."""
+    return {
+        f"{prefix}_{task}": {
+            "file_name": task,
+            "formatting": "sharegpt",
+            "columns": {"messages": "messages", "audios": "audios"},
+            "tags": {
+                "role_tag": "role",
+                "content_tag": "content",
+                "user_tag": "user",
+                "assistant_tag": "assistant",
+                "system_tag": "system",
+            },
+        }
+        for task in tasks
+    }
+
+
+def write_dataset_info(layout: OutputLayout, tasks: list[str], prefix: str) -> Path:
+    path = layout.exports / "messages" / "dataset_info.json"
+    atomic_write_text(path, json.dumps(dataset_info(tasks, prefix), indent=2) + "\n")
+    return path

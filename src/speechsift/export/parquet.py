@@ -1,0 +1,88 @@
+"""``OUT/data/<task>/part-*.parquet``: loads with ``datasets.load_dataset("parquet", ...)``.
+
+The audio is an ``Audio`` column (``audio`` for one-clip tasks, ``audios`` for several): the
+encoded file bytes embedded by default (portable), or only the path (``output.audio: path``).
+The features are declared in the file's ``huggingface`` metadata, as ``datasets`` itself writes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from speechsift import audio
+from speechsift.engine.layout import OutputLayout, atomic_write_bytes
+from speechsift.export.audio_files import audio_file
+from speechsift.records import EXAMPLE_SCHEMA, Example, example_to_row
+
+HF_AUDIO_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+_HF_DTYPES = {
+    pa.string(): "string",
+    pa.binary(): "binary",
+    pa.int32(): "int32",
+    pa.int64(): "int64",
+    pa.float64(): "float64",
+    pa.bool_(): "bool",
+}
+
+
+def hf_feature(arrow_type: pa.DataType) -> Any:
+    """The ``datasets`` feature description of an Arrow type (lists as ``[feature]``)."""
+    if pa.types.is_struct(arrow_type):
+        return {f.name: hf_feature(f.type) for f in arrow_type}
+    if pa.types.is_list(arrow_type):
+        return [hf_feature(arrow_type.value_type)]
+    return {"dtype": _HF_DTYPES[arrow_type], "_type": "Value"}
+
+
+def parquet_schema(audio_column: str) -> pa.Schema:
+    """EXAMPLE_SCHEMA with its AudioRef list replaced by an HF Audio column, features in metadata."""
+    fields = [f for f in EXAMPLE_SCHEMA if f.name != "audios"]
+    audio_type = HF_AUDIO_TYPE if audio_column == "audio" else pa.list_(HF_AUDIO_TYPE)
+    fields.insert(6, pa.field(audio_column, audio_type))
+    features = {f.name: hf_feature(f.type) for f in fields}
+    audio_feature = {"_type": "Audio"}
+    features[audio_column] = audio_feature if audio_column == "audio" else [audio_feature]
+    metadata = {"huggingface": json.dumps({"info": {"features": features}})}
+    return pa.schema(fields, metadata=metadata)
+
+
+class AudioCells:
+    """Audio cells for one shard; each clip's bytes are read once even when several tasks use it."""
+
+    def __init__(self, mode: str, layout: OutputLayout) -> None:
+        self.mode = mode
+        self.layout = layout
+        self._cache: dict[tuple, dict[str, Any]] = {}
+
+    def cell(self, ref: Any) -> dict[str, Any]:
+        key = (ref.path, ref.offset_s, ref.duration_s, ref.channel, id(ref.bytes))
+        if key not in self._cache:
+            if self.mode == "embed":
+                data, name = audio.encoded(ref)
+                self._cache[key] = {"bytes": data, "path": name}
+            else:
+                self._cache[key] = {"bytes": None, "path": audio_file(ref, self.layout)}
+        return self._cache[key]
+
+
+def write_parquet_part(examples: list[Example], path: Path, cells: AudioCells) -> None:
+    """One task's examples of one shard as a Parquet file, written atomically."""
+    multi = any(len(e.audios) != 1 for e in examples)
+    audio_column = "audios" if multi else "audio"
+    rows = []
+    for example in examples:
+        row = example_to_row(example)
+        del row["audios"]
+        audio_cells = [cells.cell(ref) for ref in example.audios]
+        row[audio_column] = audio_cells if multi else audio_cells[0]
+        rows.append(row)
+    table = pa.Table.from_pylist(rows, schema=parquet_schema(audio_column))
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    atomic_write_bytes(path, buffer.getvalue())

@@ -1,0 +1,60 @@
+"""Label normalization: corpus values onto speechsift's vocabularies."""
+
+from __future__ import annotations
+
+from speechsift.labels.normalize import (
+    LABEL_NORMALIZERS,
+    NUMERIC_LABELS,
+    UnknownLabel,
+    is_missing,
+    parse_number,
+)
+
+
+def normalize_labels(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, float], list[tuple[str, str]]]:
+    """Normalized ``meta`` and numeric ``features`` from a clip's raw labels.
+
+    ``raw`` is keyed by speechsift field name (sources map corpus columns onto fields). Returns
+    ``(meta, features, unknown)``, where ``unknown`` lists ``(field, value)`` pairs that no table
+    explains: they stay in ``raw`` and are counted, never guessed.
+
+    A label the corpus gives wins over one implied by a number (a ``pace`` column over
+    ``speaking_rate``), even when the given label is one meta leaves out (normal volume).
+    """
+    meta: dict[str, str] = {}
+    features: dict[str, float] = {}
+    unknown: list[tuple[str, str]] = []
+    given: set[str] = set()
+    for field, normalize in LABEL_NORMALIZERS.items():
+        value = raw.get(field)
+        if value is None:
+            continue
+        try:
+            label = normalize(value)
+        except UnknownLabel:
+            unknown.append((field, value))
+            continue
+        if label is not None or not is_missing(value):
+            given.add(field)
+        if label is not None:
+            meta[field] = label
+    for field, (label_field, to_label) in NUMERIC_LABELS.items():
+        value = raw.get(field)
+        if value is None:
+            continue
+        try:
+            number = parse_number(value)
+        except UnknownLabel:
+            unknown.append((field, value))
+            continue
+        if number is None:
+            continue
+        features[field] = number
+        if label_field not in given:
+            label = to_label(number)
+            if label is not None:
+                meta[label_field] = label
+    return meta, features, unknown
+
+
+__all__ = ["normalize_labels", "UnknownLabel"]

@@ -1,0 +1,142 @@
+"""Corpus labels onto speechsift's vocabularies: small pure functions over the tables.
+
+Each ``normalize_<field>`` returns the label, ``None`` for a missing value (or a known value that
+meta leaves out, such as normal volume), and raises ``UnknownLabel`` for a value outside the
+vocabulary, which the caller keeps in ``raw`` and counts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+
+from speechsift.labels import tables
+
+_SEPARATORS = re.compile(r"[\s_\-/]+")
+
+
+class UnknownLabel(ValueError):
+    """A label value the tables do not explain."""
+
+
+def label_key(value: str) -> str:
+    """The form table keys are written in: lower case, ``_``, ``-`` and ``/`` as spaces, spaces collapsed."""
+    return _SEPARATORS.sub(" ", value.strip().lower()).strip()
+
+
+def is_missing(value: object) -> bool:
+    """True for None, NaN and the sentinel strings corpora use for "no label"."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return label_key(str(value)) in tables.MISSING_VALUES
+
+
+def _lookup(table: dict[str, str | None], value: str, field: str) -> str | None:
+    key = label_key(value)
+    if key in tables.MISSING_VALUES:
+        return None
+    try:
+        return table[key]
+    except KeyError:
+        raise UnknownLabel(f"{field} {value!r} is not in the {field} table") from None
+
+
+@lru_cache(maxsize=4096)
+def normalize_emotion(value: str) -> str | None:
+    return _lookup(tables.EMOTION_MAP, value, "emotion")
+
+
+@lru_cache(maxsize=4096)
+def normalize_gender(value: str) -> str | None:
+    return _lookup(tables.GENDER_MAP, value, "gender")
+
+
+def age_group(years: float) -> str:
+    """A numeric age in years onto the four groups (tables.AGE_BOUNDS)."""
+    for upper, group in tables.AGE_BOUNDS:
+        if years < upper:
+            return group
+    raise AssertionError("AGE_BOUNDS ends with infinity")
+
+
+@lru_cache(maxsize=4096)
+def normalize_age(value: str) -> str | None:
+    key = label_key(value)
+    if key in tables.MISSING_VALUES:
+        return None
+    try:
+        years = float(key)
+    except ValueError:
+        return _lookup(tables.AGE_MAP, value, "age")
+    if not 0 < years < 130:
+        raise UnknownLabel(f"age {value!r} is not a plausible age in years")
+    return age_group(years)
+
+
+@lru_cache(maxsize=4096)
+def normalize_accent(value: str) -> str | None:
+    """Accents are passed through as the corpus wrote them, trimmed and with spaces collapsed."""
+    if is_missing(value):
+        return None
+    return " ".join(value.split())
+
+
+@lru_cache(maxsize=1024)
+def normalize_pace(value: str) -> str | None:
+    return _lookup(tables.PACE_MAP, value, "pace")
+
+
+@lru_cache(maxsize=1024)
+def normalize_volume(value: str) -> str | None:
+    return _lookup(tables.VOLUME_MAP, value, "volume")
+
+
+def pace_from_rate(speaking_rate: float) -> str:
+    """Pace from a speaking rate, with the omni thresholds (tables.PACE_*)."""
+    if speaking_rate < tables.PACE_SLOW_BELOW:
+        return "slow"
+    if speaking_rate > tables.PACE_FAST_ABOVE:
+        return "fast"
+    return "normal"
+
+
+def volume_from_db(relative_db: float) -> str | None:
+    """Volume from relative_db, with the omni thresholds; normal volume is left out (None)."""
+    if relative_db < tables.VOLUME_QUIET_BELOW_DB:
+        return "quiet"
+    if relative_db > tables.VOLUME_LOUD_ABOVE_DB:
+        return "loud"
+    return None
+
+
+def parse_number(value: object) -> float | None:
+    """A finite float from a manifest cell, None when missing; UnknownLabel when not a number."""
+    if is_missing(value):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise UnknownLabel(f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise UnknownLabel(f"{value!r} is not a finite number")
+    return number
+
+
+# Label fields read straight from a corpus value, in the order renderers list them.
+LABEL_NORMALIZERS = {
+    "age": normalize_age,
+    "gender": normalize_gender,
+    "volume": normalize_volume,
+    "pace": normalize_pace,
+    "emotion": normalize_emotion,
+    "accent": normalize_accent,
+}
+
+# Numeric fields a corpus may give, and the label each one implies when the label itself is absent.
+NUMERIC_LABELS = {
+    "speaking_rate": ("pace", pace_from_rate),
+    "relative_db": ("volume", volume_from_db),
+}

@@ -1,0 +1,97 @@
+"""Label tables: corpus spellings and codes mapped onto speechsift's vocabularies.
+
+Every key is compared after ``labels.normalize.label_key`` (lower case, ``_``/``-`` as spaces,
+spaces collapsed). Each entry names where the spelling comes from.
+"""
+
+from __future__ import annotations
+
+# Target vocabularies, from the tiny-audio omni metadata table (REFERENCE.md §1).
+EMOTIONS = ("angry", "happy", "sad", "surprise", "neutral", "fear", "disgust")
+GENDERS = ("male", "female")
+AGE_GROUPS = ("teenager", "young adult", "middle-age adult", "senior")
+PACES = ("slow", "normal", "fast")
+VOLUMES = ("quiet", "loud")  # "normal" volume is known but left out of meta (REFERENCE.md §1)
+
+# Values that mean "no label" in real corpora; compared after label_key.
+MISSING_VALUES = frozenset(
+    {
+        "", "na", "n a", "null", "none", "nan", "unk", "<unk>", "unknown", "undefined",
+        "not available", "not specified", "unspecified", "?", "-", "--",
+        "do not wish to say", "prefer not to say",  # Common Voice's opt-out for gender and age
+    }
+)
+
+EMOTION_MAP: dict[str, str] = {
+    # our own words and their common English forms
+    **{e: e for e in EMOTIONS},
+    "anger": "angry", "mad": "angry",
+    "happiness": "happy", "joy": "happy", "joyful": "happy",  # MELD uses "joy"
+    "sadness": "sad",  # MELD
+    "surprised": "surprise",  # RAVDESS, AbstractTTS copies
+    "pleasant surprise": "surprise", "pleasant surprised": "surprise",  # TESS folder names
+    "ps": "surprise",  # TESS file names (OAF_back_ps.wav)
+    "fearful": "fear", "afraid": "fear", "scared": "fear",  # RAVDESS "fearful"
+    "disgusted": "disgust",  # RAVDESS
+    "calm": "neutral",  # RAVDESS "calm": merged into neutral as most emotion-recognition work does
+    # CREMA-D file-name codes (1001_DFA_ANG_XX.wav)
+    "ang": "angry", "dis": "disgust", "fea": "fear", "hap": "happy", "neu": "neutral", "sad": "sad",
+    # IEMOCAP-style short codes found in re-uploads
+    "sur": "surprise", "exc": "happy", "excited": "happy",
+    # SAVEE file-name codes (a, d, f, h, n, sa, su) and MSP-Podcast letters (A, S, H, U, F, D, N)
+    "a": "angry", "d": "disgust", "f": "fear", "h": "happy", "n": "neutral",
+    "sa": "sad", "su": "surprise", "s": "sad", "u": "surprise",
+}
+
+GENDER_MAP: dict[str, str] = {
+    "male": "male", "m": "male", "man": "male", "masculine": "male",
+    "male masculine": "male",  # Common Voice 17+ spelling
+    "female": "female", "f": "female", "woman": "female", "feminine": "female",
+    "female feminine": "female",  # Common Voice 17+ spelling
+}
+
+# Common Voice's age buckets (its own spelling "fourties" included) onto the four groups:
+# teens are under 18 (mostly), twenties and thirties 18-39, forties and fifties 40-59,
+# sixties and above mostly over 60.
+AGE_MAP: dict[str, str] = {
+    **{a: a for a in AGE_GROUPS},
+    "teen": "teenager", "teens": "teenager",
+    "young adult": "young adult", "twenties": "young adult", "thirties": "young adult",
+    "middle age adult": "middle-age adult", "middle aged": "middle-age adult",
+    "middle aged adult": "middle-age adult",
+    "forties": "middle-age adult", "fourties": "middle-age adult", "fifties": "middle-age adult",
+    "elderly": "senior", "sixties": "senior", "seventies": "senior", "eighties": "senior",
+    "nineties": "senior",
+}
+
+# Numeric ages onto the groups: (exclusive upper bound in years, group). The issue's table:
+# under 18 teenager, 18-39 young adult, 40-60 middle-age adult, over 60 senior.
+AGE_BOUNDS: tuple[tuple[float, str], ...] = (
+    (18.0, "teenager"),
+    (40.0, "young adult"),
+    (61.0, "middle-age adult"),
+    (float("inf"), "senior"),
+)
+
+PACE_MAP: dict[str, str] = {
+    "slow": "slow", "slowly": "slow",
+    "normal": "normal", "medium": "normal", "moderate": "normal", "average": "normal",
+    "fast": "fast", "quick": "fast", "quickly": "fast",
+}
+
+# Speaking-rate thresholds of the tiny-audio omni table (REFERENCE.md §1):
+# slow < 6.0 <= normal <= 9.0 < fast.
+PACE_SLOW_BELOW = 6.0
+PACE_FAST_ABOVE = 9.0
+
+# Volume labels given directly; None marks a known value that meta leaves out ("normal").
+VOLUME_MAP: dict[str, str | None] = {
+    "quiet": "quiet", "soft": "quiet", "softly": "quiet", "low": "quiet",
+    "loud": "loud", "loudly": "loud", "high": "loud",
+    "normal": None, "moderate": None, "medium": None,
+}
+
+# relative_db thresholds of the tiny-audio omni table (REFERENCE.md §1):
+# quiet < -16.4 dB, loud > -10.0 dB, otherwise normal (omitted).
+VOLUME_QUIET_BELOW_DB = -16.4
+VOLUME_LOUD_ABOVE_DB = -10.0

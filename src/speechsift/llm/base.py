@@ -1,0 +1,70 @@
+"""The one protocol every LLM backend implements, and the registry that builds them by name."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from speechsift.errors import ConfigError
+from speechsift.llm.types import ChatRequest, Completion
+
+if TYPE_CHECKING:
+    from speechsift.recipe import LLMConfig
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Answers chat requests. ``agenerate`` is the one implementation; ``generate`` wraps it."""
+
+    name: str
+    model: str | None
+
+    def supports(self, task: str) -> bool:
+        """Whether this backend can write responses for ``task``."""
+        ...
+
+    async def agenerate(self, requests: Sequence[ChatRequest]) -> list[Completion]:
+        """One completion per request, in order; failures are completions with an error."""
+        ...
+
+
+def generate(backend: Backend, requests: Sequence[ChatRequest]) -> list[Completion]:
+    """The synchronous entry point: runs ``backend.agenerate`` on a fresh event loop."""
+    if not requests:
+        return []
+    return asyncio.run(backend.agenerate(requests))
+
+
+BackendFactory = Callable[["LLMConfig"], Backend]
+_BACKENDS: dict[str, BackendFactory] = {}
+
+
+def register_backend(name: str) -> Callable[[BackendFactory], BackendFactory]:
+    def add(factory: BackendFactory) -> BackendFactory:
+        _BACKENDS[name] = factory
+        return factory
+
+    return add
+
+
+def backend_names() -> list[str]:
+    _load_builtin_backends()
+    return sorted(_BACKENDS)
+
+
+def make_backend(config: "LLMConfig") -> Backend:
+    """Build the backend the recipe names."""
+    _load_builtin_backends()
+    try:
+        factory = _BACKENDS[config.backend]
+    except KeyError:
+        raise ConfigError(
+            f"llm.backend: unknown backend {config.backend!r}; choose one of {', '.join(sorted(_BACKENDS))}."
+        ) from None
+    return factory(config)
+
+
+def _load_builtin_backends() -> None:
+    # Imported for their @register_backend side effect.
+    from speechsift.llm import openai_backend, template  # noqa: F401

@@ -1,0 +1,216 @@
+"""The YAML recipe: one pydantic model per section, validated at load time.
+
+Errors name the file, the field and the fix, so a bad recipe fails before any work starts.
+Relative input paths (``sources[].path``) are resolved against the recipe file's folder, so a
+recipe runs the same from any working directory; ``output.dir`` is resolved against the working
+directory, like every command-line output path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from speechsift.errors import ConfigError
+
+EXPORT_FORMATS = ("parquet", "sift_jsonl", "messages")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ManifestSource(_Section):
+    """A CSV or JSONL manifest, one row per clip."""
+
+    kind: Literal["manifest"]
+    name: str = Field(min_length=1)
+    path: Path
+    language: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict)
+
+
+class HFSource(_Section):
+    """A Hugging Face dataset: a ``save_to_disk`` folder, a folder of Parquet/Arrow files, or a hub id."""
+
+    kind: Literal["hf"]
+    name: str = Field(min_length=1)
+    path: Path | None = None
+    dataset: str | None = None
+    config: str | None = None
+    split: str = "train"
+    language: str | None = None
+    audio_column: str = "audio"
+    fields: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_location(self) -> "HFSource":
+        if (self.path is None) == (self.dataset is None):
+            raise ValueError("give exactly one of `path` (a local dataset folder) or `dataset` (a hub id)")
+        return self
+
+
+Source = Annotated[Union[ManifestSource, HFSource], Field(discriminator="kind")]
+
+
+class TaskSpec(_Section):
+    """A task, optionally limited to some sources (e.g. answer_extraction on the question corpus)."""
+
+    name: str
+    sources: list[str] | None = None
+
+
+class LLMConfig(_Section):
+    """Which backend writes responses, and how it samples (defaults: the omni generator's)."""
+
+    backend: str = "template"
+    model: str | None = None
+    api_base: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    temperature: float = Field(0.8, ge=0.0, le=2.0)
+    top_p: float = Field(0.92, gt=0.0, le=1.0)
+    max_tokens: int = Field(256, gt=0)
+    seed: int | None = None
+    concurrency: int = Field(16, gt=0)
+    timeout_s: float = Field(120.0, gt=0)
+    max_retries: int = Field(2, ge=0)
+    # Sent as the request's chat_template_kwargs: disables thinking on Qwen3/SmolLM3-style
+    # templates (vLLM, SGLang). Set to {} for hosted APIs that reject unknown fields.
+    chat_template_kwargs: dict[str, Any] = Field(default_factory=lambda: {"enable_thinking": False})
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+
+
+class OutputConfig(_Section):
+    dir: Path | None = None  # default: out/<recipe name>
+    audio: Literal["embed", "path"] = "embed"
+    formats: list[Literal["parquet", "sift_jsonl", "messages"]] = Field(
+        default_factory=lambda: list(EXPORT_FORMATS)
+    )
+
+
+class EngineConfig(_Section):
+    shard_size: int = Field(1000, gt=0)
+    # "header" reads each file's header (fast); "decode" decodes every clip once to catch
+    # truncated or corrupt audio data behind a good header.
+    verify_audio: Literal["header", "decode"] = "header"
+
+
+class Recipe(_Section):
+    name: str = Field(min_length=1)
+    description: str | None = None
+    license: str = "other"
+    sources: list[Source] = Field(min_length=1)
+    tasks: list[Union[str, TaskSpec]] = Field(min_length=1)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+
+    @field_validator("tasks")
+    @classmethod
+    def _known_tasks(cls, tasks: list[Union[str, TaskSpec]]) -> list[TaskSpec]:
+        from speechsift.tasks import task_names
+
+        specs = [TaskSpec(name=t) if isinstance(t, str) else t for t in tasks]
+        known = task_names()
+        for spec in specs:
+            if spec.name not in known:
+                raise ValueError(f"unknown task {spec.name!r}; choose from {', '.join(known)}")
+        names = [s.name for s in specs]
+        if len(set(names)) != len(names):
+            raise ValueError("a task is listed twice")
+        return specs
+
+    @model_validator(mode="after")
+    def _sources_exist(self) -> "Recipe":
+        names = [s.name for s in self.sources]
+        if len(set(names)) != len(names):
+            raise ValueError(f"source names must be unique, got {names}")
+        for spec in self.task_specs:
+            for name in spec.sources or []:
+                if name not in names:
+                    raise ValueError(f"task {spec.name!r} names source {name!r}, which the recipe does not define")
+        return self
+
+    @property
+    def task_specs(self) -> list[TaskSpec]:
+        return [t if isinstance(t, TaskSpec) else TaskSpec(name=t) for t in self.tasks]
+
+    @property
+    def output_dir(self) -> Path:
+        return self.output.dir or Path("out") / self.name
+
+
+# Hints appended to pydantic's messages for the errors users meet most.
+_FIX_HINTS = {
+    "extra_forbidden": "remove it or check its spelling",
+    "missing": "add it",
+    "union_tag_invalid": "use kind: manifest or kind: hf",
+    "union_tag_not_found": "add `kind: manifest` or `kind: hf` to the source",
+}
+
+
+def format_validation_error(origin: str, error: ValidationError) -> str:
+    """One line per problem: ``file: field.path: what is wrong (fix)``."""
+    lines = [f"{origin}: the recipe is not valid:"]
+    for item in error.errors():
+        loc = ".".join(str(part) for part in item["loc"] if not str(part).startswith("function-"))
+        message = item["msg"].removeprefix("Value error, ")
+        hint = _FIX_HINTS.get(item["type"])
+        value = item.get("input")
+        shown = "" if item["type"] in ("missing", "extra_forbidden") or isinstance(value, dict) else f" (got {value!r})"
+        lines.append(f"  {loc or '(top level)'}: {message}{shown}" + (f"; {hint}" if hint else ""))
+    return "\n".join(lines)
+
+
+def _resolve_source_paths(data: dict[str, Any], base: Path) -> None:
+    for source in data.get("sources") or []:
+        if isinstance(source, dict) and isinstance(source.get("path"), str):
+            path = Path(source["path"]).expanduser()
+            source["path"] = str(path if path.is_absolute() else base / path)
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Set dotted keys (``llm.model``) from the command line over the recipe's values."""
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        node = data
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return data
+
+
+def parse_recipe(data: Any, origin: str = "<recipe>", overrides: dict[str, Any] | None = None) -> Recipe:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: a recipe is a YAML mapping with keys name, sources, tasks, llm, output.")
+    apply_overrides(data, overrides or {})
+    try:
+        return Recipe.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(origin, exc)) from None
+
+
+def load_recipe(path: str | Path, overrides: dict[str, Any] | None = None) -> Recipe:
+    """Read, resolve and validate a recipe file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such recipe file.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the recipe ({exc}).") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}.") from None
+    if isinstance(data, dict):
+        _resolve_source_paths(data, path.resolve().parent)
+    return parse_recipe(data, str(path), overrides)

@@ -1,0 +1,350 @@
+"""The record model: where the audio is (``AudioRef``), what one utterance is (``Clip``) and what one
+training example is (``Example``), with their Arrow schemas.
+
+Records point at audio and never hold decoded samples (an ``AudioRef`` may hold the encoded file
+bytes when a dataset ships them that way). Stages return changed copies (``dataclasses.replace``)
+or build new records; they never share mutable state between records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pyarrow as pa
+
+# Normalized label fields every Clip.meta and Example.meta may carry; one nullable string column
+# each in Parquet, so that every part file of every run shares one schema.
+META_FIELDS: tuple[str, ...] = ("emotion", "gender", "age", "pace", "volume", "accent", "pitch")
+
+# Numeric measurements (Clip.features), named with their unit.
+FEATURE_FIELDS: tuple[str, ...] = ("duration_s", "relative_db", "speaking_rate", "f0_median_hz")
+
+
+def stable_id(*parts: str, length: int = 16) -> str:
+    """A short hex digest of ``parts``: the same inputs give the same id on every machine."""
+    digest = hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+@dataclass(slots=True)
+class AudioRef:
+    """Where a clip's audio is: a file ``path`` or the encoded ``bytes`` of one, plus a window."""
+
+    path: str | None = None
+    bytes: "bytes | None" = None
+    sampling_rate: int | None = None
+    offset_s: float = 0.0
+    duration_s: float | None = None
+    channel: int | None = None
+
+    def describe(self) -> str:
+        """A short human name for messages (the path, or the size of the embedded bytes)."""
+        if self.path:
+            return self.path
+        return f"<{len(self.bytes or b'')} embedded bytes>"
+
+
+@dataclass(slots=True)
+class Clip:
+    """One utterance. ``raw`` keeps the corpus's labels as given; ``meta`` the normalized ones."""
+
+    clip_id: str
+    source: str
+    audio: AudioRef
+    language: str | None = None
+    speaker_id: str | None = None
+    text: str | None = None
+    raw: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+    features: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Part:
+    """One piece of a message's content: text, or a reference to the example's ``audios[index]``."""
+
+    type: Literal["text", "audio"]
+    text: str | None = None
+    audio: int | None = None
+
+    @staticmethod
+    def of_text(text: str) -> "Part":
+        return Part("text", text=text)
+
+    @staticmethod
+    def of_audio(index: int) -> "Part":
+        return Part("audio", audio=index)
+
+
+@dataclass(slots=True)
+class Message:
+    """One turn of a training conversation; audio is referenced by index, never by a placeholder."""
+
+    role: Literal["system", "user", "assistant"]
+    content: list[Part]
+
+    def text(self) -> str:
+        """The text parts joined, audio parts left out."""
+        return "".join(p.text or "" for p in self.content if p.type == "text")
+
+
+@dataclass(slots=True)
+class Generation:
+    """Provenance of an example's response: who wrote it and exactly what was asked."""
+
+    backend: str  # "direct" when the target comes from the corpus, "template", "openai", ...
+    model: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    sample_index: int = 0
+    llm_messages: list[dict[str, str]] = field(default_factory=list)
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    truncated: bool = False
+
+
+@dataclass(slots=True)
+class Example:
+    """One training example. ``request`` is transient: the LLM request still to be answered."""
+
+    id: str
+    task: str
+    clip_ids: list[str]
+    audios: list[AudioRef]
+    instruction: str
+    response: str | None
+    messages: list[Message]
+    source: str
+    language: str | None
+    meta: dict[str, str] = field(default_factory=dict)
+    speaker_id: str | None = None
+    transcript: str | None = None
+    duration_s: float | None = None
+    split: str = "train"
+    generation: Generation | None = None
+    quality: dict[str, float] = field(default_factory=dict)
+    request: Any = None
+
+
+# --- Arrow schemas ---------------------------------------------------------------------------
+
+AUDIO_REF_TYPE = pa.struct(
+    [
+        ("path", pa.string()),
+        ("bytes", pa.binary()),
+        ("sampling_rate", pa.int32()),
+        ("offset_s", pa.float64()),
+        ("duration_s", pa.float64()),
+        ("channel", pa.int32()),
+    ]
+)
+META_TYPE = pa.struct([(name, pa.string()) for name in META_FIELDS])
+FEATURES_TYPE = pa.struct([(name, pa.float64()) for name in FEATURE_FIELDS])
+PART_TYPE = pa.struct([("type", pa.string()), ("text", pa.string()), ("audio", pa.int32())])
+MESSAGE_TYPE = pa.struct([("role", pa.string()), ("content", pa.list_(PART_TYPE))])
+LLM_MESSAGE_TYPE = pa.struct([("role", pa.string()), ("content", pa.string())])
+GENERATION_TYPE = pa.struct(
+    [
+        ("backend", pa.string()),
+        ("model", pa.string()),
+        ("temperature", pa.float64()),
+        ("top_p", pa.float64()),
+        ("max_tokens", pa.int32()),
+        ("seed", pa.int64()),
+        ("sample_index", pa.int32()),
+        ("llm_messages", pa.list_(LLM_MESSAGE_TYPE)),
+        ("finish_reason", pa.string()),
+        ("prompt_tokens", pa.int64()),
+        ("completion_tokens", pa.int64()),
+        ("truncated", pa.bool_()),
+    ]
+)
+
+CLIP_SCHEMA = pa.schema(
+    [
+        ("clip_id", pa.string()),
+        ("source", pa.string()),
+        ("language", pa.string()),
+        ("audio", AUDIO_REF_TYPE),
+        ("speaker_id", pa.string()),
+        ("text", pa.string()),
+        ("raw", pa.map_(pa.string(), pa.string())),
+        ("meta", META_TYPE),
+        ("features", FEATURES_TYPE),
+        ("extra", pa.string()),  # JSON: task-specific values of any shape
+    ]
+)
+
+EXAMPLE_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("task", pa.string()),
+        ("source", pa.string()),
+        ("language", pa.string()),
+        ("split", pa.string()),
+        ("clip_ids", pa.list_(pa.string())),
+        ("audios", pa.list_(AUDIO_REF_TYPE)),
+        ("instruction", pa.string()),
+        ("response", pa.string()),
+        ("messages", pa.list_(MESSAGE_TYPE)),
+        ("meta", META_TYPE),
+        ("speaker_id", pa.string()),
+        ("transcript", pa.string()),
+        ("duration_s", pa.float64()),
+        ("generation", GENERATION_TYPE),
+    ]
+)
+
+
+def _audio_row(ref: AudioRef) -> dict[str, Any]:
+    return {
+        "path": ref.path,
+        "bytes": ref.bytes,
+        "sampling_rate": ref.sampling_rate,
+        "offset_s": ref.offset_s,
+        "duration_s": ref.duration_s,
+        "channel": ref.channel,
+    }
+
+
+def _audio_from_row(row: dict[str, Any]) -> AudioRef:
+    return AudioRef(
+        path=row["path"],
+        bytes=row["bytes"],
+        sampling_rate=row["sampling_rate"],
+        offset_s=row["offset_s"] or 0.0,
+        duration_s=row["duration_s"],
+        channel=row["channel"],
+    )
+
+
+def _meta_row(meta: dict[str, str]) -> dict[str, str | None]:
+    return {name: meta.get(name) for name in META_FIELDS}
+
+
+def _drop_none(row: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (row or {}).items() if v is not None}
+
+
+def clip_to_row(clip: Clip) -> dict[str, Any]:
+    return {
+        "clip_id": clip.clip_id,
+        "source": clip.source,
+        "language": clip.language,
+        "audio": _audio_row(clip.audio),
+        "speaker_id": clip.speaker_id,
+        "text": clip.text,
+        "raw": list(clip.raw.items()),
+        "meta": _meta_row(clip.meta),
+        "features": {name: clip.features.get(name) for name in FEATURE_FIELDS},
+        "extra": json.dumps(clip.extra, ensure_ascii=False, sort_keys=True),
+    }
+
+
+def clip_from_row(row: dict[str, Any]) -> Clip:
+    return Clip(
+        clip_id=row["clip_id"],
+        source=row["source"],
+        language=row["language"],
+        audio=_audio_from_row(row["audio"]),
+        speaker_id=row["speaker_id"],
+        text=row["text"],
+        raw=dict(row["raw"] or []),
+        meta=_drop_none(row["meta"]),
+        features=_drop_none(row["features"]),
+        extra=json.loads(row["extra"] or "{}"),
+    )
+
+
+def clips_to_arrow(clips: list[Clip]) -> pa.Table:
+    return pa.Table.from_pylist([clip_to_row(c) for c in clips], schema=CLIP_SCHEMA)
+
+
+def clips_from_arrow(table: pa.Table) -> list[Clip]:
+    return [clip_from_row(row) for row in table.to_pylist()]
+
+
+def _message_row(message: Message) -> dict[str, Any]:
+    return {
+        "role": message.role,
+        "content": [{"type": p.type, "text": p.text, "audio": p.audio} for p in message.content],
+    }
+
+
+def _message_from_row(row: dict[str, Any]) -> Message:
+    return Message(row["role"], [Part(p["type"], p["text"], p["audio"]) for p in row["content"]])
+
+
+def _generation_row(gen: Generation | None) -> dict[str, Any] | None:
+    if gen is None:
+        return None
+    return {
+        "backend": gen.backend,
+        "model": gen.model,
+        "temperature": gen.temperature,
+        "top_p": gen.top_p,
+        "max_tokens": gen.max_tokens,
+        "seed": gen.seed,
+        "sample_index": gen.sample_index,
+        "llm_messages": gen.llm_messages,
+        "finish_reason": gen.finish_reason,
+        "prompt_tokens": gen.prompt_tokens,
+        "completion_tokens": gen.completion_tokens,
+        "truncated": gen.truncated,
+    }
+
+
+def example_to_row(example: Example) -> dict[str, Any]:
+    return {
+        "id": example.id,
+        "task": example.task,
+        "source": example.source,
+        "language": example.language,
+        "split": example.split,
+        "clip_ids": example.clip_ids,
+        "audios": [_audio_row(a) for a in example.audios],
+        "instruction": example.instruction,
+        "response": example.response,
+        "messages": [_message_row(m) for m in example.messages],
+        "meta": _meta_row(example.meta),
+        "speaker_id": example.speaker_id,
+        "transcript": example.transcript,
+        "duration_s": example.duration_s,
+        "generation": _generation_row(example.generation),
+    }
+
+
+def example_from_row(row: dict[str, Any]) -> Example:
+    gen = row.get("generation")
+    return Example(
+        id=row["id"],
+        task=row["task"],
+        source=row["source"],
+        language=row["language"],
+        split=row["split"],
+        clip_ids=list(row["clip_ids"]),
+        audios=[_audio_from_row(a) for a in row["audios"]],
+        instruction=row["instruction"],
+        response=row["response"],
+        messages=[_message_from_row(m) for m in row["messages"]],
+        meta=_drop_none(row["meta"]),
+        speaker_id=row["speaker_id"],
+        transcript=row["transcript"],
+        duration_s=row["duration_s"],
+        generation=Generation(**gen) if gen else None,
+    )
+
+
+def examples_to_arrow(examples: list[Example]) -> pa.Table:
+    return pa.Table.from_pylist([example_to_row(e) for e in examples], schema=EXAMPLE_SCHEMA)
+
+
+def examples_from_arrow(table: pa.Table) -> list[Example]:
+    return [example_from_row(row) for row in table.to_pylist()]

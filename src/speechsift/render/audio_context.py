@@ -1,0 +1,46 @@
+"""The tiny-audio "omni" audio context (REFERENCE.md §1):
+
+``<audio><meta>age: young adult, gender: female, volume: loud, pace: fast, emotion: happy</meta><text>i got the job!</text></audio>``
+
+Corpus text and labels are untrusted: anything that would open or close one of the context's tags
+is neutralized, so a rendered context always holds exactly one audio element.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Field order of the seed's metadata line (REFERENCE.md §1); missing fields are left out.
+OMNI_FIELD_ORDER: tuple[str, ...] = ("age", "gender", "volume", "pace", "emotion", "accent")
+
+# "<audio", "</meta >", "< text" ... in any case; the "<" is swapped for a look-alike so the words
+# stay readable to the LLM but can no longer form a tag.
+_TAG_OPENING = re.compile(r"<(?=\s*/?\s*(?:audio|meta|text)\b)", re.IGNORECASE)
+_TAG_LOOKALIKE = "\u2039"  # SINGLE LEFT-POINTING ANGLE QUOTATION MARK
+
+
+def neutralize_tags(value: str) -> str:
+    """``value`` with every opening of an ``audio``/``meta``/``text`` tag defused."""
+    if "<" not in value:
+        return value
+    return _TAG_OPENING.sub(_TAG_LOOKALIKE, value)
+
+
+def render_meta_line(meta: dict[str, str]) -> str:
+    """``k: v, ...`` in the seed's field order; empty when no field is known."""
+    return ", ".join(
+        f"{field}: {neutralize_tags(meta[field])}" for field in OMNI_FIELD_ORDER if meta.get(field)
+    )
+
+
+def render_audio_context(meta: dict[str, str], text: str | None) -> str:
+    """The audio context the SIFT prompts give the LLM in place of the audio."""
+    parts = ["<audio>"]
+    meta_line = render_meta_line(meta)
+    if meta_line:
+        parts.append(f"<meta>{meta_line}</meta>")
+    transcript = (text or "").strip().lower()
+    if transcript:
+        parts.append(f"<text>{neutralize_tags(transcript)}</text>")
+    parts.append("</audio>")
+    return "".join(parts)

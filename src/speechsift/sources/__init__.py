@@ -1,0 +1,41 @@
+"""Sources: readers that yield Clips (and RejectedRows) from the recipe's ``sources`` entries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from speechsift.records import Clip
+from speechsift.sources.base import RejectedRow
+from speechsift.sources.hf import read_hf
+from speechsift.sources.manifest import read_manifest
+
+if TYPE_CHECKING:
+    from speechsift.recipe import Recipe, Source
+
+
+def read_source(source: "Source") -> Iterator[Clip | RejectedRow]:
+    """The reader for one recipe source entry."""
+    if source.kind == "manifest":
+        return read_manifest(source.path, source=source.name, language=source.language, fields=source.fields)
+    if source.kind == "hf":
+        return read_hf(
+            source=source.name,
+            path=source.path,
+            dataset=source.dataset,
+            config=source.config,
+            split=source.split,
+            language=source.language,
+            audio_column=source.audio_column,
+            fields=source.fields,
+        )
+    raise AssertionError(f"unhandled source kind {source.kind}")  # the recipe model admits no other
+
+
+def read_sources(recipe: "Recipe") -> Iterator[Clip | RejectedRow]:
+    """Every source of the recipe, in order."""
+    for source in recipe.sources:
+        yield from read_source(source)
+
+
+__all__ = ["RejectedRow", "read_hf", "read_manifest", "read_source", "read_sources"]
