@@ -95,6 +95,8 @@ class OpenAIBackend:
                 )
             except self._openai.OpenAIError as exc:
                 return Completion(error=_describe(exc), error_reason=error_reason(exc))
+            except (ValueError, KeyError, TypeError) as exc:  # a body the SDK could not parse
+                return Completion(error=f"malformed response body: {exc}", error_reason="malformed_response")
         if not getattr(response, "choices", None):
             return Completion(error="the server answered with no choices", error_reason="empty_choices")
         choice = response.choices[0]

@@ -1,0 +1,443 @@
+#!/usr/bin/env python
+"""Benchmark: preparing examples from a manifest, speechsift's way against the naive way.
+
+"Preparing" is manifest rows -> normalized metadata -> rendered prompts (no LLM): for every clip,
+a ``transcription`` example and a ``sit_ssp`` example whose ``ChatRequest`` holds the rendered
+audio context. Nothing is written; examples are built and dropped, batch by batch.
+
+- speechsift's way: ``read_manifest`` -> ``Read`` -> ``NormalizeLabels`` -> ``ExpandTasks``,
+  through the stage objects in batches (one ``ShardContext`` per batch), streaming. A second
+  line adds ``ProbeAudio`` (opens every clip's header), which a real run does by default.
+- the naive way: a per-row loop that decodes each clip with ``soundfile.read`` and then maps
+  its labels with small dicts and renders the same audio context (a one-off script).
+- memory: speechsift's way over a 100k-row and a 1M-row manifest, each in a fresh subprocess,
+  with the child's peak RSS.
+
+The synthetic manifests cycle the 24 demo rows (examples/demo/manifest.csv) with a unique id
+per row and extra case/whitespace variants of the label spellings; ``audio`` holds paths
+relative to the manifest, into a copy of the demo clips (16 kHz mono FLAC, 1.6-3.1 s).
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_prepare.py [--clips 100000] [--big 1000000]
+        [--naive-sample 2000] [--batch 1000] [--repeat 3] [--no-pin] [--profile]
+
+The process is single-threaded; unless ``--no-pin`` is given it (and its children) are pinned to
+one CPU with ``sched_setaffinity`` so "clips/s on one core" is literal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import csv
+import io
+import itertools
+import json
+import os
+import platform
+import pstats
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "examples" / "demo"
+TASKS = ("transcription", "sit_ssp")
+SOURCE = "bench"
+
+# Targets from the issue.
+TARGET_CLIPS_PER_S = 50_000
+TARGET_RATIO = 50.0
+FLAT_FACTOR = 1.25  # "flat": the 1M run's peak RSS is at most this times the 100k run's
+
+
+# --- synthetic corpus ------------------------------------------------------------------------
+
+
+def _demo_rows() -> list[dict[str, str]]:
+    with (DEMO / "manifest.csv").open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _messy(value: str, variant: int) -> str:
+    """More spellings of the same label: as given, UPPER, padded, Title."""
+    if not value:
+        return value
+    if variant == 1:
+        return value.upper()
+    if variant == 2:
+        return f" {value} "
+    if variant == 3:
+        return value.title()
+    return value
+
+
+def build_corpus(folder: Path) -> Path:
+    """Copies the demo clips into ``folder/clips``; returns the folder."""
+    clips = folder / "clips"
+    clips.mkdir(parents=True, exist_ok=True)
+    for row in _demo_rows():
+        src = DEMO / row["audio"]
+        shutil.copyfile(src, clips / src.name)
+    return folder
+
+
+def build_manifest(path: Path, n: int) -> Path:
+    """A CSV of ``n`` rows cycling the demo rows, unique ids, messy label spellings."""
+    demo = _demo_rows()
+    header = list(demo[0].keys())
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for i in range(n):
+            row = dict(demo[i % len(demo)])
+            variant = (i // len(demo)) % 4
+            row["id"] = f"clip_{i:07d}"
+            for column in ("gender", "age", "emotion"):
+                row[column] = _messy(row[column], variant)
+            writer.writerow([row[c] for c in header])
+    return path
+
+
+def warm_file(path: Path) -> None:
+    """Read a file once so it sits in the OS page cache."""
+    with path.open("rb") as f:
+        while f.read(1 << 22):
+            pass
+
+
+# --- speechsift's way ------------------------------------------------------------------------
+
+
+def speechsift_pass(
+    manifest: Path, *, batch_size: int, probe: bool = False, limit: int | None = None, keep_contexts: bool = False
+) -> dict[str, Any]:
+    """read_manifest -> Read -> NormalizeLabels [-> ProbeAudio] -> ExpandTasks, streamed in batches."""
+    from speechsift.engine.context import ShardContext
+    from speechsift.engine.stages import ExpandTasks, NormalizeLabels, ProbeAudio, Read
+    from speechsift.sources.manifest import read_manifest
+    from speechsift.tasks import TaskSettings
+
+    stages = [Read(), NormalizeLabels()]
+    if probe:
+        stages.append(ProbeAudio())
+    stages.append(ExpandTasks([(name, None) for name in TASKS], TaskSettings()))
+
+    clips = examples = rejects = 0
+    unknown: Counter = Counter()
+    seconds: Counter = Counter()
+    contexts: list[str] = []
+    started = time.perf_counter()
+    rows = read_manifest(manifest, source=SOURCE)
+    if limit is not None:
+        rows = itertools.islice(rows, limit)
+    while batch := list(itertools.islice(rows, batch_size)):
+        ctx = ShardContext()
+        records: list[Any] = batch
+        for stage in stages:
+            records = stage(records, ctx)
+        clips += len(batch)
+        examples += len(records)
+        rejects += len(ctx.rejects)
+        unknown.update(ctx.unknown_labels)
+        seconds.update(ctx.seconds)
+        if keep_contexts:
+            contexts += [e.request.messages[1]["content"] for e in records if e.task == "sit_ssp"]
+    elapsed = time.perf_counter() - started
+    return {
+        "clips": clips,
+        "examples": examples,
+        "rejects": rejects,
+        "unknown_labels": sum(unknown.values()),
+        "seconds": elapsed,
+        "stage_seconds": dict(seconds),
+        "contexts": contexts,
+    }
+
+
+# --- the naive way ---------------------------------------------------------------------------
+
+# What a one-off script would hard-code for these spellings.
+NAIVE_GENDER = {
+    "male": "male", "m": "male", "male_masculine": "male",
+    "female": "female", "f": "female", "female_feminine": "female",
+}
+NAIVE_EMOTION = {
+    "happy": "happy", "hap": "happy", "neutral": "neutral", "sad": "sad", "anger": "angry",
+    "disgusted": "disgust", "fearful": "fear", "ps": "surprise", "surprised": "surprise",
+}
+NAIVE_AGE = {"teens": "teenager", "twenties": "young adult", "fourties": "middle-age adult", "sixties": "senior"}
+
+
+def _naive_age(value: str) -> str | None:
+    value = value.strip().lower()
+    try:
+        years = float(value)
+    except ValueError:
+        return NAIVE_AGE.get(value)
+    return "teenager" if years < 18 else "young adult" if years < 40 else "middle-age adult" if years < 61 else "senior"
+
+
+def naive_pass(manifest: Path, limit: int) -> dict[str, Any]:
+    """Per row: decode the clip, then read and map its labels, then render the same prompts."""
+    import soundfile as sf
+
+    from speechsift.render import render_audio_context
+    from speechsift.tasks import prompts
+
+    base = manifest.parent
+    contexts: list[str] = []
+    decoded_s = 0.0
+    clips = 0
+    started = time.perf_counter()
+    with manifest.open(newline="", encoding="utf-8") as f:
+        for row in itertools.islice(csv.DictReader(f), limit):
+            wave, sr = sf.read(str(base / row["audio"]), dtype="float32")
+            decoded_s += len(wave) / sr
+            meta = {}
+            age = _naive_age(row["age"])
+            if age:
+                meta["age"] = age
+            gender = NAIVE_GENDER.get(row["gender"].strip().lower())
+            if gender:
+                meta["gender"] = gender
+            db = float(row["relative_db"])
+            if db < -16.4:
+                meta["volume"] = "quiet"
+            elif db > -10.0:
+                meta["volume"] = "loud"
+            rate = float(row["speaking_rate"])
+            meta["pace"] = "slow" if rate < 6.0 else "fast" if rate > 9.0 else "normal"
+            emotion = NAIVE_EMOTION.get(row["emotion"].strip().lower())
+            if emotion:
+                meta["emotion"] = emotion
+            if row["accent"].strip():
+                meta["accent"] = row["accent"].strip()
+            context = render_audio_context(meta, row["text"])
+            _examples = [
+                {"id": row["id"], "task": "transcription", "instruction": prompts.TRANSCRIBE_INSTRUCTION,
+                 "response": row["text"].strip().lower(), "audio": row["audio"], "meta": meta},
+                {"id": row["id"], "task": "sit_ssp", "instruction": prompts.DESCRIBE_INSTRUCTION, "audio": row["audio"],
+                 "meta": meta, "messages": [{"role": "system", "content": prompts.SIT_SSP_SYSTEM},
+                                            {"role": "user", "content": context}]},
+            ]
+            contexts.append(context)
+            clips += 1
+    elapsed = time.perf_counter() - started
+    return {"clips": clips, "seconds": elapsed, "audio_s": decoded_s, "contexts": contexts}
+
+
+# --- memory (child process) ------------------------------------------------------------------
+
+
+def _maxrss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def child_main(manifest: Path, batch_size: int) -> None:
+    import speechsift.engine.stages  # noqa: F401  (imports before the baseline)
+    import speechsift.sources.manifest  # noqa: F401
+
+    baseline = _maxrss_mib()
+    warm_file(manifest)
+    result = speechsift_pass(manifest, batch_size=batch_size)
+    result.pop("contexts")
+    result["rss_baseline_mib"] = baseline
+    result["rss_peak_mib"] = _maxrss_mib()
+    print(json.dumps(result))
+
+
+def run_child(manifest: Path, batch_size: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--_child", str(manifest), "--batch", str(batch_size)],
+        check=True, capture_output=True, text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    model = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import soundfile as sf
+
+    return (
+        f"{model}; os.cpu_count()={os.cpu_count()}; Python {platform.python_version()} "
+        f"({platform.python_implementation()}); {platform.system()} {platform.release()}; "
+        f"libsndfile {sf.__libsndfile_version__}"
+    )
+
+
+def rate(clips: int, seconds: float) -> float:
+    return clips / seconds if seconds else float("inf")
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, r in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clips", type=int, default=100_000, help="rows in the headline manifest")
+    parser.add_argument("--big", type=int, default=1_000_000, help="rows in the memory run (0 skips it)")
+    parser.add_argument("--naive-sample", type=int, default=2000, help="rows timed the naive way")
+    parser.add_argument("--batch", type=int, default=1000, help="clips per batch (one ShardContext each)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed passes of speechsift's way (best is reported)")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin the process to one CPU")
+    parser.add_argument("--profile", action="store_true", help="also print a cProfile of speechsift's way (top 25 by tottime)")
+    parser.add_argument("--_child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args._child:
+        child_main(args._child, args.batch)
+        return
+
+    pinned = "not pinned"
+    if not args.no_pin and hasattr(os, "sched_setaffinity"):
+        cpu = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})  # inherited by the memory-run children
+        pinned = f"pinned to CPU {cpu}"
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="speechsift-bench-") as tmp:
+        folder = build_corpus(Path(tmp))
+        t = time.perf_counter()
+        manifest = build_manifest(folder / "manifest_main.csv", args.clips)
+        say(f"built {args.clips:,}-row manifest in {time.perf_counter() - t:.1f}s ({manifest.stat().st_size / 2**20:.1f} MiB)")
+
+        # Warm the page cache: the manifest and every clip (decoded once).
+        import soundfile as sf
+
+        warm_file(manifest)
+        for clip in sorted((folder / "clips").glob("*.flac")):
+            sf.read(str(clip), dtype="float32")
+
+        # speechsift's way (a short warm-up pass first: imports, lru caches, allocator).
+        speechsift_pass(manifest, batch_size=args.batch, limit=min(5000, args.clips))
+        runs = []
+        for i in range(max(1, args.repeat)):
+            runs.append(speechsift_pass(manifest, batch_size=args.batch))
+            say(f"speechsift pass {i + 1}: {rate(runs[-1]['clips'], runs[-1]['seconds']):,.0f} clips/s")
+        best = min(runs, key=lambda r: r["seconds"])
+        probed = speechsift_pass(manifest, batch_size=args.batch, probe=True)
+        say(f"speechsift + probe: {rate(probed['clips'], probed['seconds']):,.0f} clips/s")
+
+        # The naive way on a sample, and the same sample speechsift's way, to compare the prompts.
+        sample = min(args.naive_sample, args.clips)
+        naive = naive_pass(manifest, sample)
+        say(f"naive: {rate(naive['clips'], naive['seconds']):,.1f} clips/s")
+        ours_sample = speechsift_pass(manifest, batch_size=args.batch, limit=sample, keep_contexts=True)
+        same = sum(a == b for a, b in zip(naive["contexts"], ours_sample["contexts"]))
+
+        # Memory: fresh subprocesses over the headline manifest and the 1M-row one.
+        mem_small = run_child(manifest, args.batch)
+        say(f"child {args.clips:,}: peak RSS {mem_small['rss_peak_mib']:.1f} MiB")
+        mem_big = None
+        big_build_s = 0.0
+        if args.big:
+            t = time.perf_counter()
+            big = build_manifest(folder / "manifest_big.csv", args.big)
+            big_build_s = time.perf_counter() - t
+            say(f"built {args.big:,}-row manifest in {big_build_s:.1f}s ({big.stat().st_size / 2**20:.1f} MiB)")
+            mem_big = run_child(big, args.batch)
+            say(f"child {args.big:,}: {rate(mem_big['clips'], mem_big['seconds']):,.0f} clips/s, "
+                f"peak RSS {mem_big['rss_peak_mib']:.1f} MiB")
+            big.unlink()
+
+        profile_text = ""
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            speechsift_pass(manifest, batch_size=args.batch)
+            profiler.disable()
+            buf = io.StringIO()
+            pstats.Stats(profiler, stream=buf).sort_stats("tottime").print_stats(25)
+            profile_text = buf.getvalue()
+
+    ours_rate = rate(best["clips"], best["seconds"])
+    probe_rate = rate(probed["clips"], probed["seconds"])
+    naive_rate = rate(naive["clips"], naive["seconds"])
+    ratio = ours_rate / naive_rate
+    probe_ratio = probe_rate / naive_rate
+    ok = lambda b: "yes" if b else "NO"  # noqa: E731
+
+    print()
+    print(f"speechsift prepare benchmark: {args.clips:,} clips, tasks {', '.join(TASKS)}, batches of {args.batch:,}")
+    print(f"machine: {machine()}")
+    print(f"single-threaded process, {pinned}; page cache warm (manifest read and every clip decoded once first)")
+    print(f"speechsift's way: best of {len(runs)} passes "
+          f"({', '.join(format(rate(r['clips'], r['seconds']), ',.0f') for r in runs)} clips/s); "
+          f"{best['examples']:,} examples, {best['rejects']:,} rejects, {best['unknown_labels']:,} unknown labels counted")
+    stage_s = best["stage_seconds"]
+    reading = best["seconds"] - sum(stage_s.values())
+    parts = [f"read_manifest {1e6 * reading / best['clips']:.2f}"]
+    parts += [f"{name} {1e6 * s / best['clips']:.2f}" for name, s in stage_s.items()]
+    print(f"  where a clip's time goes (us/clip): {', '.join(parts)}")
+    print(f"naive way: {naive['clips']:,} rows timed ({naive['audio_s'] / naive['clips']:.2f} s of audio per clip decoded); "
+          f"audio context identical to speechsift's on {same:,}/{naive['clips']:,} rows")
+    print()
+    rows = [
+        ("measure", "clips/s", "ms/clip", "vs naive", "target", "met"),
+        (f"speechsift, {best['clips']:,} clips (headline)", f"{ours_rate:,.0f}", f"{1e3 / ours_rate:.4f}",
+         f"{ratio:,.1f}x", f">= {TARGET_CLIPS_PER_S:,}/s, >= {TARGET_RATIO:.0f}x",
+         ok(ours_rate >= TARGET_CLIPS_PER_S and ratio >= TARGET_RATIO)),
+        (f"speechsift + audio header probe", f"{probe_rate:,.0f}", f"{1e3 / probe_rate:.4f}",
+         f"{probe_ratio:,.1f}x", "(not a target)", ""),
+        (f"naive (decode, then labels), {naive['clips']:,} rows", f"{naive_rate:,.1f}", f"{1e3 / naive_rate:.3f}",
+         "1.0x", "", ""),
+        (f"speechsift, {mem_small['clips']:,} clips (child)",
+         f"{rate(mem_small['clips'], mem_small['seconds']):,.0f}",
+         f"{1e3 / rate(mem_small['clips'], mem_small['seconds']):.4f}", "", "", ""),
+    ]
+    if mem_big:
+        big_rate = rate(mem_big["clips"], mem_big["seconds"])
+        rows.append((f"speechsift, {mem_big['clips']:,} clips (child)", f"{big_rate:,.0f}",
+                     f"{1e3 / big_rate:.4f}", f"{big_rate / naive_rate:,.1f}x",
+                     f">= {TARGET_CLIPS_PER_S:,}/s", ok(big_rate >= TARGET_CLIPS_PER_S)))
+    print(table(rows))
+    print()
+    mrows = [
+        ("memory (fresh subprocess)", "peak RSS MiB", "after imports MiB", "growth MiB", "wall s"),
+        (f"{mem_small['clips']:,} clips", f"{mem_small['rss_peak_mib']:.1f}", f"{mem_small['rss_baseline_mib']:.1f}",
+         f"{mem_small['rss_peak_mib'] - mem_small['rss_baseline_mib']:.1f}", f"{mem_small['seconds']:.1f}"),
+    ]
+    if mem_big:
+        mrows.append((f"{mem_big['clips']:,} clips", f"{mem_big['rss_peak_mib']:.1f}", f"{mem_big['rss_baseline_mib']:.1f}",
+                      f"{mem_big['rss_peak_mib'] - mem_big['rss_baseline_mib']:.1f}", f"{mem_big['seconds']:.1f}"))
+    print(table(mrows))
+    if mem_big:
+        flat = mem_big["rss_peak_mib"] <= FLAT_FACTOR * mem_small["rss_peak_mib"]
+        print(f"flat memory (1M peak <= {FLAT_FACTOR}x the {mem_small['clips']:,} peak): {ok(flat)} "
+              f"({mem_big['rss_peak_mib'] / mem_small['rss_peak_mib']:.2f}x); "
+              f"building the {mem_big['clips']:,}-row manifest took {big_build_s:.1f}s (not counted)")
+    if profile_text:
+        print()
+        print(f"cProfile of speechsift's way over {args.clips:,} clips (top 25 by tottime):")
+        print(profile_text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""The openai backend against a real HTTP server on 127.0.0.1 (tests/servers.py)."""
+
+from __future__ import annotations
+
+import pytest
+from servers import ChatServer, completion_body
+
+from speechsift.errors import ConfigError
+from speechsift.llm import ChatRequest, SamplingParams, generate, make_backend
+from speechsift.recipe import LLMConfig
+
+
+def _requests(n: int) -> list[ChatRequest]:
+    return [
+        ChatRequest(
+            messages=[{"role": "system", "content": "be brief"}, {"role": "user", "content": f"hello {i}"}],
+            sampling=SamplingParams(temperature=0.7, top_p=0.9, max_tokens=32, seed=3),
+            task="sift_s",
+        )
+        for i in range(n)
+    ]
+
+
+def _backend(url: str, **kw):
+    return make_backend(LLMConfig(backend="openai", model="tiny", api_base=url, max_retries=0, **kw))
+
+
+def test_answers_every_request_in_order_with_usage(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret")
+    with ChatServer(reply=lambda body: body["messages"][-1]["content"].upper()) as server:
+        completions = generate(_backend(server.url, concurrency=4), _requests(10))
+    assert [c.text for c in completions] == [f"HELLO {i}" for i in range(10)]
+    assert all(c.finish_reason == "stop" and c.prompt_tokens == 11 and c.completion_tokens == 7 for c in completions)
+    sent = server.requests[0]
+    assert sent["model"] == "tiny"
+    assert sent["temperature"] == 0.7 and sent["top_p"] == 0.9 and sent["max_tokens"] == 32 and sent["seed"] == 3
+    # thinking disabled through the chat template by default
+    assert sent["chat_template_kwargs"] == {"enable_thinking": False}
+    headers = {k.lower(): v for k, v in server.headers[0].items()}
+    assert headers["authorization"] == "Bearer sk-test-secret"
+
+
+def test_requests_run_concurrently():
+    with ChatServer(reply=lambda body: "ok", delay_s=0.2) as server:
+        import time
+
+        started = time.perf_counter()
+        completions = generate(_backend(server.url, concurrency=8), _requests(8))
+        elapsed = time.perf_counter() - started
+    assert all(c.ok for c in completions)
+    assert elapsed < 0.2 * 8 / 2, f"8 requests of 0.2 s at concurrency 8 took {elapsed:.2f}s"
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [(400, "bad_request"), (404, "http_404"), (422, "http_422"), (500, "server_error"), (429, "rate_limited")],
+)
+def test_http_errors_become_error_completions_with_the_servers_message(status, reason):
+    error = {"error": {"message": f"boom {status}", "type": "test", "code": status}}
+    with ChatServer(reply=lambda body: (status, error)) as server:
+        [completion] = generate(_backend(server.url), _requests(1))
+    assert not completion.ok
+    assert completion.error_reason == reason
+    assert f"boom {status}" in completion.error
+
+
+def test_empty_choices_and_malformed_bodies_are_errors_not_crashes():
+    replies = iter([{"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": []}, b"{not json"])
+    with ChatServer(reply=lambda body: (200, next(replies))) as server:
+        completions = generate(_backend(server.url, concurrency=1), _requests(2))
+    assert [c.ok for c in completions] == [False, False]
+    assert completions[0].error_reason == "empty_choices"
+    assert completions[1].error_reason is not None
+
+
+def test_truncated_answer_keeps_its_finish_reason():
+    with ChatServer(reply=lambda body: (200, completion_body(body, "cut sho", finish_reason="length"))) as server:
+        [completion] = generate(_backend(server.url), _requests(1))
+    assert completion.ok and completion.finish_reason == "length"
+
+
+def test_unreachable_server_is_a_connection_error():
+    [completion] = generate(_backend("http://127.0.0.1:9/v1", timeout_s=2), _requests(1))
+    assert completion.error_reason == "connection_error"
+
+
+def test_hosted_api_without_key_is_a_config_error(monkeypatch):
+    monkeypatch.delenv("MY_KEY", raising=False)
+    with pytest.raises(ConfigError, match="MY_KEY"):
+        make_backend(LLMConfig(backend="openai", model="gpt", api_key_env="MY_KEY"))
+
+
+def test_openai_backend_needs_a_model():
+    with pytest.raises(ConfigError, match="llm.model"):
+        make_backend(LLMConfig(backend="openai", api_base="http://127.0.0.1:1/v1"))

@@ -1,0 +1,85 @@
+"""A real HTTP server on 127.0.0.1 that speaks the OpenAI chat-completions API.
+
+It stands for an OpenAI-compatible LLM server (vLLM serve, SGLang, llama.cpp): it answers every
+request deterministically from the request's content, counts what it receives, and can be told
+to fail, to delay, or to answer in malformed ways, to inject faults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+def scripted_reply(body: dict[str, Any]) -> str:
+    """The default answer: a deterministic sentence naming a hash of the request's messages."""
+    digest = hashlib.sha1(json.dumps(body["messages"], sort_keys=True).encode()).hexdigest()[:8]
+    return f"<think>private reasoning</think>Sounds like a reply {digest}."
+
+
+class ChatServer:
+    def __init__(self, reply: Callable[[dict[str, Any]], Any] = scripted_reply, delay_s: float = 0.0) -> None:
+        self.reply = reply
+        self.delay_s = delay_s
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length))
+                with server._lock:
+                    server.requests.append(body)
+                    server.headers.append(dict(self.headers))
+                if server.delay_s:
+                    time.sleep(server.delay_s)
+                outcome = server.reply(body)
+                status, payload = (outcome if isinstance(outcome, tuple) else (200, outcome))
+                if isinstance(payload, str):
+                    payload = completion_body(body, payload)
+                data = json.dumps(payload).encode() if not isinstance(payload, bytes) else payload
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> "ChatServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def completion_body(request: dict[str, Any], text: str, finish_reason: str = "stop") -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 0,
+        "model": request.get("model", "test-model"),
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish_reason}],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+    }
