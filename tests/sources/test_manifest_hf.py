@@ -1,0 +1,118 @@
+"""The manifest and hf sources: column recognition, field mapping, rows that cannot be read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from factories import make_corpus, recipe_dict, write_manifest, write_tone
+
+from speechsift.engine import run_recipe
+from speechsift.errors import CorpusError
+from speechsift.recipe import parse_recipe
+from speechsift.sources import RejectedRow, read_hf, read_manifest
+
+
+def test_csv_usual_column_names_are_recognized(tmp_path):
+    write_tone(tmp_path / "a.wav")
+    manifest = write_manifest(
+        tmp_path / "m.csv",
+        [{"clip_id": "a", "path": "a.wav", "sentence": "Hi", "client_id": "s1", "locale": "fr",
+          "major_emotion": "joy", "sex": "F", "age": "fourties", "accents": "  Québec  ", "answers": '["Oui", "oui"]'}],
+    )
+    [clip] = list(read_manifest(manifest, source="cv", language="en"))
+    assert clip.clip_id == "cv/a" and clip.text == "Hi" and clip.speaker_id == "s1"
+    assert clip.language == "fr", "a row's own language wins over the source default"
+    assert clip.audio.path == str(tmp_path / "a.wav")
+    assert clip.raw == {"emotion": "joy", "gender": "F", "age": "fourties", "accent": "  Québec  "}
+    assert clip.extra == {"answers": ["Oui", "oui"]}
+
+
+def test_fields_mapping_overrides_the_usual_names(tmp_path):
+    manifest = write_manifest(tmp_path / "m.csv", [{"wav": "/abs/x.flac", "words": "hello", "feeling": "ANG"}])
+    [clip] = list(read_manifest(manifest, source="s", fields={"text": "words", "emotion": "feeling"}))
+    assert clip.text == "hello" and clip.raw["emotion"] == "ANG" and clip.audio.path == "/abs/x.flac"
+    assert clip.clip_id == "s/row1"
+    with pytest.raises(CorpusError, match="fields.text names column 'nope'"):
+        list(read_manifest(manifest, source="s", fields={"text": "nope"}))
+    with pytest.raises(CorpusError, match="unknown field"):
+        list(read_manifest(manifest, source="s", fields={"mood": "feeling"}))
+
+
+def test_jsonl_manifest_with_bad_lines(tmp_path):
+    path = tmp_path / "m.jsonl"
+    lines = [
+        json.dumps({"id": "a", "audio": "a.wav", "text": "x", "speaking_rate": 7.5, "answers": ["A1"]}).encode(),
+        b"{not json",
+        b'"a string, not an object"',
+        b'{"id": "b", "audio": "b.wav", "text": "caf\xe9"}',
+        b"",
+    ]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    items = list(read_manifest(path, source="j"))
+    assert items[0].raw == {"speaking_rate": "7.5"} and items[0].extra == {"answers": ["A1"]}
+    assert [(i.reason, i.id) for i in items[1:]] == [("bad_row", "j/row2"), ("bad_row", "j/row3"), ("undecodable_text", "j/row4")]
+    assert all(isinstance(i, RejectedRow) for i in items[1:])
+
+
+def test_unknown_manifest_kind_and_empty_manifest(tmp_path):
+    (tmp_path / "m.txt").write_text("x")
+    with pytest.raises(CorpusError, match="csv, .tsv or .jsonl"):
+        list(read_manifest(tmp_path / "m.txt", source="s"))
+    (tmp_path / "e.csv").write_text("")
+    with pytest.raises(CorpusError, match="empty"):
+        list(read_manifest(tmp_path / "e.csv", source="s"))
+
+
+def _hf_dataset(tmp_path: Path):
+    datasets = pytest.importorskip("datasets")
+    clips = [write_tone(tmp_path / "clips" / f"{i}.flac", seconds=0.2) for i in range(3)]
+    # Built as plain columns and cast to Audio, as hub datasets store it; encoding through the Audio
+    # feature itself would need torchcodec, which speechsift never uses.
+    ds = datasets.Dataset.from_dict(
+        {
+            "audio": [{"bytes": p.read_bytes(), "path": p.name} for p in clips],
+            "transcription": ["one", "two", "three"],
+            "gender": ["male_masculine", "female_feminine", "other"],
+            "major_emotion": ["sad", "happy", "surprised"],
+        }
+    ).cast_column("audio", datasets.Audio())
+    return ds
+
+
+def test_hf_save_to_disk_and_parquet_folder(tmp_path):
+    ds = _hf_dataset(tmp_path)
+    ds.save_to_disk(str(tmp_path / "saved"))
+    (tmp_path / "pq").mkdir()
+    ds.to_parquet(str(tmp_path / "pq" / "train-0.parquet"))
+    for location in (tmp_path / "saved", tmp_path / "pq"):
+        clips = list(read_hf(source="hfd", path=location, language="en"))
+        assert [c.text for c in clips] == ["one", "two", "three"]
+        assert clips[0].audio.bytes is not None and clips[0].audio.bytes[:4] == b"fLaC"
+        assert [c.raw["gender"] for c in clips] == ["male_masculine", "female_feminine", "other"]
+
+
+def test_hf_source_runs_end_to_end_with_embedded_bytes(tmp_path):
+    ds = _hf_dataset(tmp_path)
+    ds.save_to_disk(str(tmp_path / "saved"))
+    data = recipe_dict(tmp_path / "unused.csv", tmp_path / "out", ["transcription"])
+    data["sources"] = [{"name": "hfd", "kind": "hf", "path": str(tmp_path / "saved"), "language": "en"}]
+    result = run_recipe(parse_recipe(data), progress=False)
+    assert result.totals.examples == {"transcription": 3}
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert run["unknown_labels"] == {"gender": {"other": 1}}
+    # the JSONL exports need files: bytes-only clips are written once under OUT/audio
+    record = json.loads(next((tmp_path / "out" / "exports" / "messages").rglob("*.jsonl")).read_text().splitlines()[0])
+    assert Path(record["audios"][0]).parent == (tmp_path / "out" / "audio").resolve()
+
+
+def test_hf_missing_folder(tmp_path):
+    pytest.importorskip("datasets")
+    with pytest.raises(CorpusError, match="no such dataset"):
+        list(read_hf(source="x", path=tmp_path / "nope"))
+
+
+def test_corpus_factory_is_readable(tmp_path):
+    manifest = make_corpus(tmp_path, n=2)
+    assert len(list(read_manifest(manifest, source="s"))) == 2

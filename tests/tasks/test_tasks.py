@@ -1,0 +1,71 @@
+"""Each omni task's example (REFERENCE.md §1)."""
+
+from __future__ import annotations
+
+import pytest
+from factories import make_clip
+
+from speechsift.errors import Reject
+from speechsift.records import Part
+from speechsift.tasks import TaskSettings, get_task, task_names
+from speechsift.tasks import prompts
+
+META = {"age": "young adult", "gender": "female", "volume": "loud", "pace": "fast", "emotion": "happy"}
+SETTINGS = TaskSettings()
+
+
+def test_registry_lists_the_five_omni_tasks():
+    assert task_names() == ["answer_extraction", "sift_s", "sift_ssp", "sit_ssp", "transcription"]
+
+
+def test_transcription():
+    example = get_task("transcription").build(make_clip(text="  I got the JOB!  "), SETTINGS)
+    assert example.instruction == "Transcribe:"
+    assert example.messages[0].content == [Part.of_audio(0), Part.of_text("Transcribe:")]
+    assert example.response == "i got the job!"
+    assert example.messages[1].text() == "i got the job!"
+    assert example.request is None and example.generation.backend == "direct"
+    with pytest.raises(Reject) as rejected:
+        get_task("transcription").build(make_clip(text="   "), SETTINGS)
+    assert rejected.value.reason == "empty_transcript"
+
+
+def test_answer_extraction():
+    example = get_task("answer_extraction").build(make_clip(answers=["", "Paris", "paris"]), SETTINGS)
+    assert example.instruction == "" and example.messages[0].content == [Part.of_audio(0)]
+    assert example.response == "paris"
+    with pytest.raises(Reject) as rejected:
+        get_task("answer_extraction").build(make_clip(), SETTINGS)
+    assert rejected.value.reason == "no_answer"
+
+
+def test_sift_s_sends_only_the_transcript():
+    example = get_task("sift_s").build(make_clip(text="I got the job!", meta=META), SETTINGS)
+    assert example.response is None and example.messages[0].content == [Part.of_audio(0)]
+    assert example.request.messages == [
+        {"role": "system", "content": prompts.SIFT_S_SYSTEM},
+        {"role": "user", "content": "i got the job!"},
+    ]
+    assert example.request.sampling.temperature == 0.8 and example.request.sampling.top_p == 0.92
+    with pytest.raises(Reject):
+        get_task("sift_s").build(make_clip(text=None, meta=META), SETTINGS)
+
+
+def test_sift_ssp_and_sit_ssp_send_the_audio_context():
+    context = (
+        "<audio><meta>age: young adult, gender: female, volume: loud, pace: fast, emotion: happy</meta>"
+        "<text>i got the job!</text></audio>"
+    )
+    ssp = get_task("sift_ssp").build(make_clip(text="I got the job!", meta=META), SETTINGS)
+    assert ssp.request.messages[1]["content"] == context and ssp.instruction == ""
+    sit = get_task("sit_ssp").build(make_clip(text="I got the job!", meta=META), SETTINGS)
+    assert sit.request.messages[1]["content"] == context
+    assert sit.instruction == "Describe all information you can hear:"
+    assert sit.messages[0].content == [Part.of_audio(0), Part.of_text("Describe all information you can hear:")]
+    assert sit.id != ssp.id and sit.id == get_task("sit_ssp").build(make_clip(text="x"), SETTINGS).id
+
+
+def test_context_tasks_refuse_a_clip_with_nothing_to_say():
+    with pytest.raises(Reject) as rejected:
+        get_task("sit_ssp").build(make_clip(text=None, meta={}), SETTINGS)
+    assert rejected.value.reason == "empty_context"
