@@ -44,8 +44,9 @@ def test_requests_run_concurrently():
     with ChatServer(reply=lambda body: "ok", delay_s=0.2) as server:
         import time
 
+        backend = _backend(server.url, concurrency=8)
         started = time.perf_counter()
-        completions = generate(_backend(server.url, concurrency=8), _requests(8))
+        completions = generate(backend, _requests(8))
         elapsed = time.perf_counter() - started
     assert all(c.ok for c in completions)
     assert elapsed < 0.2 * 8 / 2, f"8 requests of 0.2 s at concurrency 8 took {elapsed:.2f}s"

@@ -64,11 +64,10 @@ def age_group(years: float) -> str:
 
 @lru_cache(maxsize=4096)
 def normalize_age(value: str) -> str | None:
-    key = label_key(value)
-    if key in tables.MISSING_VALUES:
+    if label_key(value) in tables.MISSING_VALUES:
         return None
     try:
-        years = float(key)
+        years = float(value.strip())  # before label_key, which would turn "-5" into "5"
     except ValueError:
         return _lookup(tables.AGE_MAP, value, "age")
     if not 0 < years < 130:

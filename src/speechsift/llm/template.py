@@ -42,7 +42,7 @@ VOLUME_WORDS = {"quiet": "quietly", "loud": "loudly"}
 
 
 # Words that start with a vowel letter but a consonant sound ("a United States English accent").
-_CONSONANT_SOUND_STARTS = ("uni", "usa", "use", "eu", "one")
+_CONSONANT_SOUND_STARTS = ("uni", "usa", "us ", "use", "uk", "ug", "uru", "eu", "one")
 
 
 def _article(word: str) -> str:
@@ -74,7 +74,7 @@ def describe_manner(meta: dict[str, str]) -> str:
 def describe_sit_ssp(context: dict[str, Any]) -> str:
     """One sentence starting "Sounds like": who, the quoted words, the emotion, the manner, the accent."""
     meta: dict[str, str] = context.get("meta", {})
-    text = (context.get("text") or "").strip().lower()
+    text = " ".join((context.get("text") or "").split()).lower()
     sentence = f"Sounds like {describe_speaker(meta)}"
     sentence += f' saying "{text}"' if text else " speaking"
     tail = [p for p in (EMOTION_PHRASES.get(meta.get("emotion", "")), describe_manner(meta)) if p]

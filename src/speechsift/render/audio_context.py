@@ -39,7 +39,7 @@ def render_audio_context(meta: dict[str, str], text: str | None) -> str:
     meta_line = render_meta_line(meta)
     if meta_line:
         parts.append(f"<meta>{meta_line}</meta>")
-    transcript = (text or "").strip().lower()
+    transcript = " ".join((text or "").split()).lower()  # stripped, one line, lowercased
     if transcript:
         parts.append(f"<text>{neutralize_tags(transcript)}</text>")
     parts.append("</audio>")
