@@ -65,6 +65,15 @@ def print_summary(result) -> None:
     if result.totals.unknown_labels:
         unknown = sum(result.totals.unknown_labels.values())
         console.print(f"labels outside the vocabularies: {unknown} (kept in raw; see run.json unknown_labels)")
+    llm = result.llm_this_run
+    if llm.get("requests"):
+        failed = sum(v for k, v in llm.items() if k.startswith("failed."))
+        console.print(
+            f"llm: {llm.get('requests', 0):,} requests, {llm.get('sent', 0):,} sent, "
+            f"{llm.get('ledger_hits', 0):,} from the ledger, {llm.get('dedup', 0):,} deduplicated, "
+            f"{llm.get('retries', 0):,} retries, {failed:,} failed; "
+            f"tokens {llm.get('tokens_in', 0):,} in / {llm.get('tokens_out', 0):,} out"
+        )
     console.print(
         f"shards: {result.shards} ({result.shards_skipped} reused from an earlier run) in {result.seconds:.1f}s; "
         f"inputs = outputs + rejects holds for every stage."
@@ -72,7 +81,7 @@ def print_summary(result) -> None:
 
 
 def _run(recipe_path: Path, out: Optional[Path], limit: Optional[int], strict: bool, backend: Optional[str],
-         model: Optional[str], api_base: Optional[str], progress: bool) -> None:
+         model: Optional[str], api_base: Optional[str], progress: bool, cache: bool = True) -> None:
     from speechsift.engine import run_recipe
     from speechsift.recipe import load_recipe
 
@@ -83,7 +92,7 @@ def _run(recipe_path: Path, out: Optional[Path], limit: Optional[int], strict: b
         "llm.api_base": api_base,
     }
     recipe = load_recipe(recipe_path, overrides)
-    result = run_recipe(recipe, limit=limit, strict=strict, progress=progress)
+    result = run_recipe(recipe, limit=limit, strict=strict, progress=progress, cache=cache)
     print_summary(result)
 
 
@@ -97,9 +106,10 @@ def run(
     model: Optional[str] = typer.Option(None, "--model", help="LLM model name (overrides llm.model)."),
     api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible base URL (overrides llm.api_base)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a live progress line."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the request ledger."),
 ) -> None:
     """Run a recipe: sources -> labels -> tasks -> responses -> training sets in OUT."""
-    _guarded(_run, recipe, out, limit, strict, backend, model, api_base, progress)
+    _guarded(_run, recipe, out, limit, strict, backend, model, api_base, progress, not no_cache)
 
 
 @app.command()
@@ -111,6 +121,40 @@ def demo(
     from speechsift.demo import demo_recipe_path
 
     _guarded(_run, demo_recipe_path(), out, None, False, None, None, None, progress)
+
+
+ledger_app = typer.Typer(help="Inspect request ledgers.", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
+
+
+def _ledger_stats(path: Path, as_json: bool) -> None:
+    import json
+
+    from speechsift.llm.ledger import Ledger
+
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such ledger file (runs keep theirs at OUT/.work/ledger.sqlite).")
+    with Ledger(path) as ledger:
+        stats = ledger.stats()
+    if as_json:
+        typer.echo(json.dumps(stats, indent=2))
+        return
+    typer.echo(f"ledger {stats['path']}")
+    typer.echo(f"  entries     {stats['entries']:,}")
+    typer.echo(f"  hits        {stats['hits']:,}")
+    typer.echo(f"  tokens in   {stats['tokens_in']:,}")
+    typer.echo(f"  tokens out  {stats['tokens_out']:,}")
+    for row in stats["by_model"]:
+        typer.echo(f"  {row['backend']}/{row['model']}: {row['entries']:,} entries, {row['hits']:,} hits")
+
+
+@ledger_app.command("stats")
+def ledger_stats(
+    path: Path = typer.Argument(..., help="A ledger file, e.g. OUT/.work/ledger.sqlite."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Entries, hits and tokens stored in a request ledger."""
+    _guarded(_ledger_stats, path, as_json)
 
 
 def entrypoint() -> None:

@@ -1,7 +1,7 @@
 """The YAML recipe: one pydantic model per section, validated at load time.
 
 Errors name the file, the field and the fix, so a bad recipe fails before any work starts.
-Relative input paths (``sources[].path``) are resolved against the recipe file's folder, so a
+Relative input paths (``sources[].path``, ``llm.ledger``) are resolved against the recipe file's folder, so a
 recipe runs the same from any working directory; ``output.dir`` is resolved against the working
 directory, like every command-line output path.
 """
@@ -9,12 +9,15 @@ directory, like every command-line output path.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from speechsift.errors import ConfigError
+
+if TYPE_CHECKING:
+    from speechsift.llm.retry import RetryPolicy
 
 EXPORT_FORMATS = ("parquet", "sift_jsonl", "messages")
 
@@ -63,6 +66,20 @@ class TaskSpec(_Section):
     sources: list[str] | None = None
 
 
+class RetryConfig(_Section):
+    """How remote calls are retried (see llm/retry.py for what counts as retryable)."""
+
+    max_attempts: int = Field(6, ge=1)
+    backoff_base_s: float = Field(0.5, ge=0)
+    backoff_max_s: float = Field(30.0, ge=0)
+    retry_after_max_s: float = Field(60.0, ge=0)
+
+    def policy(self) -> "RetryPolicy":
+        from speechsift.llm.retry import RetryPolicy
+
+        return RetryPolicy(**self.model_dump())
+
+
 class LLMConfig(_Section):
     """Which backend writes responses, and how it samples (defaults: the omni generator's)."""
 
@@ -74,9 +91,19 @@ class LLMConfig(_Section):
     top_p: float = Field(0.92, gt=0.0, le=1.0)
     max_tokens: int = Field(256, gt=0)
     seed: int | None = None
+    n: int = Field(1, ge=1, le=64)  # samples per prompt: n examples per clip for LLM tasks
     concurrency: int = Field(16, gt=0)
     timeout_s: float = Field(120.0, gt=0)
-    max_retries: int = Field(2, ge=0)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    # The request ledger (SQLite): default OUT/.work/ledger.sqlite; a shared path lets several
+    # recipes reuse each other's answers. cache: false (or --no-cache) neither reads nor writes it.
+    ledger: Path | None = None
+    cache: bool = True
+    # Local engines (transformers, vllm): None picks the device and dtype automatically.
+    device: str | None = None
+    dtype: str | None = None
+    batch_size: int = Field(16, gt=0)
+    max_model_len: int | None = Field(None, gt=0)
     # Sent as the request's chat_template_kwargs: disables thinking on Qwen3/SmolLM3-style
     # templates (vLLM, SGLang). Set to {} for hosted APIs that reject unknown fields.
     chat_template_kwargs: dict[str, Any] = Field(default_factory=lambda: {"enable_thinking": False})
@@ -165,11 +192,15 @@ def format_validation_error(origin: str, error: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def _resolve_source_paths(data: dict[str, Any], base: Path) -> None:
-    for source in data.get("sources") or []:
-        if isinstance(source, dict) and isinstance(source.get("path"), str):
-            path = Path(source["path"]).expanduser()
-            source["path"] = str(path if path.is_absolute() else base / path)
+def _resolve_input_paths(data: dict[str, Any], base: Path) -> None:
+    """Source paths and a shared ledger path, relative to the recipe file."""
+    places = [(source, "path") for source in data.get("sources") or [] if isinstance(source, dict)]
+    if isinstance(data.get("llm"), dict):
+        places.append((data["llm"], "ledger"))
+    for holder, key in places:
+        if isinstance(holder.get(key), str):
+            path = Path(holder[key]).expanduser()
+            holder[key] = str(path if path.is_absolute() else base / path)
 
 
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -212,5 +243,5 @@ def load_recipe(path: str | Path, overrides: dict[str, Any] | None = None) -> Re
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{path}: not valid YAML{where}: {problem}.") from None
     if isinstance(data, dict):
-        _resolve_source_paths(data, path.resolve().parent)
+        _resolve_input_paths(data, path.resolve().parent)
     return parse_recipe(data, str(path), overrides)

@@ -1,4 +1,5 @@
-"""A run killed with SIGKILL mid-way and rerun gives the same output as an uninterrupted run."""
+"""A run killed with SIGKILL mid-way and rerun gives the same output as an uninterrupted run, and
+asks the server only what was not answered before the kill (counted at the server)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ import yaml
 from factories import make_corpus, recipe_dict
 from servers import ChatServer
 
+from speechsift.llm.ledger import Ledger
+from speechsift.llm.types import ChatRequest, SamplingParams
+
 SHARD_SIZE = 2
 CLIPS = 12
 
@@ -23,7 +27,7 @@ def _recipe_file(tmp_path: Path, manifest: Path, out: Path, url: str) -> Path:
         manifest,
         out,
         ["transcription", "sift_ssp"],
-        llm={"backend": "openai", "model": "tiny", "api_base": url, "concurrency": 2, "max_retries": 0},
+        llm={"backend": "openai", "model": "tiny", "api_base": url, "concurrency": 2, "retry": {"max_attempts": 1}},
         engine={"shard_size": SHARD_SIZE},
     )
     path = tmp_path / f"{out.name}.yaml"
@@ -33,6 +37,12 @@ def _recipe_file(tmp_path: Path, manifest: Path, out: Path, url: str) -> Path:
 
 def _cli(recipe: Path) -> list[str]:
     return [sys.executable, "-m", "speechsift.cli", "run", str(recipe), "--no-progress"]
+
+
+def _key(body: dict) -> str:
+    """The ledger key of a request the server received."""
+    sampling = SamplingParams(body["temperature"], body["top_p"], body["max_tokens"], body.get("seed"))
+    return ChatRequest(messages=body["messages"], sampling=sampling, task="").key("openai", body["model"])
 
 
 def _rows(out: Path) -> list[dict]:
@@ -57,13 +67,23 @@ def test_killed_run_resumes_to_the_same_output(tmp_path):
         process.wait()
         done_at_kill = len(list(markers.glob("part-*.json")))
         assert 2 <= done_at_kill < CLIPS // SHARD_SIZE, "the run must be killed mid-way"
+        with Ledger(killed_out / ".work" / "ledger.sqlite") as ledger:
+            answered_at_kill = ledger.keys()
         sent_before = len(server.requests)
 
         rerun = subprocess.run(_cli(recipe), env=env, capture_output=True, text=True, timeout=120)
         assert rerun.returncode == 0, rerun.stderr
-        resent = len(server.requests) - sent_before
-        # Only the shards that were not finished are asked again (one sift_ssp request per clip).
-        assert resent == (CLIPS // SHARD_SIZE - done_at_kill) * SHARD_SIZE
+        resent = {_key(body) for body in server.requests[sent_before:]}
+        # Nothing answered before the kill is asked again; everything else is asked once.
+        assert not resent & answered_at_kill
+        assert len(server.requests) - sent_before == len(resent) == CLIPS - len(answered_at_kill)
+        with Ledger(killed_out / ".work" / "ledger.sqlite") as ledger:
+            assert len(ledger.keys()) == CLIPS
+
+        # A rerun of the finished recipe sends nothing at all.
+        before = len(server.requests)
+        again = subprocess.run(_cli(recipe), env=env, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0 and len(server.requests) == before
 
         clean_out = tmp_path / "clean"
         clean = subprocess.run(

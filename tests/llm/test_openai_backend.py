@@ -22,7 +22,7 @@ def _requests(n: int) -> list[ChatRequest]:
 
 
 def _backend(url: str, **kw):
-    return make_backend(LLMConfig(backend="openai", model="tiny", api_base=url, max_retries=0, **kw))
+    return make_backend(LLMConfig(backend="openai", model="tiny", api_base=url, retry={"max_attempts": 1}, **kw))
 
 
 def test_answers_every_request_in_order_with_usage(monkeypatch):

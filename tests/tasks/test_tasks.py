@@ -7,8 +7,7 @@ from factories import make_clip
 
 from speechsift.errors import Reject
 from speechsift.records import Part
-from speechsift.tasks import TaskSettings, get_task, task_names
-from speechsift.tasks import prompts
+from speechsift.tasks import TaskSettings, get_task, prompts, task_names
 
 META = {"age": "young adult", "gender": "female", "volume": "loud", "pace": "fast", "emotion": "happy"}
 SETTINGS = TaskSettings()

@@ -9,28 +9,31 @@ exactly the shards that changed.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import itertools
 import json
 import platform
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from speechsift.engine.context import RunTotals, ShardContext
+from speechsift.engine.generation import GenerationService
 from speechsift.engine.layout import OutputLayout, atomic_write_text
 from speechsift.engine.progress import ProgressReporter
-from speechsift.engine.stages import Generate, ExpandTasks, NormalizeLabels, ProbeAudio, Read, Stage
+from speechsift.engine.stages import ExpandTasks, Generate, NormalizeLabels, ProbeAudio, Read, Stage
 from speechsift.errors import ConfigError, SpeechsiftError
 from speechsift.export.card import render_card
 from speechsift.export.messages import write_dataset_info, write_messages_part
 from speechsift.export.parquet import AudioCells, write_parquet_part
 from speechsift.export.sift_jsonl import write_sift_jsonl_part
 from speechsift.llm.base import Backend, make_backend
+from speechsift.llm.ledger import Ledger
 from speechsift.llm.types import SamplingParams
 from speechsift.recipe import Recipe
 from speechsift.records import Clip, Example
@@ -47,6 +50,7 @@ class RunResult:
     shards: int
     shards_skipped: int
     seconds: float
+    llm_this_run: dict[str, int] = field(default_factory=dict)  # requests sent, hits, retries, ...
 
 
 def check_backend(recipe: Recipe, backend: Backend) -> None:
@@ -61,7 +65,8 @@ def check_backend(recipe: Recipe, backend: Backend) -> None:
             )
 
 
-def build_stages(recipe: Recipe, backend: Backend) -> list[Stage]:
+def build_stages(recipe: Recipe, backend: Backend) -> tuple[list[Stage], Generate]:
+    """The stages before generation, and the generate stage the executor feeds from the service."""
     settings = TaskSettings(
         sampling=SamplingParams(
             temperature=recipe.llm.temperature,
@@ -71,13 +76,17 @@ def build_stages(recipe: Recipe, backend: Backend) -> list[Stage]:
         )
     )
     task_sources = [(s.name, frozenset(s.sources) if s.sources else None) for s in recipe.task_specs]
-    return [
+    prepare = [
         Read(),
         NormalizeLabels(),
         ProbeAudio(decode=recipe.engine.verify_audio == "decode"),
-        ExpandTasks(task_sources, settings),
-        Generate(backend),
+        ExpandTasks(task_sources, settings, samples=recipe.llm.n),
     ]
+    return prepare, Generate(backend)
+
+
+def ledger_path(recipe: Recipe, layout: OutputLayout) -> Path:
+    return recipe.llm.ledger or layout.work / "ledger.sqlite"
 
 
 def recipe_fingerprint(recipe: Recipe) -> str:
@@ -136,69 +145,127 @@ def write_shard_outputs(examples: list[Example], recipe: Recipe, layout: OutputL
     return files
 
 
-def process_shard(
-    batch: list[Clip | RejectedRow], stages: list[Stage], recipe: Recipe, layout: OutputLayout,
-    shard: int, *, fingerprint: str, digest: str, strict: bool,
-) -> dict[str, Any]:
+@dataclass
+class PendingShard:
+    """A prepared shard whose LLM requests are being answered."""
+
+    index: int
+    inputs: int
+    digest: str
+    ctx: ShardContext
+    examples: list[Example]
+    requests: int
+    answers: concurrent.futures.Future
+
+
+def prepare_shard(
+    batch: list[Clip | RejectedRow], index: int, digest: str, stages: list[Stage], generate: Generate,
+    service: GenerationService, strict: bool,
+) -> PendingShard:
     ctx = ShardContext(strict=strict)
     records: list[Any] = batch
     for stage in stages:
         records = stage(records, ctx)
-    examples: list[Example] = records
-    files = write_shard_outputs(examples, recipe, layout, shard)
-    rejects_path = layout.shard_rejects(shard)
+    requests = generate.requests(records)
+    return PendingShard(index, len(batch), digest, ctx, records, len(requests), service.submit(requests))
+
+
+def finish_shard(
+    pending: PendingShard, generate: Generate, recipe: Recipe, layout: OutputLayout, fingerprint: str,
+    wait: Callable[[concurrent.futures.Future], Any],
+) -> dict[str, Any]:
+    """Apply the shard's answers, write its outputs, then its rejects, then its done-marker."""
+    ctx = pending.ctx
+    examples = generate.apply(pending.examples, wait(pending.answers), ctx)
+    files = write_shard_outputs(examples, recipe, layout, pending.index)
+    rejects_path = layout.shard_rejects(pending.index)
     atomic_write_text(rejects_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ctx.rejects))
     marker = {
         "version": MARKER_VERSION,
         "fingerprint": fingerprint,
-        "digest": digest,
-        "inputs": len(batch),
+        "digest": pending.digest,
+        "inputs": pending.inputs,
         **ctx.to_dict(),
         "examples": dict(Counter(e.task for e in examples)),
         "languages": sorted({e.language for e in examples if e.language}),
         "files": [str(p.relative_to(layout.root)) for p in files],
     }
-    atomic_write_text(layout.shard_marker(shard), json.dumps(marker, indent=1))
+    atomic_write_text(layout.shard_marker(pending.index), json.dumps(marker, indent=1))
     return marker
 
 
-def run_recipe(recipe: Recipe, *, limit: int | None = None, strict: bool = False, progress: bool = True) -> RunResult:
-    """Run a recipe to its output folder, resuming from finished shards."""
+def inflight_budget(recipe: Recipe, backend: Backend) -> int:
+    """Requests to keep submitted ahead: enough that a streaming backend never runs dry."""
+    if getattr(backend, "streaming", False):
+        return 4 * recipe.llm.concurrency
+    return recipe.llm.batch_size
+
+
+def run_recipe(
+    recipe: Recipe, *, limit: int | None = None, strict: bool = False, progress: bool = True, cache: bool = True
+) -> RunResult:
+    """Run a recipe to its output folder, resuming from finished shards and the request ledger."""
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc)
     layout = OutputLayout(recipe.output_dir)
     backend = make_backend(recipe.llm)
     check_backend(recipe, backend)
-    stages = build_stages(recipe, backend)
+    stages, generate = build_stages(recipe, backend)
     fingerprint = recipe_fingerprint(recipe)
     items: Iterable[Any] = read_sources(recipe)
     if limit is not None:
         items = itertools.islice(items, limit)
+    use_ledger = cache and recipe.llm.cache and getattr(backend, "cacheable", True)
+    ledger = Ledger(ledger_path(recipe, layout)) if use_ledger else None
     totals = RunTotals()
     expected: set[str] = set()
     languages: set[str] = set()
     shards = skipped = 0
-    with ProgressReporter(enabled=progress) as reporter:
-        for shard, batch in enumerate(batched(items, recipe.engine.shard_size)):
-            digest = batch_digest(batch)
-            marker = _read_marker(layout.shard_marker(shard))
-            reused = bool(marker and marker.get("fingerprint") == fingerprint and marker.get("digest") == digest)
-            if reused:
-                skipped += 1
-            else:
-                marker = process_shard(
-                    batch, stages, recipe, layout, shard, fingerprint=fingerprint, digest=digest, strict=strict
-                )
-            assert marker is not None
-            totals.add_shard(marker)
-            expected.update(marker["files"])
-            languages.update(marker.get("languages", []))
-            shards += 1
-            reporter.advance(len(batch), skipped=reused)
+    budget = inflight_budget(recipe, backend)
+    try:
+        with GenerationService(backend, ledger) as service, ProgressReporter(enabled=progress) as reporter:
+
+            def wait(future: concurrent.futures.Future) -> Any:
+                while True:
+                    try:
+                        return future.result(timeout=0.25)
+                    except concurrent.futures.TimeoutError:
+                        reporter.llm(service.counters)
+
+            def finish(pending: PendingShard) -> None:
+                marker = finish_shard(pending, generate, recipe, layout, fingerprint, wait)
+                record(marker)
+                reporter.advance(pending.inputs)
+                reporter.llm(service.counters)
+
+            def record(marker: dict[str, Any]) -> None:
+                totals.add_shard(marker)
+                expected.update(marker["files"])
+                languages.update(marker.get("languages", []))
+
+            queue: deque[PendingShard] = deque()
+            for index, batch in enumerate(batched(items, recipe.engine.shard_size)):
+                shards += 1
+                digest = batch_digest(batch)
+                marker = _read_marker(layout.shard_marker(index))
+                if marker and marker.get("fingerprint") == fingerprint and marker.get("digest") == digest:
+                    skipped += 1
+                    record(marker)
+                    reporter.advance(len(batch), skipped=True)
+                    continue
+                queue.append(prepare_shard(batch, index, digest, stages, generate, service, strict))
+                while queue and (queue[0].answers.done() or sum(p.requests for p in queue) > budget):
+                    finish(queue.popleft())
+            while queue:
+                finish(queue.popleft())
+            this_run = dict(service.counters)
+    finally:
+        if ledger is not None:
+            ledger.close()
     finalize(layout, recipe, totals, expected, shards, sorted(languages), backend)
     seconds = time.perf_counter() - started
-    write_run_json(layout, recipe, totals, shards, skipped, started_at, seconds, limit)
-    return RunResult(layout.root, totals, shards, skipped, seconds)
+    write_run_json(layout, recipe, totals, shards, skipped, started_at, seconds, limit, this_run, ledger)
+    return RunResult(layout.root, totals, shards, skipped, seconds, this_run)
 
 
 def _remove_stale(layout: OutputLayout, expected: set[str], shards: int) -> None:
@@ -250,7 +317,7 @@ def versions() -> dict[str, str]:
 
 def write_run_json(
     layout: OutputLayout, recipe: Recipe, totals: RunTotals, shards: int, skipped: int,
-    started_at: datetime, seconds: float, limit: int | None,
+    started_at: datetime, seconds: float, limit: int | None, llm_this_run: dict[str, int], ledger: Ledger | None,
 ) -> None:
     report = {
         "recipe": recipe.model_dump(mode="json"),
@@ -264,6 +331,10 @@ def write_run_json(
         "examples": dict(sorted(totals.examples.items())),
         "rejects": sum(sum(s.rejected.values()) for s in totals.stages.values()),
         "unknown_labels": totals.unknown_labels_by_field(),
+        # over every shard of the output (resumed shards count as they were made)
         "llm": dict(sorted(totals.llm.items())),
+        # what this invocation did: a rerun of an unchanged recipe sends nothing
+        "llm_this_run": dict(sorted(llm_this_run.items())),
+        "ledger": str(ledger.path) if ledger is not None else None,
     }
     atomic_write_text(layout.run_json, json.dumps(report, indent=2) + "\n")

@@ -1,7 +1,10 @@
-"""A live progress line: clips done and clips per second (rich; silent when disabled)."""
+"""Live progress: clips done and clips/s; requests/s, tokens/s, ledger hits and retries while
+generating (rich; silent when disabled)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
@@ -10,15 +13,21 @@ from rich.text import Text
 
 
 class ClipsPerSecond(ProgressColumn):
+    """clips/s on the clips line; the generating line carries its own rates."""
+
     def render(self, task: Task) -> Text:
+        if task.description != "preparing":
+            return Text("requests")
         speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.0f} clips/s" if speed else "– clips/s")
+        return Text(f"clips, {speed:,.0f} clips/s" if speed else "clips")
 
 
 class ProgressReporter:
     def __init__(self, enabled: bool = True, console: Console | None = None) -> None:
         self.enabled = enabled
         self._progress: Progress | None = None
+        self._llm_task: Any = None
+        self._llm_started = 0.0
         self._console = console or Console(stderr=True)
 
     def __enter__(self) -> "ProgressReporter":
@@ -26,20 +35,37 @@ class ProgressReporter:
             self._progress = Progress(
                 SpinnerColumn(),
                 TextColumn("[bold]{task.description}"),
-                TextColumn("{task.completed:,} clips"),
+                TextColumn("{task.completed:,}"),
                 ClipsPerSecond(),
-                TextColumn("{task.fields[skipped]}"),
+                TextColumn("{task.fields[note]}"),
                 TimeElapsedColumn(),
                 console=self._console,
                 transient=False,
             )
             self._progress.__enter__()
-            self._task = self._progress.add_task("preparing", total=None, skipped="")
+            self._task = self._progress.add_task("preparing", total=None, note="")
         return self
+
+    def llm(self, counters: Mapping[str, int]) -> None:
+        """Show the generation counters: requests/s, tokens/s, ledger hits, retries, failures."""
+        if self._progress is None or not counters.get("requests"):
+            return
+        if self._llm_task is None:
+            self._llm_task = self._progress.add_task("generating", total=None, note="")
+            self._llm_started = time.perf_counter()
+        elapsed = max(time.perf_counter() - self._llm_started, 1e-6)
+        sent = counters.get("sent", 0)
+        failed = sum(v for k, v in counters.items() if k.startswith("failed."))
+        line = (
+            f"{sent / elapsed:,.1f} req/s, {counters.get('tokens_out', 0) / elapsed:,.0f} tok/s out, "
+            f"ledger hits {counters.get('ledger_hits', 0):,}, retries {counters.get('retries', 0):,}, "
+            f"failed {failed:,}"
+        )
+        self._progress.update(self._llm_task, completed=counters.get("requests", 0), note=line)
 
     def advance(self, clips: int, skipped: bool = False) -> None:
         if self._progress is not None:
-            fields: dict[str, Any] = {"skipped": "(resumed shards skipped)"} if skipped else {}
+            fields: dict[str, Any] = {"note": "(resumed shards skipped)"} if skipped else {}
             self._progress.update(self._task, advance=clips, **fields)
 
     def __exit__(self, *exc: object) -> None:

@@ -12,13 +12,14 @@ from dataclasses import replace
 from typing import Any
 
 from speechsift import audio
+from speechsift.engine.context import ShardContext
+from speechsift.engine.generation import Answer
 from speechsift.errors import AudioLoadError, Reject
 from speechsift.labels import normalize_labels
 from speechsift.llm.base import Backend, generate
 from speechsift.llm.parse import is_truncated, strip_think
 from speechsift.llm.types import ChatRequest, Completion
-from speechsift.engine.context import ShardContext
-from speechsift.records import Clip, Example, Generation, Message, Part
+from speechsift.records import Clip, Example, Generation, Message, Part, stable_id
 from speechsift.sources.base import RejectedRow
 from speechsift.tasks import TaskSettings, get_task
 
@@ -104,13 +105,32 @@ class ProbeAudio(Stage):
 
 
 class ExpandTasks(Stage):
-    """Each clip into one example per task that applies to its source; counted per task."""
+    """Each clip into one example per task that applies to its source (``samples`` per LLM task).
+
+    Counted per task in clips: a clip that made its examples is one output, a refused one a reject.
+    """
 
     name = "tasks"
 
-    def __init__(self, task_sources: Sequence[tuple[str, frozenset[str] | None]], settings: TaskSettings) -> None:
+    def __init__(
+        self, task_sources: Sequence[tuple[str, frozenset[str] | None]], settings: TaskSettings, samples: int = 1
+    ) -> None:
         self.tasks = [(get_task(name), sources) for name, sources in task_sources]
         self.settings = settings
+        self.samples = samples
+
+    def _samples(self, example: Example) -> list[Example]:
+        """``samples`` examples for an LLM example, one per sample index (the first keeps its id)."""
+        if example.request is None or self.samples == 1:
+            return [example]
+        return [
+            example if i == 0 else replace(
+                example,
+                id=stable_id(example.task, *example.clip_ids, str(i)),
+                request=replace(example.request, sample_index=i),
+            )
+            for i in range(self.samples)
+        ]
 
     def run(self, clips: list[Clip], ctx: ShardContext) -> list[Example]:
         examples: list[Example] = []
@@ -122,52 +142,68 @@ class ExpandTasks(Stage):
                 stats = ctx.stats(stage)
                 stats.inputs += 1
                 try:
-                    examples.append(task.build(clip, self.settings))
-                    stats.outputs += 1
+                    made = self._samples(task.build(clip, self.settings))
                 except Reject as rejected:
                     ctx.reject(stage, clip.clip_id, rejected.reason, rejected.message, source=clip.source, task=task.name)
+                    continue
+                stats.outputs += 1
+                examples.extend(made)
         return examples
 
 
 class Generate(Stage):
-    """Answers the examples' LLM requests (identical requests once) and fills their responses."""
+    """Fills the examples' responses from the answers to their LLM requests.
+
+    The executor sends ``requests(examples)`` through the generation service (ledger, in-flight
+    dedup, retries) and hands the answers to ``apply``; ``run`` does both in one call without the
+    service, for use outside the executor.
+    """
 
     name = "generate"
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
+    @staticmethod
+    def requests(examples: Sequence[Example]) -> list[ChatRequest]:
+        return [e.request for e in examples if e.request is not None]
+
     def run(self, examples: list[Example], ctx: ShardContext) -> list[Example]:
+        completions = generate(self.backend, self.requests(examples))
+        return self.apply(examples, [Answer(c, "sent") for c in completions], ctx)
+
+    def apply(self, examples: list[Example], answers: Sequence[Answer], ctx: ShardContext) -> list[Example]:
+        started = time.perf_counter()
         stats = ctx.stats(self.name)
         stats.inputs += len(examples)
-        unique: dict[str, ChatRequest] = {}
-        for example in examples:
-            if example.request is not None:
-                unique.setdefault(self._key(example.request), example.request)
-        keys = list(unique)
-        completions = dict(zip(keys, generate(self.backend, [unique[k] for k in keys])))
-        asked = sum(1 for e in examples if e.request is not None)
-        ctx.llm["requests"] += asked
-        ctx.llm["requests_sent"] += len(keys)
-        ctx.llm["deduplicated"] += asked - len(keys)
-        for completion in completions.values():
-            ctx.llm["tokens_in"] += completion.prompt_tokens or 0
-            ctx.llm["tokens_out"] += completion.completion_tokens or 0
+        pending = iter(answers)
         kept: list[Example] = []
         for example in examples:
             if example.request is None:
                 kept.append(example)
                 continue
+            answer = next(pending)
+            self._count(answer, ctx)
             try:
-                kept.append(self._answered(example, completions[self._key(example.request)]))
+                kept.append(self._answered(example, answer.completion))
             except Reject as rejected:
                 ctx.llm[f"failed.{rejected.reason}"] += 1
                 ctx.reject(self.name, example.id, rejected.reason, rejected.message, source=example.source, task=example.task)
         stats.outputs += len(kept)
+        ctx.seconds[self.name] += time.perf_counter() - started
         return kept
 
-    def _key(self, request: ChatRequest) -> str:
-        return request.key(self.backend.name, self.backend.model)
+    @staticmethod
+    def _count(answer: Answer, ctx: ShardContext) -> None:
+        completion = answer.completion
+        ctx.llm["requests"] += 1
+        ctx.llm[{"sent": "sent", "ledger": "ledger_hits", "dedup": "deduplicated"}[answer.origin]] += 1
+        if answer.origin == "sent":
+            ctx.llm["retries"] += completion.retries
+            ctx.llm["tokens_in"] += completion.prompt_tokens or 0
+            ctx.llm["tokens_out"] += completion.completion_tokens or 0
+        if completion.finish_reason == "length":
+            ctx.llm["truncated"] += 1
 
     def _answered(self, example: Example, completion: Completion) -> Example:
         if not completion.ok:

@@ -19,6 +19,10 @@ class Backend(Protocol):
 
     name: str
     model: str | None
+    # True: answers arrive one by one (remote servers); False: a whole batch at once (local engines).
+    streaming: bool
+    # False for backends whose answers cost nothing to redo (template): not worth a ledger entry.
+    cacheable: bool
 
     def supports(self, task: str) -> bool:
         """Whether this backend can write responses for ``task``."""
@@ -33,7 +37,21 @@ def generate(backend: Backend, requests: Sequence[ChatRequest]) -> list[Completi
     """The synchronous entry point: runs ``backend.agenerate`` on a fresh event loop."""
     if not requests:
         return []
-    return asyncio.run(backend.agenerate(requests))
+
+    async def answer() -> list[Completion]:
+        try:
+            return await backend.agenerate(requests)
+        finally:
+            await aclose(backend)
+
+    return asyncio.run(answer())
+
+
+async def aclose(backend: Backend) -> None:
+    """Release what a backend holds on the running loop (connection pools), if anything."""
+    close = getattr(backend, "aclose", None)
+    if close is not None:
+        await close()
 
 
 BackendFactory = Callable[["LLMConfig"], Backend]
@@ -67,4 +85,4 @@ def make_backend(config: "LLMConfig") -> Backend:
 
 def _load_builtin_backends() -> None:
     # Imported for their @register_backend side effect.
-    from speechsift.llm import openai_backend, template  # noqa: F401
+    from speechsift.llm import openai_backend, template, transformers_backend, vllm_backend  # noqa: F401

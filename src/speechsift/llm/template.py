@@ -95,6 +95,8 @@ class TemplateBackend:
     """Answers from ``request.context`` with the writer registered for the request's task."""
 
     name = "template"
+    streaming = False
+    cacheable = False
 
     def __init__(self, model: str | None = None) -> None:
         self.model = None  # never pretends to be a model

@@ -39,21 +39,34 @@ class ChatRequest:
     task: str
     context: dict[str, Any] = field(default_factory=dict)
     sample_index: int = 0
+    json_schema: dict[str, Any] | None = None  # ask for output matching this schema
 
-    def key(self, backend: str, model: str | None) -> str:
-        """A hash of everything that determines the answer: the request-ledger key."""
-        payload = {
+    def _payload(self, backend: str, model: str | None) -> dict[str, Any]:
+        payload: dict[str, Any] = {
             "backend": backend,
             "model": model,
             "messages": self.messages,
             "sampling": self.sampling.as_dict(),
-            "sample_index": self.sample_index,
         }
+        if self.json_schema is not None:
+            payload["json_schema"] = self.json_schema
         if backend == "template":
             payload["context"] = self.context
             payload["task"] = self.task
+        return payload
+
+    @staticmethod
+    def _hash(payload: dict[str, Any]) -> str:
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def key(self, backend: str, model: str | None) -> str:
+        """A hash of everything that determines the answer: the request-ledger key."""
+        return self._hash({**self._payload(backend, model), "sample_index": self.sample_index})
+
+    def prompt_key(self, backend: str, model: str | None) -> str:
+        """The key without the sample index: requests that differ only in it share one prompt."""
+        return self._hash(self._payload(backend, model))
 
 
 @dataclass(slots=True)
@@ -66,6 +79,7 @@ class Completion:
     completion_tokens: int | None = None
     error: str | None = None
     error_reason: str | None = None
+    retries: int = 0  # attempts beyond the first
 
     @property
     def ok(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -17,7 +18,7 @@ class TaskSettings:
     sampling: SamplingParams = SamplingParams()
 
 
-class Task:
+class Task(ABC):
     """One task family. Subclasses set ``name`` and implement ``build``.
 
     ``needs_llm`` tasks attach a ``ChatRequest`` to the example and leave ``response`` empty; the
@@ -27,8 +28,9 @@ class Task:
     name: ClassVar[str]
     needs_llm: ClassVar[bool] = False
 
+    @abstractmethod
     def build(self, clip: Clip, settings: TaskSettings) -> Example:
-        raise NotImplementedError  # every registered task overrides this
+        """The example for ``clip``, or ``Reject`` when the clip cannot make one."""
 
     # --- helpers for subclasses ---------------------------------------------------------------
 

@@ -1,0 +1,80 @@
+"""A minimal OpenAI-compatible chat server with a fixed latency, for throughput benchmarks.
+
+It stands for a real LLM server whose every answer takes exactly ``--latency`` seconds: asyncio
+streams, HTTP/1.1 keep-alive, one fixed chat.completion per POST, and ``GET /stats`` for the
+number of completions served. Runs as its own process so it does not share the client's core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+
+COMPLETION = {
+    "id": "chatcmpl-bench",
+    "object": "chat.completion",
+    "created": 0,
+    "model": "bench",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "A fixed benchmark reply."}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25},
+}
+
+
+class LatencyServer:
+    def __init__(self, latency_s: float) -> None:
+        self.latency_s = latency_s
+        self.served = 0
+        self._body = json.dumps(COMPLETION).encode()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:].strip())
+                if length:
+                    await reader.readexactly(length)
+                if head.startswith(b"GET /stats"):
+                    body = json.dumps({"served": self.served}).encode()
+                else:
+                    await asyncio.sleep(self.latency_s)
+                    self.served += 1
+                    body = self._body
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                    + str(len(body)).encode() + b"\r\n\r\n" + body
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+async def serve(port: int, latency_s: float) -> None:
+    server = LatencyServer(latency_s)
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", port, backlog=4096)
+    print(f"listening {listener.sockets[0].getsockname()[1]}", flush=True)
+    async with listener:
+        await listener.serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=0.1)
+    args = parser.parse_args()
+    try:
+        import uvloop  # optional: a faster event loop when installed
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(serve(args.port, args.latency))
+
+
+if __name__ == "__main__":
+    main()

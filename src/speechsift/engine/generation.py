@@ -1,0 +1,138 @@
+"""The generation service: one background event loop that answers LLM requests for every shard.
+
+The executor submits a shard's requests and goes on preparing the next shard, so the backend
+always has work in flight and never idles at shard boundaries. Each request is answered from the
+ledger when it can be, joined to an identical request already in flight when there is one, and
+otherwise sent; every answer is committed to the ledger the moment it arrives, before any example
+is built from it, so a killed run loses only what was in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from speechsift.llm.base import Backend, aclose
+from speechsift.llm.ledger import Ledger
+from speechsift.llm.types import ChatRequest, Completion
+
+
+@dataclass(slots=True)
+class Answer:
+    completion: Completion
+    origin: str  # "sent", "ledger" or "dedup" (an identical request answered it)
+
+
+class GenerationService:
+    def __init__(self, backend: Backend, ledger: Ledger | None = None) -> None:
+        self.backend = backend
+        self.ledger = ledger if getattr(backend, "cacheable", True) else None
+        self.counters: Counter = Counter()  # this invocation: requests, ledger_hits, sent, retries, ...
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="speechsift-generation", daemon=True)
+        self._inflight: dict[str, asyncio.Future[Completion]] = {}
+
+    def __enter__(self) -> "GenerationService":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Cancel what is still in flight, release the backend's connections, stop the loop."""
+        if not self._thread.is_alive():
+            return
+
+        async def shutdown() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await aclose(self.backend)
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+        self._loop.close()
+
+    def submit(self, requests: Sequence[ChatRequest]) -> concurrent.futures.Future[list[Answer]]:
+        """Answers for ``requests``, in order, as a future the executor can wait on."""
+        return asyncio.run_coroutine_threadsafe(self._answer(list(requests)), self._loop)
+
+    def _key(self, request: ChatRequest) -> str:
+        return request.key(self.backend.name, self.backend.model)
+
+    async def _answer(self, requests: list[ChatRequest]) -> list[Answer]:
+        keys = [self._key(r) for r in requests]
+        self.counters["requests"] += len(requests)
+        first: dict[str, ChatRequest] = {}
+        for key, request in zip(keys, requests):
+            first.setdefault(key, request)
+        origins: dict[str, str] = {}
+        stored = self.ledger.lookup(k for k in first if k not in self._inflight) if self.ledger else {}
+        to_send: dict[str, ChatRequest] = {}
+        for key, request in first.items():
+            if key in stored:
+                origins[key] = "ledger"
+            elif key in self._inflight:
+                origins[key] = "dedup"
+            else:
+                origins[key] = "sent"
+                to_send[key] = request
+                self._inflight[key] = self._loop.create_future()
+        self.counters["ledger_hits"] += len(stored)
+        waiting = {key: self._inflight[key] for key, origin in origins.items() if origin != "ledger"}
+        if to_send:
+            await self._send(to_send)
+        results: dict[str, Completion] = dict(stored)
+        for key, future in waiting.items():
+            results[key] = await asyncio.shield(future)
+        answers, seen = [], set()
+        for key in keys:
+            origin = origins[key] if key not in seen else "dedup"
+            seen.add(key)
+            answers.append(Answer(results[key], origin))
+        self.counters["dedup"] += sum(1 for a in answers if a.origin == "dedup")
+        return answers
+
+    async def _send(self, to_send: dict[str, ChatRequest]) -> None:
+        """Send requests (grouped by prompt for streaming backends) and settle their futures."""
+        keys = list(to_send)
+        if getattr(self.backend, "streaming", False):
+            groups: dict[str, list[str]] = {}
+            for key in keys:
+                request = to_send[key]
+                groups.setdefault(request.prompt_key(self.backend.name, self.backend.model), []).append(key)
+            await asyncio.gather(*(self._call(group, to_send) for group in groups.values()))
+        else:
+            await self._call(keys, to_send)
+
+    async def _call(self, keys: list[str], to_send: dict[str, ChatRequest]) -> None:
+        try:
+            completions = await self.backend.agenerate([to_send[k] for k in keys])
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # one failing call must not end the run: its requests become rejects
+            message = f"the {self.backend.name} backend failed: {type(exc).__name__}: {exc}"
+            completions = [Completion(error=message, error_reason="backend_error") for _ in keys]
+        for key, completion in zip(keys, completions):
+            self._settle(key, completion)
+
+    def _settle(self, key: str, completion: Completion) -> None:
+        self.counters["sent"] += 1
+        self.counters["retries"] += completion.retries
+        self.counters["tokens_in"] += completion.prompt_tokens or 0
+        self.counters["tokens_out"] += completion.completion_tokens or 0
+        if completion.ok:
+            if self.ledger is not None:
+                self.ledger.record(key, self.backend.name, self.backend.model, completion)
+        else:
+            self.counters[f"failed.{completion.error_reason}"] += 1
+        future = self._inflight.pop(key, None)
+        if future is not None and not future.done():
+            future.set_result(completion)
