@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+RESET = object()  # a reply that drops the connection
+
+
+class Hang:
+    """A reply that waits ``seconds`` before answering ``then`` (longer than a client's timeout)."""
+
+    def __init__(self, seconds: float, then: Any = "late") -> None:
+        self.seconds = seconds
+        self.then = then
 
 
 def scripted_reply(body: dict[str, Any]) -> str:
@@ -46,13 +58,26 @@ class ChatServer:
                 if server.delay_s:
                     time.sleep(server.delay_s)
                 outcome = server.reply(body)
-                status, payload = (outcome if isinstance(outcome, tuple) else (200, outcome))
+                if outcome is RESET:  # drop the connection without a word
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if isinstance(outcome, Hang):
+                    time.sleep(outcome.seconds)
+                    outcome = outcome.then
+                headers: dict[str, str] = {}
+                if isinstance(outcome, tuple) and len(outcome) == 3:
+                    status, payload, headers = outcome
+                else:
+                    status, payload = (outcome if isinstance(outcome, tuple) else (200, outcome))
                 if isinstance(payload, str):
                     payload = completion_body(body, payload)
                 data = json.dumps(payload).encode() if not isinstance(payload, bytes) else payload
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
