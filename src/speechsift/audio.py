@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from speechsift.audio_headers import read_header
 from speechsift.errors import AudioLoadError
 from speechsift.records import AudioRef
 
@@ -24,7 +25,6 @@ class AudioInfo:
     sampling_rate: int
     frames: int
     channels: int
-    format: str
 
     @property
     def duration_s(self) -> float:
@@ -41,21 +41,35 @@ def _open_target(ref: AudioRef) -> str | io.BytesIO:
     return ref.path
 
 
-def probe(ref: AudioRef) -> AudioInfo:
-    """Read the header only; raise AudioLoadError (missing_audio, unreadable_audio, empty_audio)."""
+def _header(ref: AudioRef) -> tuple[int, int, int]:
+    """``(sampling_rate, frames, channels)``: WAV/FLAC headers read directly, anything else by soundfile."""
+    if ref.bytes is None and ref.path:
+        try:
+            found = read_header(ref.path)
+        except FileNotFoundError:
+            raise AudioLoadError("missing_audio", f"audio file not found: {ref.path}") from None
+        except (IsADirectoryError, PermissionError) as exc:
+            raise AudioLoadError("unreadable_audio", f"cannot read audio {ref.path}: {exc}") from None
+        if found is not None:
+            return found
     target = _open_target(ref)
     try:
         info = sf.info(target)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         raise AudioLoadError("unreadable_audio", f"cannot read audio {ref.describe()}: {exc}") from None
-    frames = info.frames
+    return info.samplerate, info.frames, info.channels
+
+
+def probe(ref: AudioRef) -> AudioInfo:
+    """Read the header only; raise AudioLoadError (missing_audio, unreadable_audio, empty_audio)."""
+    sampling_rate, frames, channels = _header(ref)
     if ref.duration_s is not None or ref.offset_s:
-        start = int(round(ref.offset_s * info.samplerate))
-        end = frames if ref.duration_s is None else start + int(round(ref.duration_s * info.samplerate))
-        frames = max(0, min(end, info.frames) - start)
+        start = int(round(ref.offset_s * sampling_rate))
+        end = frames if ref.duration_s is None else start + int(round(ref.duration_s * sampling_rate))
+        frames = max(0, min(end, frames) - start)
     if frames <= 0:
         raise AudioLoadError("empty_audio", f"audio {ref.describe()} holds no samples")
-    return AudioInfo(info.samplerate, frames, info.channels, info.format)
+    return AudioInfo(sampling_rate, frames, channels)
 
 
 def _resample(wave: np.ndarray, sr: int, target_sr: int) -> np.ndarray:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from speechsift.engine.context import RunTotals, ShardContext
+from speechsift.engine.gc_tuning import streaming_gc
 from speechsift.engine.generation import GenerationService
 from speechsift.engine.layout import OutputLayout, atomic_write_text
 from speechsift.engine.progress import ProgressReporter
@@ -223,7 +224,8 @@ def run_recipe(
     shards = skipped = 0
     budget = inflight_budget(recipe, backend)
     try:
-        with GenerationService(backend, ledger) as service, ProgressReporter(enabled=progress) as reporter:
+        with GenerationService(backend, ledger) as service, ProgressReporter(enabled=progress) as reporter, \
+                streaming_gc():
 
             def wait(future: concurrent.futures.Future) -> Any:
                 while True:

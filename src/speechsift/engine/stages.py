@@ -19,7 +19,7 @@ from speechsift.labels import normalize_labels
 from speechsift.llm.base import Backend, generate
 from speechsift.llm.parse import is_truncated, strip_think
 from speechsift.llm.types import ChatRequest, Completion
-from speechsift.records import Clip, Example, Generation, Message, Part, stable_id
+from speechsift.records import AudioRef, Clip, Example, Generation, Message, Part, stable_id
 from speechsift.sources.base import RejectedRow
 from speechsift.tasks import TaskSettings, get_task
 
@@ -79,7 +79,13 @@ class NormalizeLabels(Stage):
         meta, features, unknown = normalize_labels(clip.raw)
         for field_name, value in unknown:
             ctx.unknown_labels[f"{field_name}={value}"] += 1
-        return replace(clip, meta={**meta, **clip.meta}, features={**clip.features, **features})
+        if clip.meta:
+            meta.update(clip.meta)
+        if clip.features:
+            features = {**clip.features, **features}
+        # positional construction: dataclasses.replace costs more than the whole normalization
+        return Clip(clip.clip_id, clip.source, clip.audio, clip.language, clip.speaker_id, clip.text,
+                    clip.raw, meta, features, clip.extra)
 
 
 class ProbeAudio(Stage):
@@ -97,11 +103,11 @@ class ProbeAudio(Stage):
                 audio.load(clip.audio, sampling_rate=None)
         except AudioLoadError as exc:
             raise Reject(exc.reason, str(exc)) from None
-        return replace(
-            clip,
-            audio=replace(clip.audio, sampling_rate=info.sampling_rate),
-            features={**clip.features, "duration_s": round(info.duration_s, 4)},
-        )
+        a = clip.audio
+        audio_ref = AudioRef(a.path, a.bytes, info.sampling_rate, a.offset_s, a.duration_s, a.channel)
+        features = {**clip.features, "duration_s": round(info.duration_s, 4)}
+        return Clip(clip.clip_id, clip.source, audio_ref, clip.language, clip.speaker_id, clip.text,
+                    clip.raw, clip.meta, features, clip.extra)
 
 
 class ExpandTasks(Stage):
@@ -134,12 +140,11 @@ class ExpandTasks(Stage):
 
     def run(self, clips: list[Clip], ctx: ShardContext) -> list[Example]:
         examples: list[Example] = []
+        tasks = [(task, sources, f"task.{task.name}", ctx.stats(f"task.{task.name}")) for task, sources in self.tasks]
         for clip in clips:
-            for task, sources in self.tasks:
+            for task, sources, stage, stats in tasks:
                 if sources is not None and clip.source not in sources:
                     continue
-                stage = f"task.{task.name}"
-                stats = ctx.stats(stage)
                 stats.inputs += 1
                 try:
                     made = self._samples(task.build(clip, self.settings))

@@ -25,23 +25,25 @@ def normalize_labels(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, flo
     features: dict[str, float] = {}
     unknown: list[tuple[str, str]] = []
     given: set[str] = set()
-    for field, normalize in LABEL_NORMALIZERS.items():
-        value = raw.get(field)
-        if value is None:
+    numbers = []
+    for field, value in raw.items():
+        normalize = LABEL_NORMALIZERS.get(field)
+        if normalize is None:
+            if field in NUMERIC_LABELS:
+                numbers.append((field, value))
             continue
         try:
             label = normalize(value)
         except UnknownLabel:
             unknown.append((field, value))
             continue
-        if label is not None or not is_missing(value):
-            given.add(field)
         if label is not None:
             meta[field] = label
-    for field, (label_field, to_label) in NUMERIC_LABELS.items():
-        value = raw.get(field)
-        if value is None:
-            continue
+            given.add(field)
+        elif not is_missing(value):
+            given.add(field)  # a known label that meta leaves out (normal volume)
+    for field, value in numbers:
+        label_field, to_label = NUMERIC_LABELS[field]
         try:
             number = parse_number(value)
         except UnknownLabel:

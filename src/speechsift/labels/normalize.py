@@ -113,15 +113,17 @@ def volume_from_db(relative_db: float) -> str | None:
 
 def parse_number(value: object) -> float | None:
     """A finite float from a manifest cell, None when missing; UnknownLabel when not a number."""
-    if is_missing(value):
-        return None
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
+        if is_missing(value):
+            return None
         raise UnknownLabel(f"{value!r} is not a number") from None
-    if not math.isfinite(number):
-        raise UnknownLabel(f"{value!r} is not a finite number")
-    return number
+    if math.isfinite(number):
+        return number
+    if is_missing(value):  # "nan" is a missing-value sentinel
+        return None
+    raise UnknownLabel(f"{value!r} is not a finite number")
 
 
 # Label fields read straight from a corpus value, in the order renderers list them.

@@ -9,6 +9,7 @@ is neutralized, so a rendered context always holds exactly one audio element.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Field order of the seed's metadata line (REFERENCE.md §1); missing fields are left out.
 OMNI_FIELD_ORDER: tuple[str, ...] = ("age", "gender", "volume", "pace", "emotion", "accent")
@@ -28,9 +29,13 @@ def neutralize_tags(value: str) -> str:
 
 def render_meta_line(meta: dict[str, str]) -> str:
     """``k: v, ...`` in the seed's field order; empty when no field is known."""
-    return ", ".join(
-        f"{field}: {neutralize_tags(meta[field])}" for field in OMNI_FIELD_ORDER if meta.get(field)
-    )
+    return _meta_line(tuple(meta.get(field) for field in OMNI_FIELD_ORDER))
+
+
+@lru_cache(maxsize=65_536)
+def _meta_line(values: tuple[str | None, ...]) -> str:
+    # Cached: a corpus has few distinct label combinations, and this runs for every clip.
+    return ", ".join(f"{field}: {neutralize_tags(v)}" for field, v in zip(OMNI_FIELD_ORDER, values) if v)
 
 
 def render_audio_context(meta: dict[str, str], text: str | None) -> str:

@@ -7,9 +7,9 @@ no row is lost without a line in ``rejects.jsonl``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from speechsift.errors import CorpusError, Reject
@@ -111,48 +111,86 @@ def _cell(value: Any) -> str | None:
     return str(value)
 
 
-def clip_from_row(
-    row: Mapping[str, Any],
-    columns: Mapping[str, str],
-    *,
-    source: str,
-    native_id: str,
-    language: str | None,
-    audio: AudioRef,
-) -> Clip:
-    """One manifest/dataset row as a Clip; ``raw`` keyed by our field names, values as given."""
-    raw: dict[str, str] = {}
-    for field in LABEL_FIELDS:
-        column = columns.get(field)
-        if column is not None:
-            value = _cell(row.get(column))
-            if value is not None:
+class RowReader:
+    """Turns one row's cells into a Clip (or a RejectedRow). Column positions are worked out once
+    per source from its header, so reading a row is a few list lookups.
+
+    Rows come as lists in header order (CSV) or as mappings (JSONL, datasets), which ``values``
+    puts in header order.
+    """
+
+    def __init__(
+        self, header: Sequence[str], mapping: Mapping[str, str], origin: str, *, source: str,
+        language: str | None, base_dir: str | None, need_audio: bool = True,
+    ) -> None:
+        self.header = list(header)
+        columns = resolve_columns(self.header, mapping, origin, need_audio=need_audio)
+        index = {field: self.header.index(column) for field, column in columns.items()}
+        self.width = len(self.header)
+        self.origin = origin
+        self.source = source
+        self.language = language
+        self.base_dir = base_dir
+        self.labels = [(field, index[field]) for field in LABEL_FIELDS if field in index]
+        self.id_at = index.get("id")
+        self.audio_at = index.get("audio")
+        self.text_at = index.get("text")
+        self.speaker_at = index.get("speaker")
+        self.language_at = index.get("language")
+        self.answers_at = index.get("answers")
+
+    def values(self, row: Mapping[str, Any]) -> list[Any]:
+        return [row.get(column) for column in self.header]
+
+    def _get(self, values: Sequence[Any], at: int | None) -> str | None:
+        if at is None or at >= len(values):
+            return None
+        return _cell(values[at])
+
+    def native_id(self, values: Sequence[Any], number: int) -> str:
+        given = self._get(values, self.id_at)
+        return given.strip() if given else f"row{number}"
+
+    def clip(self, values: Sequence[Any], number: int, audio: AudioRef | None = None) -> Clip | RejectedRow:
+        """The row's Clip; ``audio`` given by the caller (datasets) or read from the audio cell."""
+        native_id = self.native_id(values, number)
+        clip_id = f"{self.source}/{native_id}"
+        if audio is None:
+            try:
+                audio = AudioRef(audio_path(self._get(values, self.audio_at), self.base_dir or "", native_id))
+            except Reject as rejected:
+                return RejectedRow(clip_id, self.source, rejected.reason, f"{self.origin} row {number}: {rejected.message}")
+        raw: dict[str, str] = {}
+        short = len(values) < self.width
+        for field, at in self.labels:
+            if short and at >= len(values):
+                continue
+            value = values[at]
+            if type(value) is not str:
+                value = _cell(value)
+            if value and not value.isspace():
                 raw[field] = value
-    extra: dict[str, Any] = {}
-    if "answers" in columns:
-        answers = parse_answers(row.get(columns["answers"]))
-        if answers:
-            extra["answers"] = answers
-    lang_column = columns.get("language")
-    row_language = _cell(row.get(lang_column)) if lang_column else None
-    speaker_column = columns.get("speaker")
-    text_column = columns.get("text")
-    return Clip(
-        clip_id=f"{source}/{native_id}",
-        source=source,
-        audio=audio,
-        language=row_language or language,
-        speaker_id=_cell(row.get(speaker_column)) if speaker_column else None,
-        text=_cell(row.get(text_column)) if text_column else None,
-        raw=raw,
-        extra=extra,
-    )
+        at = self.answers_at
+        answers = parse_answers(values[at]) if at is not None and at < len(values) else []
+        return Clip(
+            clip_id,
+            self.source,
+            audio,
+            self._get(values, self.language_at) or self.language,
+            self._get(values, self.speaker_at),
+            self._get(values, self.text_at),
+            raw,
+            {},
+            {},
+            {"answers": answers} if answers else {},
+        )
 
 
-def audio_path(value: Any, base_dir: Path, native_id: str) -> str:
+def audio_path(text: str | None, base_dir: str, native_id: str) -> str:
     """An audio cell as a path: relative paths are relative to the manifest's folder."""
-    text = _cell(value)
     if text is None:
         raise Reject("missing_audio", f"row {native_id} has an empty audio cell")
-    path = Path(text).expanduser()
-    return str(path if path.is_absolute() else base_dir / path)
+    text = text.strip()
+    if text.startswith("~"):
+        text = os.path.expanduser(text)
+    return text if os.path.isabs(text) else os.path.join(base_dir, text)

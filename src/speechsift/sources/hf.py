@@ -12,7 +12,7 @@ from typing import Any
 
 from speechsift.errors import ConfigError, CorpusError
 from speechsift.records import AudioRef, Clip
-from speechsift.sources.base import RejectedRow, clip_from_row, resolve_columns
+from speechsift.sources.base import RejectedRow, RowReader
 
 _DATA_SUFFIXES = {"parquet": "parquet", "arrow": "arrow"}
 
@@ -69,19 +69,18 @@ def read_hf(
     origin = str(path) if path is not None else f"hub dataset {dataset}"
     mapping = dict(fields or {})
     mapping.setdefault("audio", audio_column)
-    columns = resolve_columns(ds.column_names, mapping, origin)
-    audio_col = columns["audio"]
+    reader = RowReader(ds.column_names, mapping, origin, source=source, language=language, base_dir=None)
+    audio_col = reader.header[reader.audio_at]
     if isinstance(ds.features.get(audio_col), datasets.Audio):
         ds = ds.cast_column(audio_col, datasets.Audio(decode=False))
     base_dir = path if path is not None and path.is_dir() else None
-    id_column = columns.get("id")
     for index, row in enumerate(ds):
-        native_id = str(row[id_column]) if id_column and row.get(id_column) not in (None, "") else f"row{index}"
         audio = _audio_ref(row.get(audio_col), base_dir)
         if audio is None:
+            native_id = reader.native_id(reader.values(row), index)
             yield RejectedRow(f"{source}/{native_id}", source, "missing_audio", f"{origin} row {index} has no audio")
             continue
-        yield clip_from_row(row, columns, source=source, native_id=native_id, language=language, audio=audio)
+        yield reader.clip(reader.values(row), index, audio=audio)
 
 
 def _audio_ref(value: Any, base_dir: Path | None) -> AudioRef | None:

@@ -1,4 +1,4 @@
-"""The ``manifest`` source: a CSV or JSONL file, one row per clip.
+"""The ``manifest`` source: a CSV, TSV or JSONL file, one row per clip.
 
 The ``audio`` column holds a path relative to the manifest's folder (or an absolute one). Other
 columns are recognized by their usual names (``sources.base.FIELD_ALIASES``) or mapped with the
@@ -11,15 +11,16 @@ import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from speechsift.errors import CorpusError, Reject
-from speechsift.records import AudioRef, Clip
-from speechsift.sources.base import RejectedRow, audio_path, clip_from_row, resolve_columns
+from speechsift.errors import CorpusError
+from speechsift.records import Clip
+from speechsift.sources.base import RejectedRow, RowReader
 
 
-def _has_undecodable(values: Any) -> bool:
+def _has_undecodable(values: list[str]) -> bool:
     """True when a cell holds bytes that were not UTF-8 (read back as lone surrogates)."""
+    if all(map(str.isascii, values)):  # the common case, checked in C
+        return False
     for value in values:
         if isinstance(value, str) and not value.isascii():
             try:
@@ -29,27 +30,33 @@ def _has_undecodable(values: Any) -> bool:
     return False
 
 
-def _csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, Any] | None]]]:
-    handle = path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="")
+def _undecodable(source: str, path: Path, number: int) -> RejectedRow:
+    return RejectedRow(f"{source}/row{number}", source, "undecodable_text", f"{path} row {number} holds bytes that are not UTF-8")
+
+
+def _csv_clips(path: Path, make_reader) -> Iterator[Clip | RejectedRow]:
     dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
-    reader = csv.DictReader(handle, dialect=dialect)
-    header = reader.fieldnames or []
+    with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        rows = csv.reader(handle, dialect=dialect)
+        header = next(rows, None)
+        if not header:
+            raise CorpusError(f"{path}: the manifest is empty or has no header row.")
+        reader: RowReader = make_reader(header)
+        for number, values in enumerate(rows, start=1):
+            if not values:
+                continue
+            if _has_undecodable(values):
+                yield _undecodable(reader.source, path, number)
+                continue
+            yield reader.clip(values, number)
 
-    def rows() -> Iterator[tuple[int, dict[str, Any] | None]]:
-        with handle:
-            for number, row in enumerate(reader, start=1):
-                yield number, row
 
-    return list(header), rows()
-
-
-def _jsonl_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, Any] | None]]]:
-    # The header is the union of keys of the first rows, enough to resolve columns; later rows may
-    # omit optional keys.
+def _jsonl_header(path: Path, sample: int = 100) -> list[str]:
+    """The union of the keys of the first rows: enough to resolve columns (later rows may omit some)."""
     header: list[str] = []
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
-            if number > 100:
+            if number > sample:
                 break
             try:
                 obj = json.loads(line)
@@ -57,23 +64,30 @@ def _jsonl_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, An
                 continue
             if isinstance(obj, dict):
                 header.extend(k for k in obj if k not in header)
+    return header
 
-    def rows() -> Iterator[tuple[int, dict[str, Any] | None]]:
-        with path.open("rb") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line.decode("utf-8"))
-                except UnicodeDecodeError:
-                    yield number, {"__undecodable__": True}
-                    continue
-                except json.JSONDecodeError:
-                    yield number, None
-                    continue
-                yield number, obj if isinstance(obj, dict) else None
 
-    return header, rows()
+def _jsonl_clips(path: Path, make_reader) -> Iterator[Clip | RejectedRow]:
+    header = _jsonl_header(path)
+    if not header:
+        raise CorpusError(f"{path}: the manifest is empty or holds no JSON objects.")
+    reader: RowReader = make_reader(header)
+    source = reader.source
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line.decode("utf-8"))
+            except UnicodeDecodeError:
+                yield _undecodable(source, path, number)
+                continue
+            except json.JSONDecodeError:
+                obj = None
+            if not isinstance(obj, dict):
+                yield RejectedRow(f"{source}/row{number}", source, "bad_row", f"{path} line {number} is not a JSON object")
+                continue
+            yield reader.clip(reader.values(obj), number)
 
 
 def read_manifest(
@@ -83,33 +97,17 @@ def read_manifest(
     path = Path(path)
     if not path.is_file():
         raise CorpusError(f"{path}: manifest not found (source {source!r}); check sources[].path.")
+    base_dir = str(path.resolve().parent)
+
+    def make_reader(header: list[str]) -> RowReader:
+        return RowReader(header, fields or {}, str(path), source=source, language=language, base_dir=base_dir)
+
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".json", ".ndjson"):
-        header, rows = _jsonl_rows(path)
-    elif suffix in (".csv", ".tsv"):
-        header, rows = _csv_rows(path)
-    else:
-        raise CorpusError(f"{path}: a manifest is a .csv, .tsv or .jsonl file (source {source!r}).")
-    if not header:
-        raise CorpusError(f"{path}: the manifest is empty or has no header row.")
-    columns = resolve_columns(header, fields or {}, str(path))
-    id_column = columns.get("id")
-    base_dir = path.resolve().parent
-    for number, row in rows:
-        native_id = f"row{number}"
-        if row is None:
-            yield RejectedRow(f"{source}/{native_id}", source, "bad_row", f"{path} line {number} is not a JSON object")
-            continue
-        if row.get("__undecodable__") or _has_undecodable(row.values()):
-            yield RejectedRow(
-                f"{source}/{native_id}", source, "undecodable_text", f"{path} row {number} holds bytes that are not UTF-8"
-            )
-            continue
-        if id_column and row.get(id_column) not in (None, ""):
-            native_id = str(row[id_column]).strip()
-        try:
-            audio = AudioRef(path=audio_path(row.get(columns["audio"]), base_dir, native_id))
-        except Reject as rejected:
-            yield RejectedRow(f"{source}/{native_id}", source, rejected.reason, f"{path} row {number}: {rejected.message}")
-            continue
-        yield clip_from_row(row, columns, source=source, native_id=native_id, language=language, audio=audio)
+        return _jsonl_clips(path, make_reader)
+    if suffix in (".csv", ".tsv"):
+        return _csv_clips(path, make_reader)
+    raise CorpusError(f"{path}: a manifest is a .csv, .tsv or .jsonl file (source {source!r}).")
+
+
+__all__ = ["read_manifest"]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar
 
 from speechsift.errors import Reject
 from speechsift.llm.types import ChatRequest, SamplingParams
 from speechsift.records import Clip, Example, Generation, Message, Part, stable_id
+
+DIRECT = Generation(backend="direct")  # provenance of targets taken from the corpus (never mutated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,29 +47,43 @@ class Task(ABC):
         variant: str = "0",
     ) -> Example:
         """The example for ``clip``: the user turn is the audio, then the instruction if any."""
-        user_parts = [Part.of_audio(0)]
-        if instruction:
-            user_parts.append(Part.of_text(instruction))
-        messages = [Message("user", user_parts)]
+        messages = [user_turn(instruction)]
         if response is not None:
-            messages.append(Message("assistant", [Part.of_text(response)]))
+            messages.append(Message("assistant", [Part("text", response)]))
+        # Positional construction (this runs for every clip and task); meta is shared with the
+        # clip, which no later stage changes.
         return Example(
-            id=stable_id(self.name, clip.clip_id, variant),
-            task=self.name,
-            clip_ids=[clip.clip_id],
-            audios=[clip.audio],
-            instruction=instruction,
-            response=response,
-            messages=messages,
-            source=clip.source,
-            language=clip.language,
-            meta=dict(clip.meta),
-            speaker_id=clip.speaker_id,
-            transcript=clip.text,
-            duration_s=clip.features.get("duration_s"),
-            generation=Generation(backend="direct") if request is None else None,
-            request=request,
+            stable_id(self.name, clip.clip_id, variant),
+            self.name,
+            [clip.clip_id],
+            [clip.audio],
+            instruction,
+            response,
+            messages,
+            clip.source,
+            clip.language,
+            clip.meta,
+            clip.speaker_id,
+            clip.text,
+            clip.features.get("duration_s"),
+            "train",
+            DIRECT if request is None else None,
+            {},
+            request,
         )
+
+
+@lru_cache(maxsize=1024)
+def user_turn(instruction: str) -> Message:
+    """The user turn "audio, then the instruction": one shared object per instruction string.
+
+    Shared across examples (records are never changed in place), because building it anew for
+    every clip and task is a measurable part of preparing examples.
+    """
+    parts = [Part("audio", None, 0)]
+    if instruction:
+        parts.append(Part("text", instruction))
+    return Message("user", parts)
 
 
 def transcript_of(clip: Clip) -> str:
