@@ -137,12 +137,13 @@ def _speechsift_pass(
     from speechsift.engine.context import ShardContext
     from speechsift.engine.stages import ExpandTasks, NormalizeLabels, ProbeAudio, Read
     from speechsift.sources.manifest import read_manifest
+    from speechsift.recipe import TaskSpec
     from speechsift.tasks import TaskSettings
 
     stages = [Read(), NormalizeLabels()]
     if probe:
         stages.append(ProbeAudio())
-    stages.append(ExpandTasks([(name, None) for name in TASKS], TaskSettings()))
+    stages.append(ExpandTasks([TaskSpec(name=name) for name in TASKS], TaskSettings()))
 
     clips = examples = rejects = 0
     unknown: Counter = Counter()

@@ -64,6 +64,9 @@ class TaskSpec(_Section):
 
     name: str
     sources: list[str] | None = None
+    # Ask the LLM for output matching this JSON schema (structured output: response_format on
+    # OpenAI-compatible servers, structured_outputs on vLLM).
+    json_schema: dict[str, Any] | None = None
 
 
 class RetryConfig(_Section):

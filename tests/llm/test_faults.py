@@ -106,3 +106,15 @@ def test_failures_that_outlast_the_retries_are_rejected(tmp_path):
     rejects = [json.loads(line) for line in (out / "rejects.jsonl").read_text().splitlines()]
     assert [r["reason"] for r in rejects] == ["server_error"] * 3
     assert all("down for maintenance" in r["message"] and "after 3 attempts" in r["message"] for r in rejects)
+
+
+def test_structured_output_is_requested_per_task(tmp_path):
+    manifest = make_corpus(tmp_path / "corpus", n=2, seconds=0.1)
+    schema = {"type": "object", "properties": {"reply": {"type": "string"}}, "required": ["reply"]}
+    with ChatServer() as server:
+        data = recipe_dict(manifest, tmp_path / "out", [{"name": "sift_ssp", "json_schema": schema}, "sit_ssp"],
+                           llm={"backend": "openai", "model": "tiny", "api_base": server.url})
+        run_recipe(parse_recipe(data), progress=False)
+    formats = [body.get("response_format") for body in server.requests]
+    expected = {"type": "json_schema", "json_schema": {"name": "sift_ssp", "schema": schema, "strict": True}}
+    assert formats.count(expected) == 2 and formats.count(None) == 2

@@ -76,12 +76,11 @@ def build_stages(recipe: Recipe, backend: Backend) -> tuple[list[Stage], Generat
             seed=recipe.llm.seed,
         )
     )
-    task_sources = [(s.name, frozenset(s.sources) if s.sources else None) for s in recipe.task_specs]
     prepare = [
         Read(),
         NormalizeLabels(),
         ProbeAudio(decode=recipe.engine.verify_audio == "decode"),
-        ExpandTasks(task_sources, settings, samples=recipe.llm.n),
+        ExpandTasks(recipe.task_specs, settings, samples=recipe.llm.n),
     ]
     return prepare, Generate(backend)
 

@@ -19,6 +19,7 @@ from speechsift.labels import normalize_labels
 from speechsift.llm.base import Backend, generate
 from speechsift.llm.parse import is_truncated, strip_think
 from speechsift.llm.types import ChatRequest, Completion
+from speechsift.recipe import TaskSpec
 from speechsift.records import AudioRef, Clip, Example, Generation, Message, Part, stable_id
 from speechsift.sources.base import RejectedRow
 from speechsift.tasks import TaskSettings, get_task
@@ -118,15 +119,15 @@ class ExpandTasks(Stage):
 
     name = "tasks"
 
-    def __init__(
-        self, task_sources: Sequence[tuple[str, frozenset[str] | None]], settings: TaskSettings, samples: int = 1
-    ) -> None:
-        self.tasks = [(get_task(name), sources) for name, sources in task_sources]
+    def __init__(self, specs: Sequence[TaskSpec], settings: TaskSettings, samples: int = 1) -> None:
+        self.tasks = [(get_task(s.name), frozenset(s.sources) if s.sources else None, s.json_schema) for s in specs]
         self.settings = settings
         self.samples = samples
 
-    def _samples(self, example: Example) -> list[Example]:
+    def _samples(self, example: Example, json_schema: dict | None) -> list[Example]:
         """``samples`` examples for an LLM example, one per sample index (the first keeps its id)."""
+        if example.request is not None and json_schema is not None:
+            example.request.json_schema = json_schema
         if example.request is None or self.samples == 1:
             return [example]
         return [
@@ -140,14 +141,15 @@ class ExpandTasks(Stage):
 
     def run(self, clips: list[Clip], ctx: ShardContext) -> list[Example]:
         examples: list[Example] = []
-        tasks = [(task, sources, f"task.{task.name}", ctx.stats(f"task.{task.name}")) for task, sources in self.tasks]
+        tasks = [(task, sources, schema, f"task.{task.name}", ctx.stats(f"task.{task.name}"))
+                 for task, sources, schema in self.tasks]
         for clip in clips:
-            for task, sources, stage, stats in tasks:
+            for task, sources, schema, stage, stats in tasks:
                 if sources is not None and clip.source not in sources:
                     continue
                 stats.inputs += 1
                 try:
-                    made = self._samples(task.build(clip, self.settings))
+                    made = self._samples(task.build(clip, self.settings), schema)
                 except Reject as rejected:
                     ctx.reject(stage, clip.clip_id, rejected.reason, rejected.message, source=clip.source, task=task.name)
                     continue
