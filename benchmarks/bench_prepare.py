@@ -136,8 +136,8 @@ def _speechsift_pass(
 ) -> dict[str, Any]:
     from speechsift.engine.context import ShardContext
     from speechsift.engine.stages import ExpandTasks, NormalizeLabels, ProbeAudio, Read
-    from speechsift.sources.manifest import read_manifest
     from speechsift.recipe import TaskSpec
+    from speechsift.sources.manifest import read_manifest
     from speechsift.tasks import TaskSettings
 
     stages = [Read(), NormalizeLabels()]

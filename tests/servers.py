@@ -16,7 +16,6 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-
 RESET = object()  # a reply that drops the connection
 
 

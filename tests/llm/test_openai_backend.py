@@ -94,3 +94,29 @@ def test_hosted_api_without_key_is_a_config_error(monkeypatch):
 def test_openai_backend_needs_a_model():
     with pytest.raises(ConfigError, match="llm.model"):
         make_backend(LLMConfig(backend="openai", api_base="http://127.0.0.1:1/v1"))
+
+
+def test_with_a_proxy_configured_requests_go_through_aiohttp(monkeypatch):
+    # HTTP_PROXY makes the backend use aiohttp (which knows proxies); NO_PROXY keeps 127.0.0.1 direct.
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    from speechsift.llm.openai_backend import _AiohttpTransport
+
+    with ChatServer(reply=lambda body: (503, {"error": {"message": "busy"}}, {"Retry-After": "0"})) as server:
+        backend = make_backend(LLMConfig(backend="openai", model="tiny", api_base=server.url,
+                                         retry={"max_attempts": 2, "backoff_base_s": 0.0}))
+        [completion] = generate(backend, _requests(1))
+    assert completion.error_reason == "server_error" and completion.retries == 1 and len(server.requests) == 2
+    with ChatServer(reply=lambda body: "via aiohttp") as server:
+        backend = _backend(server.url)
+
+        async def answer():
+            completions = await backend.agenerate(_requests(1))
+            transport = backend._pool
+            await backend.aclose()
+            return completions, transport
+
+        import asyncio
+
+        [completion], transport = asyncio.run(answer())
+    assert completion.text == "via aiohttp" and isinstance(transport, _AiohttpTransport)

@@ -21,6 +21,20 @@ from speechsift.llm.ledger import Ledger
 from speechsift.llm.types import ChatRequest, Completion
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's loop where it is installed (a dependency except on Windows: less client CPU per
+    request, benchmarks/bench_generation.py), asyncio's otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+# Requests keyed, looked up and sent per chunk, so sending starts at once for a large submission.
+SUBMIT_CHUNK = 128
+
+
 @dataclass(slots=True)
 class Answer:
     completion: Completion
@@ -32,7 +46,7 @@ class GenerationService:
         self.backend = backend
         self.ledger = ledger if getattr(backend, "cacheable", True) else None
         self.counters: Counter = Counter()  # this invocation: requests, ledger_hits, sent, retries, ...
-        self._loop = asyncio.new_event_loop()
+        self._loop = new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="speechsift-generation", daemon=True)
         self._inflight: dict[str, asyncio.Future[Completion]] = {}
 
@@ -68,35 +82,47 @@ class GenerationService:
         return request.key(self.backend.name, self.backend.model)
 
     async def _answer(self, requests: list[ChatRequest]) -> list[Answer]:
-        keys = [self._key(r) for r in requests]
+        """Ledger first, then in-flight twins, then the backend; sends start chunk by chunk, so
+        the first requests are on the wire before the last keys are even computed."""
         self.counters["requests"] += len(requests)
-        first: dict[str, ChatRequest] = {}
-        for key, request in zip(keys, requests):
-            first.setdefault(key, request)
+        keys: list[str] = []
         origins: dict[str, str] = {}
-        stored = self.ledger.lookup(k for k in first if k not in self._inflight) if self.ledger else {}
-        to_send: dict[str, ChatRequest] = {}
-        for key, request in first.items():
-            if key in stored:
-                origins[key] = "ledger"
-            elif key in self._inflight:
-                origins[key] = "dedup"
-            else:
-                origins[key] = "sent"
-                to_send[key] = request
-                self._inflight[key] = self._loop.create_future()
-        self.counters["ledger_hits"] += len(stored)
-        waiting = {key: self._inflight[key] for key, origin in origins.items() if origin != "ledger"}
-        if to_send:
-            await self._send(to_send)
+        waiting: dict[str, asyncio.Future[Completion]] = {}
+        stored: dict[str, Completion] = {}
+        sending: list[asyncio.Task[None]] = []
+        for start in range(0, len(requests), SUBMIT_CHUNK):
+            chunk = requests[start : start + SUBMIT_CHUNK]
+            chunk_keys = [self._key(r) for r in chunk]
+            keys += chunk_keys
+            fresh = [k for k in dict.fromkeys(chunk_keys) if k not in origins and k not in self._inflight]
+            found = self.ledger.lookup(fresh) if self.ledger and fresh else {}
+            stored.update(found)
+            self.counters["ledger_hits"] += len(found)
+            to_send: dict[str, ChatRequest] = {}
+            for key, request in zip(chunk_keys, chunk):
+                if key in origins:
+                    continue
+                if key in found:
+                    origins[key] = "ledger"
+                elif key in self._inflight:
+                    origins[key] = "dedup"
+                    waiting[key] = self._inflight[key]
+                else:
+                    origins[key] = "sent"
+                    to_send[key] = request
+                    waiting[key] = self._inflight[key] = self._loop.create_future()
+            if to_send:
+                sending.append(asyncio.ensure_future(self._send(to_send)))
+            await asyncio.sleep(0)  # let answers that have arrived be handled between chunks
+        if sending:
+            await asyncio.gather(*sending)
         results: dict[str, Completion] = dict(stored)
         for key, future in waiting.items():
             results[key] = await asyncio.shield(future)
         answers, seen = [], set()
         for key in keys:
-            origin = origins[key] if key not in seen else "dedup"
+            answers.append(Answer(results[key], origins[key] if key not in seen else "dedup"))
             seen.add(key)
-            answers.append(Answer(results[key], origin))
         self.counters["dedup"] += sum(1 for a in answers if a.origin == "dedup")
         return answers
 
@@ -104,6 +130,9 @@ class GenerationService:
         """Send requests (grouped by prompt for streaming backends) and settle their futures."""
         keys = list(to_send)
         if getattr(self.backend, "streaming", False):
+            if all(r.sample_index == 0 for r in to_send.values()):  # no samples to share a call
+                await asyncio.gather(*(self._call([key], to_send) for key in keys))
+                return
             groups: dict[str, list[str]] = {}
             for key in keys:
                 request = to_send[key]

@@ -1,13 +1,13 @@
 """The ``openai`` backend: any OpenAI-compatible chat server (vLLM serve, SGLang, llama.cpp server,
 TGI, ``transformers serve``, hosted APIs).
 
-It speaks the chat-completions protocol over aiohttp directly: the official SDK costs about ten
-times more client CPU per request, which at hundreds of requests in flight is the bottleneck
-(benchmarks/bench_generation.py). Requests share one connection pool and one semaphore, so up to
-``concurrency`` are in flight at every moment whoever submits them. Failures are retried by
-``RetryPolicy`` and otherwise returned as completions with a reject code, decided by status and
-type, never by message text. The API key is read from the environment variable the recipe names
-and only ever sent in the Authorization header.
+It speaks the chat-completions protocol itself, over ``llm/http.py`` (or aiohttp when a proxy is
+configured): the official SDK costs about ten times more client CPU per request, which at hundreds
+of requests in flight is the bottleneck (benchmarks/bench_generation.py). Requests share one
+connection pool and one semaphore, so up to ``concurrency`` are in flight at every moment whoever
+submits them. Failures are retried by ``RetryPolicy`` and otherwise returned as completions with a
+reject code, decided by status and type, never by message text. The API key is read from the
+environment variable the recipe names and only ever sent in the Authorization header.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from speechsift.errors import ConfigError, PermanentGenerationError, RetryableGenerationError
 from speechsift.llm.base import register_backend
+from speechsift.llm.http import HTTPClient, HTTPConnectionError
 from speechsift.llm.retry import RetryPolicy, is_retryable_status, parse_retry_after
 from speechsift.llm.types import ChatRequest, Completion
 
 if TYPE_CHECKING:
-    import aiohttp
-
     from speechsift.recipe import LLMConfig
 
 # Placeholder key for local servers that accept any key; hosted APIs need a real one.
@@ -107,13 +106,13 @@ class OpenAIBackend:
         extra_body: dict[str, Any] | None = None,
     ) -> None:
         self.model = model
-        self.url = api_base.rstrip("/") + "/chat/completions"
+        self.base_url = api_base
         self.concurrency = concurrency
         self.timeout_s = timeout_s
         self.retry = retry
         self.extra_body = dict(extra_body or {})
-        self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
-        self._session: aiohttp.ClientSession | None = None
+        self.headers = {"Authorization": f"Bearer {api_key}"}
+        self._pool: _Transport | None = None
         self._limit: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -141,22 +140,19 @@ class OpenAIBackend:
         body.update(self.extra_body)
         return body
 
-    def _ensure_session(self) -> "aiohttp.ClientSession":
-        import aiohttp
-
+    def _transport(self) -> "_Transport":
+        """The connection pool of the running event loop (made on first use in that loop)."""
         loop = asyncio.get_running_loop()
-        if self._session is None or self._loop is not loop or self._session.closed:
+        if self._pool is None or self._loop is not loop:
             self._loop = loop
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.concurrency, limit_per_host=self.concurrency),
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
-                headers=self._headers,
-            )
+            self._pool = _AiohttpTransport(self) if proxy_configured() else _BuiltinTransport(self)
             self._limit = asyncio.Semaphore(self.concurrency)
-        return self._session
+        return self._pool
 
     async def agenerate(self, requests: Sequence[ChatRequest]) -> list[Completion]:
         """Answer ``requests``; those differing only in sample index share one call with ``n``."""
+        if len(requests) == 1:
+            return await self.complete(requests[0])
         groups: dict[str, list[int]] = {}
         for index, request in enumerate(requests):
             groups.setdefault(request.prompt_key(self.name, self.model), []).append(index)
@@ -172,38 +168,37 @@ class OpenAIBackend:
 
     async def complete(self, request: ChatRequest, n: int = 1) -> list[Completion]:
         """One call (with retries) for ``n`` samples of ``request``."""
-        import aiohttp
-
-        session = self._ensure_session()
+        transport = self._transport()
         assert self._limit is not None
-        body = json.dumps(self.payload(request, n), ensure_ascii=False).encode("utf-8")
+        body = b""
         attempt = 0
         while True:
             attempt += 1
             retry_after: float | None = None
             try:
                 async with self._limit:
-                    async with session.post(self.url, data=body) as response:
-                        raw = await response.read()
-                        if response.status == 200:
-                            completions = parse_choices(raw, n)
-                            for completion in completions:
-                                completion.retries = attempt - 1
-                            return completions
-                        message, code = _error_fields(raw)
-                        reason = status_reason(response.status, code)
-                        text = f"HTTP {response.status}: {message}"
-                        if not is_retryable_status(response.status):
-                            raise PermanentGenerationError(reason, text)
-                        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                        raise RetryableGenerationError(reason, text)
+                    # encoded once a slot is free: thousands of queued requests cost nothing up front
+                    body = body or json.dumps(self.payload(request, n), ensure_ascii=False).encode("utf-8")
+                    status, headers, raw = await transport.post(body, self.timeout_s)
+                if status == 200:
+                    completions = parse_choices(raw, n)
+                    for completion in completions:
+                        completion.retries = attempt - 1
+                    return completions
+                message, code = _error_fields(raw)
+                reason = status_reason(status, code)
+                text = f"HTTP {status}: {message}"
+                if not is_retryable_status(status):
+                    raise PermanentGenerationError(reason, text)
+                retry_after = parse_retry_after(headers.get("retry-after"))
+                raise RetryableGenerationError(reason, text)
             except PermanentGenerationError as exc:
                 return self._failed(exc.reason, str(exc), n, attempt)
             except RetryableGenerationError as exc:
                 failure = (exc.reason, str(exc))
-            except asyncio.TimeoutError:
+            except (asyncio.TimeoutError, TimeoutError):  # distinct classes before Python 3.11
                 failure = ("timeout", f"no answer within {self.timeout_s:g}s")
-            except aiohttp.ClientError as exc:
+            except CONNECTION_ERRORS as exc:
                 failure = ("connection_error", f"{type(exc).__name__}: {exc}")
             if attempt >= self.retry.max_attempts:
                 return self._failed(*failure, n, attempt)
@@ -215,9 +210,69 @@ class OpenAIBackend:
         return [Completion(error=note, error_reason=reason, retries=attempts - 1) for _ in range(n)]
 
     async def aclose(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
+        if self._pool is not None:
+            await self._pool.close()
+        self._pool = None
+
+
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy")
+
+
+def proxy_configured() -> bool:
+    return any(os.environ.get(name) for name in PROXY_VARIABLES)
+
+
+class _BuiltinTransport:
+    """POSTs through llm/http.py: the lean path."""
+
+    def __init__(self, backend: OpenAIBackend) -> None:
+        self.client = HTTPClient(backend.base_url, backend.headers, max_idle=backend.concurrency)
+
+    async def post(self, body: bytes, timeout_s: float) -> tuple[int, dict[str, str], bytes]:
+        response = await self.client.post_json("/chat/completions", body, timeout_s)
+        return response.status, response.headers, response.body
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+class _AiohttpTransport:
+    """POSTs through aiohttp, which honours HTTP(S)_PROXY (trust_env)."""
+
+    def __init__(self, backend: OpenAIBackend) -> None:
+        import aiohttp
+
+        self.url = backend.base_url.rstrip("/") + "/chat/completions"
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=backend.concurrency),
+            headers={**backend.headers, "Content-Type": "application/json"},
+            trust_env=True,
+        )
+
+    async def post(self, body: bytes, timeout_s: float) -> tuple[int, dict[str, str], bytes]:
+        import aiohttp
+
+        async with self.session.post(self.url, data=body, timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
+            raw = await response.read()
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, raw
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+_Transport = _BuiltinTransport | _AiohttpTransport
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    errors: tuple[type[BaseException], ...] = (HTTPConnectionError, ConnectionError, OSError)
+    try:
+        import aiohttp
+    except ImportError:
+        return errors
+    return (*errors, aiohttp.ClientError)
+
+
+CONNECTION_ERRORS = _connection_errors()
 
 
 @register_backend("openai")
