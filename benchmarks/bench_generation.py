@@ -10,7 +10,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_generation.py [--latency 0.1] [--requests-per-slot 20] [--recipe-clips 10000]
+    .venv/bin/python benchmarks/bench_generation.py [--latency 0.1] [--requests-per-slot 50] [--recipe-clips 10000]
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def recipe_runs(base: str, clips: int, concurrency: int, folder: Path) -> dict[s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--latency", type=float, default=0.1)
-    parser.add_argument("--requests-per-slot", type=int, default=20, help="requests per unit of concurrency")
+    parser.add_argument("--requests-per-slot", type=int, default=50, help="requests per unit of concurrency")
     parser.add_argument("--recipe-clips", type=int, default=10_000)
     parser.add_argument("--recipe-concurrency", type=int, default=256)
     args = parser.parse_args()
