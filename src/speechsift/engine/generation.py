@@ -74,6 +74,10 @@ class GenerationService:
         self._thread.join(timeout=30)
         self._loop.close()
 
+    def snapshot(self) -> dict[str, int]:
+        """A copy of the counters, safe to read from another thread (a C-level dict copy)."""
+        return dict(self.counters)
+
     def submit(self, requests: Sequence[ChatRequest]) -> concurrent.futures.Future[list[Answer]]:
         """Answers for ``requests``, in order, as a future the executor can wait on."""
         return asyncio.run_coroutine_threadsafe(self._answer(list(requests)), self._loop)

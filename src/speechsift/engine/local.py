@@ -231,13 +231,13 @@ def run_recipe(
                     try:
                         return future.result(timeout=0.25)
                     except concurrent.futures.TimeoutError:
-                        reporter.llm(service.counters)
+                        reporter.llm(service.snapshot())
 
             def finish(pending: PendingShard) -> None:
                 marker = finish_shard(pending, generate, recipe, layout, fingerprint, wait)
                 record(marker)
                 reporter.advance(pending.inputs)
-                reporter.llm(service.counters)
+                reporter.llm(service.snapshot())
 
             def record(marker: dict[str, Any]) -> None:
                 totals.add_shard(marker)
@@ -259,7 +259,7 @@ def run_recipe(
                     finish(queue.popleft())
             while queue:
                 finish(queue.popleft())
-            this_run = dict(service.counters)
+            this_run = service.snapshot()
     finally:
         if ledger is not None:
             ledger.close()
