@@ -20,7 +20,7 @@ from speechsift.llm.base import Backend, generate
 from speechsift.llm.parse import is_truncated, strip_think
 from speechsift.llm.types import ChatRequest, Completion
 from speechsift.recipe import TaskSpec
-from speechsift.records import AudioRef, Clip, Example, Generation, Message, Part, stable_id
+from speechsift.records import AudioRef, Clip, Example, Generation, stable_id
 from speechsift.sources.base import RejectedRow
 from speechsift.tasks import TaskSettings, get_task
 
@@ -149,7 +149,8 @@ class ExpandTasks(Stage):
                     continue
                 stats.inputs += 1
                 try:
-                    made = self._samples(task.build(clip, self.settings), schema)
+                    built = task.build(clip, self.settings)
+                    made = [e for one in (built if isinstance(built, list) else [built]) for e in self._samples(one, schema)]
                 except Reject as rejected:
                     ctx.reject(stage, clip.clip_id, rejected.reason, rejected.message, source=clip.source, task=task.name)
                     continue
@@ -188,15 +189,18 @@ class Generate(Stage):
         for example in examples:
             if example.request is None:
                 kept.append(example)
+                stats.outputs += 1
                 continue
             answer = next(pending)
             self._count(answer, ctx)
             try:
-                kept.append(self._answered(example, answer.completion))
+                finished = self._answered(example, answer.completion)
             except Reject as rejected:
                 ctx.llm[f"failed.{rejected.reason}"] += 1
                 ctx.reject(self.name, example.id, rejected.reason, rejected.message, source=example.source, task=example.task)
-        stats.outputs += len(kept)
+                continue
+            stats.outputs += 1  # counted per answered example; one answer may make several
+            kept.extend(finished)
         ctx.seconds[self.name] += time.perf_counter() - started
         return kept
 
@@ -212,7 +216,7 @@ class Generate(Stage):
         if completion.finish_reason == "length":
             ctx.llm["truncated"] += 1
 
-    def _answered(self, example: Example, completion: Completion) -> Example:
+    def _answered(self, example: Example, completion: Completion) -> list[Example]:
         if not completion.ok:
             raise Reject(completion.error_reason or "llm_error", completion.error or "the backend gave no text")
         response = strip_think(completion.text or "")
@@ -233,5 +237,4 @@ class Generate(Stage):
             completion_tokens=completion.completion_tokens,
             truncated=is_truncated(completion.finish_reason),
         )
-        messages = [*example.messages, Message("assistant", [Part.of_text(response)])]
-        return replace(example, response=response, messages=messages, generation=generation, request=None)
+        return get_task(example.task).finish(example, response, generation)

@@ -1,9 +1,10 @@
-"""The task contract and registry: a task turns one clip into one example (or a reject)."""
+"""The task contract and registry: a task turns one clip (or a pair, see ``PairTask``) into
+examples, or a reject; LLM tasks then turn the model's answer into final examples (``finish``)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import ClassVar
 
@@ -30,10 +31,23 @@ class Task(ABC):
 
     name: ClassVar[str]
     needs_llm: ClassVar[bool] = False
+    # Where the task's examples go in the SIFT-50M export layout: {split}/{category}/{sub}/{lang}/
+    category: ClassVar[str] = "omni"
+    sub: ClassVar[str | None] = None  # defaults to the task name
 
     @abstractmethod
-    def build(self, clip: Clip, settings: TaskSettings) -> Example:
-        """The example for ``clip``, or ``Reject`` when the clip cannot make one."""
+    def build(self, clip: Clip, settings: TaskSettings) -> Example | list[Example]:
+        """The example(s) for ``clip``, or ``Reject`` when the clip cannot make one."""
+
+    def finish(self, example: Example, response: str, generation: Generation) -> list[Example]:
+        """The final example(s) from the model's cleaned answer (``<think>`` removed).
+
+        The default keeps the answer as the assistant turn. Tasks whose answer holds several
+        items (question/answer pairs as JSON lines) return one example per item, and raise
+        ``Reject`` for an answer they cannot use (unparseable, leaking, contradicting the labels).
+        """
+        messages = [*example.messages, Message("assistant", [Part("text", response)])]
+        return [replace(example, response=response, messages=messages, generation=generation, request=None)]
 
     # --- helpers for subclasses ---------------------------------------------------------------
 

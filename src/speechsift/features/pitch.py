@@ -1,0 +1,241 @@
+"""Fundamental frequency (F0): Praat's autocorrelation pitch tracker, in numpy.
+
+The algorithm is Boersma (1993), "Accurate short-term analysis of the fundamental frequency and
+the harmonics-to-noise ratio of a sampled sound", IFA Proceedings 17: 97-110, as Praat's
+``Sound: To Pitch (ac)...`` runs it with its default settings (the constants below are Praat's
+defaults and names). It is implemented here from the paper and the Praat manual, not from Praat's
+GPL source, so speechsift needs no GPL package at run time; ``tests/features/test_pitch.py``
+checks it against Praat itself (``praat-parselmouth``, a development-only dependency) when that
+is installed.
+
+Per frame (a Hann window of 3 periods of the pitch floor, every 0.75 / floor seconds):
+
+1. subtract the local mean; window; autocorrelate by FFT; divide by the window's own
+   autocorrelation, which removes the window's taper from the lag domain (the paper's key step);
+2. candidates: the local maxima of that normalized autocorrelation between the lags of the
+   pitch ceiling and floor, above half the voicing threshold, refined by parabolic
+   interpolation; a strength above 1 (an artefact of the division) is folded back as 1/r;
+3. an "unvoiced" candidate whose strength rises as the frame gets quieter relative to the
+   loudest sample of the clip (silence threshold) and otherwise equals the voicing threshold.
+
+A Viterbi path through the candidates of all frames then picks the track, paying an octave
+cost (favouring higher candidates slightly, against sub-octave errors), an octave-jump cost for
+frequency jumps between voiced frames and a voiced/unvoiced cost for each switch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import fft as sp_fft
+
+from speechsift.features.base import NAN, prepare_wave
+
+# Praat's defaults for "To Pitch (ac)..." (Praat manual, Sound: To Pitch (ac)...).
+PITCH_FLOOR_HZ = 75.0
+PITCH_CEILING_HZ = 600.0
+PERIODS_PER_WINDOW = 3.0  # window = 3 / floor = 40 ms
+TIME_STEP_PERIODS = 0.75  # time step = 0.75 / floor = 10 ms
+MAX_CANDIDATES = 15  # including the unvoiced candidate
+SILENCE_THRESHOLD = 0.03
+VOICING_THRESHOLD = 0.45
+OCTAVE_COST = 0.01
+OCTAVE_JUMP_COST = 0.35
+VOICED_UNVOICED_COST = 0.14
+
+# Fewer voiced frames than this leave the spread (std) undefined: NaN.
+MIN_VOICED_FRAMES_FOR_SPREAD = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PitchTrack:
+    """F0 per analysis frame: ``f0_hz`` is NaN where the frame is unvoiced."""
+
+    times_s: np.ndarray
+    f0_hz: np.ndarray
+
+    @property
+    def voiced(self) -> np.ndarray:
+        return ~np.isnan(self.f0_hz)
+
+
+def _hann(n: int) -> np.ndarray:
+    """Hann window without its zero end points (every sample carries weight)."""
+    return 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(1, n + 1) / (n + 1))
+
+
+def _frames(x: np.ndarray, win: int, hop: int) -> tuple[np.ndarray, np.ndarray]:
+    """Frame start samples, centred in the clip as Praat centres them, and the frames (a view)."""
+    n_frames = (x.size - win) // hop + 1
+    first = (x.size - ((n_frames - 1) * hop + win)) // 2
+    view = np.lib.stride_tricks.sliding_window_view(x[first:], win)[::hop][:n_frames]
+    return first + hop * np.arange(n_frames), view
+
+
+def _candidates(x: np.ndarray, sr: int, floor: float, ceiling: float, win: int, hop: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(starts, freq (T, K), strength (T, K), unvoiced_strength (T,))``; missing candidates NaN.
+
+    K is the largest number of voiced candidates any frame has (at most MAX_CANDIDATES - 1).
+    """
+    starts, frames = _frames(x, win, hop)
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    local_peak = np.abs(frames).max(axis=1)
+    global_peak = float(np.abs(x - x.mean()).max())
+    window = _hann(win)
+    max_lag = min(int(math.ceil(sr / floor)) + 1, win - 2)
+    min_lag = max(2, int(math.floor(sr / ceiling)))
+    n_fft = sp_fft.next_fast_len(win + max_lag + 1, real=True)
+    # single precision: the autocorrelation needs ~1e-4 relative accuracy, float32 gives 1e-7
+    spectrum = sp_fft.rfft((frames * window).astype(np.float32), n=n_fft, axis=1)
+    ac = sp_fft.irfft(spectrum.real ** 2 + spectrum.imag ** 2, n=n_fft, axis=1)[:, : max_lag + 2]
+    w_spec = sp_fft.rfft(window, n=n_fft)
+    w_ac = sp_fft.irfft(w_spec.real ** 2 + w_spec.imag ** 2, n=n_fft)[: max_lag + 2]
+    energy = ac[:, 0].astype(np.float64)
+    n_frames = ac.shape[0]
+
+    # local maxima inside [min_lag, max_lag], above half the voicing threshold (relative to r(0))
+    mid = ac[:, min_lag : max_lag + 1]
+    threshold = (0.5 * VOICING_THRESHOLD) * (w_ac[min_lag : max_lag + 1] / w_ac[0]) * ac[:, :1]
+    is_peak = (mid > ac[:, min_lag - 1 : max_lag]) & (mid >= ac[:, min_lag + 1 : max_lag + 2]) & (mid > threshold)
+    # only the peaks of the *normalized* autocorrelation count, but dividing by the window's
+    # autocorrelation moves maxima only slightly; the peaks are re-tested after normalizing.
+    rows, cols = np.nonzero(is_peak)
+    lags = cols + min_lag
+    norm = w_ac / w_ac[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r_mid = ac[rows, lags] / energy[rows] / norm[lags]
+        r_left = ac[rows, lags - 1] / energy[rows] / norm[lags - 1]
+        r_right = ac[rows, lags + 1] / energy[rows] / norm[lags + 1]
+    keep = (r_mid > r_left) & (r_mid >= r_right) & (r_mid > 0.5 * VOICING_THRESHOLD)
+    rows, lags, r_left, r_mid, r_right = rows[keep], lags[keep], r_left[keep], r_mid[keep], r_right[keep]
+    # parabolic interpolation of the peak position and height
+    denom = r_left - 2.0 * r_mid + r_right
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shift = np.where(denom < 0, 0.5 * (r_left - r_right) / denom, 0.0)
+    shift = np.clip(shift, -0.5, 0.5)
+    value = r_mid - 0.25 * (r_left - r_right) * shift
+    with np.errstate(divide="ignore"):
+        value = np.where(value > 1.0, 1.0 / value, value)
+    freq = sr / (lags + shift)
+    # strength as the path sees it: r minus the octave cost; keep the strongest per frame
+    score = value - OCTAVE_COST * np.log2(ceiling / freq)
+    order = np.lexsort((-score, rows))
+    rows, freq, score = rows[order], freq[order], score[order]
+    first = np.searchsorted(rows, rows, side="left")
+    rank = np.arange(rows.size) - first
+    top = rank < MAX_CANDIDATES - 1
+    rows, rank, freq, score = rows[top], rank[top], freq[top], score[top]
+    k = int(rank.max()) + 1 if rank.size else 0
+    cand_freq = np.full((n_frames, k), np.nan)
+    cand_strength = np.full((n_frames, k), -np.inf)
+    cand_freq[rows, rank] = freq
+    cand_strength[rows, rank] = score
+
+    intensity = np.minimum(local_peak / global_peak, 1.0) if global_peak > 0 else np.zeros_like(local_peak)
+    unvoiced = VOICING_THRESHOLD + np.maximum(
+        0.0, 2.0 - intensity / (SILENCE_THRESHOLD / (1.0 + VOICING_THRESHOLD)))
+    return starts, cand_freq, cand_strength, unvoiced
+
+
+def _viterbi(freq: np.ndarray, strength: np.ndarray, unvoiced: np.ndarray, time_step: float) -> np.ndarray:
+    """Best path through (unvoiced + voiced candidates) per frame; returns F0 per frame (NaN unvoiced).
+
+    A frame with no voiced candidate forces every path through "unvoiced", so the track splits
+    there into independent stretches; only stretches of frames with candidates need the search.
+    """
+    n_frames, k = freq.shape
+    f0 = np.full(n_frames, np.nan)
+    if k == 0:
+        return f0
+    correction = 0.01 / time_step  # Praat scales the transition costs to a 10 ms step
+    jump_cost = OCTAVE_JUMP_COST * correction
+    vu_cost = VOICED_UNVOICED_COST * correction
+    delta = np.concatenate([unvoiced[:, None], strength], axis=1)  # (T, K+1); state 0 = unvoiced
+    log_f = np.log2(np.where(np.isnan(freq), 1.0, freq))
+    has_voiced = np.isfinite(strength[:, 0])
+    edges = np.diff(np.concatenate(([0], has_voiced.astype(np.int8), [0])))
+    columns = np.arange(k + 1)
+    for start, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        n = end - start
+        trans = np.empty((n - 1, k + 1, k + 1)) if n > 1 else np.empty((0, k + 1, k + 1))
+        if n > 1:
+            trans[:, 0, 0] = 0.0
+            trans[:, 0, 1:] = vu_cost
+            trans[:, 1:, 0] = vu_cost
+            np.abs(log_f[start : end - 1, :, None] - log_f[start + 1 : end, None, :], out=trans[:, 1:, 1:])
+            trans[:, 1:, 1:] *= jump_cost
+        back = np.zeros((n, k + 1), dtype=np.intp)
+        # entering from an unvoiced-only frame (or the clip start): voiced states pay the switch
+        psi = delta[start].copy()
+        if start > 0:
+            psi[1:] -= vu_cost
+        scores = np.empty((k + 1, k + 1))
+        for i in range(1, n):
+            np.subtract(psi[:, None], trans[i - 1], out=scores)
+            best = scores.argmax(axis=0)
+            back[i] = best
+            psi = scores[best, columns] + delta[start + i]
+        if end < n_frames:  # leaving into an unvoiced-only frame
+            psi[1:] -= vu_cost
+        state = int(psi.argmax())
+        for i in range(n - 1, -1, -1):
+            if state > 0:
+                f0[start + i] = freq[start + i, state - 1]
+            state = back[i, state]
+    return f0
+
+
+def track_pitch(wave: np.ndarray, sr: int, *, floor_hz: float = PITCH_FLOOR_HZ,
+                ceiling_hz: float = PITCH_CEILING_HZ) -> PitchTrack:
+    """F0 track of a clip with Praat's autocorrelation method (module docstring).
+
+    A clip shorter than one analysis window (3 / ``floor_hz`` = 40 ms by default) gives an empty
+    track. Raises FeatureError for a wave that is not audio, ValueError for a bad floor/ceiling.
+    """
+    if not 0 < floor_hz < ceiling_hz:
+        raise ValueError(f"need 0 < floor_hz < ceiling_hz, got {floor_hz} and {ceiling_hz}")
+    x = prepare_wave(wave, sr)
+    ceiling = min(ceiling_hz, sr / 2.0)
+    win = int(round(PERIODS_PER_WINDOW / floor_hz * sr))
+    hop = max(1, int(round(TIME_STEP_PERIODS / floor_hz * sr)))
+    if x.size < win or win < 8:
+        return PitchTrack(np.zeros(0), np.zeros(0))
+    starts, freq, strength, unvoiced = _candidates(x, sr, floor_hz, ceiling, win, hop)
+    f0 = _viterbi(freq, strength, unvoiced, hop / sr)
+    return PitchTrack((starts + win / 2.0) / sr, f0)
+
+
+def pitch_statistics(track: PitchTrack) -> dict[str, float]:
+    """Clip-level columns from a track (NaN where there are too few voiced frames)."""
+    f0 = track.f0_hz[track.voiced]
+    n_frames = track.f0_hz.size
+    out = {
+        "f0_median_hz": NAN,
+        "f0_mean_hz": NAN,
+        "f0_std_hz": NAN,
+        "f0_std_st": NAN,
+        "voiced_fraction": f0.size / n_frames if n_frames else NAN,
+    }
+    if f0.size:
+        out["f0_median_hz"] = float(np.median(f0))
+        out["f0_mean_hz"] = float(np.mean(f0))
+    if f0.size >= MIN_VOICED_FRAMES_FOR_SPREAD:
+        out["f0_std_hz"] = float(np.std(f0))
+        out["f0_std_st"] = float(np.std(12.0 * np.log2(f0)))
+    return out
+
+
+def measure_pitch(wave: np.ndarray, sr: int, *, floor_hz: float = PITCH_FLOOR_HZ,
+                  ceiling_hz: float = PITCH_CEILING_HZ) -> dict[str, float]:
+    """F0 columns of a clip.
+
+    - ``f0_median_hz``, ``f0_mean_hz``: over voiced frames (NaN when none is voiced);
+    - ``f0_std_hz``: standard deviation in Hz; ``f0_std_st``: in semitones (12 log2 f0), the
+      gender-neutral measure of pitch variation (NaN under 3 voiced frames);
+    - ``voiced_fraction``: voiced frames / all analysis frames (NaN for a clip shorter than one
+      40 ms window).
+    """
+    return pitch_statistics(track_pitch(wave, sr, floor_hz=floor_hz, ceiling_hz=ceiling_hz))
