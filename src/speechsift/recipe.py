@@ -128,6 +128,44 @@ class EngineConfig(_Section):
     verify_audio: Literal["header", "decode"] = "header"
 
 
+class EvalSplitConfig(_Section):
+    """EvalSIFT-style held-out evaluation: this many examples per (language, task category)."""
+
+    per_cell: int = Field(2000, ge=0)
+
+
+class DevSplitConfig(_Section):
+    """A development split: this fraction of the speakers not held out for evaluation."""
+
+    fraction: float = Field(0.0, ge=0.0, lt=1.0)
+
+
+class SplitsConfig(_Section):
+    """Held-out splits, disjoint from train by speaker (a clip without a speaker is its own)."""
+
+    eval: EvalSplitConfig | None = None
+    dev: DevSplitConfig | None = None
+    seed: int = 0
+
+
+class MixConfig(_Section):
+    """Weight tasks and sources to a target size of the train split, sampling at random."""
+
+    size: int = Field(gt=0)
+    weights: dict[Literal["task", "source"], dict[str, float]] = Field(default_factory=dict)
+    upsample: bool = False  # repeat examples of strata smaller than their share
+    seed: int = 0
+
+    @field_validator("weights")
+    @classmethod
+    def _positive(cls, weights: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for kind, table in weights.items():
+            for name, weight in table.items():
+                if weight < 0:
+                    raise ValueError(f"weights.{kind}.{name} must be zero or more, got {weight}")
+        return weights
+
+
 class Recipe(_Section):
     name: str = Field(min_length=1)
     description: str | None = None
@@ -137,6 +175,8 @@ class Recipe(_Section):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
+    splits: SplitsConfig = Field(default_factory=SplitsConfig)
+    mix: MixConfig | None = None
 
     @field_validator("tasks")
     @classmethod

@@ -122,10 +122,12 @@ def test_rerun_skips_finished_shards_and_redoes_changed_ones(tmp_path):
     data = recipe_dict(manifest, out, ["transcription"], engine={"shard_size": 2})
     first = _run(data)
     assert (first.shards, first.shards_skipped) == (3, 0)
-    before = {p: p.stat().st_mtime_ns for p in (out / "data").rglob("*.parquet")}
+    before = {p: p.stat().st_mtime_ns for p in (out / ".work" / "examples").glob("*.parquet")}
+    released = sorted(r["id"] for r in _table(out, "transcription"))
     again = _run(recipe_dict(manifest, out, ["transcription"], engine={"shard_size": 2}))
     assert (again.shards, again.shards_skipped) == (3, 3)
-    assert {p: p.stat().st_mtime_ns for p in (out / "data").rglob("*.parquet")} == before
+    assert {p: p.stat().st_mtime_ns for p in (out / ".work" / "examples").glob("*.parquet")} == before
+    assert sorted(r["id"] for r in _table(out, "transcription")) == released
     assert again.totals.examples == first.totals.examples
     # a larger limit after a smaller one: the partial last shard is redone, not trusted
     out2 = tmp_path / "out2"
@@ -151,3 +153,35 @@ def test_tasks_limited_to_sources(tmp_path):
     assert result.totals.examples == {"transcription": 4, "answer_extraction": 1}
     assert _table(tmp_path / "out", "answer_extraction")[0]["response"] == "blue"
     assert not _rejects(tmp_path / "out")
+
+
+def test_splits_and_mixing_in_a_run(tmp_path):
+    manifest = make_corpus(tmp_path / "corpus", n=30, seconds=0.1)  # speakers spk0..spk2
+    rows = manifest.read_text().splitlines()
+    # give every clip its own speaker except a few, so there are enough speakers to split
+    rows = [rows[0]] + [line.replace(f",spk{i % 3},", f",spk{i},") for i, line in enumerate(rows[1:])]
+    manifest.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    data = recipe_dict(manifest, out, ["transcription", "sit_ssp"],
+                       splits={"eval": {"per_cell": 4}, "dev": {"fraction": 0.2}, "seed": 1},
+                       mix={"size": 20, "weights": {"task": {"sit_ssp": 3}}, "seed": 2})
+    result = _run(data)
+    run = json.loads((out / "run.json").read_text())
+    # both tasks are in the "omni" category: one (en, omni) cell of 4 held-out examples
+    assert run["splits"]["transcription/eval"] + run["splits"]["sit_ssp/eval"] == 4
+    assert run["splits"]["sit_ssp/train"] == 15 and run["splits"]["transcription/train"] == 5
+    assert run["mix"]["strata"]["sit_ssp/src"]["target"] == 15
+    by_split: dict[str, set] = {}
+    for task in ("transcription", "sit_ssp"):
+        for row in _table(out, task):
+            by_split.setdefault(row["split"], set()).add(row["speaker_id"])
+    assert not by_split["train"] & by_split["eval"] and not by_split["dev"] & by_split["eval"]
+    assert not by_split["train"] & by_split["dev"]
+    rejects = _rejects(out)
+    assert {r["reason"] for r in rejects} <= {"not_sampled", "held_out_speaker"}
+    assert len(rejects) == run["rejects"] == run["counts"]["mix"]["rejected"] + run["counts"]["split"]["rejected"]
+    assert sum(result.examples.values()) + len(rejects) == 60
+    card = (out / "README.md").read_text()
+    assert "path: data/sit_ssp/eval-*.parquet" in card and "| task | train | dev | eval |" in card
+    sift = {p.relative_to(out / "exports" / "sift_jsonl").parts[0] for p in (out / "exports" / "sift_jsonl").rglob("*.jsonl")}
+    assert sift == {"train", "dev", "eval"}

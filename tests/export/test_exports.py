@@ -26,8 +26,8 @@ def test_sift_jsonl_schema(tmp_path):
     out = _run(tmp_path)
     folder = out / "exports" / "sift_jsonl"
     assert sorted(p.relative_to(folder).parent.as_posix() for p in folder.rglob("*.jsonl")) == [
-        "train/sit_ssp/en",
-        "train/transcription/en",
+        "train/omni/sit_ssp/en",
+        "train/omni/transcription/en",
     ]
     records = _records(folder)
     assert len(records) == 6
@@ -50,6 +50,7 @@ def test_messages_schema_and_dataset_info(tmp_path):
     folder = out / "exports" / "messages"
     info = json.loads((folder / "dataset_info.json").read_text())
     assert set(info) == {"test_transcription", "test_sit_ssp"}
+    assert info["test_sit_ssp"]["file_name"] == "train/sit_ssp"
     for entry in info.values():
         assert (folder / entry["file_name"]).is_dir()
         assert entry["formatting"] == "sharegpt"

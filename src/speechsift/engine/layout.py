@@ -48,8 +48,12 @@ class OutputLayout:
     def part_name(shard: int) -> str:
         return f"part-{shard:05d}"
 
-    def data_part(self, task: str, shard: int) -> Path:
-        return self.data / task / f"{self.part_name(shard)}.parquet"
+    def data_part(self, task: str, split: str, shard: int) -> Path:
+        return self.data / task / f"{split}-{self.part_name(shard)}.parquet"
+
+    def examples_part(self, shard: int) -> Path:
+        """A generated shard's examples, audio by reference: the input of the assemble pass."""
+        return self.work / "examples" / f"{self.part_name(shard)}.parquet"
 
     def shard_marker(self, shard: int) -> Path:
         """Written last, after all of a shard's outputs: its presence means the shard is done."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
+import io
 import itertools
 import json
 import platform
@@ -22,22 +23,23 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+
+from speechsift.engine.assemble import Assembly, assemble, remove_stale
 from speechsift.engine.context import RunTotals, ShardContext
 from speechsift.engine.gc_tuning import streaming_gc
 from speechsift.engine.generation import GenerationService
-from speechsift.engine.layout import OutputLayout, atomic_write_text
+from speechsift.engine.layout import OutputLayout, atomic_write_bytes, atomic_write_text
 from speechsift.engine.progress import ProgressReporter
 from speechsift.engine.stages import ExpandTasks, Generate, NormalizeLabels, ProbeAudio, Read, Stage
 from speechsift.errors import ConfigError, SpeechsiftError
 from speechsift.export.card import render_card
-from speechsift.export.messages import write_dataset_info, write_messages_part
-from speechsift.export.parquet import AudioCells, write_parquet_part
-from speechsift.export.sift_jsonl import write_sift_jsonl_part
+from speechsift.export.messages import write_dataset_info
 from speechsift.llm.base import Backend, make_backend
 from speechsift.llm.ledger import Ledger
 from speechsift.llm.types import SamplingParams
 from speechsift.recipe import Recipe
-from speechsift.records import Clip, Example
+from speechsift.records import Clip, Example, examples_to_arrow
 from speechsift.sources import RejectedRow, read_sources
 from speechsift.tasks import TaskSettings, get_task
 
@@ -52,6 +54,12 @@ class RunResult:
     shards_skipped: int
     seconds: float
     llm_this_run: dict[str, int] = field(default_factory=dict)  # requests sent, hits, retries, ...
+    assembly: Assembly | None = None
+
+    @property
+    def examples(self) -> Counter:
+        """Examples released per task (after splits and mixing)."""
+        return self.assembly.by_task() if self.assembly else Counter()
 
 
 def check_backend(recipe: Recipe, backend: Backend) -> None:
@@ -125,24 +133,13 @@ def _read_marker(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def write_shard_outputs(examples: list[Example], recipe: Recipe, layout: OutputLayout, shard: int) -> list[Path]:
-    """Every output file of one shard, each written atomically; returns their paths."""
-    files: list[Path] = []
-    by_task: dict[str, list[Example]] = {}
-    for example in examples:
-        by_task.setdefault(example.task, []).append(example)
-    formats = set(recipe.output.formats)
-    if "parquet" in formats:
-        cells = AudioCells(recipe.output.audio, layout)
-        for task, group in by_task.items():
-            path = layout.data_part(task, shard)
-            write_parquet_part(group, path, cells)
-            files.append(path)
-    if "sift_jsonl" in formats:
-        files += write_sift_jsonl_part(examples, layout, shard)
-    if "messages" in formats:
-        files += write_messages_part(examples, layout, shard)
-    return files
+def write_shard_examples(examples: list[Example], layout: OutputLayout, shard: int) -> Path:
+    """A shard's examples, audio by reference, written atomically: the assemble pass's input."""
+    path = layout.examples_part(shard)
+    buffer = io.BytesIO()
+    pq.write_table(examples_to_arrow(examples), buffer, compression="zstd")
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
 
 
 @dataclass
@@ -177,7 +174,7 @@ def finish_shard(
     """Apply the shard's answers, write its outputs, then its rejects, then its done-marker."""
     ctx = pending.ctx
     examples = generate.apply(pending.examples, wait(pending.answers), ctx)
-    files = write_shard_outputs(examples, recipe, layout, pending.index)
+    examples_path = write_shard_examples(examples, layout, pending.index)
     rejects_path = layout.shard_rejects(pending.index)
     atomic_write_text(rejects_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ctx.rejects))
     marker = {
@@ -187,8 +184,7 @@ def finish_shard(
         "inputs": pending.inputs,
         **ctx.to_dict(),
         "examples": dict(Counter(e.task for e in examples)),
-        "languages": sorted({e.language for e in examples if e.language}),
-        "files": [str(p.relative_to(layout.root)) for p in files],
+        "examples_file": str(examples_path.relative_to(layout.root)),
     }
     atomic_write_text(layout.shard_marker(pending.index), json.dumps(marker, indent=1))
     return marker
@@ -218,8 +214,7 @@ def run_recipe(
     use_ledger = cache and recipe.llm.cache and getattr(backend, "cacheable", True)
     ledger = Ledger(ledger_path(recipe, layout)) if use_ledger else None
     totals = RunTotals()
-    expected: set[str] = set()
-    languages: set[str] = set()
+    parts: list[Path] = []
     shards = skipped = 0
     budget = inflight_budget(recipe, backend)
     try:
@@ -241,15 +236,15 @@ def run_recipe(
 
             def record(marker: dict[str, Any]) -> None:
                 totals.add_shard(marker)
-                expected.update(marker["files"])
-                languages.update(marker.get("languages", []))
+                parts.append(layout.root / marker["examples_file"])
 
             queue: deque[PendingShard] = deque()
             for index, batch in enumerate(batched(items, recipe.engine.shard_size)):
                 shards += 1
                 digest = batch_digest(batch)
                 marker = _read_marker(layout.shard_marker(index))
-                if marker and marker.get("fingerprint") == fingerprint and marker.get("digest") == digest:
+                if (marker and marker.get("fingerprint") == fingerprint and marker.get("digest") == digest
+                        and (layout.root / marker["examples_file"]).is_file()):
                     skipped += 1
                     record(marker)
                     reporter.advance(len(batch), skipped=True)
@@ -263,45 +258,44 @@ def run_recipe(
     finally:
         if ledger is not None:
             ledger.close()
-    finalize(layout, recipe, totals, expected, shards, sorted(languages), backend)
+    assembly = finalize(layout, recipe, totals, sorted(parts), shards, backend)
     seconds = time.perf_counter() - started
-    write_run_json(layout, recipe, totals, shards, skipped, started_at, seconds, limit, this_run, ledger)
-    return RunResult(layout.root, totals, shards, skipped, seconds, this_run)
+    write_run_json(layout, recipe, totals, assembly, shards, skipped, started_at, seconds, limit, this_run, ledger)
+    return RunResult(layout.root, totals, shards, skipped, seconds, this_run, assembly)
 
 
-def _remove_stale(layout: OutputLayout, expected: set[str], shards: int) -> None:
-    """Delete part files and markers that no current shard vouches for (tasks or shards gone)."""
-    for folder, pattern in ((layout.data, "part-*.parquet"), (layout.exports, "part-*.jsonl")):
+def _remove_stale_shards(layout: OutputLayout, shards: int) -> None:
+    """Markers and example parts of shards past the current end (a smaller --limit, a shorter manifest)."""
+    for folder in (layout.work / "shards", layout.work / "examples"):
         if folder.exists():
-            for path in folder.rglob(pattern):
-                if str(path.relative_to(layout.root)) not in expected:
+            for path in folder.glob("part-*"):
+                if int(path.name.split(".")[0].removeprefix("part-")) >= shards:
                     path.unlink()
-    marker_dir = layout.work / "shards"
-    if marker_dir.exists():
-        for path in marker_dir.glob("part-*"):
-            index = int(path.name.split(".")[0].removeprefix("part-"))
-            if index >= shards:
-                path.unlink()
 
 
 def finalize(
-    layout: OutputLayout, recipe: Recipe, totals: RunTotals, expected: set[str], shards: int,
-    languages: list[str], backend: Backend,
-) -> None:
-    _remove_stale(layout, expected, shards)
+    layout: OutputLayout, recipe: Recipe, totals: RunTotals, parts: list[Path], shards: int, backend: Backend,
+) -> Assembly:
+    """The assemble pass, then rejects.jsonl, dataset_info.json and the card."""
+    _remove_stale_shards(layout, shards)
+    assembly = assemble(parts, recipe, layout)
+    remove_stale(layout, assembly.files)
     lines = []
     for shard in range(shards):
         path = layout.shard_rejects(shard)
         if path.exists():
             lines.append(path.read_text(encoding="utf-8"))
+    lines += [json.dumps(r, ensure_ascii=False) + "\n" for r in assembly.rejects]
     layout.root.mkdir(parents=True, exist_ok=True)
     atomic_write_text(layout.rejects, "".join(lines))
     if "messages" in recipe.output.formats:
-        write_dataset_info(layout, sorted(t for t, n in totals.examples.items() if n), recipe.name)
-    atomic_write_text(layout.card, render_card(recipe, totals, languages, backend.name, backend.model))
-    for name, stats in totals.stages.items():
+        folders = sorted({(split, task) for task, split in assembly.examples})
+        write_dataset_info(layout, folders, recipe.name)
+    atomic_write_text(layout.card, render_card(recipe, totals, assembly, backend.name, backend.model))
+    for name, stats in {**totals.stages, **assembly.stages}.items():
         if stats.inputs != stats.outputs + sum(stats.rejected.values()):
             raise SpeechsiftError(f"internal error: stage {name} lost records ({stats.to_dict()})")
+    return assembly
 
 
 def versions() -> dict[str, str]:
@@ -317,7 +311,7 @@ def versions() -> dict[str, str]:
 
 
 def write_run_json(
-    layout: OutputLayout, recipe: Recipe, totals: RunTotals, shards: int, skipped: int,
+    layout: OutputLayout, recipe: Recipe, totals: RunTotals, assembly: Assembly, shards: int, skipped: int,
     started_at: datetime, seconds: float, limit: int | None, llm_this_run: dict[str, int], ledger: Ledger | None,
 ) -> None:
     report = {
@@ -327,10 +321,14 @@ def write_run_json(
         "started_at": started_at.isoformat(timespec="seconds"),
         "seconds": round(seconds, 3),
         "shards": {"total": shards, "skipped": skipped, "processed": shards - skipped},
-        "counts": {name: stats.to_dict() for name, stats in totals.stages.items()},
+        "counts": {name: stats.to_dict() for name, stats in {**totals.stages, **assembly.stages}.items()},
         "stage_seconds": {name: round(s, 4) for name, s in totals.seconds.items()},
-        "examples": dict(sorted(totals.examples.items())),
-        "rejects": sum(sum(s.rejected.values()) for s in totals.stages.values()),
+        "generated": dict(sorted(totals.examples.items())),
+        "examples": dict(sorted(assembly.by_task().items())),
+        "splits": {f"{task}/{split}": n for (task, split), n in sorted(assembly.examples.items())},
+        "split_plan": assembly.splits,
+        "mix": assembly.mix,
+        "rejects": sum(sum(s.rejected.values()) for s in {**totals.stages, **assembly.stages}.values()),
         "unknown_labels": totals.unknown_labels_by_field(),
         # over every shard of the output (resumed shards count as they were made)
         "llm": dict(sorted(totals.llm.items())),

@@ -6,7 +6,10 @@ from typing import Any
 
 import yaml
 
+from speechsift.engine.assemble import Assembly
 from speechsift.engine.context import RunTotals
+
+SPLIT_ORDER = ["train", "dev", "eval"]
 
 # Hub task categories for each of our tasks, for the card's front matter.
 TASK_CATEGORIES = {
@@ -25,36 +28,45 @@ def size_category(n: int) -> str:
     return "1M<n<10M"
 
 
-def front_matter(name: str, license: str, totals: RunTotals, languages: list[str]) -> dict[str, Any]:
-    tasks = sorted(t for t, n in totals.examples.items() if n)
+def front_matter(name: str, license: str, assembly: Assembly) -> dict[str, Any]:
+    by_task = assembly.by_task()
+    tasks = sorted(t for t, n in by_task.items() if n)
+    configs = []
+    for task in tasks:
+        splits = sorted({split for (t, split), n in assembly.examples.items() if t == task and n}, key=SPLIT_ORDER.index)
+        configs.append({
+            "config_name": task,
+            "data_files": [{"split": split, "path": f"data/{task}/{split}-*.parquet"} for split in splits],
+        })
     return {
         "license": license,
-        "language": languages,
+        "language": sorted(assembly.languages),
         "pretty_name": name,
-        "size_categories": [size_category(sum(totals.examples.values()))],
+        "size_categories": [size_category(sum(by_task.values()))],
         "task_categories": sorted({TASK_CATEGORIES.get(t, "audio-text-to-text") for t in tasks}),
         "tags": ["speech", "instruction-tuning", "speechsift"],
-        "configs": [
-            {"config_name": task, "data_files": [{"split": "train", "path": f"data/{task}/*.parquet"}]}
-            for task in tasks
-        ],
+        "configs": configs,
     }
 
 
-def render_card(recipe: Any, totals: RunTotals, languages: list[str], backend: str, model: str | None) -> str:
-    meta = front_matter(recipe.name, recipe.license, totals, languages)
+def render_card(recipe: Any, totals: RunTotals, assembly: Assembly, backend: str, model: str | None) -> str:
+    meta = front_matter(recipe.name, recipe.license, assembly)
     lines = ["---", yaml.safe_dump(meta, sort_keys=False).rstrip(), "---", "", f"# {recipe.name}", ""]
     if recipe.description:
         lines += [recipe.description.strip(), ""]
+    splits = sorted({split for _task, split in assembly.examples}, key=SPLIT_ORDER.index)
     lines += [
         "Instruction-tuning data for speech-text LLMs, made with "
         "[speechsift](https://pypi.org/project/speechsift/).",
         "",
         "## Tasks",
         "",
-        "| task | examples |",
-        "|---|---|",
-        *[f"| {task} | {count} |" for task, count in sorted(totals.examples.items())],
+        "| task | " + " | ".join(splits) + " |",
+        "|---|" + "---|" * len(splits),
+        *[
+            f"| {task} | " + " | ".join(str(assembly.examples.get((task, split), 0)) for split in splits) + " |"
+            for task in sorted(assembly.by_task())
+        ],
         "",
         "## Generation",
         "",
@@ -66,9 +78,10 @@ def render_card(recipe: Any, totals: RunTotals, languages: list[str], backend: s
         "| stage | reason | count |",
         "|---|---|---|",
     ]
-    for stage, stats in totals.stages.items():
+    for stage, stats in {**totals.stages, **assembly.stages}.items():
         for reason, count in sorted(stats.rejected.items()):
             lines.append(f"| {stage} | {reason} | {count} |")
+    first = (sorted(assembly.by_task()) or ["<task>"])[0]
     lines += [
         "",
         "Every rejected clip or example is listed with its reason in `rejects.jsonl`; counts per stage "
@@ -78,7 +91,7 @@ def render_card(recipe: Any, totals: RunTotals, languages: list[str], backend: s
         "",
         "```python",
         "from datasets import Audio, load_dataset",
-        f'ds = load_dataset("parquet", data_files="data/{(sorted(totals.examples) or ["<task>"])[0]}/*.parquet", split="train")',
+        f'ds = load_dataset("parquet", data_files="data/{first}/train-*.parquet", split="train")',
         'ds = ds.cast_column("audio", Audio(decode=False))  # decode the bytes with soundfile',
         "```",
         "",

@@ -2,7 +2,7 @@
 
 ``{"messages": [{"role", "content"}], "audios": [path, ...]}`` with one ``<audio>`` placeholder in
 the text per audio, in order, and a ``dataset_info.json`` registering one dataset per task (each a
-folder of JSONL parts, which LLaMA-Factory loads as one dataset).
+folder of JSONL parts under ``{split}/{task}/``, which LLaMA-Factory loads as one dataset).
 """
 
 from __future__ import annotations
@@ -37,18 +37,18 @@ def write_messages_part(examples: list[Example], layout: OutputLayout, shard: in
     groups: dict[Path, list[dict[str, Any]]] = defaultdict(list)
     for example in examples:
         paths = [audio_file(ref, layout) for ref in example.audios]
-        path = layout.exports / "messages" / example.task / f"{layout.part_name(shard)}.jsonl"
+        path = layout.exports / "messages" / example.split / example.task / f"{layout.part_name(shard)}.jsonl"
         groups[path].append(messages_record(example, paths))
     for path, records in groups.items():
         write_jsonl(path, records)
     return list(groups)
 
 
-def dataset_info(tasks: list[str], prefix: str) -> dict[str, Any]:
-    """LLaMA-Factory's registration of each task folder as a sharegpt-format dataset."""
+def dataset_info(folders: list[tuple[str, str]], prefix: str) -> dict[str, Any]:
+    """LLaMA-Factory's registration of each (split, task) folder as a sharegpt-format dataset."""
     return {
-        f"{prefix}_{task}": {
-            "file_name": task,
+        f"{prefix}_{task}" if split == "train" else f"{prefix}_{task}_{split}": {
+            "file_name": f"{split}/{task}",
             "formatting": "sharegpt",
             "columns": {"messages": "messages", "audios": "audios"},
             "tags": {
@@ -59,11 +59,11 @@ def dataset_info(tasks: list[str], prefix: str) -> dict[str, Any]:
                 "system_tag": "system",
             },
         }
-        for task in tasks
+        for split, task in folders
     }
 
 
-def write_dataset_info(layout: OutputLayout, tasks: list[str], prefix: str) -> Path:
+def write_dataset_info(layout: OutputLayout, folders: list[tuple[str, str]], prefix: str) -> Path:
     path = layout.exports / "messages" / "dataset_info.json"
-    atomic_write_text(path, json.dumps(dataset_info(tasks, prefix), indent=2) + "\n")
+    atomic_write_text(path, json.dumps(dataset_info(folders, prefix), indent=2) + "\n")
     return path

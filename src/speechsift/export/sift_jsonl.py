@@ -1,7 +1,8 @@
 """``OUT/exports/sift_jsonl/``: the SIFT-50M record schema (REFERENCE.md §2).
 
 ``{"id", "messages": [{"role", "content": [{"text"} | {"audio_path"}]}], "task", "data_source"}``
-with ``data_source = {source}_{language}``, one file per shard under ``{split}/{task}/{lang}/``.
+with ``data_source = {source}_{language}``, one file per shard under
+``{split}/{category}/{sub}/{lang}/`` (the omni tasks: ``{split}/omni/{task}/{lang}/``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from speechsift.engine.layout import OutputLayout
 from speechsift.export.audio_files import audio_file
 from speechsift.export.jsonl import write_jsonl
 from speechsift.records import Example
+from speechsift.tasks import get_task
 
 
 def sift_record(example: Example, audio_paths: list[str]) -> dict[str, Any]:
@@ -34,10 +36,16 @@ def sift_record(example: Example, audio_paths: list[str]) -> dict[str, Any]:
     }
 
 
+def sift_folder(example: Example) -> Path:
+    """``{split}/{category}/{sub}/{lang}``, the SIFT-50M layout (REFERENCE.md §2)."""
+    task = get_task(example.task)
+    return Path(example.split, task.category, task.sub or task.name, example.language or "und")
+
+
 def write_sift_jsonl_part(examples: list[Example], layout: OutputLayout, shard: int) -> list[Path]:
     groups: dict[Path, list[dict[str, Any]]] = defaultdict(list)
     for example in examples:
-        folder = layout.exports / "sift_jsonl" / example.split / example.task / (example.language or "und")
+        folder = layout.exports / "sift_jsonl" / sift_folder(example)
         paths = [audio_file(ref, layout) for ref in example.audios]
         groups[folder / f"{layout.part_name(shard)}.jsonl"].append(sift_record(example, paths))
     for path, records in groups.items():

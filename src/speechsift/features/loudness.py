@@ -1,9 +1,31 @@
 """Loudness measures for a clip, in dB relative to digital full scale (pure numpy).
 
-``relative_db`` is the level speechsift uses for the volume labels (quiet < -16.4 dB,
-loud > -10.0 dB, otherwise normal; see ``labels.tables``). It is an *active speech level*:
-pauses and leading/trailing silence are left out, so a clip with long silences is not
-called quiet when the talker is not.
+Columns (``measure_loudness``): ``rms_db`` (plain RMS of the whole clip, silences included),
+``relative_db`` (the active speech level, below) and ``clipped_fraction``.
+
+**What ``relative_db`` is.** The RMS level, in dBFS, of the 20 ms frames that lie within 30 dB of
+the clip's loudest frame: energy is averaged over the frames where someone is talking, and
+pauses, breaths and leading/trailing silence are left out, so a clip with long silences is not
+called quiet when the talker is not. It is an *active speech level* in the sense of ITU-T P.56
+(which uses an adaptive threshold 15.9 dB above the noise instead of a fixed range below the
+peak) and, like the gated loudness of ITU-R BS.1770 / EBU R128, it ignores silence. 0 dB is the
+RMS of a full-scale square wave; a full-scale sine reads -3.0 dB.
+
+**Why the seed's volume thresholds mean something on it** (quiet < -16.4 dB, loud > -10.0 dB,
+otherwise normal; tiny-audio's omni table, ``labels.tables``):
+
+- speech has a crest factor (peak over active RMS) of roughly 12-20 dB (espeak-ng speech ~16 dB,
+  see ``scripts/make_demo_corpus.py``), so speech peak-normalized to full scale sits at about
+  -12 to -20 dB, and the usual delivery level for spoken word, -16 LUFS (Apple's podcast target;
+  AES TD1004 recommends -16 to -20 LUFS), lands within a dB or two of -16 dB on this scale;
+- *quiet* (< -16.4 dB) is therefore softer than a normalized, delivered recording: a soft talker, a
+  distant microphone or a recording left at low gain;
+- *loud* (> -10 dB) leaves less headroom than speech's crest factor needs: only compressed or
+  limited speech (broadcast style, shouting into a close microphone) or clipped audio gets there;
+- in between is the range of peak-normalized, lightly processed speech.
+
+It is a level of the *recording*, not the talker's vocal effort: a corpus normalized per
+utterance reads "normal" throughout, and a shout recorded at low gain can read "quiet".
 """
 
 from __future__ import annotations
@@ -15,6 +37,10 @@ import numpy as np
 # Frame length for the level measure. 20 ms is short enough to separate words from the pauses
 # between them and long enough to hold a couple of pitch periods even for a low voice.
 FRAME_S = 0.02
+
+# A sample at or above this magnitude counts as clipped: 0.999 is -0.009 dBFS, within one 10-bit
+# step of full scale, where converters and float-to-int exports saturate.
+CLIP_LEVEL = 0.999
 
 # A frame counts as active speech when its level is within this many dB of the loudest frame.
 # 30 dB keeps soft consonants and word endings (typically 15-25 dB below the vowels) but drops
@@ -108,3 +134,23 @@ def speech_span_s(wave: np.ndarray, sr: int, frame_s: float = FRAME_S) -> float:
     if x.size < frame_len:  # the single short frame covers the whole clip
         return x.size / sr
     return n_frames * frame_len / sr
+
+
+def clipped_fraction(wave: np.ndarray) -> float:
+    """Fraction of samples at or above ``CLIP_LEVEL`` in magnitude (0.0 for an empty wave)."""
+    x = _as_mono_float(wave)
+    if x.size == 0:
+        return 0.0
+    return float(np.count_nonzero(np.abs(x) >= CLIP_LEVEL)) / x.size
+
+
+def measure_loudness(wave: np.ndarray, sr: int) -> dict[str, float]:
+    """``rms_db``, ``relative_db`` (dBFS; NaN for digital silence, whose level is -inf) and
+    ``clipped_fraction`` (share of samples at full scale)."""
+    rms = rms_db(wave)
+    active = relative_db(wave, sr)
+    return {
+        "rms_db": rms if math.isfinite(rms) else float("nan"),
+        "relative_db": active if math.isfinite(active) else float("nan"),
+        "clipped_fraction": clipped_fraction(wave),
+    }

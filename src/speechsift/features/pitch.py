@@ -96,21 +96,21 @@ def _candidates(x: np.ndarray, sr: int, floor: float, ceiling: float, win: int, 
     energy = ac[:, 0].astype(np.float64)
     n_frames = ac.shape[0]
 
-    # local maxima inside [min_lag, max_lag], above half the voicing threshold (relative to r(0))
-    mid = ac[:, min_lag : max_lag + 1]
-    threshold = (0.5 * VOICING_THRESHOLD) * (w_ac[min_lag : max_lag + 1] / w_ac[0]) * ac[:, :1]
-    is_peak = (mid > ac[:, min_lag - 1 : max_lag]) & (mid >= ac[:, min_lag + 1 : max_lag + 2]) & (mid > threshold)
-    # only the peaks of the *normalized* autocorrelation count, but dividing by the window's
-    # autocorrelation moves maxima only slightly; the peaks are re-tested after normalizing.
+    # normalize: r(lag) = ac(lag) / ac(0) / (window autocorrelation at lag, relative to its lag 0)
+    inv_norm = (w_ac[0] / w_ac).astype(np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv_energy = np.where(energy > 0, 1.0 / energy, 0.0).astype(np.float32)
+    r = ac * inv_norm
+    r *= inv_energy[:, None]
+    # local maxima inside [min_lag, max_lag], above half the voicing threshold
+    mid = r[:, min_lag : max_lag + 1]
+    is_peak = (mid > r[:, min_lag - 1 : max_lag]) & (mid >= r[:, min_lag + 1 : max_lag + 2])
+    is_peak &= mid > 0.5 * VOICING_THRESHOLD
     rows, cols = np.nonzero(is_peak)
     lags = cols + min_lag
-    norm = w_ac / w_ac[0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r_mid = ac[rows, lags] / energy[rows] / norm[lags]
-        r_left = ac[rows, lags - 1] / energy[rows] / norm[lags - 1]
-        r_right = ac[rows, lags + 1] / energy[rows] / norm[lags + 1]
-    keep = (r_mid > r_left) & (r_mid >= r_right) & (r_mid > 0.5 * VOICING_THRESHOLD)
-    rows, lags, r_left, r_mid, r_right = rows[keep], lags[keep], r_left[keep], r_mid[keep], r_right[keep]
+    r_mid = r[rows, lags].astype(np.float64)
+    r_left = r[rows, lags - 1].astype(np.float64)
+    r_right = r[rows, lags + 1].astype(np.float64)
     # parabolic interpolation of the peak position and height
     denom = r_left - 2.0 * r_mid + r_right
     with np.errstate(divide="ignore", invalid="ignore"):

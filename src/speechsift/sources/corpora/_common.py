@@ -131,7 +131,10 @@ def read_text(path: Path, encodings: tuple[str, ...] = ("utf-8-sig",)) -> str:
     """
     data = path.read_bytes()
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise CorpusError(f"{path}: starts with a UTF-16 byte-order mark but is not UTF-16 ({exc}).") from None
     for encoding in encodings:
         try:
             return data.decode(encoding)

@@ -20,8 +20,9 @@ Audio: a pre-extracted ``dia{D}_utt{U}.wav`` is used where one is found under ``
 ffmpeg (mono 16 kHz WAV under ``extract_dir``) when ffmpeg is installed; without ffmpeg the row is
 a ``needs_ffmpeg`` reject that says what to do.
 
-Quirks: the CSVs mix encodings (Windows-1252 apostrophes, UTF-8 read as Windows-1252: "Iâ€™m");
-both are repaired to plain text. A few MP4s are missing or broken (e.g. dev dia110_utt7).
+Quirks: the CSV text is damaged in two ways (UTF-8 decoded as Latin-1 and stored again: an
+apostrophe shows as "â" and two control characters; lone Windows-1252 bytes read as Latin-1
+control characters); both are repaired. Rows whose media is missing are `missing_audio` rejects.
 """
 
 from __future__ import annotations
@@ -52,8 +53,6 @@ REQUIRED = ("Utterance", "Speaker", "Emotion", "Sentiment", "Dialogue_ID", "Utte
 EXTRACT_DIR = "speechsift_wav"  # under root, unless extract_dir is given
 FFMPEG_TIMEOUT_S = 120
 _CLIP = re.compile(r"^dia(\d+)_utt(\d+)\.(wav|mp4)$", re.IGNORECASE)
-# UTF-8 read as Windows-1252 leaves these lead characters; a cell holding one is re-decoded.
-_MOJIBAKE = ("â€", "Ã", "Â")
 
 
 def _csv_path(folder: Path, split: str) -> Path:
@@ -93,13 +92,30 @@ def _index_media(walk: Path, base: Path) -> dict[tuple[str, str, str], str]:
 
 
 def repair_text(text: str) -> str:
-    """MELD's CSV text as plain Unicode: UTF-8 misread as Windows-1252 undone, stray cp1252 quotes mapped."""
-    if any(mark in text for mark in _MOJIBAKE):
+    r"""MELD's CSV text as plain Unicode.
+
+    Two kinds of damage occur: UTF-8 that was decoded as Latin-1 or Windows-1252 and stored again
+    ("I\u00e2\x80\x99m", "Iâ€™m"), undone by re-encoding; and lone Windows-1252 bytes read as
+    Latin-1 control characters ("I\x92m"), mapped to the characters Windows-1252 means.
+    """
+    if text.isascii():
+        return text
+    for wrong in ("latin-1", "cp1252"):
         try:
-            text = text.encode("cp1252").decode("utf-8")
+            fixed = text.encode(wrong).decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
-    return text.replace("\x92", "'").replace("\x91", "'").replace("\x93", '"').replace("\x94", '"').replace("\x97", "-")
+            continue
+        if fixed != text:
+            text = fixed
+            break
+    return "".join(_c1(c) if "\x80" <= c <= "\x9f" else c for c in text)
+
+
+def _c1(char: str) -> str:
+    try:
+        return bytes([ord(char)]).decode("cp1252")
+    except UnicodeDecodeError:
+        return ""
 
 
 @register_corpus(

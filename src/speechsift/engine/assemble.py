@@ -1,0 +1,189 @@
+"""Assembling the release: the global pass after generation.
+
+Generation writes each shard's examples to ``.work/examples/part-*.parquet`` (audio by
+reference). Decisions that need the whole dataset are made here, over small per-example keys:
+held-out splits by speaker, and the training mixture. Then every part is written out once more
+as the release: ``data/<task>/<split>-part-*.parquet`` (audio embedded or by path) and the JSONL
+exports, with every example left out recorded in ``rejects.jsonl``. The pass is cheap next to
+generation and runs in full on every run, so changing the splits or the mixture never asks the LLM
+anything again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from speechsift.engine.context import StageStats
+from speechsift.engine.layout import OutputLayout, atomic_write_text
+from speechsift.engine.mixing import MixKey, plan_mix
+from speechsift.engine.splits import SplitKey, plan_splits
+from speechsift.export.messages import write_messages_part
+from speechsift.export.parquet import AudioCells, write_parquet_part
+from speechsift.export.sift_jsonl import write_sift_jsonl_part
+from speechsift.recipe import Recipe
+from speechsift.records import Example, examples_from_arrow
+from speechsift.tasks import get_task
+
+KEY_COLUMNS = ["id", "task", "source", "language", "speaker_id", "clip_ids"]
+
+
+def task_category(task: str) -> str:
+    try:
+        return get_task(task).category
+    except KeyError:
+        return "omni"
+
+
+@dataclass
+class Assembly:
+    """What the assemble pass decided and wrote, for run.json and the card."""
+
+    stages: dict[str, StageStats] = field(default_factory=dict)
+    examples: Counter = field(default_factory=Counter)  # (task, split) -> rows written
+    languages: set[str] = field(default_factory=set)
+    splits: dict[str, Any] = field(default_factory=dict)
+    mix: dict[str, Any] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    rejects: list[dict[str, Any]] = field(default_factory=list)
+
+    def by_task(self) -> Counter:
+        counts: Counter = Counter()
+        for (task, _split), n in self.examples.items():
+            counts[task] += n
+        return counts
+
+
+def _scan_keys(parts: list[Path]) -> tuple[list[SplitKey], list[MixKey], list[tuple[int, int]]]:
+    """Small keys of every example, in part order, without reading responses or audio."""
+    split_keys, mix_keys, where = [], [], []
+    for part_index, path in enumerate(parts):
+        table = pq.read_table(path, columns=KEY_COLUMNS)
+        for row_index, row in enumerate(table.to_pylist()):
+            speaker = row["speaker_id"] or "clip:" + ",".join(row["clip_ids"])
+            language = row["language"] or "und"
+            split_keys.append(SplitKey(row["id"], speaker, language, task_category(row["task"])))
+            mix_keys.append(MixKey(row["id"], row["task"], row["source"]))
+            where.append((part_index, row_index))
+    return split_keys, mix_keys, where
+
+
+def _stats(assembly: Assembly, name: str) -> StageStats:
+    return assembly.stages.setdefault(name, StageStats())
+
+
+def decide(parts: list[Path], recipe: Recipe, assembly: Assembly) -> dict[tuple[int, int], tuple[str, int] | tuple[None, str]]:
+    """Per (part, row): ``(split, copies)`` for a kept example, ``(None, reason)`` for a left-out one."""
+    split_keys, mix_keys, where = _scan_keys(parts)
+    splits = recipe.splits
+    plan = plan_splits(
+        split_keys,
+        eval_per_cell=splits.eval.per_cell if splits.eval else None,
+        dev_fraction=splits.dev.fraction if splits.dev else 0.0,
+        seed=splits.seed,
+    )
+    stats = _stats(assembly, "split")
+    stats.inputs += len(split_keys)
+    decisions: dict[tuple[int, int], Any] = {}
+    for position, split in zip(where, plan.split):
+        if split is None:
+            decisions[position] = (None, "held_out_speaker")
+            stats.rejected["held_out_speaker"] += 1
+        else:
+            decisions[position] = (split, 1)
+            stats.outputs += 1
+    assembly.splits = {
+        "eval_speakers": plan.eval_speakers,
+        "dev_speakers": plan.dev_speakers,
+        "unfilled_eval_cells": plan.unfilled_cells,
+    }
+    if recipe.mix is not None:
+        train = [i for i, split in enumerate(plan.split) if split == "train"]
+        mix = plan_mix([mix_keys[i] for i in train], size=recipe.mix.size, weights=recipe.mix.weights,
+                       upsample=recipe.mix.upsample, seed=recipe.mix.seed)
+        stats = _stats(assembly, "mix")
+        stats.inputs += len(train)
+        for i, copies in zip(train, mix.copies):
+            if copies:
+                decisions[where[i]] = ("train", copies)
+                stats.outputs += 1
+            else:
+                decisions[where[i]] = (None, "not_sampled")
+                stats.rejected["not_sampled"] += 1
+        assembly.mix = {"size": recipe.mix.size, "strata": mix.strata}
+    return decisions
+
+
+def _repeats(example: Example, copies: int) -> Iterator[Example]:
+    yield example
+    for k in range(1, copies):
+        yield replace(example, id=f"{example.id}-r{k}")
+
+
+def write_release(
+    parts: list[Path], recipe: Recipe, layout: OutputLayout, assembly: Assembly,
+    decisions: dict[tuple[int, int], Any], progress: Callable[[int], None] | None = None,
+) -> None:
+    formats = set(recipe.output.formats)
+    for part_index, path in enumerate(parts):
+        examples = examples_from_arrow(pq.read_table(path))
+        kept: list[Example] = []
+        for row_index, example in enumerate(examples):
+            split, detail = decisions[(part_index, row_index)]
+            if split is None:
+                stage = "mix" if detail == "not_sampled" else "split"
+                message = ("left out of the training mixture" if detail == "not_sampled"
+                           else "its speaker is held out for evaluation and its cell is full")
+                assembly.rejects.append({"id": example.id, "stage": stage, "reason": detail, "message": message,
+                                         "source": example.source, "task": example.task})
+                continue
+            kept.extend(_repeats(replace(example, split=split), detail))
+        for example in kept:
+            assembly.examples[(example.task, example.split)] += 1
+            if example.language:
+                assembly.languages.add(example.language)
+        part = int(path.stem.removeprefix("part-"))
+        if "parquet" in formats:
+            cells = AudioCells(recipe.output.audio, layout)
+            groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
+            for example in kept:
+                groups[(example.task, example.split)].append(example)
+            for (task, split), group in groups.items():
+                target = layout.data_part(task, split, part)
+                write_parquet_part(group, target, cells)
+                assembly.files.append(target)
+        if "sift_jsonl" in formats:
+            assembly.files += write_sift_jsonl_part(kept, layout, part)
+        if "messages" in formats:
+            assembly.files += write_messages_part(kept, layout, part)
+        if progress is not None:
+            progress(len(examples))
+
+
+def assemble(parts: list[Path], recipe: Recipe, layout: OutputLayout) -> Assembly:
+    assembly = Assembly()
+    decisions = decide(parts, recipe, assembly)
+    write_release(parts, recipe, layout, assembly, decisions)
+    return assembly
+
+
+def remove_stale(layout: OutputLayout, written: list[Path]) -> None:
+    """Delete release files no longer written (tasks, splits or shards gone since the last run)."""
+    keep = {p.resolve() for p in written}
+    for folder, pattern in ((layout.data, "*.parquet"), (layout.exports, "part-*.jsonl")):
+        if folder.exists():
+            for path in folder.rglob(pattern):
+                if path.resolve() not in keep:
+                    path.unlink()
+
+
+def write_assembly_rejects(layout: OutputLayout, assembly: Assembly) -> Path:
+    path = layout.work / "assemble.rejects.jsonl"
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in assembly.rejects))
+    return path

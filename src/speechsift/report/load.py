@@ -1,0 +1,188 @@
+"""Reading a run's output folder for the report: run.json, rejects.jsonl and the Parquet parts.
+
+Parts are read with pyarrow, only the columns the statistics need (nested fields by dotted path,
+so ``generation.llm_messages`` and the audio bytes are never read for the whole dataset). Every row
+of the combined table remembers its part (``_part``) and its row in that part (``_row``), so that
+the sampled rows can be read again in full later.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+log = logging.getLogger(__name__)
+
+# Columns read for every example (those a part lacks are left out of that part; pyarrow fills
+# them with nulls when the parts are combined).
+STAT_COLUMNS = (
+    "id", "task", "source", "language", "split", "clip_ids", "speaker_id", "instruction", "response",
+    "duration_s", "meta", "quality",
+    "generation.backend", "generation.model", "generation.finish_reason", "generation.truncated",
+)
+# Names under which an example's response embedding may be stored (a list of floats per row).
+EMBEDDING_COLUMNS = ("embedding", "response_embedding", "embeddings")
+REJECT_EXAMPLES_PER_REASON = 3
+
+
+@dataclass(frozen=True)
+class Part:
+    """One Parquet file of a task folder."""
+
+    path: Path
+    task: str
+    rows: int
+    schema: pa.Schema
+
+
+def find_parts(folder: Path) -> list[Part]:
+    """Every ``<folder>/<task>/**/*.parquet`` (hidden temp files skipped), in a stable order."""
+    if not folder.is_dir():
+        return []
+    parts = []
+    for path in sorted(folder.rglob("*.parquet")):
+        relative = path.relative_to(folder)
+        if len(relative.parts) < 2 or any(p.startswith(".") for p in relative.parts):
+            continue
+        meta = pq.read_metadata(path)
+        parts.append(Part(path, relative.parts[0], meta.num_rows, meta.schema.to_arrow_schema()))
+    return parts
+
+
+def _available(schema: pa.Schema, column: str) -> bool:
+    head, _, rest = column.partition(".")
+    if head not in schema.names:
+        return False
+    if not rest:
+        return True
+    kind = schema.field(head).type
+    return pa.types.is_struct(kind) and kind.get_field_index(rest) >= 0
+
+
+def read_columns(parts: list[Part], columns: Iterable[str]) -> pa.Table:
+    """The given columns of every part, one table, with ``_part`` and ``_row`` locators."""
+    wanted = list(columns)
+    tables = []
+    for index, part in enumerate(parts):
+        present = [c for c in wanted if _available(part.schema, c)]
+        table = pq.ParquetFile(part.path).read(columns=present)
+        if "task" not in table.column_names:
+            table = table.append_column("task", pa.array([part.task] * table.num_rows, pa.string()))
+        table = table.append_column("_part", pa.array(np.full(table.num_rows, index, dtype=np.int32)))
+        table = table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+        tables.append(table)
+    if not tables:
+        return pa.table({"id": pa.array([], pa.string()), "task": pa.array([], pa.string()),
+                         "_part": pa.array([], pa.int32()), "_row": pa.array([], pa.int64())})
+    return pa.concat_tables(tables, promote_options="permissive").combine_chunks()
+
+
+def embedding_column(parts: list[Part]) -> str | None:
+    """The name of a list-of-floats embedding column every part has, if any."""
+    for name in EMBEDDING_COLUMNS:
+        if parts and all(name in p.schema.names for p in parts):
+            kind = parts[0].schema.field(name).type
+            if (pa.types.is_list(kind) or pa.types.is_fixed_size_list(kind) or pa.types.is_large_list(kind)) \
+                    and pa.types.is_floating(kind.value_type):
+                return name
+    return None
+
+
+def read_rows(parts: list[Part], locations: list[tuple[int, int]], columns: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Rows by (part index, row index), in the given order; only the row groups holding them are read."""
+    wanted = None if columns is None else list(columns)
+    by_part: dict[int, list[int]] = {}
+    for part_index, row in locations:
+        by_part.setdefault(part_index, []).append(row)
+    found: dict[tuple[int, int], dict[str, Any]] = {}
+    for part_index, rows in by_part.items():
+        part = parts[part_index]
+        handle = pq.ParquetFile(part.path)
+        present = None if wanted is None else [c for c in wanted if _available(part.schema, c)]
+        starts = np.cumsum([0] + [handle.metadata.row_group(g).num_rows for g in range(handle.num_row_groups)])
+        for group in sorted({int(np.searchsorted(starts, r, side="right") - 1) for r in rows}):
+            in_group = [r for r in rows if starts[group] <= r < starts[group + 1]]
+            table = handle.read_row_group(group, columns=present)
+            picked = table.take(pa.array([r - starts[group] for r in in_group], pa.int64())).to_pylist()
+            for r, record in zip(in_group, picked):
+                record.setdefault("task", part.task)
+                found[(part_index, r)] = record
+    return [found[loc] for loc in locations]
+
+
+def read_embeddings(parts: list[Part], name: str, locations: list[tuple[int, int]]) -> np.ndarray:
+    """The embedding column at the given rows, as a float32 matrix (n x dim)."""
+    by_part: dict[int, list[int]] = {}
+    for position, (part_index, row) in enumerate(locations):
+        by_part.setdefault(part_index, []).append(position)
+    vectors: list[np.ndarray | None] = [None] * len(locations)
+    for part_index, positions in by_part.items():
+        column = pq.ParquetFile(parts[part_index].path).read(columns=[name]).column(name).combine_chunks()
+        picked = column.take(pa.array([locations[p][1] for p in positions], pa.int64()))
+        for p, value in zip(positions, picked.to_pylist()):
+            vectors[p] = np.asarray(value if value is not None else [], dtype=np.float32)
+    dim = max((v.size for v in vectors if v is not None), default=0)
+    matrix = np.zeros((len(locations), dim), dtype=np.float32)
+    for i, v in enumerate(vectors):
+        if v is not None and v.size == dim:
+            matrix[i] = v
+    return matrix
+
+
+def read_run_json(path: Path) -> dict[str, Any] | None:
+    """run.json as a dict, or None when it is missing or unreadable (the report says so)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        log.warning("cannot read %s (%s); the report leaves the run summary out", path, error)
+        return None
+
+
+@dataclass
+class Rejects:
+    """rejects.jsonl tallied: counts per (stage, reason), a few examples each, reasons of chosen ids."""
+
+    present: bool = False
+    total: int = 0
+    counts: Counter = field(default_factory=Counter)
+    examples: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    reasons_by_id: dict[str, list[str]] = field(default_factory=dict)
+    unreadable_lines: int = 0
+
+
+def read_rejects(path: Path, wanted_ids: set[str] | None = None) -> Rejects:
+    """Stream ``rejects.jsonl`` once; keep counts, :data:`REJECT_EXAMPLES_PER_REASON` examples per reason."""
+    result = Rejects()
+    if not path.is_file():
+        return result
+    result.present = True
+    wanted_ids = wanted_ids or set()
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                key = (str(record.get("stage") or "?"), str(record.get("reason") or "?"))
+            except (ValueError, AttributeError):
+                result.unreadable_lines += 1
+                continue
+            result.total += 1
+            result.counts[key] += 1
+            examples = result.examples.setdefault(key, [])
+            if len(examples) < REJECT_EXAMPLES_PER_REASON:
+                examples.append(record)
+            if record.get("id") in wanted_ids:
+                result.reasons_by_id.setdefault(record["id"], []).append(f"{key[0]}: {key[1]}")
+    return result

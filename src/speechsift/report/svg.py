@@ -1,0 +1,220 @@
+"""Charts as inline SVG, drawn from numbers computed elsewhere: no plotting library, no scripts.
+
+Every mark carries a ``<title>`` so that hovering shows the exact count. Text goes through
+:func:`speechsift.report.html.el`, so labels taken from the data are escaped like everything else.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from speechsift.report.html import Markup, el, fmt_int, fmt_num, fmt_pct, shorten
+
+# Observable's 10-colour categorical palette (observablehq.com/@d3/color-schemes, "observable10"):
+# distinguishable for the common colour-vision deficiencies and on white.
+PALETTE = (
+    "#4269d0", "#efb118", "#ff725c", "#6cc5b0", "#3ca951",
+    "#ff8ab7", "#a463f2", "#97bbf5", "#9c6b4e", "#9498a0",
+)
+MISSING_COLOR = "#dde1e6"  # "(missing)" segments: a label the clip does not have
+OTHER_COLOR = "#aab1bb"  # "(other)" segments: values beyond the top ones
+KEPT_COLOR = "#3ca951"
+REJECTED_COLOR = "#e5484d"
+GRID_COLOR = "#e6e8eb"
+AXIS_COLOR = "#8a919c"
+TEXT_COLOR = "#2b2f36"
+
+ROW_HEIGHT = 24
+BAR_HEIGHT = 15
+CHAR_WIDTH = 6.6  # average width of a 12px sans-serif character, to fit labels into their column
+
+
+def color(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """Round tick values covering [lo, hi] (steps of 1, 2, 2.5 or 5 times a power of ten)."""
+    if not math.isfinite(lo) or not math.isfinite(hi):
+        return [0.0]
+    if hi <= lo:
+        hi = lo + 1.0
+    raw = (hi - lo) / max(count, 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    start = math.floor(lo / step) * step
+    ticks = []
+    value = start
+    while value <= hi + step * 1e-9:
+        if value >= lo - step * 1e-9:
+            ticks.append(round(value, 12))
+        value += step
+    return ticks
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest "round" number >= value (1, 2, 2.5, 5 times a power of ten)."""
+    if value <= 0 or not math.isfinite(value):
+        return 1.0
+    magnitude = 10 ** math.floor(math.log10(value))
+    return next(m * magnitude for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * magnitude >= value * (1 - 1e-12))
+
+
+def _tick_label(value: float) -> str:
+    if value == int(value):
+        return fmt_int(value)
+    return fmt_num(value)
+
+
+def _svg(width: float, height: float, label: str, *children: Markup) -> Markup:
+    return el(
+        "svg", *children, xmlns="http://www.w3.org/2000/svg", viewBox=f"0 0 {width:.0f} {height:.0f}",
+        width=f"{width:.0f}", height=f"{height:.0f}", class_="chart", role="img", aria_label=label,
+    )
+
+
+def _text(x: float, y: float, text: str, *, anchor: str = "start", cls: str | None = None,
+          title: str | None = None) -> Markup:
+    return el("text", text, el("title", title) if title else None, x=f"{x:.1f}", y=f"{y:.1f}",
+              text_anchor=anchor, class_=cls)
+
+
+def _rect(x: float, y: float, w: float, h: float, fill: str, title: str | None = None) -> Markup:
+    return el("rect", el("title", title) if title else None, x=f"{x:.1f}", y=f"{y:.1f}",
+              width=f"{max(w, 0.0):.1f}", height=f"{h:.1f}", fill=fill)
+
+
+def legend(names: Sequence[str], colors: Sequence[str]) -> Markup:
+    """An HTML legend: a swatch and a name per series."""
+    items = [el("span", el("i", style=f"background:{c}"), name, class_="key") for name, c in zip(names, colors)]
+    return el("div", items, class_="legend")
+
+
+def hbar(rows: Sequence[tuple[str, float]], *, bar_color: str = PALETTE[0], width: int = 520,
+         label_width: int | None = None, total: float | None = None, label: str = "bar chart") -> Markup:
+    """Horizontal bars, one per (label, value), with the value (and its share of ``total``) at the end."""
+    if label_width is None:
+        label_width = int(min(220, max(60, CHAR_WIDTH * max((len(r[0]) for r in rows), default=4) + 12)))
+    value_width = 110 if total else 64
+    span = max(width - label_width - value_width, 40)
+    top = max((v for _, v in rows), default=0) or 1
+    marks = []
+    for i, (name, value) in enumerate(rows):
+        y = i * ROW_HEIGHT
+        share = f" ({fmt_pct(value, total)})" if total else ""
+        w = span * value / top
+        marks.append(_text(label_width - 8, y + 16, shorten(name, int((label_width - 12) / CHAR_WIDTH)),
+                           anchor="end", title=name))
+        marks.append(_rect(label_width, y + 4, w, BAR_HEIGHT, bar_color, f"{name}: {fmt_int(value)}{share}"))
+        marks.append(_text(label_width + w + 6, y + 16, f"{fmt_int(value)}{share}", cls="value"))
+    return _svg(width, max(len(rows), 1) * ROW_HEIGHT + 4, label, *marks)
+
+
+def stacked_hbar(rows: Sequence[tuple[str, Sequence[float]]], series: Sequence[str], colors: Sequence[str], *,
+                 width: int = 720, label_width: int | None = None, annotations: Sequence[str] | None = None,
+                 annotation_width: int = 0, label: str = "stacked bar chart") -> Markup:
+    """One 100%-stacked bar per row; segment ``j`` of a row is ``values[j]`` of series ``series[j]``."""
+    if label_width is None:
+        label_width = int(min(220, max(60, CHAR_WIDTH * max((len(r[0]) for r in rows), default=4) + 12)))
+    span = max(width - label_width - annotation_width - 8, 40)
+    marks = []
+    for i, (name, values) in enumerate(rows):
+        y = i * ROW_HEIGHT
+        total = float(sum(values))
+        marks.append(_text(label_width - 8, y + 16, shorten(name, int((label_width - 12) / CHAR_WIDTH)),
+                           anchor="end", title=name))
+        x = float(label_width)
+        if total <= 0:
+            marks.append(_rect(x, y + 4, span, BAR_HEIGHT, MISSING_COLOR, f"{name}: none"))
+        for value, series_name, fill in zip(values, series, colors):
+            if value <= 0:
+                continue
+            w = span * value / total
+            marks.append(_rect(x, y + 4, w, BAR_HEIGHT, fill,
+                               f"{name} · {series_name}: {fmt_int(value)} ({fmt_pct(value, total)})"))
+            if w > 34:
+                marks.append(_text(x + w / 2, y + 15.5, fmt_pct(value, total, 0), anchor="middle", cls="inbar"))
+            x += w
+        if annotations:
+            marks.append(_text(label_width + span + 8, y + 16, annotations[i], cls="value"))
+    return _svg(width, max(len(rows), 1) * ROW_HEIGHT + 4, label, *marks)
+
+
+def histogram(edges: np.ndarray, series: Sequence[tuple[str, np.ndarray]], colors: Sequence[str], *,
+              width: int = 520, height: int = 200, xlabel: str = "", ylabel: str = "count",
+              overflow: bool = False, label: str = "histogram") -> Markup:
+    """Bars over ``edges`` (len(counts) + 1), the series stacked; ``overflow`` marks the last bin as "and above"."""
+    left, right, top, bottom = 52, 14, 10, 38
+    plot_w, plot_h = width - left - right, height - top - bottom
+    stacked = np.zeros(len(edges) - 1)
+    for _, counts in series:
+        stacked = stacked + np.asarray(counts, dtype=float)
+    y_ticks = nice_ticks(0, float(stacked.max()) if stacked.size and stacked.max() > 0 else 1.0, 4)
+    y_max = y_ticks[-1] or 1.0
+    x_lo, x_hi = float(edges[0]), float(edges[-1])
+    x_span = (x_hi - x_lo) or 1.0
+
+    def sx(v: float) -> float:
+        return left + plot_w * (v - x_lo) / x_span
+
+    def sy(v: float) -> float:
+        return top + plot_h * (1 - v / y_max)
+
+    marks = []
+    for t in y_ticks:
+        marks.append(el("line", x1=f"{left}", x2=f"{width - right}", y1=f"{sy(t):.1f}", y2=f"{sy(t):.1f}",
+                        stroke=GRID_COLOR))
+        marks.append(_text(left - 6, sy(t) + 4, _tick_label(t), anchor="end", cls="tick"))
+    base = np.zeros(len(edges) - 1)
+    for (name, counts), fill in zip(series, colors):
+        counts = np.asarray(counts, dtype=float)
+        for b in np.flatnonzero(counts > 0):
+            lo, hi = float(edges[b]), float(edges[b + 1])
+            upper = "+" if overflow and b == len(counts) - 1 else ""
+            title = f"{name + ': ' if len(series) > 1 else ''}{fmt_num(lo)}–{fmt_num(hi)}{upper}: {fmt_int(counts[b])}"
+            x0, x1 = sx(lo), sx(hi)
+            marks.append(_rect(x0 + 0.5, sy(base[b] + counts[b]), max(x1 - x0 - 1, 0.8),
+                               sy(base[b]) - sy(base[b] + counts[b]), fill, title))
+        base += counts
+    marks.append(el("line", x1=f"{left}", x2=f"{width - right}", y1=f"{top + plot_h}", y2=f"{top + plot_h}",
+                    stroke=AXIS_COLOR))
+    for t in nice_ticks(x_lo, x_hi, 6):
+        suffix = "+" if overflow and t >= x_hi else ""
+        marks.append(el("line", x1=f"{sx(t):.1f}", x2=f"{sx(t):.1f}", y1=f"{top + plot_h}",
+                        y2=f"{top + plot_h + 4}", stroke=AXIS_COLOR))
+        marks.append(_text(sx(t), top + plot_h + 16, _tick_label(t) + suffix, anchor="middle", cls="tick"))
+    if xlabel:
+        marks.append(_text(left + plot_w / 2, height - 4, xlabel, anchor="middle", cls="axis"))
+    if ylabel:
+        marks.append(el("text", ylabel, x="12", y=f"{top + plot_h / 2:.1f}", text_anchor="middle", class_="axis",
+                        transform=f"rotate(-90 12 {top + plot_h / 2:.1f})"))
+    return _svg(width, height, label, *marks)
+
+
+def scatter(xy: np.ndarray, groups: np.ndarray, colors: Sequence[str], titles: Sequence[str] | None = None, *,
+            width: int = 760, height: int = 520, xlabel: str = "", ylabel: str = "",
+            label: str = "scatter plot") -> Markup:
+    """Points ``xy`` (n x 2) coloured by ``groups`` (indices into ``colors``), drawn in the given order."""
+    left, right, top, bottom = 20, 12, 12, 28
+    plot_w, plot_h = width - left - right, height - top - bottom
+    marks = [_rect(left, top, plot_w, plot_h, "#fbfbfc")]
+    if len(xy):
+        lo = xy.min(axis=0)
+        hi = xy.max(axis=0)
+        span = np.where(hi - lo > 0, hi - lo, 1.0)
+        pad = 0.03
+        px = left + plot_w * (pad + (1 - 2 * pad) * (xy[:, 0] - lo[0]) / span[0])
+        py = top + plot_h * (1 - pad - (1 - 2 * pad) * (xy[:, 1] - lo[1]) / span[1])
+        for i in range(len(xy)):
+            title = el("title", titles[i]) if titles is not None else None
+            marks.append(el("circle", title, cx=f"{px[i]:.1f}", cy=f"{py[i]:.1f}", r="3",
+                            fill=colors[int(groups[i])]))
+    if xlabel:
+        marks.append(_text(left + plot_w / 2, height - 8, xlabel, anchor="middle", cls="axis"))
+    if ylabel:
+        marks.append(el("text", ylabel, x="12", y=f"{top + plot_h / 2:.1f}", text_anchor="middle", class_="axis",
+                        transform=f"rotate(-90 12 {top + plot_h / 2:.1f})"))
+    return _svg(width, height, label, *marks)

@@ -1,0 +1,62 @@
+"""Splits disjoint by speaker with EvalSIFT-sized cells, and seeded weighted mixing."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from speechsift.engine.mixing import MixKey, plan_mix, stratum_targets
+from speechsift.engine.splits import SplitKey, plan_splits
+
+
+def _keys(speakers: int = 40, per_speaker: int = 10, languages=("en", "de")) -> list[SplitKey]:
+    keys = []
+    for s in range(speakers):
+        language = languages[s % len(languages)]
+        for i in range(per_speaker):
+            keys.append(SplitKey(f"s{s}-{i}", f"spk{s}", language, "closed_ended" if i % 2 else "open_ended"))
+    return keys
+
+
+def test_eval_cells_are_filled_and_disjoint_from_train_by_speaker():
+    keys = _keys()
+    plan = plan_splits(keys, eval_per_cell=12, dev_fraction=0.1, seed=3)
+    cells = Counter((k.language, k.category) for k, s in zip(keys, plan.split) if s == "eval")
+    assert set(cells.values()) == {12} and len(cells) == 4
+    by_split: dict[str, set[str]] = {}
+    for key, split in zip(keys, plan.split):
+        by_split.setdefault(split or "dropped", set()).add(key.speaker)
+    assert not by_split["train"] & by_split["eval"]
+    assert not by_split["train"] & by_split["dev"] and not by_split["dev"] & by_split["eval"]
+    assert by_split["dropped"] <= by_split["eval"], "only eval speakers' surplus is dropped"
+    assert plan.dev_speakers == int((40 - plan.eval_speakers) * 0.1) and not plan.unfilled_cells
+    assert plan_splits(keys, eval_per_cell=12, dev_fraction=0.1, seed=3).split == plan.split
+    assert plan_splits(keys, eval_per_cell=12, dev_fraction=0.1, seed=4).split != plan.split
+
+
+def test_a_small_corpus_keeps_a_train_split_and_reports_unfilled_cells():
+    keys = _keys(speakers=4, per_speaker=5, languages=("en",))
+    plan = plan_splits(keys, eval_per_cell=1000, dev_fraction=0.0, seed=0)
+    assert plan.eval_speakers == 2 and plan.split.count("train") == 10
+    assert plan.unfilled_cells == {"en/closed_ended": 4, "en/open_ended": 6}
+
+
+def test_no_splits_configured_means_all_train():
+    keys = _keys(speakers=3)
+    assert set(plan_splits(keys, eval_per_cell=None, dev_fraction=0.0, seed=0).split) == {"train"}
+
+
+def test_targets_follow_weights_and_add_up():
+    sizes = {("a", "x"): 1000, ("b", "x"): 1000, ("b", "y"): 1000}
+    targets = stratum_targets(sizes, 100, {"task": {"a": 2.0}, "source": {"y": 0.0}})
+    assert targets == {("a", "x"): 67, ("b", "x"): 33, ("b", "y"): 0}
+
+
+def test_mix_samples_at_random_and_upsamples_when_asked():
+    keys = [MixKey(f"a{i}", "a", "x") for i in range(100)] + [MixKey(f"b{i}", "b", "x") for i in range(10)]
+    plan = plan_mix(keys, size=40, weights={}, upsample=False, seed=1)
+    chosen_a = [i for i in range(100) if plan.copies[i]]
+    assert len(chosen_a) == 20 and chosen_a != list(range(20)), "random, not the first rows"
+    assert sum(plan.copies[100:]) == 10 and plan.strata["b/x"] == {"available": 10, "target": 20, "selected": 10}
+    up = plan_mix(keys, size=40, weights={}, upsample=True, seed=1)
+    assert sum(up.copies[100:]) == 20 and max(up.copies[100:]) == 2
+    assert plan_mix(keys, size=40, weights={}, upsample=False, seed=1).copies == plan.copies
