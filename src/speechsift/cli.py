@@ -55,13 +55,15 @@ def print_summary(result) -> None:
     table = Table(title=f"speechsift: {result.out_dir}", show_lines=False)
     for column in ("stage", "in", "out", "rejected", "reasons"):
         table.add_column(column, justify="right" if column in ("in", "out", "rejected") else "left")
-    for name, stats in result.totals.stages.items():
+    stages = {**result.totals.stages, **(result.assembly.stages if result.assembly else {})}
+    for name, stats in stages.items():
         rejected = sum(stats.rejected.values())
         reasons = ", ".join(f"{r} {n}" for r, n in stats.rejected.most_common(4))
         table.add_row(name, str(stats.inputs), str(stats.outputs), str(rejected), reasons)
     console.print(table)
-    examples = ", ".join(f"{t} {n}" for t, n in sorted(result.totals.examples.items())) or "none"
-    console.print(f"examples: {examples}")
+    released = result.assembly.examples if result.assembly else {}
+    examples = ", ".join(f"{t} {n}" if s == "train" else f"{t}/{s} {n}" for (t, s), n in sorted(released.items()))
+    console.print(f"examples: {examples or 'none'}")
     if result.totals.unknown_labels:
         unknown = sum(result.totals.unknown_labels.values())
         console.print(f"labels outside the vocabularies: {unknown} (kept in raw; see run.json unknown_labels)")
