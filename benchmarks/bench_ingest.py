@@ -107,7 +107,7 @@ def main() -> None:
         child(args.child[0], args.child[1], int(args.child[2]))
         return
     if not args.no_pin and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     configs = [
         ("check_audio=True (default)", {}),
         ("check_audio=False", {"check_audio": False}),
@@ -118,8 +118,9 @@ def main() -> None:
         root = build(Path(tmp), args.clips)
         built = time.perf_counter() - start
         print(f"synthetic Common Voice locale: {args.clips:,} rows in validated.tsv, built in {built:.1f} s")
-        print(f"python {platform.python_version()} on {platform.machine()}, {platform.processor() or 'cpu'}; "
-              f"{'pinned to one CPU' if not args.no_pin else 'not pinned'}; best of {args.repeat}\n")
+        print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
+              f"{'pinned to one CPU' if not args.no_pin else 'not pinned'}; best of {args.repeat}; "
+              f"load average {os.getloadavg()[0]:.2f} (a busy machine lowers clips/s)\n")
         print(f"{'configuration':36s} {'clips':>9s} {'rejects':>8s} {'seconds':>8s} {'clips/s':>10s} {'peak RSS':>10s}  target")
         for label, options in configs:
             done = subprocess.run(

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from speechsift.errors import ConfigError, CorpusError, SpeechsiftError, StrictModeError
+from speechsift.sources.base import RejectedRow
 
 app = typer.Typer(
     add_completion=False,
@@ -123,6 +124,79 @@ def demo(
     from speechsift.demo import demo_recipe_path
 
     _guarded(_run, demo_recipe_path(), out, None, False, None, None, None, progress)
+
+
+def _corpora(verbose: bool) -> None:
+    from speechsift.sources.corpora import list_corpora
+
+    table = Table(title="corpora (speechsift ingest CORPUS ROOT, or kind: corpus in a recipe)", show_lines=verbose)
+    for column in ("corpus", "languages", "licence", "expected layout"):
+        table.add_column(column, overflow="fold")
+    if verbose:
+        table.add_column("labels", overflow="fold")
+    for info in list_corpora():
+        row = [info.name, ", ".join(info.languages), info.licence, info.layout]
+        if verbose:
+            row.append("; ".join(f"{k}: {', '.join(v)}" for k, v in info.labels.items()))
+        table.add_row(*row)
+    Console().print(table)
+
+
+@app.command()
+def corpora(verbose: bool = typer.Option(False, "--verbose", "-v", help="Also list each corpus's label codes.")) -> None:
+    """List every supported corpus with its expected layout, labels and licence."""
+    _guarded(_corpora, verbose)
+
+
+def _parse_options(pairs: list[str]) -> dict[str, object]:
+    import yaml
+
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--option {pair!r}: write options as KEY=VALUE (e.g. --option splits=[train,dev]).")
+        options[key] = yaml.safe_load(value)
+    return options
+
+
+def _ingest(corpus: str, root: Path, out: Path, options: list[str], limit: Optional[int], progress: bool) -> None:
+    import itertools
+    import json
+
+    from speechsift.engine.layout import atomic_write_text
+    from speechsift.engine.progress import ProgressReporter
+    from speechsift.sources.clips_io import ClipWriter
+    from speechsift.sources.corpora import read_corpus
+
+    items = read_corpus(corpus, root, **_parse_options(options))
+    if limit is not None:
+        items = itertools.islice(items, limit)
+    rejects = []
+    with ClipWriter(out) as writer, ProgressReporter(enabled=progress) as reporter:
+        for item in items:
+            if isinstance(item, RejectedRow):
+                rejects.append({"id": item.id, "stage": "read", "reason": item.reason, "message": item.message,
+                                "source": item.source})
+            else:
+                writer.add(item)
+            reporter.advance(1)
+    rejects_path = out.with_name(out.stem + ".rejects.jsonl")
+    atomic_write_text(rejects_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejects))
+    console.print(f"{writer.count:,} clips -> {out}; {len(rejects):,} rejects -> {rejects_path}")
+
+
+@app.command()
+def ingest(
+    corpus: str = typer.Argument(..., help="A corpus name (see `speechsift corpora`)."),
+    root: Path = typer.Argument(..., help="The folder the corpus distribution unpacks to."),
+    out: Path = typer.Option(Path("clips.parquet"), "-o", "--out", help="The clips Parquet file to write."),
+    option: list[str] = typer.Option([], "--option", help="A reader option KEY=VALUE (repeatable)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N clips."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+) -> None:
+    """List a corpus in its native layout as one row per clip (no audio is decoded)."""
+    _guarded(_ingest, corpus, root, out, option, limit, progress)
 
 
 ledger_app = typer.Typer(help="Inspect request ledgers.", no_args_is_help=True)

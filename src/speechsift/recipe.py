@@ -41,6 +41,7 @@ class HFSource(_Section):
 
     kind: Literal["hf"]
     name: str = Field(min_length=1)
+    preset: str | None = None  # a named hub copy (speechsift.sources.presets): its mapping and value maps
     path: Path | None = None
     dataset: str | None = None
     config: str | None = None
@@ -51,12 +52,34 @@ class HFSource(_Section):
 
     @model_validator(mode="after")
     def _one_location(self) -> "HFSource":
-        if (self.path is None) == (self.dataset is None):
-            raise ValueError("give exactly one of `path` (a local dataset folder) or `dataset` (a hub id)")
+        if self.path is not None and self.dataset is not None:
+            raise ValueError("give one of `path` (a local dataset folder) or `dataset` (a hub id), not both")
+        if self.preset is None and self.path is None and self.dataset is None:
+            raise ValueError("give `path` (a local dataset folder), `dataset` (a hub id) or `preset`")
         return self
 
 
-Source = Annotated[Union[ManifestSource, HFSource], Field(discriminator="kind")]
+class CorpusSource(_Section):
+    """A corpus in its native layout (``speechsift corpora`` lists them)."""
+
+    kind: Literal["corpus"]
+    name: str = Field(min_length=1)  # the clips' source name; also the corpus when `corpus` is not given
+    corpus: str | None = None
+    root: Path
+    options: dict[str, Any] = Field(default_factory=dict)  # reader options, e.g. splits for Common Voice
+
+
+class LhotseSource(_Section):
+    """Lhotse manifests: a CutSet, or a RecordingSet with its SupervisionSet, or a folder of them."""
+
+    kind: Literal["lhotse"]
+    name: str = Field(min_length=1)
+    path: Path
+    supervisions: Path | None = None
+    language: str | None = None
+
+
+Source = Annotated[Union[ManifestSource, HFSource, CorpusSource, LhotseSource], Field(discriminator="kind")]
 
 
 class TaskSpec(_Section):
@@ -217,8 +240,8 @@ class Recipe(_Section):
 _FIX_HINTS = {
     "extra_forbidden": "remove it or check its spelling",
     "missing": "add it",
-    "union_tag_invalid": "use kind: manifest or kind: hf",
-    "union_tag_not_found": "add `kind: manifest` or `kind: hf` to the source",
+    "union_tag_invalid": "use kind: manifest, hf, corpus or lhotse",
+    "union_tag_not_found": "add `kind: manifest` (or hf, corpus, lhotse) to the source",
 }
 
 
@@ -237,7 +260,12 @@ def format_validation_error(origin: str, error: ValidationError) -> str:
 
 def _resolve_input_paths(data: dict[str, Any], base: Path) -> None:
     """Source paths and a shared ledger path, relative to the recipe file."""
-    places = [(source, "path") for source in data.get("sources") or [] if isinstance(source, dict)]
+    places = [
+        (source, key)
+        for source in data.get("sources") or []
+        if isinstance(source, dict)
+        for key in ("path", "root", "supervisions")
+    ]
     if isinstance(data.get("llm"), dict):
         places.append((data["llm"], "ledger"))
     for holder, key in places:

@@ -88,7 +88,7 @@ def _candidates(x: np.ndarray, sr: int, floor: float, ceiling: float, win: int, 
     max_lag = min(int(math.ceil(sr / floor)) + 1, win - 2)
     min_lag = max(2, int(math.floor(sr / ceiling)))
     n_fft = sp_fft.next_fast_len(win + max_lag + 1, real=True)
-    # single precision: the autocorrelation needs ~1e-4 relative accuracy, float32 gives 1e-7
+    # single precision: peak picking needs ~1e-4 relative accuracy, a float32 FFT gives ~1e-6
     spectrum = sp_fft.rfft((frames * window).astype(np.float32), n=n_fft, axis=1)
     ac = sp_fft.irfft(spectrum.real ** 2 + spectrum.imag ** 2, n=n_fft, axis=1)[:, : max_lag + 2]
     w_spec = sp_fft.rfft(window, n=n_fft)
@@ -99,7 +99,8 @@ def _candidates(x: np.ndarray, sr: int, floor: float, ceiling: float, win: int, 
     # normalize: r(lag) = ac(lag) / ac(0) / (window autocorrelation at lag, relative to its lag 0)
     inv_norm = (w_ac[0] / w_ac).astype(np.float32)
     with np.errstate(divide="ignore", invalid="ignore"):
-        inv_energy = np.where(energy > 0, 1.0 / energy, 0.0).astype(np.float32)
+        # frames with (next to) no energy have no candidates; the bound keeps 1/energy in float32 range
+        inv_energy = np.where(energy > 1e-30, 1.0 / energy, 0.0).astype(np.float32)
     r = ac * inv_norm
     r *= inv_energy[:, None]
     # local maxima inside [min_lag, max_lag], above half the voicing threshold

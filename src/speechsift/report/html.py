@@ -65,7 +65,7 @@ def el(tag: str, *children: Any, **attrs: Any) -> Markup:
     return Markup(f"{opening}{''.join(inner)}</{tag}>")
 
 
-def fmt_int(n: float | int | None) -> str:
+def fmt_int(n: float | None) -> str:
     """``12345`` -> ``12,345``; None -> an en dash."""
     return "–" if n is None else f"{int(round(n)):,}"
 
@@ -77,6 +77,16 @@ def fmt_num(x: float | None, digits: int = 3) -> str:
     if abs(x) >= 1000:
         return f"{x:,.0f}"
     return f"{x:.{digits}g}"
+
+
+def fmt_hours(hours: float) -> str:
+    """An amount of audio: ``"42 s"``, ``"3.5 min"``, ``"12.3 h"``, ``"1,234 h"``."""
+    seconds = hours * 3600
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if hours < 1.5:
+        return f"{seconds / 60:.1f} min"
+    return f"{hours:,.1f} h" if hours < 1000 else f"{hours:,.0f} h"
 
 
 def fmt_pct(part: float, whole: float, digits: int = 1) -> str:

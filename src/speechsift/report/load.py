@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,13 +27,37 @@ log = logging.getLogger(__name__)
 # Columns read for every example (those a part lacks are left out of that part; pyarrow fills
 # them with nulls when the parts are combined).
 STAT_COLUMNS = (
-    "id", "task", "source", "language", "split", "clip_ids", "speaker_id", "instruction", "response",
-    "duration_s", "meta", "quality",
-    "generation.backend", "generation.model", "generation.finish_reason", "generation.truncated",
+    "id",
+    "task",
+    "source",
+    "language",
+    "split",
+    "clip_ids",
+    "speaker_id",
+    "instruction",
+    "response",
+    "duration_s",
+    "meta",
+    "quality",
+    "generation.backend",
+    "generation.model",
+    "generation.finish_reason",
+    "generation.truncated",
 )
 # Names under which an example's response embedding may be stored (a list of floats per row).
 EMBEDDING_COLUMNS = ("embedding", "response_embedding", "embeddings")
 REJECT_EXAMPLES_PER_REASON = 3
+# Parts are read by a few threads at once: pyarrow decompresses and decodes without the GIL, and one
+# column (the audio bytes) of one part is decoded by one thread, so parts are the unit of parallelism.
+READ_THREADS = min(8, os.cpu_count() or 1)
+
+
+def _parallel(function: Callable[[int], object], count: int) -> list:
+    """``[function(i) for i in range(count)]``, run on :data:`READ_THREADS` threads, in order."""
+    if count <= 1 or READ_THREADS <= 1:
+        return [function(i) for i in range(count)]
+    with ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="report-read") as pool:
+        return list(pool.map(function, range(count)))
 
 
 @dataclass(frozen=True)
@@ -71,18 +97,26 @@ def _available(schema: pa.Schema, column: str) -> bool:
 def read_columns(parts: list[Part], columns: Iterable[str]) -> pa.Table:
     """The given columns of every part, one table, with ``_part`` and ``_row`` locators."""
     wanted = list(columns)
-    tables = []
-    for index, part in enumerate(parts):
+
+    def read(index: int) -> pa.Table:
+        part = parts[index]
         present = [c for c in wanted if _available(part.schema, c)]
-        table = pq.ParquetFile(part.path).read(columns=present)
+        table = pq.ParquetFile(part.path).read(columns=present, use_threads=False)
         if "task" not in table.column_names:
             table = table.append_column("task", pa.array([part.task] * table.num_rows, pa.string()))
         table = table.append_column("_part", pa.array(np.full(table.num_rows, index, dtype=np.int32)))
-        table = table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
-        tables.append(table)
+        return table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+
+    tables = _parallel(read, len(parts))
     if not tables:
-        return pa.table({"id": pa.array([], pa.string()), "task": pa.array([], pa.string()),
-                         "_part": pa.array([], pa.int32()), "_row": pa.array([], pa.int64())})
+        return pa.table(
+            {
+                "id": pa.array([], pa.string()),
+                "task": pa.array([], pa.string()),
+                "_part": pa.array([], pa.int32()),
+                "_row": pa.array([], pa.int64()),
+            }
+        )
     return pa.concat_tables(tables, promote_options="permissive").combine_chunks()
 
 
@@ -91,38 +125,50 @@ def embedding_column(parts: list[Part]) -> str | None:
     for name in EMBEDDING_COLUMNS:
         if parts and all(name in p.schema.names for p in parts):
             kind = parts[0].schema.field(name).type
-            if (pa.types.is_list(kind) or pa.types.is_fixed_size_list(kind) or pa.types.is_large_list(kind)) \
-                    and pa.types.is_floating(kind.value_type):
+            if (
+                pa.types.is_list(kind) or pa.types.is_fixed_size_list(kind) or pa.types.is_large_list(kind)
+            ) and pa.types.is_floating(kind.value_type):
                 return name
     return None
 
 
-def read_rows(parts: list[Part], locations: list[tuple[int, int]], columns: Iterable[str] | None = None) -> list[dict[str, Any]]:
+def read_rows(
+    parts: list[Part], locations: list[tuple[int, int]], columns: Iterable[str] | None = None
+) -> list[dict[str, Any]]:
     """Rows by (part index, row index), in the given order; only the row groups holding them are read."""
     wanted = None if columns is None else list(columns)
     by_part: dict[int, list[int]] = {}
     for part_index, row in locations:
         by_part.setdefault(part_index, []).append(row)
-    found: dict[tuple[int, int], dict[str, Any]] = {}
+    jobs: list[tuple[int, int, int, list[int]]] = []  # (part, row group, its first row, rows wanted in it)
     for part_index, rows in by_part.items():
+        metadata = pq.read_metadata(parts[part_index].path)
+        starts = np.cumsum([0] + [metadata.row_group(g).num_rows for g in range(metadata.num_row_groups)])
+        groups: dict[int, list[int]] = {}
+        for r in sorted(set(rows)):
+            groups.setdefault(int(np.searchsorted(starts, r, side="right") - 1), []).append(r)
+        jobs += [(part_index, g, int(starts[g]), in_group) for g, in_group in sorted(groups.items())]
+
+    def read(job_index: int) -> list[dict[str, Any]]:
+        part_index, group, first, rows = jobs[job_index]
         part = parts[part_index]
-        handle = pq.ParquetFile(part.path)
         present = None if wanted is None else [c for c in wanted if _available(part.schema, c)]
-        starts = np.cumsum([0] + [handle.metadata.row_group(g).num_rows for g in range(handle.num_row_groups)])
-        for group in sorted({int(np.searchsorted(starts, r, side="right") - 1) for r in rows}):
-            in_group = [r for r in rows if starts[group] <= r < starts[group + 1]]
-            table = handle.read_row_group(group, columns=present)
-            picked = table.take(pa.array([r - starts[group] for r in in_group], pa.int64())).to_pylist()
-            for r, record in zip(in_group, picked):
-                record.setdefault("task", part.task)
-                found[(part_index, r)] = record
+        table = pq.ParquetFile(part.path).read_row_group(group, columns=present, use_threads=False)
+        records = table.take(pa.array([r - first for r in rows], pa.int64())).to_pylist()
+        for record in records:
+            record.setdefault("task", part.task)
+        return records
+
+    found: dict[tuple[int, int], dict[str, Any]] = {}
+    for (part_index, _, _, rows), records in zip(jobs, _parallel(read, len(jobs))):
+        found.update({(part_index, r): record for r, record in zip(rows, records)})
     return [found[loc] for loc in locations]
 
 
 def read_embeddings(parts: list[Part], name: str, locations: list[tuple[int, int]]) -> np.ndarray:
     """The embedding column at the given rows, as a float32 matrix (n x dim)."""
     by_part: dict[int, list[int]] = {}
-    for position, (part_index, row) in enumerate(locations):
+    for position, (part_index, _row) in enumerate(locations):
         by_part.setdefault(part_index, []).append(position)
     vectors: list[np.ndarray | None] = [None] * len(locations)
     for part_index, positions in by_part.items():

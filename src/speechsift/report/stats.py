@@ -22,7 +22,7 @@ TOP_LABEL_VALUES = 8  # label values drawn per field; the rest are summed as "(o
 MISSING = "(missing)"
 OTHER = "(other)"
 # Punctuation dropped before comparing openings, so "Sure," and "Sure!" count as one opening.
-_OPENING_PUNCTUATION = r"[^\w\s'’-]+"
+_OPENING_PUNCTUATION = r"[^\w\s'’-]+|_+"
 
 
 def column(table: pa.Table, name: str) -> pa.Array | None:
@@ -48,8 +48,7 @@ def strings(array: pa.Array | None, n: int, missing: str = MISSING) -> np.ndarra
     """A string column as a numpy object array, nulls and empty strings replaced by ``missing``."""
     if array is None:
         return np.full(n, missing, dtype=object)
-    filled = pc.if_else(pc.or_kleene(pc.is_null(array), pc.equal(pc.utf8_trim_whitespace(array), "")),
-                        missing, array)
+    filled = pc.if_else(pc.or_kleene(pc.is_null(array), pc.equal(pc.utf8_trim_whitespace(array), "")), missing, array)
     return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=object)
 
 
@@ -62,17 +61,24 @@ def numbers(array: pa.Array | None, n: int) -> np.ndarray:
     return np.asarray(pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
+def _as_strings(values: np.ndarray) -> pa.Array:
+    return pa.array(values, pa.string()) if values.dtype == object else pa.array(values.astype(str), pa.string())
+
+
 def count_by(keys: np.ndarray) -> Counter:
-    values, counts = np.unique(keys.astype(str), return_counts=True)
-    return Counter(dict(zip(values.tolist(), counts.tolist())))
+    """``Counter(value -> rows)``."""
+    if len(keys) == 0:
+        return Counter()
+    counts = pc.value_counts(_as_strings(keys))
+    return Counter(dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist())))
 
 
 def counts_by_group(groups: np.ndarray, values: np.ndarray) -> dict[str, Counter]:
     """``{group: Counter(value -> rows)}``."""
     if len(groups) == 0:
         return {}
-    table = pa.table({"g": pa.array(groups.astype(str)), "v": pa.array(values.astype(str))})
-    grouped = table.group_by(["g", "v"]).aggregate([([], "count_all")]).to_pydict()
+    table = pa.table({"g": _as_strings(groups), "v": _as_strings(values)})
+    grouped = table.group_by(["g", "v"], use_threads=False).aggregate([([], "count_all")]).to_pydict()
     out: dict[str, Counter] = {}
     for g, v, n in zip(grouped["g"], grouped["v"], grouped["count_all"]):
         out.setdefault(g, Counter())[v] = n
@@ -103,13 +109,18 @@ def unique_clips(table: pa.Table) -> pa.Table:
     n = table.num_rows
     clip_ids = column(table, "clip_ids")
     key = pc.binary_join(clip_ids, "|") if clip_ids is not None else column(table, "id")
-    data = {"key": key, "source": pa.array(strings(column(table, "source"), n), pa.string()),
-            "duration_s": pa.array(numbers(column(table, "duration_s"), n))}
+    data = {
+        "key": key,
+        "source": pa.array(strings(column(table, "source"), n), pa.string()),
+        "duration_s": pa.array(numbers(column(table, "duration_s"), n)),
+    }
     fields = struct_fields(table, "meta")
     for name in fields:
         data[f"meta.{name}"] = column(table, f"meta.{name}")
-    grouped = pa.table(data).group_by(["key", "source"], use_threads=False).aggregate(
-        [("duration_s", "max")] + [(f"meta.{name}", "max") for name in fields]
+    grouped = (
+        pa.table(data)
+        .group_by(["key", "source"], use_threads=False)
+        .aggregate([("duration_s", "max")] + [(f"meta.{name}", "max") for name in fields])
     )
     return grouped.rename_columns([c.removesuffix("_max") for c in grouped.column_names])
 
@@ -121,9 +132,20 @@ class Histogram:
     overflow: bool  # the last bin holds everything above its lower edge
 
 
-def histogram(values: np.ndarray, groups: np.ndarray, order: list[str], *, bins: int = 40,
-              upper_quantile: float = 0.995, lower: float | None = 0.0) -> Histogram | None:
-    """Per-group counts over shared bins from ``lower`` to a round value above the ``upper_quantile``."""
+def histogram(
+    values: np.ndarray,
+    groups: np.ndarray,
+    order: list[str],
+    *,
+    bins: int = 40,
+    upper_quantile: float = 0.995,
+    lower: float | None = 0.0,
+    integer: bool = False,
+) -> Histogram | None:
+    """Per-group counts over shared bins from ``lower`` to a round value above the ``upper_quantile``.
+
+    ``integer``: the values are counts; bins are a whole number wide and centred on whole numbers.
+    """
     ok = np.isfinite(values)
     if not ok.any():
         return None
@@ -133,8 +155,14 @@ def histogram(values: np.ndarray, groups: np.ndarray, order: list[str], *, bins:
     target = float(np.quantile(values, upper_quantile))
     if target <= lo:
         target = hi_all if hi_all > lo else lo + 1.0
-    hi = lo + nice_ceiling(target - lo)
-    edges = np.linspace(lo, hi, bins + 1)
+    if integer:
+        width = max(1, int(np.ceil((target + 1 - lo) / bins)))
+        count = int(np.ceil((target + 1 - lo) / width))
+        edges = lo - 0.5 + width * np.arange(count + 1, dtype=float)
+        hi = float(edges[-1])
+    else:
+        hi = lo + nice_ceiling(target - lo)
+        edges = np.linspace(lo, hi, bins + 1)
     overflow = hi_all > hi
     clipped = np.minimum(values, np.nextafter(hi, lo))
     series = []
@@ -145,14 +173,28 @@ def histogram(values: np.ndarray, groups: np.ndarray, order: list[str], *, bins:
     return Histogram(edges, series, overflow)
 
 
+def whole_numbers(values: np.ndarray) -> bool:
+    """True when every finite value is a whole number (counts: binned as integers)."""
+    finite = values[np.isfinite(values)]
+    return bool(finite.size) and bool(np.all(finite == np.round(finite)))
+
+
 def summary(values: np.ndarray) -> dict[str, float]:
     """n, mean, min, p5, median, p95, max of the finite values."""
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return {"n": 0}
     p5, p50, p95 = np.quantile(finite, [0.05, 0.5, 0.95])
-    return {"n": int(finite.size), "mean": float(finite.mean()), "min": float(finite.min()), "p5": float(p5),
-            "median": float(p50), "p95": float(p95), "max": float(finite.max()), "sum": float(finite.sum())}
+    return {
+        "n": int(finite.size),
+        "mean": float(finite.mean()),
+        "min": float(finite.min()),
+        "p5": float(p5),
+        "median": float(p50),
+        "p95": float(p95),
+        "max": float(finite.max()),
+        "sum": float(finite.sum()),
+    }
 
 
 # --- responses ------------------------------------------------------------------------------
@@ -177,7 +219,7 @@ def openings(table: pa.Table, words: int = OPENING_WORDS) -> np.ndarray:
     array = column(table, "response")
     if array is None:
         return np.full(table.num_rows, MISSING, dtype=object)
-    cleaned = pc.replace_substring_regex(pc.utf8_lower(array), _OPENING_PUNCTUATION, "")
+    cleaned = pc.replace_substring_regex(pc.utf8_lower(array), _OPENING_PUNCTUATION, " ")
     first = pc.binary_join(pc.list_slice(pc.utf8_split_whitespace(cleaned), 0, words), " ")
     return strings(first, table.num_rows, missing="(empty)")
 
@@ -222,7 +264,7 @@ def quality_columns(table: pa.Table) -> QualityColumns | None:
     if pa.types.is_struct(array.type):
         fields = {f.name: pc.struct_field(array, f.name) for f in array.type}
     elif pa.types.is_map(array.type):
-        keys = pc.unique(pc.list_flatten(pc.map_keys(array))).to_pylist()
+        keys = pc.unique(array.keys).to_pylist()  # MapArray.keys: every entry's key, flattened
         fields = {k: pc.map_lookup(array, pa.scalar(k, array.type.key_type), "first") for k in sorted(keys)}
     result = QualityColumns({}, {}, {}, {})
     for name, values in fields.items():

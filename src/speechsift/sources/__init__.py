@@ -18,6 +18,21 @@ def read_source(source: "Source") -> Iterator[Clip | RejectedRow]:
     """The reader for one recipe source entry."""
     if source.kind == "manifest":
         return read_manifest(source.path, source=source.name, language=source.language, fields=source.fields)
+    if source.kind == "corpus":
+        from speechsift.sources.corpora import read_corpus
+
+        return read_corpus(source.corpus or source.name, source.root, source=source.name, **source.options)
+    if source.kind == "lhotse":
+        from speechsift.sources.lhotse_io import read_lhotse
+
+        return read_lhotse(source.path, supervisions=source.supervisions, source=source.name, language=source.language)
+    if source.kind == "hf" and source.preset is not None:
+        from speechsift.sources.presets import read_preset
+
+        return read_preset(
+            source.preset, split=source.split, source=source.name, dataset=source.dataset, path=source.path,
+            config=source.config, language=source.language, fields=source.fields,
+        )
     if source.kind == "hf":
         return read_hf(
             source=source.name,

@@ -87,8 +87,9 @@ def parse_answers(value: Any) -> list[str]:
     """Answers as a list: a JSON list, a list, or a single answer string."""
     if value is None:
         return []
-    if isinstance(value, (list, tuple)):
-        return [str(v) for v in value if not is_missing(v)]
+    if isinstance(value, (list, tuple)):  # strings, or answer structs ({"text", "answer_start"})
+        return [answer for v in value for answer in (parse_answers(v) if isinstance(v, dict) else [str(v)])
+                if not is_missing(answer)]
     if isinstance(value, dict) and "text" in value:  # SQuAD's {"text": [...], "answer_start": [...]}
         return parse_answers(value["text"])
     text = str(value).strip()

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import json
 import math
 import os
@@ -104,9 +105,13 @@ def _kind(path: Path) -> str:
     raise CorpusError(f"{path}: not a lhotse CutSet, RecordingSet or SupervisionSet manifest.")
 
 
-def _find(folder: Path, word: str) -> Path | None:
-    found = sorted(p for p in folder.iterdir() if word in p.name and p.name.endswith(_SUFFIXES))
-    return found[0] if found else None
+def _manifests(folder: Path, word: str) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if word in p.name and p.name.endswith(_SUFFIXES))
+
+
+def _paired_supervisions(recordings: Path) -> Path | None:
+    guess = recordings.with_name(recordings.name.replace("recordings", "supervisions"))
+    return guess if guess != recordings and guess.is_file() else None
 
 
 def read_lhotse(
@@ -122,8 +127,8 @@ def read_lhotse(
 
     Args:
         path: a CutSet manifest; or a RecordingSet manifest (its SupervisionSet is ``supervisions``,
-            or found beside it by name); or a folder holding ``*cuts*`` or ``*recordings*`` and
-            ``*supervisions*`` manifests.
+            or the file beside it named with ``supervisions`` for ``recordings``); or a folder: every
+            ``*cuts*`` manifest in it, else every ``*recordings*`` manifest with its supervisions.
         supervisions: the SupervisionSet for a RecordingSet ``path``.
         source: the clips' source name and id prefix; by default the ``source`` that
             ``write_lhotse`` stored in ``custom``, else ``lhotse``. An id that already starts
@@ -134,26 +139,26 @@ def read_lhotse(
         path_prefix: prepended to relative audio paths (lhotse's ``with_path_prefix``).
     """
     path = Path(path).expanduser()
-    if path.is_dir():
-        cuts = _find(path, "cuts")
-        if cuts is not None:
-            path = cuts
-        else:
-            recordings = _find(path, "recordings")
-            if recordings is None:
-                raise CorpusError(f"{path}: no *cuts*.jsonl(.gz) or *recordings*.jsonl(.gz) manifest in the folder.")
-            supervisions = supervisions or _find(path, "supervisions")
-            path = recordings
     reader = _Reader(source, language, path_prefix)
+    if path.is_dir():
+        cuts = _manifests(path, "cuts")
+        if cuts:
+            for manifest in cuts:
+                _kind(manifest)  # each is checked before any is read
+            return itertools.chain.from_iterable(reader.cuts(m, split_supervisions) for m in cuts)
+        recordings = _manifests(path, "recordings")
+        if not recordings:
+            raise CorpusError(f"{path}: no *cuts*.jsonl(.gz) or *recordings*.jsonl(.gz) manifest in the folder.")
+        if supervisions is not None and len(recordings) > 1:
+            raise CorpusError(f"{path}: {len(recordings)} recordings manifests; name one as path with its supervisions.")
+        pairs = [(r, Path(supervisions) if supervisions is not None else _paired_supervisions(r)) for r in recordings]
+        return itertools.chain.from_iterable(reader.recordings(r, s) for r, s in pairs)
     kind = _kind(path)
     if kind == "cuts":
         return reader.cuts(path, split_supervisions)
     if kind == "supervisions":
         raise CorpusError(f"{path}: a SupervisionSet alone has no audio; give its RecordingSet as path and this as supervisions=.")
-    if supervisions is None:
-        guess = path.with_name(path.name.replace("recordings", "supervisions"))
-        supervisions = guess if guess != path and guess.is_file() else None
-    return reader.recordings(path, Path(supervisions) if supervisions is not None else None)
+    return reader.recordings(path, Path(supervisions) if supervisions is not None else _paired_supervisions(path))
 
 
 class _Reader:
@@ -180,9 +185,12 @@ class _Reader:
             sups = sorted(cut.get("supervisions") or [], key=lambda s: float(s.get("start", 0.0)))
             if split_supervisions and len(sups) > 1:
                 for sup in sups:
-                    sup_start = max(0.0, float(sup.get("start", 0.0)))
-                    sup_end = min(duration, float(sup.get("start", 0.0)) + float(sup.get("duration", 0.0)))
-                    yield self._clip(str(sup.get("id")), recording, start + sup_start, sup_end - sup_start,
+                    # supervision times are relative to the cut; clip the segment to the cut
+                    sup_start, sup_duration = float(sup.get("start", 0.0)), float(sup.get("duration", 0.0))
+                    if sup_start < 0:
+                        sup_start, sup_duration = 0.0, sup_duration + sup_start
+                    sup_duration = min(sup_duration, duration - sup_start)
+                    yield self._clip(str(sup.get("id")), recording, round(start + sup_start, 9), round(sup_duration, 9),
                                      sup.get("channel", cut.get("channel")), [sup], cut.get("custom"), path, number)
                 continue
             yield self._clip(cut_id, recording, start, duration, cut.get("channel"), sups, cut.get("custom"), path, number)
@@ -224,7 +232,7 @@ class _Reader:
         return native_id if native_id.startswith(f"{source}/") else f"{source}/{native_id}"
 
     def _reject(self, native_id: str, item: dict[str, Any], reason: str, message: str) -> RejectedRow:
-        source = self._source_of(item.get("custom"), *((s.get("custom") for s in item.get("supervisions") or [])))
+        source = self._source_of(item.get("custom"), *(s.get("custom") for s in item.get("supervisions") or []))
         return RejectedRow(self._id(source, native_id), source, reason, message)
 
     def _audio(self, recording: dict[str, Any], offset: float, duration: float, channel: Any) -> AudioRef | str:

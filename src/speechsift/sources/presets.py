@@ -214,4 +214,4 @@ def _mapped(clips: Iterator[Clip | RejectedRow], value_maps: Mapping[str, Mappin
                    {**meta, **clip.meta}, {**features, **clip.features}, extra)
 
 
-__all__ = ["HubPreset", "PRESETS", "get_preset", "list_presets", "read_preset"]
+__all__ = ["PRESETS", "HubPreset", "get_preset", "list_presets", "read_preset"]

@@ -1,6 +1,16 @@
 """Task families: each expands a clip into training examples. Importing this package registers them."""
 
-from speechsift.tasks import answer_extraction, sift, transcription  # noqa: F401  (registration)
+from speechsift.tasks import (  # noqa: F401  (registration)  # noqa: F401
+    answer_extraction,
+    closed_ended,
+    comparison,
+    controllable,
+    desta,
+    open_ended,
+    sift,
+    transcription,
+    word_align,
+)
 from speechsift.tasks.base import Task, TaskSettings, get_task, register_task, task_names
 
 __all__ = ["Task", "TaskSettings", "get_task", "register_task", "task_names"]

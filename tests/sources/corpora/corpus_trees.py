@@ -257,7 +257,7 @@ def make_librispeech(root: Path) -> Path:
             tone(folder / f"{utt}.flac")
             lines.append(f"{utt} WORDS OF {utt}")
         if speaker == "84":
-            lines.append(f"84-121123-0009 A LINE WITHOUT AUDIO")
+            lines.append("84-121123-0009 A LINE WITHOUT AUDIO")
         (folder / f"{speaker}-{chapter}.trans.txt").write_text("\n".join(lines) + "\n")
     (corpus / "SPEAKERS.TXT").write_text(LIBRI_SPEAKERS)
     return corpus

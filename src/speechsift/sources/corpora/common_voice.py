@@ -45,6 +45,9 @@ NOT_CLIP_LISTS = frozenset({"clip_durations", "validated_sentences", "unvalidate
 LABEL_COLUMNS = {"age": ("age",), "gender": ("gender",), "accent": ("accents", "accent")}
 EXTRA_COLUMNS = ("variant", "sentence_id", "sentence_domain", "segment")
 REQUIRED = ("path", "sentence")
+# Distinct label combinations remembered while reading (Common Voice has ~10 ages x ~7 genders x
+# the accents a locale uses); the memo is emptied when it reaches this size.
+LABEL_CACHE_SIZE = 65_536
 
 
 def _is_locale_dir(folder: Path) -> bool:
@@ -61,7 +64,7 @@ def available_splits(folder: Path) -> list[str]:
 @register_corpus(
     NAME,
     title=TITLE,
-    languages=("multilingual: the locale folder's language",),
+    languages=("multilingual",),
     licence="CC0 1.0",
     layout="<locale>/{validated,train,dev,test,other,...}.tsv + <locale>/clips/*.mp3",
     labels={
@@ -138,6 +141,8 @@ def _clips(root: Path, splits: tuple[str, ...], source: str, language: str | Non
     default_language = language or root.name
     exists = os.path.exists
     prefix = f"{source}/"
+    # (age, gender, accent) cells -> (raw, meta): a locale has few distinct label combinations
+    normalized: dict[tuple[str, ...], tuple[dict[str, str], dict[str, str]]] = {}
     for split in splits:
         tsv = root / f"{split}.tsv"
         with tsv.open("r", encoding="utf-8", errors="surrogateescape", newline="") as handle:
@@ -164,7 +169,7 @@ def _clips(root: Path, splits: tuple[str, ...], source: str, language: str | Non
                 name = row[at_path]
                 if not name.endswith(".mp3"):
                     name = f"{name}.mp3" if "." not in name else name  # releases 1-3 wrote paths without .mp3
-                native_id = name[:-4] if name.endswith(".mp3") else name
+                native_id = name.removesuffix(".mp3")
                 if seen is not None:
                     if native_id in seen:
                         continue
@@ -180,12 +185,15 @@ def _clips(root: Path, splits: tuple[str, ...], source: str, language: str | Non
                 if check_audio and not exists(path):
                     yield reject(source, native_id, "missing_audio", f"{tsv} line {number}: {path} not found")
                     continue
-                raw = {}
-                for field, at in labels:
-                    value = row[at]
-                    if value:
-                        raw[field] = value
-                meta, features, _ = normalize_labels(raw) if raw else ({}, {}, None)
+                key = tuple(row[at] for _, at in labels)
+                known = normalized.get(key)
+                if known is None:
+                    if len(normalized) >= LABEL_CACHE_SIZE:
+                        normalized.clear()
+                    raw = {field: row[at] for field, at in labels if row[at]}
+                    known = normalized[key] = (raw, normalize_labels(raw)[0] if raw else {})
+                # every clip owns its dicts (records never share mutable state)
+                raw, meta, features = dict(known[0]), dict(known[1]), {}
                 extra = {"split": split}
                 for column, at in extras:
                     if row[at]:

@@ -159,6 +159,7 @@ def _clips(root: Path, languages: tuple[str, ...], source: str) -> Iterator[Clip
                         yield reject(source, f"{speaker}/{entry.name}", "unexplained_file",
                                      f"{entry.path}: not {speaker}_<nnnnnn>.wav")
                         continue
+                    duplicate = stem in found
                     found.add(stem)
                     line = lines.get(stem)
                     if line is None:
@@ -170,6 +171,9 @@ def _clips(root: Path, languages: tuple[str, ...], source: str) -> Iterator[Clip
                             yield reject(source, stem, "mismatched_label",
                                          f"{entry.path}: in the {emotion} folder, but {transcript_path} says {line_emotion}")
                             continue
+                    if duplicate:
+                        yield reject(source, stem, "duplicate_clip", f"{entry.path}: {stem} is already in another folder")
+                        continue
                     yield make_clip(
                         source, stem, entry.path, language=language, speaker=speaker, text=text,
                         raw={"emotion": emotion, "gender": gender},

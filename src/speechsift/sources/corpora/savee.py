@@ -122,9 +122,12 @@ def _clips(folders: list[tuple[str | None, Path]], texts: dict[str, str], source
             match = _FILE.match(stem)
             if match is None:
                 loose = _LOOSE.match(stem)
-                reason, detail = (("unknown_code", f"the code {loose.group(2)!r} or number is outside SAVEE's "
-                                   f"{', '.join(EMOTIONS)} with numbers 01-15 (n: 01-30)")
-                                  if loose else ("unexplained_file", "the name is not <code><nn>.wav"))
+                if loose:
+                    reason = "unknown_code"
+                    detail = (f"the code {loose.group(2)!r} or number is outside SAVEE's {', '.join(EMOTIONS)} "
+                              "with numbers 01-15 (n: 01-30)")
+                else:
+                    reason, detail = "unexplained_file", "the name is not <code><nn>.wav"
                 yield reject(source, f"{folder_speaker or ''}_{stem}".lstrip("_"), reason, f"{entry.path}: {detail}")
                 continue
             name_speaker, code, number = match.groups()

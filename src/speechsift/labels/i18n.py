@@ -1,0 +1,531 @@
+"""Label vocabularies in the five SIFT-50M languages (en, de, fr, it, es), as phrase tables.
+
+SIFT-50M translates metadata keys and values with a phrase table and asks the LLM to write in the
+target language (REFERENCE.md §2); speechsift does the same, and uses the same tables for the
+template tasks' answers and the instructions the speech model sees.
+
+Source of every table here: our own translation (the speechsift developers), checked against the
+usual terms in each language; none is copied from another project. Where a value has a
+grammatical gender, French, Italian and Spanish forms are feminine so that they agree with the
+noun they describe in our templates ("la voix", "la voce", "la voz"); German forms are
+predicative (uninflected). Each table says which template shape its forms fit.
+
+Keys: ordinal fields (pitch, pitch variation, speaking speed, pace, intensity, volume, noise) are
+stored as one form per level, low to high, and any incoming word is first mapped to its level
+(``scale_step``): the binning engine's words (``labels.bins``: "quite low", "moderate speed",
+"balanced in clarity"...), the tiny-audio omni words (slow/normal/fast, quiet/loud) and generic
+scale words ("low", "very high", "medium") all land on a level. Nominal fields (emotion, gender,
+age, language) are keyed by speechsift's normalized values (``labels.tables``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+
+LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "it", "es")
+FALLBACK_LANGUAGE = "en"
+
+# Language names and codes a corpus may give, onto our codes ("en-US", "de_DE", "German", "deu").
+_LANGUAGE_ALIASES: dict[str, str] = {
+    "en": "en", "eng": "en", "english": "en",
+    "de": "de", "deu": "de", "ger": "de", "german": "de", "deutsch": "de",
+    "fr": "fr", "fra": "fr", "fre": "fr", "french": "fr", "français": "fr", "francais": "fr",
+    "it": "it", "ita": "it", "italian": "it", "italiano": "it",
+    "es": "es", "spa": "es", "spanish": "es", "español": "es", "espanol": "es",
+}
+
+
+@lru_cache(maxsize=1024)
+def language_code(value: str | None) -> str | None:
+    """One of ``LANGUAGES`` for a corpus's language value, or None when it is not one of them."""
+    if not value:
+        return None
+    key = re.split(r"[-_\s]", value.strip().lower(), maxsplit=1)[0]
+    return _LANGUAGE_ALIASES.get(key) or _LANGUAGE_ALIASES.get(value.strip().lower())
+
+
+def output_language(value: str | None) -> str:
+    """The language tasks write in for a clip: its own when supported, else English."""
+    return language_code(value) or FALLBACK_LANGUAGE
+
+
+# Name of each language, in each language (our translation). English names are also what the
+# English-language LLM prompts use ("Write every answer in German.").
+LANGUAGE_NAMES: dict[str, dict[str, str]] = {
+    "en": {"en": "English", "de": "German", "fr": "French", "it": "Italian", "es": "Spanish"},
+    "de": {"en": "Englisch", "de": "Deutsch", "fr": "Französisch", "it": "Italienisch", "es": "Spanisch"},
+    "fr": {"en": "anglais", "de": "allemand", "fr": "français", "it": "italien", "es": "espagnol"},
+    "it": {"en": "inglese", "de": "tedesco", "fr": "francese", "it": "italiano", "es": "spagnolo"},
+    "es": {"en": "inglés", "de": "alemán", "fr": "francés", "it": "italiano", "es": "español"},
+}
+
+# Metadata keys as the LLM sees them (SIFT-50M translates keys too). Lower case, words joined
+# with "_" like the English keys; our translation.
+FIELD_NAMES: dict[str, dict[str, str]] = {
+    "en": {
+        "gender": "gender", "age": "age", "accent": "accent", "emotion": "emotion", "pitch": "pitch",
+        "pitch_variation": "pitch_variation", "speaking_speed": "speaking_speed", "pace": "pace",
+        "intensity": "intensity", "volume": "volume", "noise": "noise", "duration": "duration",
+        "transcript": "transcript", "language": "language",
+    },
+    "de": {
+        "gender": "geschlecht", "age": "alter", "accent": "akzent", "emotion": "emotion", "pitch": "tonhöhe",
+        "pitch_variation": "tonhöhen_variation", "speaking_speed": "sprechtempo", "pace": "tempo",
+        "intensity": "intensität", "volume": "lautstärke", "noise": "rauschen", "duration": "dauer",
+        "transcript": "transkript", "language": "sprache",
+    },
+    "fr": {
+        "gender": "genre", "age": "âge", "accent": "accent", "emotion": "émotion", "pitch": "hauteur",
+        "pitch_variation": "variation_de_hauteur", "speaking_speed": "débit", "pace": "rythme",
+        "intensity": "intensité", "volume": "volume", "noise": "bruit", "duration": "durée",
+        "transcript": "transcription", "language": "langue",
+    },
+    "it": {
+        "gender": "genere", "age": "età", "accent": "accento", "emotion": "emozione", "pitch": "altezza",
+        "pitch_variation": "variazione_di_altezza", "speaking_speed": "velocità_di_eloquio", "pace": "ritmo",
+        "intensity": "intensità", "volume": "volume", "noise": "rumore", "duration": "durata",
+        "transcript": "trascrizione", "language": "lingua",
+    },
+    "es": {
+        "gender": "género", "age": "edad", "accent": "acento", "emotion": "emoción", "pitch": "tono",
+        "pitch_variation": "variación_de_tono", "speaking_speed": "velocidad_de_habla", "pace": "ritmo",
+        "intensity": "intensidad", "volume": "volumen", "noise": "ruido", "duration": "duración",
+        "transcript": "transcripción", "language": "idioma",
+    },
+}
+
+# --- nominal fields ------------------------------------------------------------------------------
+
+# Emotion, keyed by labels.tables.EMOTIONS. Fits "The speaker sounds {}" / "Die Person klingt {}" /
+# "La voix semble {}" / "La voce sembra {}" / "La voz suena {}" (feminine in fr/it/es).
+EMOTION_WORDS: dict[str, dict[str, str]] = {
+    "en": {"angry": "angry", "happy": "happy", "sad": "sad", "surprise": "surprised", "neutral": "neutral",
+           "fear": "fearful", "disgust": "disgusted"},
+    "de": {"angry": "wütend", "happy": "fröhlich", "sad": "traurig", "surprise": "überrascht", "neutral": "neutral",
+           "fear": "ängstlich", "disgust": "angewidert"},
+    "fr": {"angry": "en colère", "happy": "joyeuse", "sad": "triste", "surprise": "surprise", "neutral": "neutre",
+           "fear": "apeurée", "disgust": "dégoûtée"},
+    "it": {"angry": "arrabbiata", "happy": "felice", "sad": "triste", "surprise": "sorpresa", "neutral": "neutra",
+           "fear": "spaventata", "disgust": "disgustata"},
+    "es": {"angry": "enfadada", "happy": "alegre", "sad": "triste", "surprise": "sorprendida", "neutral": "neutra",
+           "fear": "asustada", "disgust": "asqueada"},
+}
+
+# Gender, keyed by labels.tables.GENDERS. Fits "The voice is {}" (feminine in fr/it/es: la voix).
+GENDER_WORDS: dict[str, dict[str, str]] = {
+    "en": {"male": "male", "female": "female"},
+    "de": {"male": "männlich", "female": "weiblich"},
+    "fr": {"male": "masculine", "female": "féminine"},
+    "it": {"male": "maschile", "female": "femminile"},
+    "es": {"male": "masculina", "female": "femenina"},
+}
+
+# Age groups (labels.tables.AGE_GROUPS) and SIFT-50M's decades. English forms fit "The speaker
+# sounds like a {}"; the others are group names (plural, so gender-neutral) that fit
+# "... the age group «{}»".
+AGE_WORDS: dict[str, dict[str, str]] = {
+    "en": {"teenager": "teenager", "young adult": "young adult", "middle-age adult": "middle-aged adult",
+           "senior": "senior", "twenties": "person in their twenties", "thirties": "person in their thirties",
+           "forties": "person in their forties", "fifties": "person in their fifties",
+           "sixties": "person in their sixties", "seventies": "person in their seventies",
+           "eighties": "person in their eighties", "nineties": "person in their nineties"},
+    "de": {"teenager": "Jugendliche", "young adult": "junge Erwachsene", "middle-age adult": "Erwachsene mittleren Alters",
+           "senior": "Senioren", "twenties": "20–29 Jahre", "thirties": "30–39 Jahre", "forties": "40–49 Jahre",
+           "fifties": "50–59 Jahre", "sixties": "60–69 Jahre", "seventies": "70–79 Jahre", "eighties": "80–89 Jahre",
+           "nineties": "90–99 Jahre"},
+    "fr": {"teenager": "adolescents", "young adult": "jeunes adultes", "middle-age adult": "adultes d'âge moyen",
+           "senior": "seniors", "twenties": "20–29 ans", "thirties": "30–39 ans", "forties": "40–49 ans",
+           "fifties": "50–59 ans", "sixties": "60–69 ans", "seventies": "70–79 ans", "eighties": "80–89 ans",
+           "nineties": "90–99 ans"},
+    "it": {"teenager": "adolescenti", "young adult": "giovani adulti", "middle-age adult": "adulti di mezza età",
+           "senior": "anziani", "twenties": "20–29 anni", "thirties": "30–39 anni", "forties": "40–49 anni",
+           "fifties": "50–59 anni", "sixties": "60–69 anni", "seventies": "70–79 anni", "eighties": "80–89 anni",
+           "nineties": "90–99 anni"},
+    "es": {"teenager": "adolescentes", "young adult": "adultos jóvenes", "middle-age adult": "adultos de mediana edad",
+           "senior": "personas mayores", "twenties": "20–29 años", "thirties": "30–39 años", "forties": "40–49 años",
+           "fifties": "50–59 años", "sixties": "60–69 años", "seventies": "70–79 años", "eighties": "80–89 años",
+           "nineties": "90–99 años"},
+}
+# Spellings of the decades that corpora and SIFT-50M use, onto the keys above.
+_AGE_ALIASES = {"teens": "teenager", "fourties": "forties", "middle aged adult": "middle-age adult",
+                "middle-aged adult": "middle-age adult", "middle age adult": "middle-age adult"}
+
+NOMINAL_WORDS: dict[str, dict[str, dict[str, str]]] = {
+    "emotion": EMOTION_WORDS,
+    "gender": GENDER_WORDS,
+    "age": AGE_WORDS,
+}
+
+# --- ordinal fields ------------------------------------------------------------------------------
+# One form per level, low to high. Levels are those of labels.bins (7 for pitch, pitch variation,
+# speaking speed and noise; 3 for intensity) and of the omni pace/volume rules (3).
+
+# Pitch: fits "The pitch of the voice is {}" / "Die Stimmlage ist {}" / "La voix est {}" /
+# "La voce è {}" / "La voz es {}".
+PITCH_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("very low", "quite low", "slightly low", "moderate", "slightly high", "quite high", "very high"),
+    "de": ("sehr tief", "ziemlich tief", "etwas tief", "mittel", "etwas hoch", "ziemlich hoch", "sehr hoch"),
+    "fr": ("très grave", "assez grave", "légèrement grave", "moyenne", "légèrement aiguë", "assez aiguë", "très aiguë"),
+    "it": ("molto grave", "piuttosto grave", "leggermente grave", "media", "leggermente acuta", "piuttosto acuta",
+           "molto acuta"),
+    "es": ("muy grave", "bastante grave", "ligeramente grave", "media", "ligeramente aguda", "bastante aguda",
+           "muy aguda"),
+}
+# Pitch variation: fits "The voice sounds {}" (feminine in fr/it/es).
+PITCH_VARIATION_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("very monotone", "quite monotone", "slightly monotone", "moderately expressive", "slightly expressive",
+           "quite expressive", "very expressive"),
+    "de": ("sehr monoton", "ziemlich monoton", "etwas monoton", "mäßig ausdrucksvoll", "etwas ausdrucksvoll",
+           "ziemlich ausdrucksvoll", "sehr ausdrucksvoll"),
+    "fr": ("très monotone", "assez monotone", "un peu monotone", "modérément expressive", "un peu expressive",
+           "assez expressive", "très expressive"),
+    "it": ("molto monotona", "piuttosto monotona", "un po' monotona", "moderatamente espressiva",
+           "un po' espressiva", "piuttosto espressiva", "molto espressiva"),
+    "es": ("muy monótona", "bastante monótona", "algo monótona", "moderadamente expresiva", "algo expresiva",
+           "bastante expresiva", "muy expresiva"),
+}
+# Speaking speed (7 levels) and pace (3): adverbs, fit "The speaker talks {}".
+SPEAKING_SPEED_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("very slowly", "quite slowly", "slightly slowly", "at a moderate speed", "slightly fast", "quite fast",
+           "very fast"),
+    "de": ("sehr langsam", "ziemlich langsam", "etwas langsam", "in mittlerem Tempo", "etwas schnell",
+           "ziemlich schnell", "sehr schnell"),
+    "fr": ("très lentement", "assez lentement", "un peu lentement", "à un rythme modéré", "un peu vite", "assez vite",
+           "très vite"),
+    "it": ("molto lentamente", "piuttosto lentamente", "un po' lentamente", "a velocità moderata",
+           "un po' velocemente", "piuttosto velocemente", "molto velocemente"),
+    "es": ("muy despacio", "bastante despacio", "algo despacio", "a un ritmo moderado", "algo deprisa",
+           "bastante deprisa", "muy deprisa"),
+}
+PACE_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("slowly", "at a normal pace", "quickly"),
+    "de": ("langsam", "in normalem Tempo", "schnell"),
+    "fr": ("lentement", "à un rythme normal", "rapidement"),
+    "it": ("lentamente", "a un ritmo normale", "velocemente"),
+    "es": ("despacio", "a un ritmo normal", "deprisa"),
+}
+# Intensity (bins: softly / moderate volume / loudly) and volume (omni: quiet / normal / loud):
+# adverbs, fit "The speaker talks {}".
+INTENSITY_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("softly", "at a moderate volume", "loudly"),
+    "de": ("leise", "in mittlerer Lautstärke", "laut"),
+    "fr": ("doucement", "à un volume modéré", "fort"),
+    "it": ("a bassa voce", "a volume moderato", "ad alta voce"),
+    "es": ("en voz baja", "a un volumen moderado", "en voz alta"),
+}
+VOLUME_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("quietly", "at a normal volume", "loudly"),
+    "de": ("leise", "in normaler Lautstärke", "laut"),
+    "fr": ("doucement", "à un volume normal", "fort"),
+    "it": ("a bassa voce", "a volume normale", "ad alta voce"),
+    "es": ("en voz baja", "a un volumen normal", "en voz alta"),
+}
+# Noise (bins: very noisy ... very clean): describes the recording ("l'enregistrement" is
+# masculine, "la registrazione" and "la grabación" feminine).
+NOISE_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("very noisy", "quite noisy", "slightly noisy", "balanced in clarity", "slightly clean", "quite clean",
+           "very clean"),
+    "de": ("sehr verrauscht", "ziemlich verrauscht", "etwas verrauscht", "ausgewogen", "etwas sauber",
+           "ziemlich sauber", "sehr sauber"),
+    "fr": ("très bruité", "assez bruité", "légèrement bruité", "équilibré", "plutôt net", "assez net", "très net"),
+    "it": ("molto rumorosa", "piuttosto rumorosa", "leggermente rumorosa", "equilibrata", "abbastanza pulita",
+           "piuttosto pulita", "molto pulita"),
+    "es": ("muy ruidosa", "bastante ruidosa", "ligeramente ruidosa", "equilibrada", "algo limpia", "bastante limpia",
+           "muy limpia"),
+}
+
+ORDINAL_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "pitch": PITCH_WORDS,
+    "pitch_variation": PITCH_VARIATION_WORDS,
+    "speaking_speed": SPEAKING_SPEED_WORDS,
+    "pace": PACE_WORDS,
+    "intensity": INTENSITY_WORDS,
+    "volume": VOLUME_WORDS,
+    "noise": NOISE_WORDS,
+}
+
+# Incoming words onto levels. Each field's own words (labels.bins vocabularies, the omni words),
+# then generic scale words shared by every field of that size. For noise, the level is the
+# recording's *cleanliness* (bins: very noisy = 0 ... very clean = 6), so generic "low"/"high"
+# are not accepted for it: "low noise" and "low clarity" would mean opposite things.
+_FIELD_LEVELS: dict[str, dict[str, int]] = {
+    "pitch": {"very low": 0, "quite low": 1, "slightly low": 2, "moderate": 3, "slightly high": 4,
+              "quite high": 5, "very high": 6},
+    "pitch_variation": {"very monotone": 0, "quite monotone": 1, "slightly monotone": 2, "moderate intonation": 3,
+                        "moderate": 3, "slightly expressive": 4, "quite expressive": 5, "very expressive": 6,
+                        "monotone": 1, "expressive": 5, "very monotonous": 0, "monotonous": 1},
+    "speaking_speed": {"very slowly": 0, "quite slowly": 1, "slightly slowly": 2, "moderate speed": 3,
+                       "slightly fast": 4, "quite fast": 5, "very fast": 6, "slowly": 1, "slow": 1, "fast": 5,
+                       "very slow": 0, "quite slow": 1, "slightly slow": 2, "moderate": 3, "normal": 3},
+    "pace": {"slow": 0, "slowly": 0, "normal": 1, "medium": 1, "moderate": 1, "fast": 2, "quick": 2, "quickly": 2},
+    "intensity": {"softly": 0, "soft": 0, "quiet": 0, "quietly": 0, "moderate volume": 1, "moderate": 1,
+                  "normal": 1, "medium": 1, "loudly": 2, "loud": 2},
+    "volume": {"quiet": 0, "quietly": 0, "soft": 0, "softly": 0, "normal": 1, "moderate": 1, "medium": 1,
+               "loud": 2, "loudly": 2},
+    "noise": {"very noisy": 0, "quite noisy": 1, "slightly noisy": 2, "balanced in clarity": 3, "balanced": 3,
+              "moderate": 3, "slightly clean": 4, "quite clean": 5, "very clean": 6, "noisy": 1, "clean": 5},
+}
+_GENERIC_7 = {"very low": 0, "quite low": 1, "low": 1, "slightly low": 2, "moderate": 3, "medium": 3,
+              "normal": 3, "average": 3, "slightly high": 4, "high": 5, "quite high": 5, "very high": 6}
+_GENERIC_3 = {"low": 0, "very low": 0, "quite low": 0, "slightly low": 0, "moderate": 1, "medium": 1,
+              "normal": 1, "average": 1, "slightly high": 2, "quite high": 2, "high": 2, "very high": 2}
+_GENERIC_BY_FIELD = {"pitch": _GENERIC_7, "pitch_variation": _GENERIC_7, "speaking_speed": _GENERIC_7,
+                     "pace": _GENERIC_3, "intensity": _GENERIC_3, "volume": _GENERIC_3}
+
+# Meta keys that hold the same concept under another name (the brief and older manifests say
+# speaking_rate for the binned speaking speed).
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {"speaking_speed": ("speaking_speed", "speaking_rate")}
+
+
+def _key(value: str) -> str:
+    return " ".join(value.strip().lower().replace("_", " ").split())
+
+
+def levels(field: str) -> int:
+    """How many levels an ordinal field has (0 for a nominal one)."""
+    words = ORDINAL_WORDS.get(field)
+    return len(words[FALLBACK_LANGUAGE]) if words else 0
+
+
+@lru_cache(maxsize=4096)
+def scale_step(field: str, value: str) -> int | None:
+    """The level (0 = lowest) of an ordinal field's word, or None when the word is unknown."""
+    key = _key(value)
+    own = _FIELD_LEVELS.get(field, {})
+    if key in own:
+        return own[key]
+    return _GENERIC_BY_FIELD.get(field, {}).get(key)
+
+
+@lru_cache(maxsize=4096)
+def nominal_key(field: str, value: str) -> str | None:
+    """The table key of a nominal field's value ("twenties", "male"), or None when unknown."""
+    key = _key(value).replace("middle age", "middle-age")
+    key = _AGE_ALIASES.get(key, key) if field == "age" else key
+    table = NOMINAL_WORDS.get(field, {}).get(FALLBACK_LANGUAGE, {})
+    return key if key in table else None
+
+
+def label_word(field: str, value: str | None, language: str) -> str | None:
+    """``value`` of ``field`` in ``language``; None when the field or the value is not in the tables.
+
+    ``language`` outside ``LANGUAGES`` falls back to English.
+    """
+    if not value:
+        return None
+    lang = language if language in LANGUAGES else FALLBACK_LANGUAGE
+    if field in ORDINAL_WORDS:
+        step = scale_step(field, value)
+        return None if step is None else ORDINAL_WORDS[field][lang][step]
+    if field in NOMINAL_WORDS:
+        key = nominal_key(field, value)
+        return None if key is None else NOMINAL_WORDS[field][lang][key]
+    if field == "language":
+        code = language_code(value)
+        return None if code is None else LANGUAGE_NAMES[lang][code]
+    return None
+
+
+def field_name(field: str, language: str) -> str:
+    """The metadata key for ``field`` in ``language`` (the English key when none is known)."""
+    lang = language if language in LANGUAGES else FALLBACK_LANGUAGE
+    return FIELD_NAMES[lang].get(field, field)
+
+
+def meta_value(meta: Mapping[str, str], field: str) -> str | None:
+    """``meta[field]`` or a value under one of its aliases (``speaking_rate`` for ``speaking_speed``)."""
+    for key in FIELD_ALIASES.get(field, (field,)):
+        value = meta.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+def choices(field: str, language: str) -> list[str]:
+    """Every form of ``field`` in ``language``, in table order (levels low to high)."""
+    lang = language if language in LANGUAGES else FALLBACK_LANGUAGE
+    if field in ORDINAL_WORDS:
+        return list(ORDINAL_WORDS[field][lang])
+    if field in NOMINAL_WORDS:
+        return list(NOMINAL_WORDS[field][lang].values())
+    if field == "language":
+        return [LANGUAGE_NAMES[lang][code] for code in LANGUAGES]
+    return []
+
+
+# --- list joining --------------------------------------------------------------------------------
+
+# "A, B or C" / "A, B and C" in each language.
+OR_WORD = {"en": "or", "de": "oder", "fr": "ou", "it": "o", "es": "o"}
+AND_WORD = {"en": "and", "de": "und", "fr": "et", "it": "e", "es": "y"}
+
+
+def join_words(items: list[str], language: str, *, conjunction: str = "or") -> str:
+    """``a, b or c`` in ``language`` (Spanish ``o``/``y`` become ``u``/``e`` before o-/i- sounds)."""
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    lang = language if language in LANGUAGES else FALLBACK_LANGUAGE
+    word = (OR_WORD if conjunction == "or" else AND_WORD)[lang]
+    last = items[-1]
+    if lang == "es":
+        lowered = last.lower()
+        if word == "o" and lowered.startswith(("o", "ho")):
+            word = "u"
+        elif word == "y" and lowered.startswith(("i", "hi")) and not lowered.startswith(("ie", "hie")):
+            word = "e"
+    return f"{', '.join(items[:-1])} {word} {last}"
+
+
+__all__ = [
+    "FALLBACK_LANGUAGE", "FIELD_NAMES", "LANGUAGES", "LANGUAGE_NAMES", "choices", "field_name", "join_words",
+    "label_word", "language_code", "levels", "meta_value", "nominal_key", "output_language", "scale_step",
+]
+
+
+# --- checking what an LLM wrote ------------------------------------------------------------------
+# Words that show an answer contradicts the labels, per language (our own lists). Matched as whole
+# words, case-insensitively, across all five languages at once (a model may slip into English).
+# Only unambiguous words are listed: German "sie" (she / they / formal you) and the French,
+# Italian and Spanish feminine pronouns (which agree with "la voix") would be false alarms.
+
+GENDER_CUES: dict[str, dict[str, tuple[str, ...]]] = {
+    "female": {
+        "en": ("she", "her", "hers", "herself", "woman", "women", "female", "girl", "lady", "feminine"),
+        "de": ("frau", "frauen", "frauenstimme", "weiblich", "weibliche", "weiblichen", "weiblicher", "mädchen",
+               "sprecherin"),
+        "fr": ("femme", "féminine", "fille", "locutrice"),
+        "it": ("donna", "femminile", "ragazza"),
+        "es": ("mujer", "femenina", "femenino", "chica"),
+    },
+    "male": {
+        "en": ("he", "him", "his", "himself", "man", "men", "male", "boy", "gentleman", "masculine"),
+        "de": ("mann", "männer", "männerstimme", "männlich", "männliche", "männlichen", "männlicher"),
+        "fr": ("homme", "masculine", "masculin", "garçon"),
+        "it": ("uomo", "maschile", "ragazzo"),
+        "es": ("hombre", "masculina", "masculino", "chico"),
+    },
+}
+# Pronouns that presuppose a gender in a question ("Why does she sound tired?"); English only.
+GENDER_PRONOUNS: dict[str, tuple[str, ...]] = {
+    "female": ("she", "her", "hers", "herself"),
+    "male": ("he", "him", "his", "himself"),
+}
+
+# Emotion words onto labels.tables.EMOTIONS.
+EMOTION_CUES: dict[str, dict[str, tuple[str, ...]]] = {
+    "angry": {
+        "en": ("angry", "anger", "furious", "irritated", "annoyed", "enraged"),
+        "de": ("wütend", "wut", "verärgert", "zornig", "ärgerlich"),
+        "fr": ("colère", "fâché", "fâchée", "furieux", "furieuse", "énervé", "énervée"),
+        "it": ("arrabbiato", "arrabbiata", "rabbia", "furioso", "furiosa", "irritato", "irritata"),
+        "es": ("enfadado", "enfadada", "enojado", "enojada", "ira", "rabia", "furioso", "furiosa"),
+    },
+    "happy": {
+        "en": ("happy", "happiness", "joy", "joyful", "cheerful", "delighted", "glad"),
+        "de": ("fröhlich", "glücklich", "freude", "froh", "heiter"),
+        "fr": ("joyeux", "joyeuse", "heureux", "heureuse", "joie", "gai", "gaie"),
+        "it": ("felice", "gioia", "allegro", "allegra", "contento", "contenta"),
+        "es": ("alegre", "feliz", "alegría", "contento", "contenta"),
+    },
+    "sad": {
+        "en": ("sad", "sadness", "sorrowful", "unhappy", "melancholic", "gloomy"),
+        "de": ("traurig", "trauer", "betrübt", "niedergeschlagen"),
+        "fr": ("triste", "tristesse", "mélancolique"),
+        "it": ("triste", "tristezza", "malinconico", "malinconica"),
+        "es": ("triste", "tristeza", "melancólico", "melancólica"),
+    },
+    "surprise": {
+        "en": ("surprised", "astonished", "amazed", "startled"),
+        "de": ("überrascht", "überraschung", "erstaunt"),
+        "fr": ("surpris", "surprise", "étonné", "étonnée"),
+        "it": ("sorpreso", "sorpresa", "stupito", "stupita"),
+        "es": ("sorprendido", "sorprendida", "asombrado", "asombrada"),
+    },
+    # Only "neutral" itself: "calm" fits a sad or a tired voice too, and would reject good answers.
+    "neutral": {
+        "en": ("neutral",),
+        "de": ("neutral",),
+        "fr": ("neutre",),
+        "it": ("neutro", "neutra"),
+        "es": ("neutro", "neutra", "neutral"),
+    },
+    "fear": {
+        "en": ("fear", "fearful", "afraid", "scared", "frightened", "terrified"),
+        "de": ("ängstlich", "angst", "verängstigt", "furcht"),
+        "fr": ("peur", "apeuré", "apeurée", "effrayé", "effrayée", "craintif", "craintive"),
+        "it": ("paura", "spaventato", "spaventata", "impaurito", "impaurita"),
+        "es": ("miedo", "asustado", "asustada", "temeroso", "temerosa"),
+    },
+    "disgust": {
+        "en": ("disgust", "disgusted", "revolted", "repulsed"),
+        "de": ("angewidert", "ekel", "angeekelt"),
+        "fr": ("dégoût", "dégoûté", "dégoûtée", "écœuré", "écœurée"),
+        "it": ("disgustato", "disgustata", "disgusto", "schifato", "schifata"),
+        "es": ("asco", "asqueado", "asqueada", "disgustado", "disgustada"),
+    },
+}
+# Words that negate an emotion word up to three words later ("doesn't sound angry").
+NEGATIONS: tuple[str, ...] = (
+    "not", "no", "never", "n't", "isn't", "doesn't", "don't", "nor", "neither", "without", "hardly",
+    "nicht", "kein", "keine", "keinen", "keiner", "nie", "ohne",
+    "pas", "ni", "jamais", "sans", "aucun", "aucune",
+    "non", "né", "mai", "senza",
+    "nunca", "sin", "tampoco",
+)
+
+# What betrays that an answer was written from a description rather than by listening: the word
+# "metadata", "according to the description/labels", "as labeled", a JSON key (snake_case word),
+# "JSON" itself. Our own patterns, one list per language; matched case-insensitively.
+LEAK_PATTERNS: dict[str, tuple[str, ...]] = {
+    "any": (
+        r"\bjson\b",
+        r"\b[^\W\d_]+_[^\W_]+(?:_[^\W_]+)*\b",  # a snake_case key: speaking_speed, acoustic_level, audio_1
+    ),
+    "en": (
+        r"\bmeta[\s-]?data\b",
+        r"\baccording to the (?:description|data|labels?|tags?|annotations?|information|provided|given)\b",
+        r"\bbased on the (?:description|data|labels?|tags?|annotations?|information|provided|given)\b",
+        r"\bthe (?:description|labels?|tags?|annotations?) (?:says?|states?|indicates?|shows?|lists?|mentions?|suggests?)\b",
+        r"\b(?:provided|given) (?:description|information|data|labels?|tags?|details)\b",
+        r"\b(?:is|are|was|were) (?:labell?ed|tagged|annotated)\b",
+        r"\b(?:labell?ed|tagged|annotated) as\b",
+    ),
+    "de": (
+        r"\bmetadaten\b",
+        r"\b(?:laut|gemäß|entsprechend) (?:der |den |dem )?(?:beschreibung|angaben|daten|labels?|annotationen?|informationen)\b",
+        r"\b(?:der beschreibung|den angaben|den daten) (?:zufolge|nach)\b",
+        r"\b(?:angegebenen|bereitgestellten|vorliegenden|gegebenen) (?:daten|informationen|angaben|beschreibung)\b",
+        r"\b(?:als \w+ )?(?:gelabelt|annotiert|markiert) (?:als|ist)\b",
+    ),
+    "fr": (
+        r"\bmétadonnées\b",
+        r"\b(?:selon|d['’]après) (?:la description|les données|les informations|les étiquettes|les annotations|les indications)\b",
+        r"\b(?:données|informations|indications) (?:fournies|indiquées|données)\b",
+        r"\bétiquetée?s? comme\b",
+    ),
+    "it": (
+        r"\bmetadati\b",
+        r"\b(?:secondo|in base a|stando a)\s+(?:la |le |i |gli |alla |alle |ai |agli )?(?:descrizione|dati|informazioni|etichette|annotazioni)\b",
+        r"\b(?:dati|informazioni) (?:forniti|fornite|indicati|indicate)\b",
+        r"\betichettat[oaie] come\b",
+    ),
+    "es": (
+        r"\bmetadatos\b",
+        r"\b(?:según|de acuerdo con)\s+(?:la |las |los |el )?(?:descripción|datos|información|etiquetas?|anotaciones)\b",
+        r"\b(?:datos|información) (?:proporcionad[oa]s?|indicad[oa]s?|dad[oa]s?)\b",
+        r"\betiquetad[oa]s? como\b",
+    ),
+}
+
+# Numbers that quote a time ("at 1.2 seconds", "0:03", "1,5 s"): word-align questions that quote
+# them go to their own partition (SIFT-50M found they hurt, REFERENCE.md §2).
+TIMESTAMP_PATTERN = (
+    r"\b\d+(?:[.,]\d+)?\s*(?:s|sec|secs|seconds?|ms|milliseconds?|sek|sekunden?|millisekunden?|secondes?|"
+    r"millisecondes?|secondi|secondo|millisecondi|segundos?|milisegundos?)\b"
+    r"|\b\d{1,2}:\d{2}(?::\d{2})?\b"
+    r"|\b\d+[.,]\d+\b"
+)

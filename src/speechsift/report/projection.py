@@ -1,0 +1,100 @@
+"""A 2-D map of responses: PCA of response vectors, in numpy.
+
+The vectors are the examples' own embeddings when the output has an embedding column; otherwise
+TF-IDF weights of the response's words and word pairs, hashed into a fixed number of dimensions
+(the "hashing trick", Weinberger et al. 2009, arXiv:0902.2206), so no vocabulary is kept. The top
+two principal components come from a randomized SVD (Halko, Martinsson & Tropp 2011,
+arXiv:0909.4061): a few passes over an (n x dim) matrix instead of a dim x dim eigenproblem.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+HASH_DIM = 2**12  # hashed features; collisions are rare enough at a few thousand distinct n-grams
+MAP_POINTS = 4000  # points drawn: enough to see the structure, small enough for an inline SVG
+_POWER_ITERATIONS = 4
+_OVERSAMPLING = 8
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+
+
+@dataclass
+class Projection:
+    xy: np.ndarray  # n x 2
+    explained: tuple[float, float]  # share of the total variance along each axis
+
+
+def stratified_sample(groups: np.ndarray, order: Sequence[str], limit: int, rng: np.random.Generator) -> np.ndarray:
+    """Row indices: every row when there are at most ``limit``, else a sample in which each group gets
+    a share proportional to its size but never fewer than ``limit / (4 * groups)`` rows (so a small
+    task stays visible next to a big one)."""
+    n = len(groups)
+    if n <= limit:
+        return np.arange(n)
+    members = {g: np.flatnonzero(groups == g) for g in order}
+    members = {g: m for g, m in members.items() if m.size}
+    floor = max(1, limit // (4 * max(len(members), 1)))
+    quota = {g: min(m.size, max(floor, int(limit * m.size / n))) for g, m in members.items()}
+    picked = [np.sort(rng.choice(m, size=quota[g], replace=False)) for g, m in members.items()]
+    return np.concatenate(picked) if picked else np.arange(0)
+
+
+def _feature_hash(feature: str, cache: dict[str, int]) -> int:
+    index = cache.get(feature)
+    if index is None:
+        # crc32, not hash(): Python salts str hashes per process, and the map must be reproducible.
+        index = cache[feature] = zlib.crc32(feature.encode("utf-8")) % HASH_DIM
+    return index
+
+
+def hashed_tfidf(texts: Sequence[str]) -> np.ndarray:
+    """Rows of L2-normalised TF-IDF weights (sublinear tf, smoothed idf) of word unigrams and bigrams."""
+    cache: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    for i, text in enumerate(texts):
+        tokens = _TOKEN.findall((text or "").lower())
+        features = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+        rows.extend([i] * len(features))
+        cols.extend(_feature_hash(f, cache) for f in features)
+    n = len(texts)
+    flat = np.asarray(rows, dtype=np.int64) * HASH_DIM + np.asarray(cols, dtype=np.int64)
+    counts = np.bincount(flat, minlength=n * HASH_DIM).reshape(n, HASH_DIM).astype(np.float32)
+    present = counts > 0
+    tf = np.log1p(counts, out=counts)
+    idf = np.log((1.0 + n) / (1.0 + present.sum(axis=0))) + 1.0
+    weights = tf * idf.astype(np.float32)
+    norms = np.linalg.norm(weights, axis=1, keepdims=True)
+    return weights / np.where(norms > 0, norms, 1.0)
+
+
+def pca_2d(vectors: np.ndarray, seed: int = 0) -> Projection | None:
+    """The rows of ``vectors`` on their first two principal components (None when there is no spread)."""
+    if vectors.ndim != 2 or vectors.shape[0] < 3 or vectors.shape[1] < 2:
+        return None
+    x = (vectors - vectors.mean(axis=0, dtype=np.float64)).astype(np.float32)
+    total = float(np.einsum("ij,ij->", x, x, dtype=np.float64))
+    if total <= 1e-12:
+        return None
+    rng = np.random.default_rng(seed)
+    k = min(2 + _OVERSAMPLING, *x.shape)
+    q = x @ rng.standard_normal((x.shape[1], k)).astype(np.float32)
+    for _ in range(_POWER_ITERATIONS):
+        q, _ = np.linalg.qr(q)
+        q = x @ (x.T @ q)
+    q, _ = np.linalg.qr(q)
+    _, singular, vt = np.linalg.svd(q.T @ x, full_matrices=False)
+    components = vt[:2]
+    # a component's sign is arbitrary; fix it so the same data always gives the same picture
+    signs = np.sign(components[np.arange(components.shape[0]), np.abs(components).argmax(axis=1)])
+    components = components * np.where(signs == 0, 1.0, signs)[:, None]
+    xy = x @ components.T
+    if xy.shape[1] < 2:
+        xy = np.column_stack([xy, np.zeros(len(xy))])
+    explained = singular[:2].astype(np.float64) ** 2 / total
+    return Projection(xy, (float(explained[0]), float(explained[1]) if explained.size > 1 else 0.0))

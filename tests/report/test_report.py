@@ -1,0 +1,250 @@
+"""The HTML report built on real run outputs (template backend), checked as a parsed page and as files."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import soundfile as sf
+from conftest import BOLD, SCRIPT, add_quality, make_run
+from factories import recipe_dict, write_manifest
+from pagetree import parse
+
+from speechsift.engine import run_recipe
+from speechsift.errors import ConfigError
+from speechsift.recipe import parse_recipe
+from speechsift.report import build_report
+
+SECTIONS = [
+    "summary",
+    "funnel",
+    "dataset",
+    "labels",
+    "durations",
+    "responses",
+    "openings",
+    "domains",
+    "map",
+    "quality",
+    "samples",
+]
+TASKS = ["transcription", "sit_ssp", "answer_extraction"]
+
+
+def _page(out: Path, **kw):
+    path = build_report(out, **kw)
+    assert path == out / "report" / "index.html"
+    html = path.read_text(encoding="utf-8")
+    return html, parse(html)
+
+
+def _samples(tree, task: str) -> list:
+    block = tree.find("details", id=f"samples-{task}")
+    return [] if block is None else list(block.iter("article", "sample"))
+
+
+def _audio_sources(tree) -> list[str]:
+    return [a.attrs["src"] for a in tree.iter("audio")]
+
+
+def test_every_section_is_there_with_the_run_numbers(fresh_output):
+    html, tree = _page(fresh_output)
+    assert [s.attrs["id"] for s in tree.iter("section")] == SECTIONS
+    assert [a.attrs["href"] for a in tree.find("nav").iter("a")] == [f"#{s}" for s in SECTIONS]
+    run = json.loads((fresh_output / "run.json").read_text())
+    funnel = tree.find("section", id="funnel")
+    stages = funnel.find("svg", cls="chart")
+    for stage in run["counts"]:
+        assert any(t.text.startswith(stage) for t in stages.iter("text")), stage
+    reject_rows = [[td.text for td in tr.iter("td")] for tr in funnel.find("tbody").iter("tr")]
+    assert ["probe_audio", "missing_audio", "1"] in [row[:3] for row in reject_rows]
+    assert any(row[:2] == ["task.answer_extraction", "no_answer"] for row in reject_rows)
+    assert "src/gone" in funnel.text  # the first example of a reason, from rejects.jsonl
+    per_task = {t.attrs["aria-label"] for t in funnel.iter("svg")}
+    assert "examples per task" in per_task
+    # labels of distinct clips, per source; the duration histogram; one length histogram per task
+    labels = tree.find("section", id="labels")
+    assert {f.find("h4").text for f in labels.iter("figure")} >= {"emotion", "gender", "age"}
+    assert tree.find("section", id="durations").find("svg", cls="chart") is not None
+    lengths = tree.find("section", id="responses")
+    assert [f.find("h4").text for f in lengths.iter("figure")] == TASKS
+    openings = tree.find("section", id="openings")
+    assert "sounds like a" in openings.text  # the template's sit_ssp responses all open this way
+    assert "TF-IDF" in tree.find("section", id="map").find("figcaption").text
+    circles = list(tree.find("section", id="map").iter("circle"))
+    assert len(circles) == sum(run["examples"].values())
+    # without a quality column, those sections say so instead of failing
+    assert "No quality column" in tree.find("section", id="quality").text
+    assert "No quality.domain_label or quality.domain column" in tree.find("section", id="domains").text
+
+
+def test_the_page_is_static_and_self_contained(fresh_output):
+    html, tree = _page(fresh_output)
+    assert not list(tree.iter("script")) and not list(tree.iter("link")) and not list(tree.iter("img"))
+    csp = [m.attrs["content"] for m in tree.iter("meta") if m.attrs.get("http-equiv") == "Content-Security-Policy"]
+    assert csp and "script-src 'none'" in csp[0]
+    for node in tree.iter():
+        for name in ("src", "href"):
+            value = node.attrs.get(name)
+            if value is not None:
+                assert not re.match(r"^[a-z]+:|^/", value), f"<{node.tag} {name}={value!r}> leaves the report folder"
+    assert "@import" not in html and "url(" not in html
+
+
+def test_html_in_the_data_is_shown_as_text(fresh_output):
+    html, tree = _page(fresh_output)
+    assert SCRIPT not in html and BOLD not in html and "<i>italic" not in html
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html
+    texts = [t.text for t in tree.iter("div", "text")]
+    assert any(SCRIPT in t for t in texts) and any(BOLD in t for t in texts)  # as text, after unescaping
+    assert not [b for b in tree.iter("b") if b.text == "bold"]
+    assert not [i for i in tree.iter("i") if i.text == "italic"]
+
+
+def test_sample_browser_has_playable_audio_per_task(fresh_output):
+    html, tree = _page(fresh_output)
+    run = json.loads((fresh_output / "run.json").read_text())
+    for task in TASKS:
+        cards = _samples(tree, task)
+        assert len(cards) == run["examples"][task]
+        for card in cards:
+            assert card.find("audio") is not None
+            assert {"Instruction", "Response"} <= {d.text for d in card.iter("div", "label")}
+    sources = _audio_sources(tree)
+    assert sources and all(s.startswith("audio/") for s in sources)
+    for src in sources:
+        wave, sr = sf.read(fresh_output / "report" / src)
+        assert sr == 16_000 and len(wave) > 0
+    # the AIFF clip was converted: browsers do not play AIFF
+    assert not list((fresh_output / "report" / "audio").glob("*.aiff"))
+    assert "converted from .aiff to FLAC" in html
+    # metadata chips and generation provenance are in the cards
+    sit = _samples(tree, "sit_ssp")[0]
+    assert "gender" in sit.text and "Generation: template" in sit.text
+
+
+def test_samples_are_capped_seeded_and_reproducible(fresh_output, tmp_path):
+    html_a, tree_a = _page(fresh_output, max_samples_per_task=3, seed=1)
+    for task in TASKS:
+        assert len(_samples(tree_a, task)) == 3
+    assert len(list((fresh_output / "report" / "audio").iterdir())) == 9  # the earlier files are gone
+    html_b, _ = _page(fresh_output, max_samples_per_task=3, seed=1)
+    assert html_a == html_b
+    _, tree_c = _page(fresh_output, max_samples_per_task=3, seed=2)
+
+    def ids(tree) -> list[str]:
+        return [c.attrs["id"] for t in TASKS for c in _samples(tree, t)]
+
+    assert ids(tree_a) != ids(tree_c)
+    _, tree_none = _page(fresh_output, max_samples_per_task=0)
+    assert not any(_samples(tree_none, t) for t in TASKS)
+
+
+def test_path_mode_audio_is_copied_into_the_report(tmp_path):
+    out = make_run(tmp_path, n=4, audio="path")
+    rows = pq.read_table(next((out / "data" / "transcription").glob("*.parquet"))).to_pylist()
+    assert rows[0]["audio"]["bytes"] is None
+    _, tree = _page(out)
+    sources = _audio_sources(tree)
+    assert len(sources) == sum(len(_samples(tree, t)) for t in TASKS)
+    for src in sources:
+        sf.read(out / "report" / src)
+    # the report folder stands alone: moved elsewhere, every player still finds its file
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(out / "report", moved)
+    assert all((moved / src).is_file() for src in sources)
+
+
+def test_quality_scores_domains_embeddings_and_curation(fresh_output):
+    dropped = add_quality(fresh_output, embedding_dim=8)
+    assert sum(dropped.values()) > 0
+    _, tree = _page(fresh_output, max_samples_per_task=50)
+    domains = tree.find("section", id="domains")
+    assert domains.find("svg", cls="chart").attrs["aria-label"] == "domains per task"
+    assert {"daily life", "work", "travel", "science"} <= set(
+        re.findall(r"daily life|work|travel|science", domains.text)
+    )
+    quality = tree.find("section", id="quality")
+    charts = {s.attrs["aria-label"] for s in quality.iter("svg")}
+    assert charts == {"quality.length_words", "quality.readability_flesch", "quality.domain_similarity"}
+    assert "kept" in quality.text and "filtered out" in quality.text
+    flags = {tr.find("td").text for tr in quality.iter("tr") if tr.find("td") is not None}
+    assert {"quality.leakage_flag", "quality.length_empty", "quality.language_error"} <= flags
+    assert "label_echo" in quality.text  # the text fields table, with its most common value
+    assert "No example has a value for: quality.judge_score, quality.dedup_of" in quality.text
+    assert "embedding column (8 dimensions)" in tree.find("section", id="map").find("figcaption").text
+    funnel = tree.find("section", id="funnel")
+    assert "Curation" in funnel.text and "curate" in funnel.text
+    for task, n in dropped.items():
+        cards = _samples(tree, task)
+        bad = [c for c in cards if "dropped" in c.attrs["class"].split()]
+        assert 0 < len(bad) <= max(1, 50 // 5) and len(bad) <= n
+        assert all("curate: leakage" in c.text and "leakage_flag" in c.text for c in bad)
+        assert all("scores" in c.find("details").text for c in cards)  # each card folds its scores away
+    assert "kept by curation" in tree.find("section", id="summary").text
+
+
+def test_multi_clip_examples_get_one_player_per_clip(fresh_output):
+    part = next((fresh_output / "data" / "transcription").glob("*.parquet"))
+    table = pq.read_table(part)
+    pairs = [[cell, cell] for cell in table.column("audio").to_pylist()]
+    audio_type = table.schema.field("audio").type
+    table = table.drop_columns(["audio"]).append_column("audios", pa.array(pairs, pa.list_(audio_type)))
+    pq.write_table(table, part)
+    _, tree = _page(fresh_output)
+    card = _samples(tree, "transcription")[0]
+    sources = [a.attrs["src"] for a in card.iter("audio")]
+    assert len(sources) == 2 and sources[0].endswith("-0.flac") and sources[1].endswith("-1.flac")
+
+
+def test_missing_run_json_and_rejects_degrade_to_notes(fresh_output):
+    (fresh_output / "run.json").unlink()
+    (fresh_output / "rejects.jsonl").unlink()
+    html, tree = _page(fresh_output)
+    assert "run.json is missing" in tree.find("section", id="funnel").text
+    assert _samples(tree, "transcription")
+
+
+def test_a_run_with_no_examples_still_gets_a_report(tmp_path):
+    manifest = write_manifest(tmp_path / "m.csv", [{"id": "a", "audio": "nowhere.wav", "text": "x"}])
+    out = tmp_path / "out"
+    run_recipe(parse_recipe(recipe_dict(manifest, out, ["transcription"])), progress=False)
+    _, tree = _page(out)
+    assert "missing_audio" in tree.find("section", id="funnel").text
+    assert "No examples" in tree.find("section", id="samples").text
+
+
+def test_a_folder_that_is_no_run_output_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="not a speechsift output folder"):
+        build_report(tmp_path)
+
+
+def test_unreadable_audio_is_reported_in_the_card_not_raised(tmp_path):
+    out = make_run(tmp_path, n=3, audio="path")
+    for part in (out / "data").rglob("*.parquet"):
+        table = pq.read_table(part)
+        cells = [{"bytes": None, "path": str(tmp_path / "deleted.flac")} for _ in range(table.num_rows)]
+        index = table.schema.get_field_index("audio")
+        table = table.set_column(index, "audio", pa.array(cells, table.schema.field("audio").type))
+        pq.write_table(table, part)
+    _, tree = _page(out)
+    assert not list(tree.iter("audio"))
+    assert "audio file not readable" in tree.find("section", id="samples").text
+
+
+def test_audio_bytes_written_are_the_embedded_ones(fresh_output):
+    _, tree = _page(fresh_output)
+    card = _samples(tree, "transcription")[0]
+    example_id = card.attrs["id"].removeprefix("ex-")
+    rows = pq.read_table(next((fresh_output / "data" / "transcription").glob("*.parquet"))).to_pylist()
+    row = next(r for r in rows if r["id"] == example_id)
+    src = card.find("audio").attrs["src"]
+    assert (fresh_output / "report" / src).read_bytes() == row["audio"]["bytes"]
+    sf.read(io.BytesIO(row["audio"]["bytes"]))

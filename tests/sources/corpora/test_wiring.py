@@ -1,0 +1,91 @@
+"""Corpora, Lhotse manifests and hub presets as recipe sources, and `speechsift ingest` / `corpora`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pyarrow.parquet as pq
+import pytest
+from corpus_trees import make_ravdess
+
+from speechsift.engine import run_recipe
+from speechsift.recipe import parse_recipe
+from speechsift.records import clips_from_arrow
+from speechsift.sources.lhotse_io import write_lhotse
+
+CLI = [sys.executable, "-m", "speechsift.cli"]
+
+
+def _recipe(out, source, tasks=("transcription", "sit_ssp")):
+    return {"name": "t", "sources": [source], "tasks": list(tasks), "output": {"dir": str(out)}}
+
+
+def test_corpus_source_in_a_recipe(tmp_path):
+    root = make_ravdess(tmp_path / "RAVDESS")
+    result = run_recipe(parse_recipe(_recipe(tmp_path / "out", {"kind": "corpus", "name": "ravdess", "root": str(root)})),
+                        progress=False)
+    rows = pq.read_table(sorted((tmp_path / "out" / "data" / "sit_ssp").glob("*.parquet"))).to_pylist()
+    assert result.examples["sit_ssp"] == len(rows) > 0
+    assert all(r["source"] == "ravdess" and r["meta"]["gender"] in ("male", "female") for r in rows)
+    assert all(r["response"].startswith("Sounds like") for r in rows)
+
+
+def test_ingest_cli_writes_clips_and_rejects(tmp_path):
+    root = make_ravdess(tmp_path / "RAVDESS")
+    (root / "Actor_01" / "notes.txt").write_text("not a clip")
+    out = tmp_path / "clips.parquet"
+    result = subprocess.run([*CLI, "ingest", "ravdess", str(root), "-o", str(out), "--no-progress"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    clips = clips_from_arrow(pq.read_table(out))
+    assert clips and all(c.clip_id.startswith("ravdess/") and c.meta.get("emotion") for c in clips)
+    assert set(pq.read_table(out).column_names) >= {"clip_id", "source", "language", "audio", "speaker_id", "text", "raw", "meta"}
+    rejects = [json.loads(line) for line in (tmp_path / "clips.rejects.jsonl").read_text().splitlines()]
+    assert any("notes.txt" in r["id"] or "notes.txt" in r["message"] for r in rejects)
+    wrong = subprocess.run([*CLI, "ingest", "ravdess", str(tmp_path), "-o", str(out)], capture_output=True, text=True)
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+    unknown = subprocess.run([*CLI, "ingest", "nope", str(root)], capture_output=True, text=True)
+    assert unknown.returncode == 2 and "configuration error" in unknown.stderr
+
+
+def test_corpora_cli_lists_every_corpus():
+    result = subprocess.run([*CLI, "corpora"], capture_output=True, text=True, env={"COLUMNS": "200", "PATH": ""})
+    for name in ("crema_d", "ravdess", "tess", "savee", "esd", "common_voice", "vctk", "mls", "librispeech",
+                 "meld", "msp_podcast", "heysquad"):
+        assert name in result.stdout
+
+
+def test_lhotse_source_in_a_recipe(tmp_path):
+    pytest.importorskip("lhotse")
+    from speechsift.sources.corpora import read_corpus
+
+    clips = [c for c in read_corpus("ravdess", make_ravdess(tmp_path / "RAVDESS")) if hasattr(c, "clip_id")]
+    manifests = write_lhotse(clips, tmp_path / "lhotse")
+    cuts = manifests.cuts
+    result = run_recipe(parse_recipe(_recipe(tmp_path / "out", {"kind": "lhotse", "name": "ravdess", "path": str(cuts)},
+                                             tasks=["transcription"])), progress=False)
+    assert result.examples["transcription"] == len(clips)
+
+
+def test_preset_source_reads_a_local_copy(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    from speechsift.sources.presets import get_preset
+
+    preset = get_preset("abstracttts_crema_d")
+    columns = {field: column for field, column in preset.fields.items()}
+    from factories import write_tone
+
+    clip = write_tone(tmp_path / "a.wav")
+    row = {column: "x" for column in columns.values()}
+    row[columns.get("audio", "audio")] = {"bytes": clip.read_bytes(), "path": "a.wav"}
+    if "emotion" in columns:
+        row[columns["emotion"]] = "angry"
+    if "gender" in columns:
+        row[columns["gender"]] = "female"
+    ds = datasets.Dataset.from_list([row]).cast_column(columns.get("audio", "audio"), datasets.Audio())
+    ds.save_to_disk(str(tmp_path / "copy"))
+    source = {"kind": "hf", "name": "crema", "preset": "abstracttts_crema_d", "path": str(tmp_path / "copy")}
+    result = run_recipe(parse_recipe(_recipe(tmp_path / "out", source, tasks=["sit_ssp"])), progress=False)
+    assert result.examples["sit_ssp"] == 1
