@@ -5,9 +5,9 @@ Examples are built in memory (no files): a mix of the omni tasks with realistic 
 ``transcription`` targets are corpus sentences; ``sit_ssp`` descriptions follow the template
 backend's "Sounds like ..." shape with varied labels and quoted transcripts; ``sift_s`` and
 ``sift_ssp`` replies are composed from phrase banks. Transcripts are short sentences from phrase
-banks with one or two objects drawn Zipf-style from an
-8,000-word tail of real English words (all-MiniLM's tokenizer vocabulary, filtered through CMUdict),
-so word caches see a realistic long tail. About 8% of the responses are bad on purpose (leaks, contradictions, boilerplate,
+banks with one or two objects drawn Zipf-style from an 8,000-word tail of real English words
+(all-MiniLM's tokenizer vocabulary, filtered through CMUdict), so word caches see a realistic long
+tail. About 8% of the LLM responses are bad on purpose (leaks, contradictions, boilerplate,
 repetition, French, toxic, empty), so the filters have work to do.
 
 Figures printed:
@@ -46,10 +46,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from speechsift.curate import Curator, CurateConfig, DedupIndex, apply_filters, drop_counts  # noqa: E402
-from speechsift.records import AudioRef, Example, Generation  # noqa: E402
+from speechsift.curate import CurateConfig, Curator, DedupIndex, apply_filters, drop_counts
+from speechsift.records import AudioRef, Example, Generation
 
 TARGET_PER_S = 5_000
+INSTRUCTIONS = {"transcription": "Transcribe:", "sit_ssp": "Describe all information you can hear:"}
 
 GENDERS = ("male", "female")
 EMOTIONS = ("angry", "happy", "sad", "surprise", "neutral", "fear", "disgust")
@@ -70,7 +71,8 @@ MIDDLES = ["that sounds like a lot to deal with", "I'm really happy for you", "t
            "I totally get why you feel that way", "that's the best news I've heard all week",
            "take a breath, you'll figure it out", "I'd be annoyed too, to be fair", "tell me more about it",
            "that's a great idea for the weekend", "don't be too hard on yourself", "I love that plan"]
-CLOSERS = ["", " What happens next?", " How are you feeling now?", " Let's celebrate soon!", " I'm here if you need me.",
+CLOSERS = ["", " What happens next?", " How are you feeling now?", " Let's celebrate soon!",
+           " I'm here if you need me.",
            " Keep me posted.", " You've got this.", " Want to talk it through?"]
 BAD = [
     lambda r, t: "According to the metadata, the speaker is happy. " + r,
@@ -129,7 +131,7 @@ def make_examples(n: int, seed: int = 0) -> list[Example]:
             meta["volume"] = volume
         text = transcript()
         task = ("transcription", "sit_ssp", "sift_ssp", "sift_s")[i % 4]
-        instruction = {"transcription": "Transcribe:", "sit_ssp": "Describe all information you can hear:"}.get(task, "")
+        instruction = INSTRUCTIONS.get(task, "")
         backend = "direct" if task == "transcription" else "openai"
         if task == "transcription":
             response = text
@@ -154,10 +156,11 @@ def fresh(examples: list[Example]) -> list[Example]:
     return examples
 
 
-def time_scoring(curator: Curator, examples: list[Example], batch: int) -> tuple[float, Counter]:
+def time_scoring(curator: Curator, examples: list[Example], batch: int) -> tuple[float, float, Counter]:
+    """Wall seconds, CPU seconds and CPU seconds per scorer for scoring ``examples``."""
     per_scorer: Counter[str] = Counter()
     texts_cls = __import__("speechsift.curate.text", fromlist=["ResponseText"]).ResponseText
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for start in range(0, len(examples), batch):
         chunk = examples[start:start + batch]
         texts = []
@@ -165,10 +168,10 @@ def time_scoring(curator: Curator, examples: list[Example], batch: int) -> tuple
             example.quality = dict(example.quality)
             texts.append(texts_cls(example, curator.config.max_chars))
         for scorer in curator.scorers:
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             scorer.run(chunk, texts)
-            per_scorer[scorer.name] += time.perf_counter() - t0
-    return time.perf_counter() - started, per_scorer
+            per_scorer[scorer.name] += time.process_time() - t0
+    return time.perf_counter() - started, time.process_time() - cpu_started, per_scorer
 
 
 def main() -> None:
@@ -197,19 +200,24 @@ def main() -> None:
     curator.score(make_examples(200, seed=99))  # load Lingua's models, CMUdict, word lists
     print(f"curator built and warmed up in {time.perf_counter() - t0:.1f}s")
 
-    best, shares = float("inf"), Counter()
+    best, best_cpu, shares = float("inf"), float("inf"), Counter()
     for _ in range(args.repeat):
-        elapsed, per_scorer = time_scoring(curator, fresh(examples), args.batch)
-        if elapsed < best:
-            best, shares = elapsed, per_scorer
-    score_rate = len(examples) / best
+        elapsed, cpu, per_scorer = time_scoring(curator, fresh(examples), args.batch)
+        best = min(best, elapsed)
+        if cpu < best_cpu:
+            best_cpu, shares = cpu, per_scorer
+    score_rate, cpu_rate = len(examples) / best, len(examples) / best_cpu
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print()
     print(f"scoring, default config (no embeddings, no judge), {'1 core' if pinned else 'unpinned'}: "
-          f"{score_rate:,.0f} examples/s ({best:.2f}s for {len(examples):,}; target >= {TARGET_PER_S:,}: "
-          f"{'met' if score_rate >= TARGET_PER_S else 'NOT met'})")
+          f"{score_rate:,.0f} examples/s wall ({best:.2f}s for {len(examples):,}), {cpu_rate:,.0f} examples/s of "
+          f"CPU time ({best_cpu:.2f}s); target >= {TARGET_PER_S:,}: {'met' if score_rate >= TARGET_PER_S else 'NOT met'}"
+          f" on wall time (best of {args.repeat}; machine load average {load:.1f})")
     total = sum(shares.values())
-    print("  time per scorer: " + ", ".join(f"{name} {100 * t / total:.0f}% ({1e6 * t / len(examples):.0f} us)"
-                                            for name, t in shares.most_common()))
+    print("  CPU time per scorer: " + ", ".join(f"{name} {100 * t / total:.0f}% ({1e6 * t / len(examples):.0f} us)"
+                                                for name, t in shares.most_common()))
+    methods = Counter(e.quality.get("language_method") for e in examples)
+    print("  language: " + ", ".join(f"{k or 'not checked'} {v:,}" for k, v in methods.most_common()))
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()

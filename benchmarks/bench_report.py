@@ -6,12 +6,18 @@ Writes, in a temp dir, a synthetic run output in the real layout and schema:
 audio embedded as FLAC bytes, ``generation.llm_messages`` holding a realistic prompt), ``run.json``
 and ``rejects.jsonl``; with ``--quality`` also a ``quality`` struct column and ``complete/`` (every
 scored example, ``data/`` then holding the kept ones), with ``--embedding-dim`` an ``embedding`` column.
-Then builds the report in a fresh subprocess and prints its wall time and peak RSS.
+Then builds the report in a fresh subprocess and prints its wall time, peak RSS and the bytes it
+read (``rchar``: page-cache hits included).
 
 Usage::
 
     .venv/bin/python benchmarks/bench_report.py [--examples 100000] [--part-rows 1000]
-        [--audio-seconds 2.0] [--samples 50] [--quality] [--embedding-dim 0] [--keep DIR] [--profile]
+        [--row-group-rows N] [--audio-seconds 2.0] [--samples 50] [--quality] [--embedding-dim 0]
+        [--keep DIR | --existing DIR] [--profile]
+
+Most of the bytes read are the audio of the sampled rows: pyarrow reads a column chunk of a row
+group whole, so every row group holding a sampled row costs its whole audio. ``--row-group-rows``
+shows what smaller row groups in the writer would save.
 
 The responses are LLM-like: task-specific openings drawn from small pools (so the openings table
 has something to find), metadata words and a random transcript from a 600-word vocabulary.
@@ -144,7 +150,14 @@ def _response(task: str, meta: dict[str, str | None], transcript: str, rng: np.r
 
 
 def write_output(
-    root: Path, examples: int, part_rows: int, audio_seconds: float, quality: bool, embedding_dim: int, seed: int = 0
+    root: Path,
+    examples: int,
+    part_rows: int,
+    audio_seconds: float,
+    quality: bool,
+    embedding_dim: int,
+    row_group_rows: int | None = None,
+    seed: int = 0,
 ) -> dict[str, float]:
     rng = np.random.default_rng(seed)
     vocabulary = [f"w{i}" for i in range(600)]
@@ -254,7 +267,7 @@ def write_output(
                 if quality:
                     target = root / "complete" / task / name
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    pq.write_table(table, target, compression="zstd")
+                    pq.write_table(table, target, compression="zstd", row_group_size=row_group_rows)
                     bytes_on_disk += target.stat().st_size
                     keep = pa.array(kept_mask)
                     for row, k in zip(rows, kept_mask):
@@ -276,7 +289,7 @@ def write_output(
                     table = table.filter(keep)
                 target = root / "data" / task / name
                 target.parent.mkdir(parents=True, exist_ok=True)
-                pq.write_table(table, target, compression="zstd")
+                pq.write_table(table, target, compression="zstd", row_group_size=row_group_rows)
                 bytes_on_disk += target.stat().st_size
                 written += table.num_rows
                 counts[task] = counts.get(task, 0) + table.num_rows
@@ -378,7 +391,8 @@ path = build_report(Path(sys.argv[1]), max_samples_per_task=int(sys.argv[2]))
 done = time.perf_counter()
 if profile:
     profiler.disable(); pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
-print(json.dumps({"build_s": done - imported, "import_s": imported - t0,
+rchar = int(next(l for l in open("/proc/self/io") if l.startswith("rchar")).split()[1])
+print(json.dumps({"build_s": done - imported, "read_gib": rchar / 2**30, "import_s": imported - t0,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "html_bytes": path.stat().st_size,
                   "audio_files": len(list((path.parent / "audio").iterdir()))}))
@@ -390,6 +404,12 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=100_000)
     parser.add_argument("--part-rows", type=int, default=1000, help="rows per Parquet part (the engine's shard size)")
     parser.add_argument("--audio-seconds", type=float, default=2.0)
+    parser.add_argument(
+        "--row-group-rows",
+        type=int,
+        help="rows per Parquet row group (default: one row group per part, as speechsift writes today); the "
+        "sample browser reads the audio of every row group holding a sampled row",
+    )
     parser.add_argument("--samples", type=int, default=50, help="max_samples_per_task")
     parser.add_argument("--quality", action="store_true", help="add a quality column and complete/")
     parser.add_argument("--embedding-dim", type=int, default=0)
@@ -410,7 +430,13 @@ def main() -> None:
             info = describe_output(root)
         else:
             info = write_output(
-                root, args.examples, args.part_rows, args.audio_seconds, args.quality, args.embedding_dim
+                root,
+                args.examples,
+                args.part_rows,
+                args.audio_seconds,
+                args.quality,
+                args.embedding_dim,
+                args.row_group_rows,
             )
         write_s = time.perf_counter() - started
         child = subprocess.run(
@@ -433,7 +459,8 @@ def main() -> None:
         )
         print(
             f"report: {result['build_s']:.2f} s to build (+{result['import_s']:.2f} s imports), "
-            f"peak RSS {result['peak_rss_mb']:.0f} MiB, index.html {result['html_bytes'] / 2**20:.1f} MiB, "
+            f"peak RSS {result['peak_rss_mb']:.0f} MiB, {result['read_gib']:.2f} GiB read, "
+            f"index.html {result['html_bytes'] / 2**20:.1f} MiB, "
             f"{result['audio_files']} audio files"
         )
         verdict = "met" if result["build_s"] < TARGET_SECONDS else "NOT met"

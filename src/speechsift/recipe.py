@@ -19,7 +19,7 @@ from speechsift.errors import ConfigError
 if TYPE_CHECKING:
     from speechsift.llm.retry import RetryPolicy
 
-EXPORT_FORMATS = ("parquet", "sift_jsonl", "messages")
+EXPORT_FORMATS = ("parquet", "sift_jsonl", "messages", "desta_jsonl")
 
 
 class _Section(BaseModel):
@@ -82,6 +82,16 @@ class LhotseSource(_Section):
 Source = Annotated[Union[ManifestSource, HFSource, CorpusSource, LhotseSource], Field(discriminator="kind")]
 
 
+class PairingConfig(_Section):
+    """How a comparison task pairs clips (speechsift.tasks.pairing)."""
+
+    strategy: Literal["same_speaker_different_emotion", "same_text_different_speakers", "random_within_corpus"] = (
+        "random_within_corpus"
+    )
+    seed: int = 0
+    max_pairs_per_group: int | None = Field(None, gt=0)
+
+
 class TaskSpec(_Section):
     """A task, optionally limited to some sources (e.g. answer_extraction on the question corpus)."""
 
@@ -90,6 +100,8 @@ class TaskSpec(_Section):
     # Ask the LLM for output matching this JSON schema (structured output: response_format on
     # OpenAI-compatible servers, structured_outputs on vLLM).
     json_schema: dict[str, Any] | None = None
+    options: dict[str, Any] = Field(default_factory=dict)  # the task's own options (see its docs)
+    pairing: PairingConfig | None = None  # tasks that compare two clips
 
 
 class RetryConfig(_Section):
@@ -139,8 +151,8 @@ class LLMConfig(_Section):
 class OutputConfig(_Section):
     dir: Path | None = None  # default: out/<recipe name>
     audio: Literal["embed", "path"] = "embed"
-    formats: list[Literal["parquet", "sift_jsonl", "messages"]] = Field(
-        default_factory=lambda: list(EXPORT_FORMATS)
+    formats: list[Literal["parquet", "sift_jsonl", "messages", "desta_jsonl"]] = Field(
+        default_factory=lambda: ["parquet", "sift_jsonl", "messages"]
     )
 
 
@@ -204,13 +216,25 @@ class Recipe(_Section):
     @field_validator("tasks")
     @classmethod
     def _known_tasks(cls, tasks: list[Union[str, TaskSpec]]) -> list[TaskSpec]:
-        from speechsift.tasks import task_names
+        from speechsift.tasks import get_task, task_names
 
         specs = [TaskSpec(name=t) if isinstance(t, str) else t for t in tasks]
         known = task_names()
         for spec in specs:
             if spec.name not in known:
                 raise ValueError(f"unknown task {spec.name!r}; choose from {', '.join(known)}")
+            task = get_task(spec.name)
+            parent = getattr(task, "partition_of", None)
+            if parent:
+                raise ValueError(f"task {spec.name!r} is the partition {parent!r} writes; list {parent!r} instead")
+            parse = getattr(task, "parse_options", None)
+            if parse is not None:
+                try:
+                    parse(spec.options)
+                except ConfigError as exc:
+                    raise ValueError(str(exc)) from None
+            elif spec.options:
+                raise ValueError(f"task {spec.name!r} takes no options")
         names = [s.name for s in specs]
         if len(set(names)) != len(names):
             raise ValueError("a task is listed twice")

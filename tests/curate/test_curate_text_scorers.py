@@ -111,7 +111,8 @@ def test_leaking_responses(response, kind):
 
 
 @pytest.mark.parametrize(("response", "text"), [
-    ('Sounds like a young woman saying "read the label on the transcript" quickly.', "read the label on the transcript"),
+    ('Sounds like a young woman saying "read the label on the transcript" quickly.',
+     "read the label on the transcript"),
     ("Sure, I'll send you the transcript tonight.", "can you send me the transcript"),
     ("Don't forget to check the label on the bottle!", "i bought new medicine"),
     ("Congratulations, you earned it!", "i got the job"),
@@ -146,10 +147,12 @@ def test_readability_equals_textstat_on_random_texts():
 
 
 def test_readability_columns_by_language():
-    q = scored(make_example("Oh no, that sounds really hard. I'm here for you.", task="sift_s"))
-    assert q["readability_flesch"] == pytest.approx(textstat.flesch_reading_ease("Oh no, that sounds really hard. I'm here for you."))
+    reply = "Oh no, that sounds really hard. I'm here for you."
+    q = scored(make_example(reply, task="sift_s"))
+    assert q["readability_flesch"] == pytest.approx(textstat.flesch_reading_ease(reply))
     assert q["readability_grade"] is not None
-    q = scored(make_example("Herzlichen Glückwunsch zum neuen Job, das ist wirklich toll!", task="sift_s", language="de"))
+    q = scored(make_example("Herzlichen Glückwunsch zum neuen Job, das ist wirklich toll!", task="sift_s",
+                            language="de"))
     assert q["readability_flesch"] is not None and q["readability_grade"] is None  # FK grade is English-only
     q = scored(make_example("Поздравляю с новой работой!", task="sift_s", language="uk"))
     assert "readability_flesch" not in q  # no Flesch constants for Ukrainian in textstat

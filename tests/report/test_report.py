@@ -178,7 +178,7 @@ def test_quality_scores_domains_embeddings_and_curation(fresh_output):
     flags = {tr.find("td").text for tr in quality.iter("tr") if tr.find("td") is not None}
     assert {"quality.leakage_flag", "quality.length_empty", "quality.language_error"} <= flags
     assert "label_echo" in quality.text  # the text fields table, with its most common value
-    assert "No example has a value for: quality.judge_score, quality.dedup_of" in quality.text
+    assert "2 fields have no value in any examplequality.judge_score, quality.dedup_of" in quality.text
     assert "embedding column (8 dimensions)" in tree.find("section", id="map").find("figcaption").text
     funnel = tree.find("section", id="funnel")
     assert "Curation" in funnel.text and "curate" in funnel.text
@@ -186,7 +186,10 @@ def test_quality_scores_domains_embeddings_and_curation(fresh_output):
         cards = _samples(tree, task)
         bad = [c for c in cards if "dropped" in c.attrs["class"].split()]
         assert 0 < len(bad) <= max(1, 50 // 5) and len(bad) <= n
-        assert all("curate: leakage" in c.text and "leakage_flag" in c.text for c in bad)
+        assert all("curate: leakage" in c.text for c in bad)
+        assert all("leakage_flag" in [chip.text for chip in c.iter("span", "flag")] for c in bad)
+        kept_cards = [c for c in cards if c not in bad]
+        assert not any("leakage_flag" in [chip.text for chip in c.iter("span", "flag")] for c in kept_cards)
         assert all("scores" in c.find("details").text for c in cards)  # each card folds its scores away
     assert "kept by curation" in tree.find("section", id="summary").text
 

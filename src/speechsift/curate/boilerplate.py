@@ -8,8 +8,9 @@ responses written by a backend are checked: corpus targets (transcripts) may say
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
-from speechsift.curate.base import Scorer, Scores
+from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.text import ResponseText, data_path, is_generated, load_rules
 from speechsift.records import Example
 
@@ -22,7 +23,11 @@ class BoilerplateScorer(Scorer):
     ``boilerplate_match`` (the first phrase found). Null for corpus targets."""
 
     name = "boilerplate"
-    columns = {"boilerplate_refusal": "bool", "boilerplate_assistant": "bool", "boilerplate_match": "str"}
+    columns: ClassVar[dict[str, ColumnType]] = {
+        "boilerplate_refusal": "bool",
+        "boilerplate_assistant": "bool",
+        "boilerplate_match": "str",
+    }
 
     def __init__(self, path: Path | None = None) -> None:
         rules = load_rules(path or data_path("boilerplate.tsv"), KINDS)

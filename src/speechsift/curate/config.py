@@ -14,12 +14,12 @@ This module imports nothing heavy and nothing from ``speechsift.recipe`` at impo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-PerTaskInt = Union[int, dict[str, int]]
-PerTaskFloat = Union[float, dict[str, float]]
+PerTaskInt = int | dict[str, int]
+PerTaskFloat = float | dict[str, float]
 DEFAULT_KEY = "default"
 
 
@@ -78,7 +78,8 @@ class JudgeConfig(_Section):
         if isinstance(value, LLMConfig):
             return value
         if not isinstance(value, dict):
-            raise ValueError("give the judge's llm section as a mapping (backend, model, api_base, ...)")
+            # pydantic reports a ValueError as a validation error of this field
+            raise ValueError("give the judge's llm section as a mapping (backend, model, api_base, ...)")  # noqa: TRY004
         return LLMConfig.model_validate(value)
 
     @field_validator("tasks")
@@ -217,7 +218,7 @@ class CurateConfig(_Section):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "CurateConfig":
+    def _consistent(self) -> CurateConfig:
         if self.allowed_domains is not None:
             if not self.embeddings:
                 raise ValueError("curate.allowed_domains needs curate.embeddings: true (domains come from embeddings)")

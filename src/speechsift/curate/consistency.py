@@ -19,9 +19,9 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from speechsift.curate.base import Scorer, Scores
+from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.text import WORD, ResponseText, Rule, is_generated, load_yaml, normalize_words
 from speechsift.records import Example
 
@@ -112,7 +112,7 @@ def quote_overlap(quotes: list[str], transcript: str) -> float:
 
 class ConsistencyScorer(Scorer):
     name = "consistency"
-    columns = {
+    columns: ClassVar[dict[str, ColumnType]] = {
         "consistency_gender_conflict": "bool",
         "consistency_emotion_conflict": "bool",
         "consistency_age_conflict": "bool",
@@ -173,7 +173,8 @@ class ConsistencyScorer(Scorer):
                 return True
         return False
 
-    def _description_conflicts(self, tokens: list[str], checks: dict[str, tuple[str, frozenset[str]]]) -> dict[str, str]:
+    def _description_conflicts(self, tokens: list[str],
+                               checks: dict[str, tuple[str, frozenset[str]]]) -> dict[str, str]:
         """The first contradicting cue of each checked field, by field."""
         lexicon = self.lexicon
         unigrams, bigrams, firsts = lexicon.unigrams, lexicon.bigrams, lexicon.bigram_firsts

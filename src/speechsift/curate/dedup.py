@@ -16,8 +16,8 @@ What counts as a duplicate:
 - exact: the same words after normalization (case, punctuation, spacing and Unicode forms do not
   count); near: estimated Jaccard similarity of character ``shingle``-grams >= ``threshold``
   (MinHash with ``num_perm`` permutations over CRC-32 shingle hashes, datasketch's LSH to find
-  candidates, every candidate checked against the signatures); semantic: cosine similarity of all-MiniLM-L6-v2 embeddings
-  >= ``semantic_threshold``. near and semantic include exact.
+  candidates, every candidate checked against the signatures); semantic: cosine similarity of
+  all-MiniLM-L6-v2 embeddings >= ``semantic_threshold``. near and semantic include exact.
 
 Determinism: of each set of duplicates, the example with the smallest ``id`` (string order) is
 kept, whatever order the batches arrive in; so the answer is the same for any shard order or
@@ -40,7 +40,7 @@ from typing import Literal
 import numpy as np
 
 from speechsift.curate.base import ColumnType
-from speechsift.curate.text import is_generated, normalize_for_hash
+from speechsift.curate.text import is_generated, normalize_for_hash, require
 from speechsift.errors import ConfigError
 from speechsift.records import Example
 
@@ -107,6 +107,7 @@ class DedupIndex:
         self._permutations = None
         self._result: dict[str, Duplicate] | None = None
         if mode == "near":
+            require("datasketch", "datasketch", "curate.dedup: near")
             from datasketch import MinHash, MinHashLSH
 
             self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)

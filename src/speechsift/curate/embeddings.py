@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from speechsift.curate.base import Scorer, Scores
+from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.text import ResponseText, load_yaml
 from speechsift.errors import ConfigError
 from speechsift.records import Example
@@ -49,7 +49,8 @@ class Embedder:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:
-            raise ConfigError("curate embeddings need sentence-transformers: pip install 'speechsift[curate]'") from None
+            raise ConfigError("curate embeddings need sentence-transformers: "
+                              "pip install 'speechsift[curate]'") from None
         previous = os.environ.get("HF_HUB_OFFLINE")
         os.environ["HF_HUB_OFFLINE"] = "1"  # a local folder: never look anything up on the hub
         try:
@@ -62,7 +63,8 @@ class Embedder:
         self.path = path
         self.batch_size = batch_size
         self.max_chars = max_chars
-        self.dimension = int(self.model.get_sentence_embedding_dimension() or 0)
+        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dimension = int(dimension() or 0)
         self._last: dict[str, np.ndarray] = {}
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -99,7 +101,7 @@ class DomainScorer(Scorer):
     to the response, -1..1)."""
 
     name = "domain"
-    columns = {"domain_label": "str", "domain_similarity": "float"}
+    columns: ClassVar[dict[str, ColumnType]] = {"domain_label": "str", "domain_similarity": "float"}
 
     def __init__(self, embedder: Embedder, domains: Sequence[dict[str, Any]] | None = None) -> None:
         domains = list(domains) if domains else default_domains()

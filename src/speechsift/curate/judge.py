@@ -13,9 +13,9 @@ for that example only; a failed request likewise.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import ClassVar, Literal
 
-from speechsift.curate.base import Scorer, Scores
+from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.text import ResponseText, is_generated
 from speechsift.errors import ConfigError
 from speechsift.llm.base import Backend, generate
@@ -92,7 +92,7 @@ class LLMJudge(Scorer):
     (all tasks when None). Sampling defaults to greedy decoding with room for a sentence."""
 
     name = "judge"
-    columns = {"judge_score": "float", "judge_reason": "str"}
+    columns: ClassVar[dict[str, ColumnType]] = {"judge_score": "float", "judge_reason": "str"}
 
     def __init__(self, backend: Backend, *, scale: JudgeScale = "1-5", tasks: Iterable[str] | None = None,
                  sampling: SamplingParams | None = None, system_prompt: str | None = None, max_chars: int = 2000,

@@ -30,9 +30,10 @@ import bisect
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import ClassVar
 
-from speechsift.curate.base import Scorer, Scores
-from speechsift.curate.text import ResponseText, load_yaml
+from speechsift.curate.base import ColumnType, Scorer, Scores
+from speechsift.curate.text import ResponseText, load_yaml, require
 from speechsift.records import Example
 
 DEFAULT_LANGUAGES = ("en", "de", "fr", "it", "es")
@@ -57,8 +58,11 @@ _SCRIPT_BLOCKS: tuple[tuple[int, int, str], ...] = (
 )
 _BLOCK_STARTS = [start for start, _, _ in _SCRIPT_BLOCKS]
 
-_LATIN = ("af ca cs cy da de en eo es et eu fi fil fr ga gl hr hu id is it lt lv ms mt nl no nb nn pl pt "
-          "ro sk sl sq sv sw tl tr uz vi yo zu").split()
+_LATIN = (
+    "af", "ca", "cs", "cy", "da", "de", "en", "eo", "es", "et", "eu", "fi", "fil", "fr", "ga", "gl", "hr", "hu", "id",
+    "is", "it", "lt", "lv", "ms", "mt", "nl", "no", "nb", "nn", "pl", "pt", "ro", "sk", "sl", "sq", "sv", "sw", "tl",
+    "tr", "uz", "vi", "yo", "zu",
+)
 # The script(s) a language is written in (ISO 639-1 codes; "ja" mixes kanji and kana).
 LANGUAGE_SCRIPTS: dict[str, frozenset[str]] = {
     **{code: frozenset({"latin"}) for code in _LATIN},
@@ -104,7 +108,7 @@ def script_of(char: str) -> str:
         return "latin" if (0x41 <= code <= 0x24F) else "other"
     i = bisect.bisect_right(_BLOCK_STARTS, code) - 1
     if i >= 0:
-        start, end, script = _SCRIPT_BLOCKS[i]
+        _, end, script = _SCRIPT_BLOCKS[i]
         if code <= end:
             return script
     return "other"
@@ -137,7 +141,7 @@ class LanguageScorer(Scorer):
     letters in the example language's script; null for languages without a known script)."""
 
     name = "language"
-    columns = {
+    columns: ClassVar[dict[str, ColumnType]] = {
         "language_detected": "str",
         "language_confidence": "float",
         "language_match": "bool",
@@ -153,6 +157,8 @@ class LanguageScorer(Scorer):
         self.min_words = min_words
         self.max_chars = max_chars
         self.detect = detect and len(self.languages) >= 2
+        if self.detect:
+            require("lingua", "lingua-language-detector", "curate.language_check")
         self._detector = None
         self._codes: dict[object, str] = {}
         self.common = load_common_words() if fast_path else {}

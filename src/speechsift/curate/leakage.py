@@ -12,8 +12,9 @@ transcript may say anything.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
-from speechsift.curate.base import Scorer, Scores
+from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.text import WORD, ResponseText, data_path, is_generated, load_rules
 from speechsift.records import Example
 
@@ -38,7 +39,7 @@ class LeakageScorer(Scorer):
     denies_hearing) and ``leakage_match`` (the phrase found). Null for corpus targets."""
 
     name = "leakage"
-    columns = {"leakage_flag": "bool", "leakage_kind": "str", "leakage_match": "str"}
+    columns: ClassVar[dict[str, ColumnType]] = {"leakage_flag": "bool", "leakage_kind": "str", "leakage_match": "str"}
 
     def __init__(self, path: Path | None = None) -> None:
         self.rules = load_rules(path or data_path("leakage.tsv"), KINDS)

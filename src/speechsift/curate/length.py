@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from speechsift.curate.base import Scorer, Scores
+from typing import ClassVar
+
+from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.text import ResponseText
 from speechsift.records import Example
 
@@ -13,7 +15,12 @@ class LengthScorer(Scorer):
     (the response is longer than ``max_chars``: the other scorers saw only its beginning)."""
 
     name = "length"
-    columns = {"length_words": "float", "length_chars": "float", "length_empty": "bool", "length_capped": "bool"}
+    columns: ClassVar[dict[str, ColumnType]] = {
+        "length_words": "float",
+        "length_chars": "float",
+        "length_empty": "bool",
+        "length_capped": "bool",
+    }
 
     def score(self, example: Example, text: ResponseText) -> Scores:
         raw = text.raw
@@ -30,7 +37,7 @@ class AudioScorer(Scorer):
     is at least one. Whether the file can be decoded is the prepare stage's business."""
 
     name = "audio"
-    columns = {"audio_present": "bool"}
+    columns: ClassVar[dict[str, ColumnType]] = {"audio_present": "bool"}
 
     def score(self, example: Example, text: ResponseText) -> Scores:
         audios = example.audios

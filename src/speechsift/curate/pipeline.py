@@ -76,7 +76,7 @@ def quality_row(quality: dict) -> dict:
     return row
 
 
-def build_scorers(config: CurateConfig, *, judge_backend: "Backend | None" = None,
+def build_scorers(config: CurateConfig, *, judge_backend: Backend | None = None,
                   embedder: Embedder | None = None) -> list[Scorer]:
     """The scorers ``config`` asks for, in running order."""
     scorers: list[Scorer] = [
@@ -126,7 +126,7 @@ class Curator:
             need one).
     """
 
-    def __init__(self, config: CurateConfig | None = None, *, judge_backend: "Backend | None" = None,
+    def __init__(self, config: CurateConfig | None = None, *, judge_backend: Backend | None = None,
                  embedder: Embedder | None = None) -> None:
         self.config = config or CurateConfig()
         cfg = self.config

@@ -6,7 +6,8 @@ The numbers are textstat's own: its word splitting and sentence rules (the same 
 its syllable counts (``count_syllables``: CMUdict for English, Pyphen hyphenation otherwise) and
 its per-language Flesch constants. Only the order of work differs: textstat counts the syllables
 of every word of every text anew (its caches are keyed by whole texts, which never repeat across
-a dataset), while we cache them per word, which makes scoring several times faster on a corpus. tests/curate/test_readability.py checks the results
+a dataset), while we cache them per word, which makes scoring several times faster on a corpus.
+tests/curate/test_curate_text_scorers.py checks the results
 are identical to ``textstat.flesch_reading_ease`` and ``textstat.flesch_kincaid_grade``.
 
 textstat is pinned to 0.7.8 (constraints.txt): later releases download data at run time.
@@ -15,11 +16,12 @@ textstat is pinned to 0.7.8 (constraints.txt): later releases download data at r
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
+from typing import ClassVar
 
-from speechsift.curate.base import Scorer, Scores
+from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.language import base_language
-from speechsift.curate.text import ResponseText
+from speechsift.curate.text import ResponseText, require
 from speechsift.records import Example
 
 # textstat's language codes: English uses the US dictionary; the others their bare code. Only
@@ -83,7 +85,7 @@ def _syllables(words: list[str], lang: str) -> int:
     return total
 
 
-@lru_cache(maxsize=None)
+@cache
 def _flesch_constants(lang: str) -> tuple[float, float, float]:
     from textstat.backend.utils import get_lang_cfg
 
@@ -114,7 +116,10 @@ class ReadabilityScorer(Scorer):
     level; English only: its constants are calibrated on English)."""
 
     name = "readability"
-    columns = {"readability_flesch": "float", "readability_grade": "float"}
+    columns: ClassVar[dict[str, ColumnType]] = {"readability_flesch": "float", "readability_grade": "float"}
+
+    def __init__(self) -> None:
+        require("textstat", "textstat==0.7.8", "curate readability")
 
     def score(self, example: Example, text: ResponseText) -> Scores:
         if text.empty:

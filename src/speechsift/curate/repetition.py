@@ -17,7 +17,10 @@ I'm so ..." is ordinary speech.
 
 from __future__ import annotations
 
-from speechsift.curate.base import Scorer, Scores
+from itertools import pairwise
+from typing import ClassVar
+
+from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.text import ResponseText
 from speechsift.records import Example
 
@@ -62,7 +65,7 @@ def duplicate_line_fraction(text: str) -> float:
 
 class RepetitionScorer(Scorer):
     name = "repetition"
-    columns = {
+    columns: ClassVar[dict[str, ColumnType]] = {
         "repetition_dup_2gram": "float",
         "repetition_dup_3gram": "float",
         "repetition_dup_4gram": "float",
@@ -76,7 +79,7 @@ class RepetitionScorer(Scorer):
         fractions = [0.0, 0.0, 0.0]
         # No repeated word, or no repeated 2-gram: no repeated n-gram at all (checked in C first).
         if len(words) > 2 and len(set(words)) < len(words):
-            bigrams = list(zip(words, words[1:]))
+            bigrams = list(pairwise(words))
             if len(set(bigrams)) < len(bigrams):
                 lengths = [len(w) for w in words]
                 total = sum(lengths)

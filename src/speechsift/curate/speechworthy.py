@@ -8,8 +8,9 @@ elsewhere: word count is ``length_words``, Flesch reading ease ``readability_fle
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
-from speechsift.curate.base import Scorer, Scores
+from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.text import ResponseText
 from speechsift.records import Example
 
@@ -24,10 +25,15 @@ class SpeechworthyScorer(Scorer):
     the paper's measure)."""
 
     name = "speech"
-    columns = {"speech_unspeakable_chars": "float", "speech_list_markers": "float", "speech_unspeakable": "float"}
+    columns: ClassVar[dict[str, ColumnType]] = {
+        "speech_unspeakable_chars": "float",
+        "speech_list_markers": "float",
+        "speech_unspeakable": "float",
+    }
 
     def score(self, example: Example, text: ResponseText) -> Scores:
         body = text.text
         chars = len(_UNSPEAKABLE.findall(body))
         markers = len(_LIST_MARKER.findall(body)) if "." in body else 0
-        return {"speech_unspeakable_chars": chars, "speech_list_markers": markers, "speech_unspeakable": chars + markers}
+        return {"speech_unspeakable_chars": chars, "speech_list_markers": markers,
+                "speech_unspeakable": chars + markers}

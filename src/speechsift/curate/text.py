@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,18 @@ class ResponseText:
     response. ``lower``, ``words`` and ``unquoted_lower`` are computed on first use.
     """
 
-    __slots__ = ("example", "raw", "text", "capped", "empty", "_lower", "_words", "_unquoted", "_unquoted_words",
-                 "_quotes")
+    __slots__ = (
+        "_lower",
+        "_quotes",
+        "_unquoted",
+        "_unquoted_words",
+        "_words",
+        "capped",
+        "empty",
+        "example",
+        "raw",
+        "text",
+    )
 
     def __init__(self, example: Example, max_chars: int) -> None:
         self.example = example
@@ -118,6 +128,18 @@ def normalize_for_hash(text: str) -> str:
     return " ".join(normalize_words(text))
 
 
+def require(module: str, package: str, what: str) -> None:
+    """Import ``module`` now, or fail with a ``ConfigError`` that says what to install."""
+    import importlib
+
+    from speechsift.errors import ConfigError
+
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise ConfigError(f"{what} needs the {package} package: pip install 'speechsift[curate]'") from None
+
+
 def is_generated(example: Example) -> bool:
     """Whether the response was written by a backend (an LLM or the template) rather than taken
     from the corpus. Style checks (boilerplate, leakage, consistency, judge) apply only to these:
@@ -135,7 +157,7 @@ def data_path(name: str) -> Path:
     return Path(str(root))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_yaml(name: str) -> Any:
     with data_path(name).open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)

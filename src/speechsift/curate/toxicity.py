@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from speechsift.curate.base import Scorer, Scores
+from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.language import base_language
 from speechsift.curate.text import WORD, ResponseText, data_path, read_word_list
 from speechsift.errors import ConfigError
@@ -129,8 +129,12 @@ class ToxicityScorer(Scorer):
     and ``toxicity_score`` (the larger of the two)."""
 
     name = "toxicity"
-    columns = {"toxicity_score": "float", "toxicity_wordlist": "float", "toxicity_classifier": "float",
-               "toxicity_terms": "str"}
+    columns: ClassVar[dict[str, ColumnType]] = {
+        "toxicity_score": "float",
+        "toxicity_wordlist": "float",
+        "toxicity_classifier": "float",
+        "toxicity_terms": "str",
+    }
 
     def __init__(self, *, wordlists: Mapping[str, Path] | None = None,
                  classifier: ToxicityClassifier | None = None) -> None:

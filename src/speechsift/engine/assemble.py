@@ -24,6 +24,7 @@ from speechsift.engine.context import StageStats
 from speechsift.engine.layout import OutputLayout, atomic_write_text
 from speechsift.engine.mixing import MixKey, plan_mix
 from speechsift.engine.splits import SplitKey, plan_splits
+from speechsift.export.desta_jsonl import write_desta_jsonl_part
 from speechsift.export.messages import write_messages_part
 from speechsift.export.parquet import AudioCells, write_parquet_part
 from speechsift.export.sift_jsonl import write_sift_jsonl_part
@@ -50,6 +51,7 @@ class Assembly:
     languages: set[str] = field(default_factory=set)
     splits: dict[str, Any] = field(default_factory=dict)
     mix: dict[str, Any] = field(default_factory=dict)
+    pairing: dict[str, Any] = field(default_factory=dict)  # per pair task: strategy and what could not pair
     files: list[Path] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
 
@@ -162,6 +164,8 @@ def write_release(
             assembly.files += write_sift_jsonl_part(kept, layout, part)
         if "messages" in formats:
             assembly.files += write_messages_part(kept, layout, part)
+        if "desta_jsonl" in formats:
+            assembly.files += write_desta_jsonl_part(kept, layout, part)
         if progress is not None:
             progress(len(examples))
 

@@ -30,8 +30,9 @@ from speechsift.engine.context import RunTotals, ShardContext
 from speechsift.engine.gc_tuning import streaming_gc
 from speechsift.engine.generation import GenerationService
 from speechsift.engine.layout import OutputLayout, atomic_write_bytes, atomic_write_text
+from speechsift.engine.pairs import PairItem, plan_pairs
 from speechsift.engine.progress import ProgressReporter
-from speechsift.engine.stages import ExpandTasks, Generate, NormalizeLabels, ProbeAudio, Read, Stage
+from speechsift.engine.stages import BuildPairs, ExpandTasks, Generate, NormalizeLabels, ProbeAudio, Read, Stage
 from speechsift.errors import ConfigError, SpeechsiftError
 from speechsift.export.card import render_card
 from speechsift.export.messages import write_dataset_info
@@ -74,23 +75,34 @@ def check_backend(recipe: Recipe, backend: Backend) -> None:
             )
 
 
-def build_stages(recipe: Recipe, backend: Backend) -> tuple[list[Stage], Generate]:
-    """The stages before generation, and the generate stage the executor feeds from the service."""
+@dataclass
+class Stages:
+    """The stages before generation, for clip shards and for pair shards, and the generate stage
+    the executor feeds from the generation service."""
+
+    clips: list[Stage]
+    pairs: list[Stage]
+    generate: Generate
+
+
+def build_stages(recipe: Recipe, backend: Backend) -> Stages:
     settings = TaskSettings(
         sampling=SamplingParams(
             temperature=recipe.llm.temperature,
             top_p=recipe.llm.top_p,
             max_tokens=recipe.llm.max_tokens,
             seed=recipe.llm.seed,
-        )
+        ),
+        options={spec.name: spec.options for spec in recipe.task_specs},
     )
-    prepare = [
+    clips = [
         Read(),
         NormalizeLabels(),
         ProbeAudio(decode=recipe.engine.verify_audio == "decode"),
         ExpandTasks(recipe.task_specs, settings, samples=recipe.llm.n),
     ]
-    return prepare, Generate(backend)
+    pairs = [BuildPairs(recipe.task_specs, settings, samples=recipe.llm.n)]
+    return Stages(clips, pairs, Generate(backend))
 
 
 def ledger_path(recipe: Recipe, layout: OutputLayout) -> Path:
@@ -104,11 +116,14 @@ def recipe_fingerprint(recipe: Recipe) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
-def batch_digest(batch: list[Clip | RejectedRow]) -> str:
+def batch_digest(batch: list[Clip | RejectedRow | PairItem]) -> str:
     """A hash of a shard's input rows: ids, audio locations, text and raw labels."""
     h = hashlib.sha256()
     for item in batch:
-        if isinstance(item, RejectedRow):
+        if isinstance(item, PairItem):
+            h.update(f"P\x1f{item.task}\x1f".encode())
+            h.update(batch_digest([item.a, item.b]).encode())
+        elif isinstance(item, RejectedRow):
             h.update(f"R\x1f{item.id}\x1f{item.reason}\x1e".encode("utf-8", "surrogateescape"))
         else:
             a = item.audio
@@ -156,7 +171,7 @@ class PendingShard:
 
 
 def prepare_shard(
-    batch: list[Clip | RejectedRow], index: int, digest: str, stages: list[Stage], generate: Generate,
+    batch: list[Any], index: int, digest: str, stages: list[Stage], generate: Generate,
     service: GenerationService, strict: bool,
 ) -> PendingShard:
     ctx = ShardContext(strict=strict)
@@ -206,11 +221,19 @@ def run_recipe(
     layout = OutputLayout(recipe.output_dir)
     backend = make_backend(recipe.llm)
     check_backend(recipe, backend)
-    stages, generate = build_stages(recipe, backend)
+    stages = build_stages(recipe, backend)
+    generate = stages.generate
     fingerprint = recipe_fingerprint(recipe)
     items: Iterable[Any] = read_sources(recipe)
     if limit is not None:
         items = itertools.islice(items, limit)
+    pair_items, pairing = plan_pairs(recipe, limit)
+    size = recipe.engine.shard_size
+    # clip shards first, then pair shards, numbered on: a shard never mixes the two
+    shard_stream = itertools.chain(
+        ((batch, stages.clips) for batch in batched(items, size)),
+        ((batch, stages.pairs) for batch in batched(pair_items, size)),
+    )
     use_ledger = cache and recipe.llm.cache and getattr(backend, "cacheable", True)
     ledger = Ledger(ledger_path(recipe, layout)) if use_ledger else None
     totals = RunTotals()
@@ -239,7 +262,7 @@ def run_recipe(
                 parts.append(layout.root / marker["examples_file"])
 
             queue: deque[PendingShard] = deque()
-            for index, batch in enumerate(batched(items, recipe.engine.shard_size)):
+            for index, (batch, shard_stages) in enumerate(shard_stream):
                 shards += 1
                 digest = batch_digest(batch)
                 marker = _read_marker(layout.shard_marker(index))
@@ -249,7 +272,7 @@ def run_recipe(
                     record(marker)
                     reporter.advance(len(batch), skipped=True)
                     continue
-                queue.append(prepare_shard(batch, index, digest, stages, generate, service, strict))
+                queue.append(prepare_shard(batch, index, digest, shard_stages, generate, service, strict))
                 while queue and (queue[0].answers.done() or sum(p.requests for p in queue) > budget):
                     finish(queue.popleft())
             while queue:
@@ -260,6 +283,7 @@ def run_recipe(
             ledger.close()
     assembly = finalize(layout, recipe, totals, sorted(parts), shards, backend)
     seconds = time.perf_counter() - started
+    assembly.pairing = pairing
     write_run_json(layout, recipe, totals, assembly, shards, skipped, started_at, seconds, limit, this_run, ledger)
     return RunResult(layout.root, totals, shards, skipped, seconds, this_run, assembly)
 
@@ -328,6 +352,7 @@ def write_run_json(
         "splits": {f"{task}/{split}": n for (task, split), n in sorted(assembly.examples.items())},
         "split_plan": assembly.splits,
         "mix": assembly.mix,
+        "pairing": assembly.pairing,
         "rejects": sum(sum(s.rejected.values()) for s in {**totals.stages, **assembly.stages}.values()),
         "unknown_labels": totals.unknown_labels_by_field(),
         # over every shard of the output (resumed shards count as they were made)

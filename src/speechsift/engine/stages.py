@@ -14,6 +14,7 @@ from typing import Any
 from speechsift import audio
 from speechsift.engine.context import ShardContext
 from speechsift.engine.generation import Answer
+from speechsift.engine.pairs import PairItem
 from speechsift.errors import AudioLoadError, Reject
 from speechsift.labels import normalize_labels
 from speechsift.llm.base import Backend, generate
@@ -23,6 +24,8 @@ from speechsift.recipe import TaskSpec
 from speechsift.records import AudioRef, Clip, Example, Generation, stable_id
 from speechsift.sources.base import RejectedRow
 from speechsift.tasks import TaskSettings, get_task
+from speechsift.tasks.closed_ended import dropped_counts
+from speechsift.tasks.comparison import PairTask
 
 
 def record_id(record: Any) -> str:
@@ -120,6 +123,7 @@ class ExpandTasks(Stage):
     name = "tasks"
 
     def __init__(self, specs: Sequence[TaskSpec], settings: TaskSettings, samples: int = 1) -> None:
+        specs = [s for s in specs if not isinstance(get_task(s.name), PairTask)]  # pairs: BuildPairs
         self.tasks = [(get_task(s.name), frozenset(s.sources) if s.sources else None, s.json_schema) for s in specs]
         self.settings = settings
         self.samples = samples
@@ -156,6 +160,38 @@ class ExpandTasks(Stage):
                     continue
                 stats.outputs += 1
                 examples.extend(made)
+        return examples
+
+
+class BuildPairs(Stage):
+    """Two-clip examples from the pairs the engine formed: both clips' audio is checked first."""
+
+    name = "pairs"
+
+    def __init__(self, specs: Sequence[TaskSpec], settings: TaskSettings, samples: int = 1) -> None:
+        self.schemas = {s.name: s.json_schema for s in specs}
+        self.settings = settings
+        self.samples = samples
+        self.probe = ProbeAudio()
+
+    def run(self, items: list[PairItem], ctx: ShardContext) -> list[Example]:
+        examples: list[Example] = []
+        for item in items:
+            stage = f"task.{item.task}"
+            stats = ctx.stats(stage)
+            stats.inputs += 1
+            task = get_task(item.task)
+            try:
+                a, b = self.probe.process(item.a, ctx), self.probe.process(item.b, ctx)
+                built = task.build_pair(a, b, self.settings)
+            except Reject as rejected:
+                ctx.reject(stage, item.pair_id, rejected.reason, rejected.message, source=item.a.source, task=item.task)
+                continue
+            stats.outputs += 1
+            for example in built if isinstance(built, list) else [built]:
+                if example.request is not None and self.schemas.get(item.task) is not None:
+                    example.request.json_schema = self.schemas[item.task]
+                examples.append(example)
         return examples
 
 
@@ -200,6 +236,8 @@ class Generate(Stage):
                 ctx.reject(self.name, example.id, rejected.reason, rejected.message, source=example.source, task=example.task)
                 continue
             stats.outputs += 1  # counted per answered example; one answer may make several
+            for reason, count in dropped_counts(finished).items():
+                ctx.llm[f"dropped_items.{reason}"] += count  # single Q/A pairs a task left out
             kept.extend(finished)
         ctx.seconds[self.name] += time.perf_counter() - started
         return kept

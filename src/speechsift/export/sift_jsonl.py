@@ -39,7 +39,8 @@ def sift_record(example: Example, audio_paths: list[str]) -> dict[str, Any]:
 def sift_folder(example: Example) -> Path:
     """``{split}/{category}/{sub}/{lang}``, the SIFT-50M layout (REFERENCE.md §2)."""
     task = get_task(example.task)
-    return Path(example.split, task.category, task.sub or task.name, example.language or "und")
+    sub = task.sub if task.sub is not None else task.name  # "" means no sub-folder (open_ended)
+    return Path(example.split, task.category, sub, example.language or "und")
 
 
 def write_sift_jsonl_part(examples: list[Example], layout: OutputLayout, shard: int) -> list[Path]:

@@ -80,16 +80,19 @@ def _candidates(x: np.ndarray, sr: int, floor: float, ceiling: float, win: int, 
 
     K is the largest number of voiced candidates any frame has (at most MAX_CANDIDATES - 1).
     """
-    starts, frames = _frames(x, win, hop)
-    frames = frames - frames.mean(axis=1, keepdims=True)
-    local_peak = np.abs(frames).max(axis=1)
-    global_peak = float(np.abs(x - x.mean()).max())
+    # single precision throughout: peak picking needs ~1e-4 relative accuracy, float32 gives ~1e-6
+    x32 = x.astype(np.float32)
+    starts, frames = _frames(x32, win, hop)
+    frames = frames - frames.mean(axis=1, keepdims=True, dtype=np.float64).astype(np.float32)
+    local_peak = np.maximum(frames.max(axis=1), -frames.min(axis=1)).astype(np.float64)
+    centred = x - x.mean()
+    global_peak = float(max(centred.max(), -centred.min()))
     window = _hann(win)
     max_lag = min(int(math.ceil(sr / floor)) + 1, win - 2)
     min_lag = max(2, int(math.floor(sr / ceiling)))
     n_fft = sp_fft.next_fast_len(win + max_lag + 1, real=True)
-    # single precision: peak picking needs ~1e-4 relative accuracy, a float32 FFT gives ~1e-6
-    spectrum = sp_fft.rfft((frames * window).astype(np.float32), n=n_fft, axis=1)
+    frames *= window.astype(np.float32)
+    spectrum = sp_fft.rfft(frames, n=n_fft, axis=1)
     ac = sp_fft.irfft(spectrum.real ** 2 + spectrum.imag ** 2, n=n_fft, axis=1)[:, : max_lag + 2]
     w_spec = sp_fft.rfft(window, n=n_fft)
     w_ac = sp_fft.irfft(w_spec.real ** 2 + w_spec.imag ** 2, n=n_fft)[: max_lag + 2]

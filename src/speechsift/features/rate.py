@@ -10,7 +10,7 @@ NaN when there is no transcript, no G2P for its language, no countable word, or 
 ``MIN_SPEECH_S`` of speech (a rate over a few frames is noise, not a rate).
 
 Reference points: read English runs at about 10-15 phonemes/s and 4-6 syllables/s of speech;
-espeak-ng at its default 175 words/min measures ~14 phonemes/s here.
+espeak-ng measures ~6 phonemes/s at 80 words/min, ~12 at its default 175 and ~20 at 300.
 """
 
 from __future__ import annotations

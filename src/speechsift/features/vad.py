@@ -164,7 +164,8 @@ def noise_power(spectra: np.ndarray, frame_power: np.ndarray) -> float:
     """
     if spectra.shape[0] < NOISE_MIN_FRAMES:
         return NAN
-    per_bin = np.quantile(spectra, NOISE_QUANTILE, axis=0) / -math.log1p(-NOISE_QUANTILE)
+    k = int(NOISE_QUANTILE * (spectra.shape[0] - 1))  # the order statistic at the quantile
+    per_bin = np.partition(spectra, k, axis=0)[k] / -math.log1p(-NOISE_QUANTILE)
     if per_bin.size >= NOISE_SMOOTH_BINS:
         per_bin = median_filter(per_bin, size=NOISE_SMOOTH_BINS, mode="reflect")
     noise = float(per_bin.sum())

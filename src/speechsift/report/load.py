@@ -230,5 +230,8 @@ def read_rejects(path: Path, wanted_ids: set[str] | None = None) -> Rejects:
             if len(examples) < REJECT_EXAMPLES_PER_REASON:
                 examples.append(record)
             if record.get("id") in wanted_ids:
-                result.reasons_by_id.setdefault(record["id"], []).append(f"{key[0]}: {key[1]}")
+                message = str(record.get("message") or "")
+                result.reasons_by_id.setdefault(record["id"], []).append(
+                    f"{key[0]}: {key[1]}" + (f" ({message})" if message else "")
+                )
     return result

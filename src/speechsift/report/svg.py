@@ -234,7 +234,7 @@ def histogram(
 
     ``integer``: the bins hold whole numbers, edges at half-integers (titles name the whole numbers).
     """
-    left, right, top, bottom = 52, 14, 10, 38
+    left, right, top, bottom = 64, 14, 10, 38
     plot_w, plot_h = width - left - right, height - top - bottom
     stacked = np.zeros(len(edges) - 1)
     for _, counts in series:

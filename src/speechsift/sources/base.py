@@ -38,6 +38,7 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "speaker": ("speaker", "speaker_id", "client_id", "spk"),
     "language": ("language", "lang", "locale"),
     "answers": ("answers", "answer"),
+    "alignment": ("alignment", "alignment_path", "textgrid", "ctm"),  # word timings: TextGrid, CTM or JSON
     "emotion": ("emotion", "major_emotion"),
     "gender": ("gender", "sex"),
     "age": ("age",),
@@ -139,6 +140,7 @@ class RowReader:
         self.speaker_at = index.get("speaker")
         self.language_at = index.get("language")
         self.answers_at = index.get("answers")
+        self.alignment_at = index.get("alignment")
 
     def values(self, row: Mapping[str, Any]) -> list[Any]:
         return [row.get(column) for column in self.header]
@@ -173,6 +175,9 @@ class RowReader:
                 raw[field] = value
         at = self.answers_at
         answers = parse_answers(values[at]) if at is not None and at < len(values) else []
+        extra: dict[str, Any] = {"answers": answers} if answers else {}
+        if self.alignment_at is not None:
+            extra.update(self._words(self._get(values, self.alignment_at), native_id))
         return Clip(
             clip_id,
             self.source,
@@ -183,8 +188,26 @@ class RowReader:
             raw,
             {},
             {},
-            {"answers": answers} if answers else {},
+            extra,
         )
+
+    def _words(self, cell: str | None, native_id: str) -> dict[str, Any]:
+        """``{"words": [...]}`` from the row's alignment file, or ``{"alignment_error": why}``.
+
+        An unreadable alignment does not refuse the clip: only word-level tasks need it, and they
+        reject the clip with their own reason.
+        """
+        from speechsift.sources.alignments import read_alignment
+
+        if cell is None:
+            return {}
+        path = cell.strip()
+        if not os.path.isabs(path) and self.base_dir:
+            path = os.path.join(self.base_dir, path)
+        try:
+            return {"words": read_alignment(path, utterance=native_id)}
+        except (OSError, CorpusError, ValueError) as exc:
+            return {"alignment_error": f"{path}: {exc}"}
 
 
 def audio_path(text: str | None, base_dir: str, native_id: str) -> str:

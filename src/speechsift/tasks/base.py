@@ -4,9 +4,10 @@ examples, or a reject; LLM tasks then turn the model's answer into final example
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from speechsift.errors import Reject
 from speechsift.llm.types import ChatRequest, SamplingParams
@@ -20,6 +21,7 @@ class TaskSettings:
     """What a task needs from the recipe to build its examples."""
 
     sampling: SamplingParams = SamplingParams()
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # task name -> its options
 
 
 class Task(ABC):

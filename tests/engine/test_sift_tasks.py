@@ -1,0 +1,93 @@
+"""The SIFT-50M and DeSTA task families through whole runs: pairs formed over the corpus, options,
+the SIFT directory layout and the DeSTA export."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+from factories import make_corpus, recipe_dict
+from servers import ChatServer
+
+from speechsift.engine import run_recipe
+from speechsift.errors import ConfigError
+from speechsift.recipe import parse_recipe
+
+
+def _rows(out, task):
+    return [r for p in sorted((out / "data" / task).glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+
+
+def _qa_reply(body):
+    prompt = body["messages"][-1]["content"]
+    if "acoustic_level" in prompt or "Audio 1" in prompt or "audio 1" in prompt.lower():
+        pairs = [{"q": "Which clip sounds faster?", "a": "The first one is quicker."},
+                 {"q": "Is the second speaker calm?", "a": "Yes, fairly calm."}]
+    else:
+        pairs = [{"q": "What is said?", "a": "A short sentence."}]
+    return "\n".join(json.dumps(p) for p in pairs)
+
+
+def test_template_families_and_pairs_in_one_run(tmp_path):
+    manifest = make_corpus(tmp_path / "corpus", n=8, seconds=0.2)
+    out = tmp_path / "out"
+    data = recipe_dict(manifest, out, [
+        {"name": "closed_ended_template", "options": {"questions_per_clip": 2}},
+        {"name": "comparison_template", "pairing": {"strategy": "random_within_corpus", "seed": 3}},
+        "controllable_template",
+    ])
+    result = run_recipe(parse_recipe(data), progress=False)
+    assert result.examples["closed_ended_template"] == 16
+    pairs = _rows(out, "comparison_template")
+    assert pairs and all(len(r["clip_ids"]) == 2 for r in pairs)
+    assert all(len(r["audios"]) == 2 for r in pairs), "two-audio examples use the audios column"
+    controllable = _rows(out, "controllable_template")
+    assert controllable and all(r["messages"][-1]["content"][0]["type"] == "audio" for r in controllable)
+    run = json.loads((out / "run.json").read_text())
+    assert run["pairing"]["comparison_template"]["strategy"] == "random_within_corpus"
+    folders = {p.parent.relative_to(out / "exports" / "sift_jsonl").as_posix()
+               for p in (out / "exports" / "sift_jsonl").rglob("*.jsonl")}
+    assert {"train/closed_ended/acoustic_level/en", "train/closed_ended/comparison/en",
+            "train/controllable_generation/en"} <= folders
+    sift = [json.loads(line) for p in (out / "exports" / "sift_jsonl" / "train" / "closed_ended" / "comparison").rglob("*.jsonl")
+            for line in p.read_text().splitlines()]
+    assert all(sum("audio_path" in part for part in r["messages"][0]["content"]) == 2 for r in sift)
+
+
+def test_single_speaker_corpus_reports_pairs_it_cannot_form(tmp_path):
+    manifest = make_corpus(tmp_path / "corpus", n=4, seconds=0.1)
+    rows = manifest.read_text().splitlines()
+    manifest.write_text("\n".join([rows[0]] + [r.replace(",spk1,", ",spk0,").replace(",spk2,", ",spk0,") for r in rows[1:]]) + "\n")
+    out = tmp_path / "out"
+    data = recipe_dict(manifest, out, [{"name": "comparison_template", "pairing": {"strategy": "same_text_different_speakers"}},
+                                       "transcription"])
+    result = run_recipe(parse_recipe(data), progress=False)
+    report = json.loads((out / "run.json").read_text())["pairing"]["comparison_template"]
+    assert report["pairs"] == 0 and report["sources"]["src"]["reason"] == "single_speaker"
+    assert result.examples["transcription"] == 4 and "comparison_template" not in result.examples
+
+
+def test_llm_families_against_a_scripted_server_and_the_desta_export(tmp_path):
+    manifest = make_corpus(tmp_path / "corpus", n=4, seconds=0.1)
+    out = tmp_path / "out"
+    with ChatServer(reply=lambda body: _qa_reply(body) if "JSON" in body["messages"][0]["content"] or "json" in body["messages"][0]["content"] else "I hear a calm voice saying a sentence.") as server:
+        data = recipe_dict(manifest, out, ["closed_ended_acoustic", "desta", {"name": "comparison", "pairing": {"seed": 1}}],
+                           llm={"backend": "openai", "model": "tiny", "api_base": server.url},
+                           output={"formats": ["parquet", "sift_jsonl", "desta_jsonl"]})
+        result = run_recipe(parse_recipe(data), progress=False)
+    run = json.loads((out / "run.json").read_text())
+    assert result.examples.get("closed_ended_acoustic", 0) + run["counts"]["generate"]["rejected"] > 0
+    desta = [json.loads(line) for p in (out / "exports" / "desta_jsonl").rglob("*.jsonl") for line in p.read_text().splitlines()]
+    assert desta and all({"id", "dataset", "seed_description", "prompt", "response", "messages", "audios"} <= set(d) for d in desta)
+    assert all("<|AUDIO|>" in d["messages"][0]["content"] for d in desta)
+
+
+def test_task_options_and_partitions_are_checked_at_load_time(tmp_path):
+    manifest = make_corpus(tmp_path / "corpus", n=1)
+    with pytest.raises(ConfigError, match="unknown option"):
+        parse_recipe(recipe_dict(manifest, tmp_path / "o", [{"name": "closed_ended_template", "options": {"nope": 1}}]))
+    with pytest.raises(ConfigError, match="partition"):
+        parse_recipe(recipe_dict(manifest, tmp_path / "o", ["word_align_timestamps"]))
+    with pytest.raises(ConfigError, match="takes no options"):
+        parse_recipe(recipe_dict(manifest, tmp_path / "o", [{"name": "transcription", "options": {"a": 1}}]))
