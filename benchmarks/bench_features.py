@@ -34,19 +34,19 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
-import platform  # noqa: E402
-import random  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import soundfile as sf  # noqa: E402
+import numpy as np
+import soundfile as sf
 
 REPO = Path(__file__).resolve().parents[1]
 try:
@@ -54,10 +54,10 @@ try:
 except ImportError:  # a checkout without the package installed
     sys.path.insert(0, str(REPO / "src"))
     from speechsift import audio
-from speechsift.features import FEATURE_NAMES, measure  # noqa: E402
-from speechsift.features import phonemes as g2p  # noqa: E402
-from speechsift.features.pitch import PITCH_CEILING_HZ, PITCH_FLOOR_HZ, track_pitch  # noqa: E402
-from speechsift.records import AudioRef  # noqa: E402
+from speechsift.features import FEATURE_NAMES, measure
+from speechsift.features import phonemes as g2p
+from speechsift.features.pitch import PITCH_CEILING_HZ, PITCH_FLOOR_HZ, track_pitch
+from speechsift.records import AudioRef
 
 SR = 16_000
 TARGET_RTF = 100.0  # the target: >= 100x real time per core for the whole feature set

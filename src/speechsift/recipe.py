@@ -156,8 +156,19 @@ class OutputConfig(_Section):
     )
 
 
+class LabelsConfig(_Section):
+    """Labels measured from the audio (``features``): how numbers become words, and who wins."""
+
+    # Bin edges as written by `speechsift features --fit-bins` (fitted on a dataset); default:
+    # the seed's fixed pace/volume thresholds and gender-relative pitch bins.
+    bins: Path | None = None
+    # Per meta field: corpus | measured | corpus_then_measured (the default for every field).
+    prefer: dict[str, Literal["corpus", "measured", "corpus_then_measured"]] = Field(default_factory=dict)
+
+
 class EngineConfig(_Section):
     shard_size: int = Field(1000, gt=0)
+    workers: int | None = Field(None, gt=0)  # processes measuring audio; default: every core
     # "header" reads each file's header (fast); "decode" decodes every clip once to catch
     # truncated or corrupt audio data behind a good header.
     verify_audio: Literal["header", "decode"] = "header"
@@ -210,6 +221,9 @@ class Recipe(_Section):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
+    # Measured from the audio by the enrich stage: duration, loudness, pitch, rate, snr.
+    features: list[Literal["duration", "loudness", "pitch", "rate", "snr"]] = Field(default_factory=list)
+    labels: LabelsConfig = Field(default_factory=LabelsConfig)
     splits: SplitsConfig = Field(default_factory=SplitsConfig)
     mix: MixConfig | None = None
 
@@ -292,6 +306,8 @@ def _resolve_input_paths(data: dict[str, Any], base: Path) -> None:
     ]
     if isinstance(data.get("llm"), dict):
         places.append((data["llm"], "ledger"))
+    if isinstance(data.get("labels"), dict):
+        places.append((data["labels"], "bins"))
     for holder, key in places:
         if isinstance(holder.get(key), str):
             path = Path(holder[key]).expanduser()

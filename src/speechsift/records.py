@@ -17,10 +17,19 @@ import pyarrow as pa
 
 # Normalized label fields every Clip.meta and Example.meta may carry; one nullable string column
 # each in Parquet, so that every part file of every run shares one schema.
-META_FIELDS: tuple[str, ...] = ("emotion", "gender", "age", "pace", "volume", "accent", "pitch")
+# The SIFT-50M binned fields (pitch ... noise) come from measurements (labels.bins);
+# label_sources records, for a measured run, which fields came from the corpus or the audio.
+META_FIELDS: tuple[str, ...] = (
+    "emotion", "gender", "age", "pace", "volume", "accent",
+    "pitch", "pitch_variation", "speaking_speed", "intensity", "noise", "label_sources",
+)
 
-# Numeric measurements (Clip.features), named with their unit.
-FEATURE_FIELDS: tuple[str, ...] = ("duration_s", "relative_db", "speaking_rate", "f0_median_hz")
+# Numeric measurements (Clip.features), named with their unit (features.FEATURE_COLUMNS).
+FEATURE_FIELDS: tuple[str, ...] = (
+    "duration_s", "speech_duration_s", "rms_db", "relative_db", "clipped_fraction",
+    "f0_median_hz", "f0_mean_hz", "f0_std_hz", "f0_std_st", "voiced_fraction",
+    "speaking_rate", "syllables_per_s", "snr_db",
+)
 
 
 def stable_id(*parts: str, length: int = 16) -> str:

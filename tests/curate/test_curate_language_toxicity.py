@@ -48,6 +48,14 @@ def test_responses_in_the_clips_language_match(language, response):
         assert q["language_detected"] == language and q["language_match"] is True, (fast, q)
 
 
+@pytest.mark.parametrize("text", ["my brother won my siege", "he can't find my administration this weekend",
+                                  "he won our angeles in the garden"])
+def test_short_plain_english_is_english_for_lingua_too(text):
+    # Lingua's low-accuracy mode calls these German, French and German with confidence >= 0.9.
+    q = scored(make_example(text, task="transcription"), CurateConfig(language_fast_path=False))
+    assert (q["language_method"], q["language_detected"], q["language_match"]) == ("lingua", "en", True)
+
+
 def test_short_responses_and_other_languages_are_not_language_checked():
     q = scored(make_example("Congrats!", task="sift_s"))
     assert "language_match" not in q and q["language_script"] == "latin"

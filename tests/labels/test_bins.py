@@ -29,7 +29,6 @@ from speechsift.labels.bins import (
 )
 from speechsift.labels.normalize import pace_from_rate, volume_from_db
 
-
 # --- fixed rules ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("rate", [0.0, 5.99, 6.0, 6.01, 7.5, 8.99, 9.0, 9.01, 30.0])
@@ -177,8 +176,8 @@ def test_bins_fitted_on_one_dataset_label_another(tmp_path):
         ("not json", "cannot read bins file"),
         ('{"format": "something else"}', "not a speechsift bins file"),
         ('{"format": "speechsift.bins", "version": 99, "fields": {}}', "newer than this speechsift"),
-        ('{"format": "speechsift.bins", "version": 1, "fields": {"pitch": {"feature": "f0_median_hz", '
-         '"bins": {"labels": ["a", "b"], "edges": [1, 2]}}}}', "field 'pitch' is invalid"),
+        (('{"format": "speechsift.bins", "version": 1, "fields": {"pitch": {"feature": "f0_median_hz", '
+          '"bins": {"labels": ["a", "b"], "edges": [1, 2]}}}}'), "field 'pitch' is invalid"),
         ('{"format": "speechsift.bins", "version": 1, "fields": {"pitch": {"bins": {}}}}', "field 'pitch'"),
     ],
 )

@@ -134,18 +134,40 @@ class Browser:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        try:
+            port, path = await self._wait_for_port(port_file)
+            self._http = aiohttp.ClientSession()
+            self._ws = await self._http.ws_connect(f"ws://127.0.0.1:{port}{path}", max_msg_size=0)
+        except BaseException:
+            if self.process.poll() is None:
+                self.process.terminate()
+            self._stop_process()
+            if getattr(self, "_http", None) is not None:
+                await self._http.close()
+            raise
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def _wait_for_port(self, port_file: Path) -> tuple[str, str]:
         deadline = time.monotonic() + 30
         while not (port_file.is_file() and len(port_file.read_text().split()) >= 2):
-            if self.process.poll() is not None:
+            if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"{self.executable} exited with {self.process.returncode} before listening")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{self.executable} did not open its DevTools port in 30 s")
             await asyncio.sleep(0.05)
         port, path = port_file.read_text().split()[:2]
-        self._http = aiohttp.ClientSession()
-        self._ws = await self._http.ws_connect(f"ws://127.0.0.1:{port}{path}", max_msg_size=0)
-        self._reader = asyncio.create_task(self._read())
-        return self
+        return port, path
+
+    def _stop_process(self) -> None:
+        """End the browser this object started (and only it)."""
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
     async def __aexit__(self, *exc: object) -> None:
         try:
@@ -155,12 +177,7 @@ class Browser:
         self._reader.cancel()
         await self._ws.close()
         await self._http.close()
-        if self.process is not None:
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self._stop_process()
 
     async def _read(self) -> None:
         async for message in self._ws:

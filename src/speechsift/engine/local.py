@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from speechsift.engine.assemble import Assembly, assemble, remove_stale
 from speechsift.engine.context import RunTotals, ShardContext
+from speechsift.engine.enrich import Enrich, default_workers
 from speechsift.engine.gc_tuning import streaming_gc
 from speechsift.engine.generation import GenerationService
 from speechsift.engine.layout import OutputLayout, atomic_write_bytes, atomic_write_text
@@ -36,6 +37,7 @@ from speechsift.engine.stages import BuildPairs, ExpandTasks, Generate, Normaliz
 from speechsift.errors import ConfigError, SpeechsiftError
 from speechsift.export.card import render_card
 from speechsift.export.messages import write_dataset_info
+from speechsift.labels.bins import load_bins
 from speechsift.llm.base import Backend, make_backend
 from speechsift.llm.ledger import Ledger
 from speechsift.llm.types import SamplingParams
@@ -95,12 +97,11 @@ def build_stages(recipe: Recipe, backend: Backend) -> Stages:
         ),
         options={spec.name: spec.options for spec in recipe.task_specs},
     )
-    clips = [
-        Read(),
-        NormalizeLabels(),
-        ProbeAudio(decode=recipe.engine.verify_audio == "decode"),
-        ExpandTasks(recipe.task_specs, settings, samples=recipe.llm.n),
-    ]
+    clips: list[Stage] = [Read(), NormalizeLabels(), ProbeAudio(decode=recipe.engine.verify_audio == "decode")]
+    if recipe.features:
+        bins = load_bins(recipe.labels.bins) if recipe.labels.bins else None
+        clips.append(Enrich(recipe.features, bins, recipe.labels.prefer, recipe.engine.workers or default_workers()))
+    clips.append(ExpandTasks(recipe.task_specs, settings, samples=recipe.llm.n))
     pairs = [BuildPairs(recipe.task_specs, settings, samples=recipe.llm.n)]
     return Stages(clips, pairs, Generate(backend))
 
@@ -281,6 +282,10 @@ def run_recipe(
     finally:
         if ledger is not None:
             ledger.close()
+        for stage in stages.clips:  # worker pools
+            close = getattr(stage, "close", None)
+            if close is not None:
+                close()
     assembly = finalize(layout, recipe, totals, sorted(parts), shards, backend)
     seconds = time.perf_counter() - started
     assembly.pairing = pairing

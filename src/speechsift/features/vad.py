@@ -123,7 +123,7 @@ class VoiceActivity:
 
 
 def _frame_length(sr: int, seconds: float) -> int:
-    return max(1, int(round(seconds * sr)))
+    return max(1, round(seconds * sr))
 
 
 def power_spectrogram(x: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray, int, int]:

@@ -130,7 +130,7 @@ class Bins:
 
     @classmethod
     def fit(cls, values: Iterable[float | None], labels: Sequence[str | None], *, method: str = "equal_width",
-            trim_std: float | None = None, source: str = "") -> "Bins":
+            trim_std: float | None = None, source: str = "") -> Bins:
         """Bins fitted on ``values`` (missing and non-finite ones skipped).
 
         Outliers with ``|v - mean| >= trim_std * std`` are dropped first (DataSpeech's
@@ -169,7 +169,7 @@ class Bins:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Bins":
+    def from_dict(cls, data: Mapping[str, Any]) -> Bins:
         value_range = data.get("value_range")
         return cls(
             labels=tuple(data["labels"]),
@@ -212,7 +212,7 @@ class FieldBins:
     @classmethod
     def fit(cls, feature: str, values: Sequence[float | None], labels: Sequence[str | None], *,
             genders: Sequence[str | None] | None = None, method: str = "equal_width",
-            trim_std: float | None = None, source: str = "") -> "FieldBins":
+            trim_std: float | None = None, source: str = "") -> FieldBins:
         """Fit bins on ``values``; with ``genders`` (aligned with ``values``), one set per gender.
 
         Genders with too few values are left out (logged); BinFitError when nothing can be fitted.
@@ -245,7 +245,7 @@ class FieldBins:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "FieldBins":
+    def from_dict(cls, data: Mapping[str, Any]) -> FieldBins:
         return cls(
             feature=data["feature"],
             bins=Bins.from_dict(data["bins"]) if data.get("bins") is not None else None,
@@ -305,7 +305,7 @@ class BinSet:
                 out[field_name] = word
         return out
 
-    def merged(self, other: "BinSet") -> "BinSet":
+    def merged(self, other: BinSet) -> BinSet:
         """A BinSet with ``other``'s fields added (replacing same-named ones)."""
         return BinSet({**self.fields, **other.fields}, other.name or self.name,
                       other.measurement_version if other.measurement_version is not None else self.measurement_version)
@@ -313,7 +313,7 @@ class BinSet:
     @classmethod
     def fit(cls, features: Sequence[Mapping[str, float]], genders: Sequence[str | None] | None = None, *,
             specs: Sequence[FieldSpec] = SIFT_FIELDS, name: str = "",
-            measurement_version: int | None = None) -> "BinSet":
+            measurement_version: int | None = None) -> BinSet:
         """Fit ``specs`` on a dataset: ``features`` is one mapping per clip (``Clip.features``),
         ``genders`` the clips' normalized genders (needed by per-gender specs).
 
@@ -350,7 +350,7 @@ class BinSet:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, origin: str = "bins data") -> "BinSet":
+    def from_dict(cls, data: Mapping[str, Any], *, origin: str = "bins data") -> BinSet:
         """Parse and validate; BinsFileError names ``origin`` and the field at fault."""
         if not isinstance(data, Mapping) or data.get("format") != BINS_FORMAT:
             raise BinsFileError(f"{origin}: not a speechsift bins file (expected \"format\": \"{BINS_FORMAT}\")")

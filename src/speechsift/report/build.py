@@ -119,7 +119,8 @@ def read_output(out_dir: Path, seed: int) -> Context:
             f"{out_dir} is not a speechsift output folder: it has no run.json and no "
             f"data/<task>/*.parquet. Pass the folder a recipe's output.dir names, after `speechsift run`."
         )
-    table = load.read_columns(parts, load.STAT_COLUMNS)
+    # with complete/, the quality column is read from there (every scored example), not twice
+    table = load.read_columns(parts, [c for c in load.STAT_COLUMNS if not (complete_parts and c == "quality")])
     n = table.num_rows
     tasks = stats.strings(stats.column(table, "task"), n)
     complete = kept = complete_tasks = None

@@ -68,6 +68,10 @@ class Part:
     task: str
     rows: int
     schema: pa.Schema
+    metadata: pq.FileMetaData  # parsed once: a file's footer (with its HF features JSON) is not small
+
+    def open(self) -> pq.ParquetFile:
+        return pq.ParquetFile(self.path, metadata=self.metadata)
 
 
 def find_parts(folder: Path) -> list[Part]:
@@ -80,7 +84,7 @@ def find_parts(folder: Path) -> list[Part]:
         if len(relative.parts) < 2 or any(p.startswith(".") for p in relative.parts):
             continue
         meta = pq.read_metadata(path)
-        parts.append(Part(path, relative.parts[0], meta.num_rows, meta.schema.to_arrow_schema()))
+        parts.append(Part(path, relative.parts[0], meta.num_rows, meta.schema.to_arrow_schema(), meta))
     return parts
 
 
@@ -101,7 +105,7 @@ def read_columns(parts: list[Part], columns: Iterable[str]) -> pa.Table:
     def read(index: int) -> pa.Table:
         part = parts[index]
         present = [c for c in wanted if _available(part.schema, c)]
-        table = pq.ParquetFile(part.path).read(columns=present, use_threads=False)
+        table = part.open().read(columns=present, use_threads=False)
         if "task" not in table.column_names:
             table = table.append_column("task", pa.array([part.task] * table.num_rows, pa.string()))
         table = table.append_column("_part", pa.array(np.full(table.num_rows, index, dtype=np.int32)))
@@ -142,7 +146,7 @@ def read_rows(
         by_part.setdefault(part_index, []).append(row)
     jobs: list[tuple[int, int, int, list[int]]] = []  # (part, row group, its first row, rows wanted in it)
     for part_index, rows in by_part.items():
-        metadata = pq.read_metadata(parts[part_index].path)
+        metadata = parts[part_index].metadata
         starts = np.cumsum([0] + [metadata.row_group(g).num_rows for g in range(metadata.num_row_groups)])
         groups: dict[int, list[int]] = {}
         for r in sorted(set(rows)):
@@ -153,8 +157,11 @@ def read_rows(
         part_index, group, first, rows = jobs[job_index]
         part = parts[part_index]
         present = None if wanted is None else [c for c in wanted if _available(part.schema, c)]
-        table = pq.ParquetFile(part.path).read_row_group(group, columns=present, use_threads=False)
+        table = part.open().read_row_group(group, columns=present, use_threads=False)
         records = table.take(pa.array([r - first for r in rows], pa.int64())).to_pylist()
+        del table
+        # a row group's audio column can be hundreds of MB; hand it back to the OS now, not at exit
+        pa.default_memory_pool().release_unused()
         for record in records:
             record.setdefault("task", part.task)
         return records
@@ -172,7 +179,7 @@ def read_embeddings(parts: list[Part], name: str, locations: list[tuple[int, int
         by_part.setdefault(part_index, []).append(position)
     vectors: list[np.ndarray | None] = [None] * len(locations)
     for part_index, positions in by_part.items():
-        column = pq.ParquetFile(parts[part_index].path).read(columns=[name]).column(name).combine_chunks()
+        column = parts[part_index].open().read(columns=[name]).column(name).combine_chunks()
         picked = column.take(pa.array([locations[p][1] for p in positions], pa.int64()))
         for p, value in zip(positions, picked.to_pylist()):
             vectors[p] = np.asarray(value if value is not None else [], dtype=np.float32)

@@ -1,0 +1,126 @@
+"""The ``enrich`` stage: labels measured from the audio itself (issue #4).
+
+Each clip is decoded once (``features.measure_clip``) in a process pool; its measurements go into
+``Clip.features`` (numbers, named with their unit) and, binned into words (``labels.bins``: the
+seed's fixed thresholds by default, or edges fitted on a dataset and saved as JSON), into
+``Clip.meta``. Per field the recipe says whose label wins: the corpus's, the measured one, or the
+corpus's where it has one (the default). ``meta["label_sources"]`` records which, as
+``field:origin`` pairs; ``raw`` (corpus) and ``features`` (measured) keep both sides. Clips with
+word timings also get per-word median F0 and level, for the word-align task.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from speechsift.engine.context import ShardContext
+from speechsift.engine.stages import Stage
+from speechsift.errors import AudioLoadError
+from speechsift.features.base import FeatureError
+from speechsift.labels.bins import FIXED_BINS, BinSet
+from speechsift.records import Clip
+
+POLICIES = ("corpus", "measured", "corpus_then_measured")
+POOL_CHUNK = 8  # clips per task sent to a worker process
+
+
+def word_prosody(wave: np.ndarray, sr: int, words: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each word with its median F0 (Hz, voiced frames inside the word) and its active level (dB)."""
+    from speechsift.features.loudness import relative_db
+    from speechsift.features.pitch import track_pitch
+
+    track = track_pitch(wave, sr)
+    out = []
+    for word in words:
+        start, end = float(word["start_s"]), float(word["end_s"])
+        inside = (track.times_s >= start) & (track.times_s < end) & track.voiced
+        f0 = float(np.median(track.f0_hz[inside])) if inside.any() else math.nan
+        segment = wave[int(start * sr) : int(end * sr)]
+        level = relative_db(segment, sr) if segment.size else math.nan
+        out.append({**word, "f0_median_hz": f0 if math.isfinite(f0) else None,
+                    "relative_db": level if math.isfinite(level) else None})
+    return out
+
+
+def measure_one(job: tuple[Clip, tuple[str, ...]]) -> tuple[dict[str, float] | None, list | None, str | None, str | None]:
+    """Worker: ``(features, words, reject reason, message)`` for one clip; decodes it once."""
+    from speechsift import audio
+    from speechsift.features import measure
+
+    clip, names = job
+    try:
+        wave, sr = audio.load(clip.audio)
+        values = measure(wave, sr, names, text=clip.text, language=clip.language)
+        words = clip.extra.get("words")
+        prosody = word_prosody(wave, sr, words) if words else None
+    except (AudioLoadError, FeatureError) as exc:
+        return None, None, exc.reason, str(exc)
+    return values, prosody, None, None
+
+
+def choose_labels(corpus: Mapping[str, str], measured: Mapping[str, str], policies: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Meta from the corpus labels and the measured ones, field by field, and where each came from."""
+    meta = dict(corpus)
+    origins = [f"{field}:corpus" for field in corpus]
+    for field, word in measured.items():
+        policy = policies.get(field, "corpus_then_measured")
+        if policy == "corpus" or (policy == "corpus_then_measured" and field in corpus):
+            continue
+        meta[field] = word
+        origins = [o for o in origins if not o.startswith(f"{field}:")] + [f"{field}:measured"]
+    return meta, origins
+
+
+class Enrich(Stage):
+    name = "enrich"
+
+    def __init__(self, features: Sequence[str], bins: BinSet | None = None, policies: Mapping[str, str] | None = None,
+                 workers: int = 1) -> None:
+        from speechsift.features import check_features
+
+        self.features = check_features(features)
+        self.bins = bins or FIXED_BINS
+        self.policies = dict(policies or {})
+        self.workers = max(1, workers)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _measurements(self, clips: list[Clip]) -> list[Any]:
+        jobs = [(clip, self.features) for clip in clips]
+        if self.workers == 1 or len(clips) < 2:
+            return [measure_one(job) for job in jobs]
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+        return list(self._pool.map(measure_one, jobs, chunksize=POOL_CHUNK))
+
+    def run(self, clips: list[Clip], ctx: ShardContext) -> list[Clip]:
+        stats = ctx.stats(self.name)
+        stats.inputs += len(clips)
+        kept = []
+        for clip, (values, words, reason, message) in zip(clips, self._measurements(clips)):
+            if values is None:
+                ctx.reject(self.name, clip.clip_id, reason or "unreadable_audio", message or "", source=clip.source)
+                continue
+            features = {**clip.features, **{k: v for k, v in values.items() if math.isfinite(v)}}
+            measured = self.bins.labels(features, gender=clip.meta.get("gender"))
+            meta, origins = choose_labels(clip.meta, measured, self.policies)
+            meta["label_sources"] = ",".join(origins)
+            extra = {**clip.extra, "words": words} if words is not None else clip.extra
+            kept.append(Clip(clip.clip_id, clip.source, clip.audio, clip.language, clip.speaker_id, clip.text,
+                             clip.raw, meta, features, extra))
+        stats.outputs += len(kept)
+        return kept
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+def default_workers() -> int:
+    return max(1, (os.cpu_count() or 1))
