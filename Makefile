@@ -17,16 +17,21 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/speechsift demo -o out/demo
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_prepare.py
 
-# espeak-ng and sox synthesize the demo corpus (and, later, test speech).
+# Debian packages the tests use: espeak-ng and sox synthesize speech with known properties,
+# chromium opens the HTML report, fonts-dejavu-core makes its screenshots readable.
+SYSTEM_PACKAGES := espeak-ng sox chromium fonts-dejavu-core
 system-deps:
-	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || \
-		(apt-get update -qq && apt-get install -y -qq espeak-ng sox)
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+		else echo "install these Debian packages first:$$missing" >&2; exit 1; fi; \
+	fi
 
 demo-corpus: $(STAMP) system-deps
 	$(PY) scripts/make_demo_corpus.py --out examples/demo

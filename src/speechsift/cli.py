@@ -84,7 +84,8 @@ def print_summary(result) -> None:
 
 
 def _run(recipe_path: Path, out: Optional[Path], limit: Optional[int], strict: bool, backend: Optional[str],
-         model: Optional[str], api_base: Optional[str], progress: bool, cache: bool = True) -> None:
+         model: Optional[str], api_base: Optional[str], progress: bool, cache: bool = True,
+         bins: Optional[Path] = None) -> None:
     from speechsift.engine import run_recipe
     from speechsift.recipe import load_recipe
 
@@ -93,6 +94,7 @@ def _run(recipe_path: Path, out: Optional[Path], limit: Optional[int], strict: b
         "llm.backend": backend,
         "llm.model": model,
         "llm.api_base": api_base,
+        "labels.bins": str(bins.resolve()) if bins else None,
     }
     recipe = load_recipe(recipe_path, overrides)
     result = run_recipe(recipe, limit=limit, strict=strict, progress=progress, cache=cache)
@@ -110,9 +112,10 @@ def run(
     api_base: Optional[str] = typer.Option(None, "--api-base", help="OpenAI-compatible base URL (overrides llm.api_base)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a live progress line."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the request ledger."),
+    bins: Optional[Path] = typer.Option(None, "--bins", help="Bin edges JSON (from `speechsift features --fit-bins`)."),
 ) -> None:
     """Run a recipe: sources -> labels -> tasks -> responses -> training sets in OUT."""
-    _guarded(_run, recipe, out, limit, strict, backend, model, api_base, progress, not no_cache)
+    _guarded(_run, recipe, out, limit, strict, backend, model, api_base, progress, not no_cache, bins)
 
 
 @app.command()
@@ -197,6 +200,44 @@ def ingest(
 ) -> None:
     """List a corpus in its native layout as one row per clip (no audio is decoded)."""
     _guarded(_ingest, corpus, root, out, option, limit, progress)
+
+
+def _report(out: Path, samples: int, seed: int) -> None:
+    from speechsift.report import build_report
+
+    path = build_report(out, max_samples_per_task=samples, seed=seed)
+    console.print(f"report: {path}")
+
+
+@app.command()
+def report(
+    out: Path = typer.Argument(..., help="A run's output folder."),
+    samples: int = typer.Option(50, "--samples", min=1, help="Examples per task in the sample browser."),
+    seed: int = typer.Option(0, "--seed", help="Seed for choosing the samples."),
+) -> None:
+    """Build OUT/report/index.html: funnel, label and length distributions, plots, a sample browser."""
+    _guarded(_report, out, samples, seed)
+
+
+def _features(target: Path, out: Path, features: list[str], fit_bins: Optional[Path], workers: Optional[int],
+              progress: bool) -> None:
+    from speechsift.engine.featurize import featurize
+
+    summary = featurize(target, out, features or None, fit_bins=fit_bins, workers=workers, progress=progress)
+    console.print(summary)
+
+
+@app.command()
+def features(
+    target: Path = typer.Argument(..., help="A manifest (CSV/TSV/JSONL), a clips Parquet from `ingest`, or a recipe."),
+    out: Path = typer.Option(Path("features.parquet"), "-o", "--out", help="Parquet file: clip_id + one column per measurement."),
+    feature: list[str] = typer.Option([], "--feature", "-f", help="duration, loudness, pitch, rate, snr (default: all)."),
+    fit_bins: Optional[Path] = typer.Option(None, "--fit-bins", help="Also fit SIFT-50M bins on these clips and save them (JSON)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Processes (default: every core)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+) -> None:
+    """Measure every clip's audio (decoded once): duration, loudness, pitch, speaking rate, SNR."""
+    _guarded(_features, target, out, feature, fit_bins, workers, progress)
 
 
 ledger_app = typer.Typer(help="Inspect request ledgers.", no_args_is_help=True)

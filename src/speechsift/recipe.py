@@ -154,6 +154,7 @@ class OutputConfig(_Section):
     formats: list[Literal["parquet", "sift_jsonl", "messages", "desta_jsonl"]] = Field(
         default_factory=lambda: ["parquet", "sift_jsonl", "messages"]
     )
+    report: bool = True  # OUT/report/index.html at the end of every run
 
 
 class LabelsConfig(_Section):

@@ -91,3 +91,17 @@ def test_task_options_and_partitions_are_checked_at_load_time(tmp_path):
         parse_recipe(recipe_dict(manifest, tmp_path / "o", ["word_align_timestamps"]))
     with pytest.raises(ConfigError, match="takes no options"):
         parse_recipe(recipe_dict(manifest, tmp_path / "o", [{"name": "transcription", "options": {"a": 1}}]))
+
+
+def test_answers_in_the_wrong_language_are_rejected(tmp_path):
+    manifest = make_corpus(tmp_path / "corpus", n=2, seconds=0.1)
+    french = json.dumps({"q": "Quelle est l'émotion de la personne qui parle dans cet enregistrement ?",
+                         "a": "La personne semble plutôt heureuse et détendue aujourd'hui."})
+    with ChatServer(reply=lambda body: french) as server:
+        data = recipe_dict(manifest, tmp_path / "out", ["closed_ended_acoustic"],
+                           llm={"backend": "openai", "model": "tiny", "api_base": server.url})
+        run_recipe(parse_recipe(data), progress=False)
+    rejects = [json.loads(line) for line in (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()]
+    # clip 0 (happy) fails only on language; clip 1 (angry) may fail first on its labels
+    assert rejects[0]["reason"] == "wrong_language" and "'fr'" in rejects[0]["message"]
+    assert len(rejects) == 2 and rejects[1]["reason"] in ("wrong_language", "contradicts_labels")

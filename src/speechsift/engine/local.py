@@ -14,6 +14,7 @@ import hashlib
 import io
 import itertools
 import json
+import logging
 import platform
 import time
 from collections import Counter, deque
@@ -47,6 +48,7 @@ from speechsift.sources import RejectedRow, read_sources
 from speechsift.tasks import TaskSettings, get_task
 
 MARKER_VERSION = 1
+logger = logging.getLogger("speechsift.engine")
 
 
 @dataclass
@@ -290,6 +292,8 @@ def run_recipe(
     seconds = time.perf_counter() - started
     assembly.pairing = pairing
     write_run_json(layout, recipe, totals, assembly, shards, skipped, started_at, seconds, limit, this_run, ledger)
+    if recipe.output.report:
+        write_report(layout.root)
     return RunResult(layout.root, totals, shards, skipped, seconds, this_run, assembly)
 
 
@@ -325,6 +329,17 @@ def finalize(
         if stats.inputs != stats.outputs + sum(stats.rejected.values()):
             raise SpeechsiftError(f"internal error: stage {name} lost records ({stats.to_dict()})")
     return assembly
+
+
+def write_report(out: Path) -> None:
+    """The HTML report of a finished run; a report that fails is a warning, never a lost run."""
+    from speechsift.report import build_report
+
+    try:
+        build_report(out)
+    except Exception as exc:  # the data is written already: say so and go on
+        logger.warning("the report could not be built (%s: %s); run `speechsift report %s` to retry",
+                       type(exc).__name__, exc, out)
 
 
 def versions() -> dict[str, str]:

@@ -205,8 +205,27 @@ class Generate(Stage):
 
     name = "generate"
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, check_language: bool = True) -> None:
         self.backend = backend
+        self.check_language = check_language
+        self._language: Any = None
+
+    def _wrong_language(self, examples: list[Example]) -> str | None:
+        """Why the answer is not in the clip's language (an offline identifier), or None."""
+        if self._language is None:
+            from speechsift.curate.language import LanguageScorer
+            from speechsift.curate.text import ResponseText
+
+            self._language = (LanguageScorer(), ResponseText)
+        scorer, response_text = self._language
+        for example in examples:
+            if not example.response or not example.language:
+                continue
+            scores = scorer.score(example, response_text(example, 2000))
+            if scores.get("language_match") is False:
+                return (f"the answer is in {scores.get('language_detected')!r}, the clip in "
+                        f"{example.language!r}: {example.response[:80]!r}")
+        return None
 
     @staticmethod
     def requests(examples: Sequence[Example]) -> list[ChatRequest]:
@@ -275,4 +294,10 @@ class Generate(Stage):
             completion_tokens=completion.completion_tokens,
             truncated=is_truncated(completion.finish_reason),
         )
-        return get_task(example.task).finish(example, response, generation)
+        task = get_task(example.task)
+        finished = task.finish(example, response, generation)
+        if self.check_language and getattr(task, "checks_language", False):
+            wrong = self._wrong_language(finished)
+            if wrong:
+                raise Reject("wrong_language", wrong)
+        return finished
