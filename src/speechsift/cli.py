@@ -202,6 +202,22 @@ def ingest(
     _guarded(_ingest, corpus, root, out, option, limit, progress)
 
 
+def _curate(out: Path, recipe: Optional[Path]) -> None:
+    from speechsift.engine.local import recurate
+
+    print_summary(recurate(out, recipe))
+
+
+@app.command()
+def curate(
+    out: Path = typer.Argument(..., help="A run's output folder."),
+    recipe: Optional[Path] = typer.Option(None, "--recipe", help="A recipe whose curate/splits/mix sections to apply "
+                                          "(default: the one the output was made with)."),
+) -> None:
+    """Re-score and re-filter an existing output (complete/ and data/) without regenerating anything."""
+    _guarded(_curate, out, recipe)
+
+
 def _report(out: Path, samples: int, seed: int) -> None:
     from speechsift.report import build_report
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from speechsift.curate.config import CurateConfig
 from speechsift.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -227,6 +228,9 @@ class Recipe(_Section):
     labels: LabelsConfig = Field(default_factory=LabelsConfig)
     splits: SplitsConfig = Field(default_factory=SplitsConfig)
     mix: MixConfig | None = None
+    # Quality scores and filters (speechsift.curate.config.CurateConfig); with it, `complete/`
+    # holds every example with its scores and `data/` the filtered set.
+    curate: CurateConfig | None = None
 
     @field_validator("tasks")
     @classmethod

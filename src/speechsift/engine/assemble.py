@@ -11,17 +11,19 @@ anything again.
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from speechsift.engine.context import StageStats
-from speechsift.engine.layout import OutputLayout, atomic_write_text
+from speechsift.engine.layout import OutputLayout, atomic_write_bytes, atomic_write_text
 from speechsift.engine.mixing import MixKey, plan_mix
 from speechsift.engine.splits import SplitKey, plan_splits
 from speechsift.export.desta_jsonl import write_desta_jsonl_part
@@ -29,7 +31,7 @@ from speechsift.export.messages import write_messages_part
 from speechsift.export.parquet import AudioCells, write_parquet_part
 from speechsift.export.sift_jsonl import write_sift_jsonl_part
 from speechsift.recipe import Recipe
-from speechsift.records import Example, examples_from_arrow
+from speechsift.records import Example, examples_from_arrow, examples_to_arrow
 from speechsift.tasks import get_task
 
 KEY_COLUMNS = ["id", "task", "source", "language", "speaker_id", "clip_ids"]
@@ -62,12 +64,14 @@ class Assembly:
         return counts
 
 
-def _scan_keys(parts: list[Path]) -> tuple[list[SplitKey], list[MixKey], list[tuple[int, int]]]:
-    """Small keys of every example, in part order, without reading responses or audio."""
+def _scan_keys(parts: list[Path], excluded: Mapping[tuple[int, int], Any]) -> tuple[list[SplitKey], list[MixKey], list[tuple[int, int]]]:
+    """Small keys of every example not excluded, in part order, without reading responses or audio."""
     split_keys, mix_keys, where = [], [], []
     for part_index, path in enumerate(parts):
         table = pq.read_table(path, columns=KEY_COLUMNS)
         for row_index, row in enumerate(table.to_pylist()):
+            if (part_index, row_index) in excluded:
+                continue
             speaker = row["speaker_id"] or "clip:" + ",".join(row["clip_ids"])
             language = row["language"] or "und"
             split_keys.append(SplitKey(row["id"], speaker, language, task_category(row["task"])))
@@ -80,9 +84,70 @@ def _stats(assembly: Assembly, name: str) -> StageStats:
     return assembly.stages.setdefault(name, StageStats())
 
 
-def decide(parts: list[Path], recipe: Recipe, assembly: Assembly) -> dict[tuple[int, int], tuple[str, int] | tuple[None, str]]:
+def curate(parts: list[Path], recipe: Recipe, layout: OutputLayout, assembly: Assembly) -> tuple[list[Path], dict]:
+    """Score every example, filter, then deduplicate over the whole dataset (speechsift.curate).
+
+    Returns the scored parts (examples with a ``quality`` column) and, per (part, row) left out,
+    ``(reason, message)``. Scores are kept for every example; ``complete/`` shows them all.
+    """
+    from speechsift.curate import Curator
+
+    assert recipe.curate is not None
+    curator = Curator(recipe.curate)
+    drops: dict[tuple[int, int], tuple[str, str]] = {}
+    scored: list[Path] = []
+    stats = _stats(assembly, "curate")
+    for part_index, path in enumerate(parts):
+        examples = examples_from_arrow(pq.read_table(path))
+        curator.score(examples)
+        row_of = {e.id: i for i, e in enumerate(examples)}
+        kept, dropped = curator.filter(examples)
+        for example, reason, message in dropped:
+            drops[(part_index, row_of[example.id])] = (reason, message)
+        curator.index.add(kept)
+        target = layout.scored_part(int(path.stem.removeprefix("part-")))
+        write_scored(examples, target)
+        scored.append(target)
+        stats.inputs += len(examples)
+    for part_index, path in enumerate(scored):  # duplicates, now that every example is indexed
+        examples = read_scored(path)
+        row_of = {e.id: i for i, e in enumerate(examples)}
+        survivors = [e for i, e in enumerate(examples) if (part_index, i) not in drops]
+        curator.index.annotate(survivors)
+        _, dropped = curator.filter(survivors)
+        for example, reason, message in dropped:
+            drops[(part_index, row_of[example.id])] = (reason, message)
+        write_scored(examples, path)
+    for reason, _message in drops.values():
+        stats.rejected[reason] += 1
+    stats.outputs = stats.inputs - len(drops)
+    return scored, drops
+
+
+def write_scored(examples: list[Example], path: Path) -> None:
+    from speechsift.curate import quality_arrow_type, quality_row
+
+    table = examples_to_arrow(examples)
+    quality = pa.array([quality_row(e.quality) for e in examples], type=quality_arrow_type())
+    buffer = io.BytesIO()
+    pq.write_table(table.append_column("quality", quality), buffer, compression="zstd")
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def read_scored(path: Path) -> list[Example]:
+    table = pq.read_table(path)
+    examples = examples_from_arrow(table.drop_columns(["quality"]) if "quality" in table.column_names else table)
+    if "quality" in table.column_names:
+        for example, quality in zip(examples, table.column("quality").to_pylist()):
+            example.quality = {k: v for k, v in (quality or {}).items() if v is not None}
+    return examples
+
+
+def decide(parts: list[Path], recipe: Recipe, assembly: Assembly,
+           excluded: Mapping[tuple[int, int], tuple[str, str]] | None = None) -> dict[tuple[int, int], Any]:
     """Per (part, row): ``(split, copies)`` for a kept example, ``(None, reason)`` for a left-out one."""
-    split_keys, mix_keys, where = _scan_keys(parts)
+    excluded = excluded or {}
+    split_keys, mix_keys, where = _scan_keys(parts, excluded)
     splits = recipe.splits
     plan = plan_splits(
         split_keys,
@@ -92,7 +157,8 @@ def decide(parts: list[Path], recipe: Recipe, assembly: Assembly) -> dict[tuple[
     )
     stats = _stats(assembly, "split")
     stats.inputs += len(split_keys)
-    decisions: dict[tuple[int, int], Any] = {}
+    decisions: dict[tuple[int, int], Any] = {pos: (None, "curate", reason, message)
+                                             for pos, (reason, message) in excluded.items()}
     for position, split in zip(where, plan.split):
         if split is None:
             decisions[position] = (None, "held_out_speaker")
@@ -128,29 +194,62 @@ def _repeats(example: Example, copies: int) -> Iterator[Example]:
         yield replace(example, id=f"{example.id}-r{k}")
 
 
+def _left_out(decision: tuple) -> tuple[str, str, str]:
+    """(stage, reason, message) of a decision that leaves an example out."""
+    if len(decision) == 4:  # curation
+        return decision[1], decision[2], decision[3]
+    reason = decision[1]
+    if reason == "not_sampled":
+        return "mix", reason, "left out of the training mixture"
+    return "split", reason, "its speaker is held out for evaluation and its cell is full"
+
+
+def _quality_columns(examples: list[Example], decisions: list[tuple] | None) -> dict[str, tuple[pa.DataType, list]]:
+    from speechsift.curate import quality_arrow_type, quality_row
+
+    columns: dict[str, tuple[pa.DataType, list]] = {
+        "quality": (quality_arrow_type(), [quality_row(e.quality) for e in examples]),
+    }
+    if decisions is not None:
+        columns["kept"] = (pa.bool_(), [d[0] is not None for d in decisions])
+        columns["drop_reason"] = (pa.string(), [None if d[0] is not None else _left_out(d)[1] for d in decisions])
+    return columns
+
+
 def write_release(
     parts: list[Path], recipe: Recipe, layout: OutputLayout, assembly: Assembly,
     decisions: dict[tuple[int, int], Any], progress: Callable[[int], None] | None = None,
 ) -> None:
     formats = set(recipe.output.formats)
+    curated = recipe.curate is not None
     for part_index, path in enumerate(parts):
-        examples = examples_from_arrow(pq.read_table(path))
+        examples = read_scored(path) if curated else examples_from_arrow(pq.read_table(path))
+        part = int(path.stem.removeprefix("part-"))
         kept: list[Example] = []
         for row_index, example in enumerate(examples):
-            split, detail = decisions[(part_index, row_index)]
+            decision = decisions[(part_index, row_index)]
+            split, detail = decision[0], decision[1]
             if split is None:
-                stage = "mix" if detail == "not_sampled" else "split"
-                message = ("left out of the training mixture" if detail == "not_sampled"
-                           else "its speaker is held out for evaluation and its cell is full")
-                assembly.rejects.append({"id": example.id, "stage": stage, "reason": detail, "message": message,
+                stage, reason, message = _left_out(decision)
+                assembly.rejects.append({"id": example.id, "stage": stage, "reason": reason, "message": message,
                                          "source": example.source, "task": example.task})
                 continue
             kept.extend(_repeats(replace(example, split=split), detail))
+        if curated:  # every example with its scores and the decision, audio by path
+            by_task: dict[str, list[int]] = defaultdict(list)
+            for row_index, example in enumerate(examples):
+                by_task[example.task].append(row_index)
+            path_cells = AudioCells("path", layout)
+            for task, rows in by_task.items():
+                group = [examples[i] for i in rows]
+                target = layout.complete_part(task, part)
+                write_parquet_part(group, target, path_cells,
+                                   _quality_columns(group, [decisions[(part_index, i)] for i in rows]))
+                assembly.files.append(target)
         for example in kept:
             assembly.examples[(example.task, example.split)] += 1
             if example.language:
                 assembly.languages.add(example.language)
-        part = int(path.stem.removeprefix("part-"))
         if "parquet" in formats:
             cells = AudioCells(recipe.output.audio, layout)
             groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
@@ -158,7 +257,7 @@ def write_release(
                 groups[(example.task, example.split)].append(example)
             for (task, split), group in groups.items():
                 target = layout.data_part(task, split, part)
-                write_parquet_part(group, target, cells)
+                write_parquet_part(group, target, cells, _quality_columns(group, None) if curated else None)
                 assembly.files.append(target)
         if "sift_jsonl" in formats:
             assembly.files += write_sift_jsonl_part(kept, layout, part)
@@ -172,7 +271,10 @@ def write_release(
 
 def assemble(parts: list[Path], recipe: Recipe, layout: OutputLayout) -> Assembly:
     assembly = Assembly()
-    decisions = decide(parts, recipe, assembly)
+    excluded: dict[tuple[int, int], tuple[str, str]] = {}
+    if recipe.curate is not None:
+        parts, excluded = curate(parts, recipe, layout, assembly)
+    decisions = decide(parts, recipe, assembly, excluded)
     write_release(parts, recipe, layout, assembly, decisions)
     return assembly
 
@@ -180,7 +282,7 @@ def assemble(parts: list[Path], recipe: Recipe, layout: OutputLayout) -> Assembl
 def remove_stale(layout: OutputLayout, written: list[Path]) -> None:
     """Delete release files no longer written (tasks, splits or shards gone since the last run)."""
     keep = {p.resolve() for p in written}
-    for folder, pattern in ((layout.data, "*.parquet"), (layout.exports, "part-*.jsonl")):
+    for folder, pattern in ((layout.data, "*.parquet"), (layout.complete, "*.parquet"), (layout.exports, "part-*.jsonl")):
         if folder.exists():
             for path in folder.rglob(pattern):
                 if path.resolve() not in keep:

@@ -51,6 +51,17 @@ class OutputLayout:
     def data_part(self, task: str, split: str, shard: int) -> Path:
         return self.data / task / f"{split}-{self.part_name(shard)}.parquet"
 
+    @property
+    def complete(self) -> Path:
+        """Every example with its quality scores (the unfiltered release) when curation is on."""
+        return self.root / "complete"
+
+    def complete_part(self, task: str, shard: int) -> Path:
+        return self.complete / task / f"{self.part_name(shard)}.parquet"
+
+    def scored_part(self, shard: int) -> Path:
+        return self.work / "scored" / f"{self.part_name(shard)}.parquet"
+
     def examples_part(self, shard: int) -> Path:
         """A generated shard's examples, audio by reference: the input of the assemble pass."""
         return self.work / "examples" / f"{self.part_name(shard)}.parquet"

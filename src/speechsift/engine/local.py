@@ -331,6 +331,42 @@ def finalize(
     return assembly
 
 
+def recurate(out: Path, recipe_path: Path | None = None, *, report: bool = True) -> RunResult:
+    """Re-score, re-filter, re-split and re-mix an existing output without generating anything:
+    the assemble pass again over the generated shards in ``OUT/.work``, with the recipe given (its
+    ``curate``, ``splits`` and ``mix`` sections) or the one the output was made with."""
+    from types import SimpleNamespace
+
+    from speechsift.recipe import load_recipe, parse_recipe
+
+    started = time.perf_counter()
+    started_at = datetime.now(timezone.utc)
+    layout = OutputLayout(Path(out))
+    previous = _read_marker(layout.run_json)
+    if previous is None:
+        raise ConfigError(f"{out}: no run.json here; run `speechsift run RECIPE -o {out}` first.")
+    overrides = {"output.dir": str(layout.root)}
+    recipe = load_recipe(recipe_path, overrides) if recipe_path else parse_recipe(previous["recipe"], f"{out}/run.json", overrides)
+    totals = RunTotals()
+    parts = []
+    markers = sorted((layout.work / "shards").glob("part-*.json"))
+    for path in markers:
+        marker = _read_marker(path)
+        if marker is None or not (layout.root / marker["examples_file"]).is_file():
+            raise ConfigError(f"{path}: a shard of this output is incomplete; rerun `speechsift run` to finish it first.")
+        totals.add_shard(marker)
+        parts.append(layout.root / marker["examples_file"])
+    backend = SimpleNamespace(name=recipe.llm.backend, model=recipe.llm.model if recipe.llm.backend != "template" else None)
+    assembly = finalize(layout, recipe, totals, sorted(parts), len(markers), backend)  # type: ignore[arg-type]
+    assembly.pairing = previous.get("pairing", {})
+    seconds = time.perf_counter() - started
+    write_run_json(layout, recipe, totals, assembly, len(markers), len(markers), started_at, seconds,
+                   previous.get("limit"), {}, None)
+    if report and recipe.output.report:
+        write_report(layout.root)
+    return RunResult(layout.root, totals, len(markers), len(markers), seconds, {}, assembly)
+
+
 def write_report(out: Path) -> None:
     """The HTML report of a finished run; a report that fails is a warning, never a lost run."""
     from speechsift.report import build_report

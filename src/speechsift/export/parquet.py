@@ -40,9 +40,9 @@ def hf_feature(arrow_type: pa.DataType) -> Any:
     return {"dtype": _HF_DTYPES[arrow_type], "_type": "Value"}
 
 
-def parquet_schema(audio_column: str) -> pa.Schema:
+def parquet_schema(audio_column: str, extra: list[pa.Field] | None = None) -> pa.Schema:
     """EXAMPLE_SCHEMA with its AudioRef list replaced by an HF Audio column, features in metadata."""
-    fields = [f for f in EXAMPLE_SCHEMA if f.name != "audios"]
+    fields = [f for f in EXAMPLE_SCHEMA if f.name != "audios"] + list(extra or [])
     audio_type = HF_AUDIO_TYPE if audio_column == "audio" else pa.list_(HF_AUDIO_TYPE)
     fields.insert(6, pa.field(audio_column, audio_type))
     features = {f.name: hf_feature(f.type) for f in fields}
@@ -71,18 +71,24 @@ class AudioCells:
         return self._cache[key]
 
 
-def write_parquet_part(examples: list[Example], path: Path, cells: AudioCells) -> None:
-    """One task's examples of one shard as a Parquet file, written atomically."""
+def write_parquet_part(examples: list[Example], path: Path, cells: AudioCells,
+                       extra: dict[str, tuple[pa.DataType, list]] | None = None) -> None:
+    """One task's examples of one shard as a Parquet file, written atomically; ``extra`` adds
+    columns (name -> (type, one value per example)), e.g. quality scores."""
     multi = any(len(e.audios) != 1 for e in examples)
     audio_column = "audios" if multi else "audio"
+    extra = extra or {}
     rows = []
-    for example in examples:
+    for index, example in enumerate(examples):
         row = example_to_row(example)
+        for name, (_type, values) in extra.items():
+            row[name] = values[index]
         del row["audios"]
         audio_cells = [cells.cell(ref) for ref in example.audios]
         row[audio_column] = audio_cells if multi else audio_cells[0]
         rows.append(row)
-    table = pa.Table.from_pylist(rows, schema=parquet_schema(audio_column))
+    schema = parquet_schema(audio_column, [pa.field(name, t) for name, (t, _v) in extra.items()])
+    table = pa.Table.from_pylist(rows, schema=schema)
     buffer = io.BytesIO()
     pq.write_table(table, buffer, compression="zstd")
     atomic_write_bytes(path, buffer.getvalue())
