@@ -49,6 +49,7 @@ def test_curate_in_a_run_then_again_from_the_cli(tmp_path):
     run = json.loads((out / "run.json").read_text())
     assert run["counts"]["curate"] == {"inputs": 6, "outputs": 5, "rejected": 1, "rejected_by_reason": {"metadata_leak": 1}}
     assert (out / "report" / "index.html").is_file()
-    assert "metadata_leak" in (out / "README.md").read_text()
+    card = (out / "README.md").read_text()
+    assert "## Curation" in card and "| metadata_leak | 1 |" in card and "report/index.html" in card
     with ChatServer(reply=_reply) as server:  # nothing was regenerated
         assert len(server.requests) == 0 and sent == 6

@@ -81,6 +81,22 @@ def render_card(recipe: Any, totals: RunTotals, assembly: Assembly, backend: str
     for stage, stats in {**totals.stages, **assembly.stages}.items():
         for reason, count in sorted(stats.rejected.items()):
             lines.append(f"| {stage} | {reason} | {count} |")
+    curate_stats = assembly.stages.get("curate")
+    if recipe.curate is not None and curate_stats is not None:
+        settings = recipe.curate.model_dump(exclude_defaults=True)
+        lines += [
+            "",
+            "## Curation",
+            "",
+            f"{curate_stats.inputs} examples scored, {curate_stats.outputs} kept. Filters: "
+            + (", ".join(f"`{k}: {v}`" for k, v in settings.items()) or "the defaults") + ".",
+            "`complete/` holds every example with its `quality` scores, `kept` and `drop_reason`.",
+            "",
+            "| filter reason | dropped |",
+            "|---|---|",
+            *[f"| {reason} | {count} |" for reason, count in sorted(curate_stats.rejected.items())],
+        ]
+    lines += ["", "Plots and a sample browser: [report/index.html](report/index.html)."]
     first = (sorted(assembly.by_task()) or ["<task>"])[0]
     lines += [
         "",
