@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from factories import make_corpus, recipe_dict
@@ -73,3 +74,6 @@ def test_card_front_matter(tmp_path):
     assert {c["config_name"] for c in meta["configs"]} == {"transcription", "sit_ssp"}
     assert meta["license"] == "other" and meta["language"] == ["en"]
     assert "| transcription | 3 |" in body
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", body)
+    assert len(images) == 3 and all((out / image).is_file() for image in images), "the card's plots exist"
+    assert all((out / image).read_text().startswith("<svg") for image in images)

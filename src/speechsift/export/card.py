@@ -96,7 +96,13 @@ def render_card(recipe: Any, totals: RunTotals, assembly: Assembly, backend: str
             "|---|---|",
             *[f"| {reason} | {count} |" for reason, count in sorted(curate_stats.rejected.items())],
         ]
-    lines += ["", "Plots and a sample browser: [report/index.html](report/index.html)."]
+    if recipe.output.report:
+        from speechsift.report.build import CARD_PLOTS, CARD_PLOTS_DIR
+
+        lines += ["", "## Plots", ""]
+        lines += [f"![{title}](report/{CARD_PLOTS_DIR}/{name})" for name, title in CARD_PLOTS.items()]
+        lines += ["", "More plots, label distributions and a sample browser with audio: "
+                  "[report/index.html](report/index.html)."]
     first = (sorted(assembly.by_task()) or ["<task>"])[0]
     lines += [
         "",

@@ -159,6 +159,42 @@ def read_output(out_dir: Path, seed: int) -> Context:
     )
 
 
+# Standalone SVG files the dataset card (OUT/README.md) shows as images.
+CARD_PLOTS_DIR = "plots"
+CARD_PLOTS = {
+    "examples_per_task.svg": "examples per task",
+    "durations.svg": "clip durations (s)",
+    "response_words.svg": "response length in words, per task",
+}
+
+
+def write_card_plots(ctx: Context, folder: Path) -> list[Path]:
+    """The card's plots as standalone SVG files: examples per task, durations, response lengths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = stats.count_by(ctx.tasks)
+    charts = {"examples_per_task.svg": svg.hbar([(t, counts[t]) for t in ctx.order if counts[t]],
+                                                 total=ctx.n, label=CARD_PLOTS["examples_per_task.svg"])}
+    durations = stats.numbers(stats.column(ctx.table, "duration_s"), ctx.n)
+    durations = durations[np.isfinite(durations)]
+    if durations.size:
+        edges = np.histogram_bin_edges(durations, bins=20)
+        charts["durations.svg"] = svg.histogram(edges, [("clips", np.histogram(durations, edges)[0])], [svg.color(0)],
+                                                xlabel="duration (s)", label=CARD_PLOTS["durations.svg"])
+    responses = stats.strings(stats.column(ctx.table, "response"), ctx.n, missing="")
+    words = np.array([len(str(r).split()) for r in responses], dtype=float)
+    if words.size:
+        edges = np.histogram_bin_edges(words, bins=20)
+        series = [(t, np.histogram(words[ctx.tasks == t], edges)[0]) for t in ctx.order]
+        charts["response_words.svg"] = svg.histogram(edges, series, [ctx.colors[t] for t in ctx.order],
+                                                     xlabel="words", label=CARD_PLOTS["response_words.svg"])
+    written = []
+    for name, chart in charts.items():
+        path = folder / name
+        path.write_text(str(chart), encoding="utf-8")
+        written.append(path)
+    return written
+
+
 def build_report(out_dir: Path, *, max_samples_per_task: int = DEFAULT_MAX_SAMPLES_PER_TASK, seed: int = 0) -> Path:
     """Write ``out_dir/report/index.html`` (and ``report/audio/``) for a run's output folder.
 
@@ -203,6 +239,7 @@ def build_report(out_dir: Path, *, max_samples_per_task: int = DEFAULT_MAX_SAMPL
             )
         html_text = render(ctx, rejects, kept_samples, dropped_samples, max_samples_per_task)
         (building / "index.html").write_text(html_text, encoding="utf-8")
+        write_card_plots(ctx, building / CARD_PLOTS_DIR)
         _swap_into_place(building, report_dir)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
