@@ -105,3 +105,37 @@ def test_answers_in_the_wrong_language_are_rejected(tmp_path):
     # clip 0 (happy) fails only on language; clip 1 (angry) may fail first on its labels
     assert rejects[0]["reason"] == "wrong_language" and "'fr'" in rejects[0]["message"]
     assert len(rejects) == 2 and rejects[1]["reason"] in ("wrong_language", "contradicts_labels")
+
+
+def test_word_align_from_alignment_files_and_measured_prosody(tmp_path):
+    """Word timings from a manifest's alignment column, per-word F0 and level from the enrich
+    stage, the LLM's questions split into the main set and the timestamp partition."""
+    import numpy as np
+    import soundfile as sf
+    from factories import write_manifest
+
+    root = tmp_path / "corpus"
+    root.mkdir()
+    sr = 16_000
+    # three "words": a low quiet one, a high loud one, a middle one
+    segments = [(110, 0.2), (220, 0.9), (160, 0.5)]
+    wave = np.concatenate([amp * np.sin(2 * np.pi * f0 * np.arange(int(0.4 * sr)) / sr) for f0, amp in segments])
+    sf.write(root / "a.wav", wave.astype(np.float32), sr)
+    words = [{"word": w, "start": 0.4 * i, "end": 0.4 * (i + 1)} for i, w in enumerate(["quietly", "SHOUTED", "then"])]
+    (root / "a.json").write_text(json.dumps(words))
+    manifest = write_manifest(root / "m.csv", [{"id": "a", "audio": "a.wav", "text": "quietly shouted then",
+                                                "alignment": "a.json", "gender": "male"}])
+    replies = "\n".join(json.dumps(p) for p in [
+        {"q": "Which word stands out as the loudest?", "a": "The word 'shouted' is clearly the loudest."},
+        {"q": "What happens at 0.4 seconds?", "a": "The pitch jumps up at that point."},
+    ])
+    out = tmp_path / "out"
+    with ChatServer(reply=lambda body: replies) as server:
+        data = recipe_dict(manifest, out, ["word_align"], features=["loudness", "pitch"], engine={"workers": 1},
+                           llm={"backend": "openai", "model": "tiny", "api_base": server.url})
+        result = run_recipe(parse_recipe(data), progress=False)
+        prompt = server.requests[0]["messages"][-1]["content"]
+    assert "shouted" in prompt.lower() and ("higher" in prompt or "louder" in prompt)
+    assert result.examples["word_align"] == 1 and result.examples["word_align_timestamps"] == 1
+    [timestamps] = _rows(out, "word_align_timestamps")
+    assert "0.4" in timestamps["instruction"]
