@@ -128,6 +128,7 @@ def test_rerun_skips_finished_shards_and_redoes_changed_ones(tmp_path):
     assert (again.shards, again.shards_skipped) == (3, 3)
     assert {p: p.stat().st_mtime_ns for p in (out / ".work" / "examples").glob("*.parquet")} == before
     assert sorted(r["id"] for r in _table(out, "transcription")) == released
+    assert json.loads((out / "run.json").read_text())["release_reused"] is True, "nothing changed: release kept"
     assert again.totals.examples == first.totals.examples
     # a larger limit after a smaller one: the partial last shard is redone, not trusted
     out2 = tmp_path / "out2"

@@ -57,6 +57,18 @@ class Assembly:
     files: list[Path] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
 
+    @classmethod
+    def from_run_json(cls, run: dict[str, Any], stage_names: tuple[str, ...] = ("curate", "split", "mix")) -> "Assembly":
+        """What an earlier run's assemble pass decided, as its run.json tells it."""
+        assembly = cls(splits=run.get("split_plan", {}), mix=run.get("mix", {}), pairing=run.get("pairing", {}))
+        for key, n in run.get("splits", {}).items():
+            task, _, split = key.rpartition("/")
+            assembly.examples[(task, split)] = n
+        for name in stage_names:
+            if name in run.get("counts", {}):
+                assembly.stages[name] = StageStats.from_dict(run["counts"][name])
+        return assembly
+
     def by_task(self) -> Counter:
         counts: Counter = Counter()
         for (task, _split), n in self.examples.items():
