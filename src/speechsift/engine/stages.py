@@ -147,19 +147,24 @@ class ExpandTasks(Stage):
         examples: list[Example] = []
         tasks = [(task, sources, schema, f"task.{task.name}", ctx.stats(f"task.{task.name}"))
                  for task, sources, schema in self.tasks]
+        plain = self.samples == 1  # one sample per prompt: examples need no copies
         for clip in clips:
             for task, sources, schema, stage, stats in tasks:
                 if sources is not None and clip.source not in sources:
                     continue
+                plain_task = plain and schema is None
                 stats.inputs += 1
                 try:
                     built = task.build(clip, self.settings)
-                    made = [e for one in (built if isinstance(built, list) else [built]) for e in self._samples(one, schema)]
                 except Reject as rejected:
                     ctx.reject(stage, clip.clip_id, rejected.reason, rejected.message, source=clip.source, task=task.name)
                     continue
                 stats.outputs += 1
-                examples.extend(made)
+                if plain_task and not isinstance(built, list):  # the common case, kept cheap
+                    examples.append(built)
+                else:
+                    for one in built if isinstance(built, list) else [built]:
+                        examples.extend(self._samples(one, schema))
         return examples
 
 
