@@ -21,6 +21,9 @@ from speechsift.export.audio_files import audio_file
 from speechsift.records import EXAMPLE_SCHEMA, Example, example_to_row
 
 HF_AUDIO_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+# Rows per Parquet row group: with embedded audio (~100-500 kB a clip) a group stays in the tens of
+# MB, and a reader that wants a few rows (the report's sample browser) reads only their groups.
+ROW_GROUP_ROWS = 100
 _HF_DTYPES = {
     pa.string(): "string",
     pa.binary(): "binary",
@@ -90,5 +93,5 @@ def write_parquet_part(examples: list[Example], path: Path, cells: AudioCells,
     schema = parquet_schema(audio_column, [pa.field(name, t) for name, (t, _v) in extra.items()])
     table = pa.Table.from_pylist(rows, schema=schema)
     buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd")
+    pq.write_table(table, buffer, compression="zstd", row_group_size=ROW_GROUP_ROWS)
     atomic_write_bytes(path, buffer.getvalue())
