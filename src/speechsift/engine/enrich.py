@@ -95,7 +95,7 @@ class Enrich(Stage):
         if self.workers == 1 or len(clips) < 2:
             return [measure_one(job) for job in jobs]
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            self._pool = measuring_pool(self.workers)
         return list(self._pool.map(measure_one, jobs, chunksize=POOL_CHUNK))
 
     def run(self, clips: list[Clip], ctx: ShardContext) -> list[Clip]:
@@ -120,6 +120,14 @@ class Enrich(Stage):
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+
+
+def measuring_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes started fresh ("spawn"), not forked: the run's generation thread is alive
+    when the pool starts, and forking a process with threads can deadlock its children."""
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def default_workers() -> int:

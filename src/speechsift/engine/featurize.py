@@ -12,14 +12,13 @@ import itertools
 import json
 import math
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from speechsift.engine.enrich import default_workers, measure_one
+from speechsift.engine.enrich import default_workers, measure_one, measuring_pool
 from speechsift.engine.layout import atomic_write_text
 from speechsift.engine.pairs import _normalized
 from speechsift.engine.progress import ProgressReporter
@@ -55,7 +54,8 @@ def featurize(target: Path, out: Path, features: list[str] | None = None, *, fit
     rows: list[dict[str, Any]] = []
     genders: list[str | None] = []
     rejects: list[dict[str, Any]] = []
-    pool = ProcessPoolExecutor(max_workers=workers or default_workers()) if (workers or default_workers()) > 1 else None
+    count = workers or default_workers()
+    pool = measuring_pool(count) if count > 1 else None
     try:
         with ProgressReporter(enabled=progress) as reporter:
             while batch := list(itertools.islice(items, BATCH)):
