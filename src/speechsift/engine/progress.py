@@ -27,10 +27,11 @@ class ProgressReporter:
         self.enabled = enabled
         self._progress: Progress | None = None
         self._llm_task: Any = None
-        self._llm_started = 0.0
+        self._started = time.perf_counter()
         self._console = console or Console(stderr=True)
 
     def __enter__(self) -> "ProgressReporter":
+        self._started = time.perf_counter()
         if self.enabled:
             self._progress = Progress(
                 SpinnerColumn(),
@@ -52,8 +53,8 @@ class ProgressReporter:
             return
         if self._llm_task is None:
             self._llm_task = self._progress.add_task("generating", total=None, note="")
-            self._llm_started = time.perf_counter()
-        elapsed = max(time.perf_counter() - self._llm_started, 1e-6)
+        # rates over the run so far: the first update may come after the first answers are in
+        elapsed = max(time.perf_counter() - self._started, 1e-3)
         sent = counters.get("sent", 0)
         failed = sum(v for k, v in counters.items() if k.startswith("failed."))
         line = (
