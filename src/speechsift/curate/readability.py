@@ -41,13 +41,8 @@ _MAX_CACHED_WORDS = 500_000
 _syllable_cache: dict[str, dict[str, int]] = {}
 
 
-def _textstat_words(text: str) -> list[str]:
-    """textstat's ``list_words(text)`` (punctuation removed, case kept)."""
-    return _PUNCTUATION.sub("", _NONCONTRACTION_APOSTROPHE.sub("", text)).split()
-
-
 def _short(sentence: str) -> bool:
-    """``len(_textstat_words(sentence)) <= 2``, without building the list: removing punctuation
+    """At most two of textstat's words (``list_words``: punctuation removed), without building them: removing punctuation
     never splits a token, and a token survives it exactly when it holds a word character."""
     count = 0
     for token in sentence.split():

@@ -12,7 +12,6 @@ anything again.
 from __future__ import annotations
 
 import io
-import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -23,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from speechsift.engine.context import StageStats
-from speechsift.engine.layout import OutputLayout, atomic_write_bytes, atomic_write_text
+from speechsift.engine.layout import OutputLayout, atomic_write_bytes
 from speechsift.engine.mixing import MixKey, plan_mix
 from speechsift.engine.splits import SplitKey, plan_splits
 from speechsift.export.desta_jsonl import write_desta_jsonl_part
@@ -299,9 +298,3 @@ def remove_stale(layout: OutputLayout, written: list[Path]) -> None:
             for path in folder.rglob(pattern):
                 if path.resolve() not in keep:
                     path.unlink()
-
-
-def write_assembly_rejects(layout: OutputLayout, assembly: Assembly) -> Path:
-    path = layout.work / "assemble.rejects.jsonl"
-    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in assembly.rejects))
-    return path

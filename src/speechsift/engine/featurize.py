@@ -20,9 +20,9 @@ import pyarrow.parquet as pq
 
 from speechsift.engine.enrich import default_workers, measure_one, measuring_pool
 from speechsift.engine.layout import atomic_write_text
-from speechsift.engine.pairs import _normalized
 from speechsift.engine.progress import ProgressReporter
 from speechsift.features import FEATURE_NAMES, MEASUREMENT_VERSION, check_features, columns_for
+from speechsift.labels import normalized_clips
 from speechsift.labels.bins import BinSet, save_bins
 from speechsift.records import Clip
 from speechsift.sources.base import RejectedRow
@@ -62,7 +62,7 @@ def featurize(target: Path, out: Path, features: list[str] | None = None, *, fit
                 for item in batch:
                     if isinstance(item, RejectedRow):
                         rejects.append({"id": item.id, "stage": "read", "reason": item.reason, "message": item.message})
-                clips: list[Clip] = list(_normalized(batch))
+                clips: list[Clip] = list(normalized_clips(batch))
                 jobs = [(clip, names) for clip in clips]
                 results = pool.map(measure_one, jobs, chunksize=8) if pool else map(measure_one, jobs)
                 for clip, (values, _words, reason, message) in zip(clips, results):

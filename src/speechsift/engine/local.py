@@ -144,7 +144,7 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def _read_marker(path: Path) -> dict[str, Any] | None:
+def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
@@ -270,7 +270,7 @@ def run_recipe(
             for index, (batch, shard_stages) in enumerate(shard_stream):
                 shards += 1
                 digest = batch_digest(batch)
-                marker = _read_marker(layout.shard_marker(index))
+                marker = _read_json(layout.shard_marker(index))
                 if (marker and marker.get("fingerprint") == fingerprint and marker.get("digest") == digest
                         and (layout.root / marker["examples_file"]).is_file()):
                     skipped += 1
@@ -291,7 +291,7 @@ def run_recipe(
             if close is not None:
                 close()
     release = release_fingerprint(recipe, digests)
-    previous = _read_marker(layout.run_json)
+    previous = _read_json(layout.run_json)
     release_there = layout.card.is_file() and ("parquet" not in recipe.output.formats or layout.data.is_dir())
     if skipped == shards and previous and previous.get("release_fingerprint") == release and release_there:
         # nothing changed since the last run: its release stands; only run.json says this run happened
@@ -356,7 +356,7 @@ def recurate(out: Path, recipe_path: Path | None = None, *, report: bool = True)
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc)
     layout = OutputLayout(Path(out))
-    previous = _read_marker(layout.run_json)
+    previous = _read_json(layout.run_json)
     if previous is None:
         raise ConfigError(f"{out}: no run.json here; run `speechsift run RECIPE -o {out}` first.")
     overrides = {"output.dir": str(layout.root)}
@@ -365,7 +365,7 @@ def recurate(out: Path, recipe_path: Path | None = None, *, report: bool = True)
     parts = []
     markers = sorted((layout.work / "shards").glob("part-*.json"))
     for path in markers:
-        marker = _read_marker(path)
+        marker = _read_json(path)
         if marker is None or not (layout.root / marker["examples_file"]).is_file():
             raise ConfigError(f"{path}: a shard of this output is incomplete; rerun `speechsift run` to finish it first.")
         totals.add_shard(marker)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from speechsift.labels import normalize_labels
+from speechsift.labels import normalized_clips
 from speechsift.records import Clip
 from speechsift.sources import read_sources
 from speechsift.tasks import get_task
@@ -41,14 +41,6 @@ def pair_specs(recipe: "Recipe") -> list["TaskSpec"]:
     return [s for s in recipe.task_specs if isinstance(get_task(s.name), PairTask)]
 
 
-def _normalized(items: Iterable[Any]) -> Iterator[Clip]:
-    for item in items:
-        if isinstance(item, Clip):
-            meta, features, _ = normalize_labels(item.raw)
-            yield Clip(item.clip_id, item.source, item.audio, item.language, item.speaker_id, item.text,
-                       item.raw, {**meta, **item.meta}, {**item.features, **features}, item.extra)
-
-
 def plan_pairs(recipe: "Recipe", limit: int | None = None) -> tuple[list[PairItem], dict[str, Any]]:
     """Every pair of every pair task, in a deterministic order, and a report per task."""
     import itertools
@@ -61,7 +53,7 @@ def plan_pairs(recipe: "Recipe", limit: int | None = None) -> tuple[list[PairIte
         items: Iterable[Any] = read_sources(recipe)
         if limit is not None:
             items = itertools.islice(items, limit)
-        return _normalized(items)
+        return normalized_clips(items)
 
     entries = [(entry_of(clip), clip.source) for clip in clips()]
     chosen: dict[str, list[tuple[str, str]]] = {}

@@ -16,7 +16,7 @@ from speechsift.engine.context import ShardContext
 from speechsift.engine.generation import Answer
 from speechsift.engine.pairs import PairItem
 from speechsift.errors import AudioLoadError, Reject
-from speechsift.labels import normalize_labels
+from speechsift.labels import with_labels
 from speechsift.llm.base import Backend, generate
 from speechsift.llm.parse import is_truncated, strip_think
 from speechsift.llm.types import ChatRequest, Completion
@@ -80,16 +80,10 @@ class NormalizeLabels(Stage):
     name = "normalize"
 
     def process(self, clip: Clip, ctx: ShardContext) -> Clip:
-        meta, features, unknown = normalize_labels(clip.raw)
+        labelled, unknown = with_labels(clip)
         for field_name, value in unknown:
             ctx.unknown_labels[f"{field_name}={value}"] += 1
-        if clip.meta:
-            meta.update(clip.meta)
-        if clip.features:
-            features = {**clip.features, **features}
-        # positional construction: dataclasses.replace costs more than the whole normalization
-        return Clip(clip.clip_id, clip.source, clip.audio, clip.language, clip.speaker_id, clip.text,
-                    clip.raw, meta, features, clip.extra)
+        return labelled
 
 
 class ProbeAudio(Stage):

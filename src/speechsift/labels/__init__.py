@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from typing import Any
+
 from speechsift.labels.normalize import (
     LABEL_NORMALIZERS,
     NUMERIC_LABELS,
@@ -9,6 +12,7 @@ from speechsift.labels.normalize import (
     is_missing,
     parse_number,
 )
+from speechsift.records import Clip
 
 
 def normalize_labels(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, float], list[tuple[str, str]]]:
@@ -59,4 +63,24 @@ def normalize_labels(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, flo
     return meta, features, unknown
 
 
-__all__ = ["normalize_labels", "UnknownLabel"]
+def with_labels(clip: Clip) -> tuple[Clip, list[tuple[str, str]]]:
+    """The clip with ``meta``/``features`` filled from its raw labels (labels already in ``meta``
+    win), and the raw values no table explains."""
+    meta, features, unknown = normalize_labels(clip.raw)
+    if clip.meta:
+        meta.update(clip.meta)
+    if clip.features:
+        features = {**clip.features, **features}
+    # positional construction: dataclasses.replace costs more than the whole normalization
+    return Clip(clip.clip_id, clip.source, clip.audio, clip.language, clip.speaker_id, clip.text,
+                clip.raw, meta, features, clip.extra), unknown
+
+
+def normalized_clips(items: Iterable[Any]) -> Iterator[Clip]:
+    """The clips among a source's items (rows it could not read are skipped), labels normalized."""
+    for item in items:
+        if isinstance(item, Clip):
+            yield with_labels(item)[0]
+
+
+__all__ = ["UnknownLabel", "normalize_labels", "normalized_clips", "with_labels"]
