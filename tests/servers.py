@@ -107,6 +107,9 @@ def completion_body(request: dict[str, Any], text: str, finish_reason: str = "st
         "object": "chat.completion",
         "created": 0,
         "model": request.get("model", "test-model"),
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish_reason}],
+        "choices": [  # as many as the request's n asks for
+            {"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": finish_reason}
+            for i in range(request.get("n", 1))
+        ],
         "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
     }

@@ -139,3 +139,19 @@ def test_word_align_from_alignment_files_and_measured_prosody(tmp_path):
     assert result.examples["word_align"] == 1 and result.examples["word_align_timestamps"] == 1
     [timestamps] = _rows(out, "word_align_timestamps")
     assert "0.4" in timestamps["instruction"]
+
+
+def test_samples_per_prompt_apply_to_pair_tasks_with_distinct_ids(tmp_path):
+    manifest = make_corpus(tmp_path / "corpus", n=4, seconds=0.1)
+    reply = "\n".join(json.dumps(p) for p in [{"q": "Which clip is faster?", "a": "The first one sounds quicker."}])
+    counts = {}
+    for n in (1, 2):
+        out = tmp_path / f"out{n}"
+        with ChatServer(reply=lambda body: reply) as server:
+            data = recipe_dict(manifest, out, [{"name": "comparison", "pairing": {"seed": 1}}],
+                               llm={"backend": "openai", "model": "tiny", "api_base": server.url, "n": n})
+            run_recipe(parse_recipe(data), progress=False)
+        rows = _rows(out, "comparison")
+        assert len({r["id"] for r in rows}) == len(rows)
+        counts[n] = len(rows)
+    assert counts[1] > 0 and counts[2] == 2 * counts[1]

@@ -108,6 +108,21 @@ class ProbeAudio(Stage):
                     clip.raw, clip.meta, features, clip.extra)
 
 
+def sample_copies(example: Example, samples: int, json_schema: dict | None) -> list[Example]:
+    """``samples`` copies of an LLM example, one per sample index (the first keeps its id; the
+    others' ids derive from it), with the task's JSON schema on the request."""
+    if example.request is not None and json_schema is not None:
+        example.request.json_schema = json_schema
+    if example.request is None or samples == 1:
+        return [example]
+    return [
+        example if i == 0 else replace(
+            example, id=stable_id(example.id, str(i)), request=replace(example.request, sample_index=i)
+        )
+        for i in range(samples)
+    ]
+
+
 class ExpandTasks(Stage):
     """Each clip into one example per task that applies to its source (``samples`` per LLM task).
 
@@ -121,21 +136,6 @@ class ExpandTasks(Stage):
         self.tasks = [(get_task(s.name), frozenset(s.sources) if s.sources else None, s.json_schema) for s in specs]
         self.settings = settings
         self.samples = samples
-
-    def _samples(self, example: Example, json_schema: dict | None) -> list[Example]:
-        """``samples`` examples for an LLM example, one per sample index (the first keeps its id)."""
-        if example.request is not None and json_schema is not None:
-            example.request.json_schema = json_schema
-        if example.request is None or self.samples == 1:
-            return [example]
-        return [
-            example if i == 0 else replace(
-                example,
-                id=stable_id(example.task, *example.clip_ids, str(i)),
-                request=replace(example.request, sample_index=i),
-            )
-            for i in range(self.samples)
-        ]
 
     def run(self, clips: list[Clip], ctx: ShardContext) -> list[Example]:
         examples: list[Example] = []
@@ -158,7 +158,7 @@ class ExpandTasks(Stage):
                     examples.append(built)
                 else:
                     for one in built if isinstance(built, list) else [built]:
-                        examples.extend(self._samples(one, schema))
+                        examples.extend(sample_copies(one, self.samples, schema))
         return examples
 
 
@@ -188,9 +188,7 @@ class BuildPairs(Stage):
                 continue
             stats.outputs += 1
             for example in built if isinstance(built, list) else [built]:
-                if example.request is not None and self.schemas.get(item.task) is not None:
-                    example.request.json_schema = self.schemas[item.task]
-                examples.append(example)
+                examples.extend(sample_copies(example, self.samples, self.schemas.get(item.task)))
         return examples
 
 
