@@ -105,7 +105,23 @@ def build_stages(recipe: Recipe, backend: Backend) -> Stages:
         clips.append(Enrich(recipe.features, bins, recipe.labels.prefer, recipe.engine.workers or default_workers()))
     clips.append(ExpandTasks(recipe.task_specs, settings, samples=recipe.llm.n))
     pairs = [BuildPairs(recipe.task_specs, settings, samples=recipe.llm.n)]
-    return Stages(clips, pairs, Generate(backend))
+    return Stages(clips, pairs, Generate(backend, check_language=language_check_ready(recipe)))
+
+
+def language_check_ready(recipe: Recipe) -> bool:
+    """Whether answers are checked for the clip's language: when a task asks for it. The check
+    needs Lingua (the curate extra); without it the run stops before it starts, not mid-way."""
+    checking = [s.name for s in recipe.task_specs if getattr(get_task(s.name), "checks_language", False)]
+    if not checking:
+        return False
+    try:
+        import lingua  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            f"tasks: {', '.join(checking)} check that the LLM answers in the clip's language, which needs "
+            "Lingua: pip install -c constraints.txt 'speechsift[curate]'."
+        ) from None
+    return True
 
 
 def ledger_path(recipe: Recipe, layout: OutputLayout) -> Path:
