@@ -95,16 +95,12 @@ def _stats(assembly: Assembly, name: str) -> StageStats:
     return assembly.stages.setdefault(name, StageStats())
 
 
-def curate(parts: list[Path], recipe: Recipe, layout: OutputLayout, assembly: Assembly) -> tuple[list[Path], dict]:
+def curate(parts: list[Path], curator: Any, layout: OutputLayout, assembly: Assembly) -> tuple[list[Path], dict]:
     """Score every example, filter, then deduplicate over the whole dataset (speechsift.curate).
 
     Returns the scored parts (examples with a ``quality`` column) and, per (part, row) left out,
     ``(reason, message)``. Scores are kept for every example; ``complete/`` shows them all.
     """
-    from speechsift.curate import Curator
-
-    assert recipe.curate is not None
-    curator = Curator(recipe.curate)
     drops: dict[tuple[int, int], tuple[str, str]] = {}
     scored: list[Path] = []
     stats = _stats(assembly, "curate")
@@ -280,11 +276,21 @@ def write_release(
             progress(len(examples))
 
 
-def assemble(parts: list[Path], recipe: Recipe, layout: OutputLayout) -> Assembly:
+def make_curator(recipe: Recipe) -> Any:
+    """The recipe's curator (scorers, filters, dedup index), or None without a ``curate`` section.
+    Built before generation, so a missing package or model stops the run before it spends anything."""
+    if recipe.curate is None:
+        return None
+    from speechsift.curate import Curator
+
+    return Curator(recipe.curate)
+
+
+def assemble(parts: list[Path], recipe: Recipe, layout: OutputLayout, curator: Any = None) -> Assembly:
     assembly = Assembly()
     excluded: dict[tuple[int, int], tuple[str, str]] = {}
     if recipe.curate is not None:
-        parts, excluded = curate(parts, recipe, layout, assembly)
+        parts, excluded = curate(parts, curator or make_curator(recipe), layout, assembly)
     decisions = decide(parts, recipe, assembly, excluded)
     write_release(parts, recipe, layout, assembly, decisions)
     return assembly

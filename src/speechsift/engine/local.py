@@ -26,7 +26,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from speechsift.engine.assemble import Assembly, assemble, remove_stale
+from speechsift.engine.assemble import Assembly, assemble, make_curator, remove_stale
 from speechsift.engine.context import RunTotals, ShardContext
 from speechsift.engine.enrich import Enrich, default_workers
 from speechsift.engine.gc_tuning import streaming_gc
@@ -241,6 +241,7 @@ def run_recipe(
     backend = make_backend(recipe.llm)
     check_backend(recipe, backend)
     stages = build_stages(recipe, backend)
+    curator = make_curator(recipe)
     generate = stages.generate
     fingerprint = recipe_fingerprint(recipe)
     items: Iterable[Any] = read_sources(recipe)
@@ -317,7 +318,7 @@ def run_recipe(
                         llm_this_run=dict(sorted(this_run.items())), release_reused=True)
         atomic_write_text(layout.run_json, json.dumps(previous, indent=2) + "\n")
         return RunResult(layout.root, totals, shards, skipped, time.perf_counter() - started, this_run, assembly)
-    assembly = finalize(layout, recipe, totals, sorted(parts), shards, backend)
+    assembly = finalize(layout, recipe, totals, sorted(parts), shards, backend, curator)
     seconds = time.perf_counter() - started
     assembly.pairing = pairing
     write_run_json(layout, recipe, totals, assembly, shards, skipped, started_at, seconds, limit, this_run, ledger,
@@ -338,10 +339,11 @@ def _remove_stale_shards(layout: OutputLayout, shards: int) -> None:
 
 def finalize(
     layout: OutputLayout, recipe: Recipe, totals: RunTotals, parts: list[Path], shards: int, backend: Backend,
+    curator: Any = None,
 ) -> Assembly:
     """The assemble pass, then rejects.jsonl, dataset_info.json and the card."""
     _remove_stale_shards(layout, shards)
-    assembly = assemble(parts, recipe, layout)
+    assembly = assemble(parts, recipe, layout, curator)
     remove_stale(layout, assembly.files)
     lines = []
     for shard in range(shards):
