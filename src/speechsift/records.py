@@ -8,7 +8,7 @@ or build new records; they never share mutable state between records.
 
 from __future__ import annotations
 
-import hashlib
+from hashlib import blake2b as _blake2b
 import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -38,7 +38,7 @@ def stable_id(*parts: str, length: int = 16) -> str:
     BLAKE2b with a digest of ``length`` hex characters: unkeyed and stable across versions, and
     the cheapest of hashlib's hashes at this size (it runs for every example).
     """
-    return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=length // 2).hexdigest()
+    return _blake2b("\x1f".join(parts).encode(), digest_size=length // 2).hexdigest()  # encode(): UTF-8
 
 
 @dataclass(slots=True)

@@ -68,10 +68,16 @@ class Read(Stage):
 
     name = "read"
 
-    def process(self, record: Clip | RejectedRow, ctx: ShardContext) -> Clip:
-        if isinstance(record, RejectedRow):
-            raise Reject(record.reason, record.message)
-        return record
+    def run(self, records: list[Any], ctx: ShardContext) -> list[Clip]:
+        stats = ctx.stats(self.name)
+        stats.inputs += len(records)
+        clips = [record for record in records if record.__class__ is not RejectedRow]
+        if len(clips) < len(records):
+            for row in records:
+                if row.__class__ is RejectedRow:
+                    ctx.reject(self.name, row.id, row.reason, row.message, source=row.source)
+        stats.outputs += len(clips)
+        return clips
 
 
 class NormalizeLabels(Stage):
@@ -79,10 +85,16 @@ class NormalizeLabels(Stage):
 
     name = "normalize"
 
-    def process(self, clip: Clip, ctx: ShardContext) -> Clip:
-        labelled, unknown = with_labels(clip)
-        for field_name, value in unknown:
-            ctx.unknown_labels[f"{field_name}={value}"] += 1
+    def run(self, clips: list[Clip], ctx: ShardContext) -> list[Clip]:
+        stats = ctx.stats(self.name)
+        labelled = []
+        for clip in clips:  # never rejects: an unknown value is counted and stays in raw
+            one, unknown = with_labels(clip)
+            labelled.append(one)
+            for field_name, value in unknown:
+                ctx.unknown_labels[f"{field_name}={value}"] += 1
+        stats.inputs += len(clips)
+        stats.outputs += len(labelled)
         return labelled
 
 
@@ -139,26 +151,28 @@ class ExpandTasks(Stage):
 
     def run(self, clips: list[Clip], ctx: ShardContext) -> list[Example]:
         examples: list[Example] = []
-        tasks = [(task, sources, schema, f"task.{task.name}", ctx.stats(f"task.{task.name}"))
-                 for task, sources, schema in self.tasks]
         plain = self.samples == 1  # one sample per prompt: examples need no copies
-        for clip in clips:
-            for task, sources, schema, stage, stats in tasks:
-                if sources is not None and clip.source not in sources:
-                    continue
-                plain_task = plain and schema is None
-                stats.inputs += 1
+        for task, sources, schema in self.tasks:
+            stage = f"task.{task.name}"
+            mine = clips if sources is None else [clip for clip in clips if clip.source in sources]
+            build, settings = task.build, self.settings
+            plain_task = plain and schema is None
+            rejected = 0
+            for clip in mine:
                 try:
-                    built = task.build(clip, self.settings)
-                except Reject as rejected:
-                    ctx.reject(stage, clip.clip_id, rejected.reason, rejected.message, source=clip.source, task=task.name)
+                    built = build(clip, settings)
+                except Reject as refused:
+                    rejected += 1
+                    ctx.reject(stage, clip.clip_id, refused.reason, refused.message, source=clip.source, task=task.name)
                     continue
-                stats.outputs += 1
-                if plain_task and not isinstance(built, list):  # the common case, kept cheap
+                if plain_task and built.__class__ is not list:  # the common case, kept cheap
                     examples.append(built)
                 else:
                     for one in built if isinstance(built, list) else [built]:
                         examples.extend(sample_copies(one, self.samples, schema))
+            stats = ctx.stats(stage)
+            stats.inputs += len(mine)
+            stats.outputs += len(mine) - rejected
         return examples
 
 

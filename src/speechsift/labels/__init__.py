@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 from speechsift.labels.normalize import (
@@ -13,6 +14,25 @@ from speechsift.labels.normalize import (
     parse_number,
 )
 from speechsift.records import Clip
+
+# What a categorical cell comes to, besides a label: no label given, a known label that meta
+# leaves out (normal volume), or a value no table explains.
+_MISSING = None
+_OMITTED = ("omitted",)
+_UNKNOWN = ("unknown",)
+
+
+@lru_cache(maxsize=16_384)
+def _categorical(field: str, value: str) -> str | tuple[str] | None:
+    """One categorical cell's outcome, cached: a corpus repeats a few spellings (unknown ones too)
+    over and over, and this runs for every label of every clip."""
+    try:
+        label = LABEL_NORMALIZERS[field](value)
+    except UnknownLabel:
+        return _UNKNOWN
+    if label is None:
+        return _MISSING if is_missing(value) else _OMITTED
+    return label
 
 
 def normalize_labels(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, float], list[tuple[str, str]]]:
@@ -28,24 +48,20 @@ def normalize_labels(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, flo
     meta: dict[str, str] = {}
     features: dict[str, float] = {}
     unknown: list[tuple[str, str]] = []
-    given: set[str] = set()
+    omitted: list[str] = []  # fields given with a label meta leaves out
     numbers = []
     for field, value in raw.items():
-        normalize = LABEL_NORMALIZERS.get(field)
-        if normalize is None:
+        if field not in LABEL_NORMALIZERS:
             if field in NUMERIC_LABELS:
                 numbers.append((field, value))
             continue
-        try:
-            label = normalize(value)
-        except UnknownLabel:
-            unknown.append((field, value))
-            continue
-        if label is not None:
+        label = _categorical(field, value)
+        if label.__class__ is str:
             meta[field] = label
-            given.add(field)
-        elif not is_missing(value):
-            given.add(field)  # a known label that meta leaves out (normal volume)
+        elif label is _UNKNOWN:
+            unknown.append((field, value))
+        elif label is _OMITTED:
+            omitted.append(field)
     for field, value in numbers:
         label_field, to_label = NUMERIC_LABELS[field]
         try:
@@ -56,7 +72,7 @@ def normalize_labels(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, flo
         if number is None:
             continue
         features[field] = number
-        if label_field not in given:
+        if label_field not in meta and label_field not in omitted:
             label = to_label(number)
             if label is not None:
                 meta[label_field] = label

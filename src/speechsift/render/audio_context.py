@@ -29,7 +29,7 @@ def neutralize_tags(value: str) -> str:
 
 def render_meta_line(meta: dict[str, str]) -> str:
     """``k: v, ...`` in the seed's field order; empty when no field is known."""
-    return _meta_line(tuple(meta.get(field) for field in OMNI_FIELD_ORDER))
+    return _meta_line(tuple(map(meta.get, OMNI_FIELD_ORDER)))
 
 
 @lru_cache(maxsize=65_536)
@@ -38,14 +38,16 @@ def _meta_line(values: tuple[str | None, ...]) -> str:
     return ", ".join(f"{field}: {neutralize_tags(v)}" for field, v in zip(OMNI_FIELD_ORDER, values) if v)
 
 
+@lru_cache(maxsize=65_536)
+def _meta_element(values: tuple[str | None, ...]) -> str:
+    line = _meta_line(values)
+    return f"<meta>{line}</meta>" if line else ""
+
+
 def render_audio_context(meta: dict[str, str], text: str | None) -> str:
     """The audio context the SIFT prompts give the LLM in place of the audio."""
-    parts = ["<audio>"]
-    meta_line = render_meta_line(meta)
-    if meta_line:
-        parts.append(f"<meta>{meta_line}</meta>")
-    transcript = " ".join((text or "").split()).lower()  # stripped, one line, lowercased
+    meta_element = _meta_element(tuple(map(meta.get, OMNI_FIELD_ORDER)))
+    transcript = " ".join(text.split()).lower() if text else ""  # stripped, one line, lowercased
     if transcript:
-        parts.append(f"<text>{neutralize_tags(transcript)}</text>")
-    parts.append("</audio>")
-    return "".join(parts)
+        return f"<audio>{meta_element}<text>{neutralize_tags(transcript)}</text></audio>"
+    return f"<audio>{meta_element}</audio>"

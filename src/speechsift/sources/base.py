@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from speechsift.errors import CorpusError, Reject
+from speechsift.errors import CorpusError
 from speechsift.labels.normalize import is_missing
 from speechsift.records import AudioRef, Clip
 
@@ -134,64 +134,54 @@ class RowReader:
         self.language = language
         self.base_dir = base_dir
         self.labels = [(field, index[field]) for field in LABEL_FIELDS if field in index]
+        # Where id, audio, text, speaker, language and alignment sit (None: no such column).
+        self.positions = tuple(index.get(field) for field in ("id", "audio", "text", "speaker", "language", "alignment"))
         self.id_at = index.get("id")
         self.audio_at = index.get("audio")
-        self.text_at = index.get("text")
-        self.speaker_at = index.get("speaker")
-        self.language_at = index.get("language")
         self.answers_at = index.get("answers")
-        self.alignment_at = index.get("alignment")
+        self.audio_prefix = os.path.join(base_dir, "") if base_dir else ""
 
     def values(self, row: Mapping[str, Any]) -> list[Any]:
         return [row.get(column) for column in self.header]
 
-    def _get(self, values: Sequence[Any], at: int | None) -> str | None:
-        if at is None or at >= len(values):
-            return None
-        return _cell(values[at])
-
     def native_id(self, values: Sequence[Any], number: int) -> str:
-        given = self._get(values, self.id_at)
+        given = _cell(values[self.id_at]) if self.id_at is not None and self.id_at < len(values) else None
         return given.strip() if given else f"row{number}"
 
     def clip(self, values: Sequence[Any], number: int, audio: AudioRef | None = None) -> Clip | RejectedRow:
-        """The row's Clip; ``audio`` given by the caller (datasets) or read from the audio cell."""
-        native_id = self.native_id(values, number)
+        """The row's Clip; ``audio`` given by the caller (datasets) or read from the audio cell.
+
+        Written for speed (it runs once per row): cells are fetched by position in one pass.
+        """
+        if len(values) < self.width:  # a short row: the cells it lacks are empty
+            values = [*values, *([None] * (self.width - len(values)))]
+        given_id, audio_cell, text, speaker, language, alignment = [
+            None if at is None else _cell(values[at]) for at in self.positions
+        ]
+        native_id = given_id.strip() if given_id else f"row{number}"
         clip_id = f"{self.source}/{native_id}"
         if audio is None:
-            try:
-                audio = AudioRef(audio_path(self._get(values, self.audio_at), self.base_dir or "", native_id))
-            except Reject as rejected:
-                return RejectedRow(clip_id, self.source, rejected.reason, f"{self.origin} row {number}: {rejected.message}")
+            if audio_cell is None:
+                return RejectedRow(clip_id, self.source, "missing_audio",
+                                   f"{self.origin} row {number}: row {native_id} has an empty audio cell")
+            audio = AudioRef(audio_path(audio_cell, self.audio_prefix))
         raw: dict[str, str] = {}
-        short = len(values) < self.width
         for field, at in self.labels:
-            if short and at >= len(values):
-                continue
             value = values[at]
             if type(value) is not str:
                 value = _cell(value)
             if value and not value.isspace():
                 raw[field] = value
-        at = self.answers_at
-        answers = parse_answers(values[at]) if at is not None and at < len(values) else []
-        extra: dict[str, Any] = {"answers": answers} if answers else {}
-        if self.alignment_at is not None:
-            extra.update(self._words(self._get(values, self.alignment_at), native_id))
-        return Clip(
-            clip_id,
-            self.source,
-            audio,
-            self._get(values, self.language_at) or self.language,
-            self._get(values, self.speaker_at),
-            self._get(values, self.text_at),
-            raw,
-            {},
-            {},
-            extra,
-        )
+        extra: dict[str, Any] = {}
+        if self.answers_at is not None:
+            answers = parse_answers(values[self.answers_at])
+            if answers:
+                extra["answers"] = answers
+        if alignment is not None:
+            extra.update(self._words(alignment, native_id))
+        return Clip(clip_id, self.source, audio, language or self.language, speaker, text, raw, {}, {}, extra)
 
-    def _words(self, cell: str | None, native_id: str) -> dict[str, Any]:
+    def _words(self, cell: str, native_id: str) -> dict[str, Any]:
         """``{"words": [...]}`` from the row's alignment file, or ``{"alignment_error": why}``.
 
         An unreadable alignment does not refuse the clip: only word-level tasks need it, and they
@@ -199,8 +189,6 @@ class RowReader:
         """
         from speechsift.sources.alignments import read_alignment
 
-        if cell is None:
-            return {}
         path = cell.strip()
         if not os.path.isabs(path) and self.base_dir:
             path = os.path.join(self.base_dir, path)
@@ -210,11 +198,10 @@ class RowReader:
             return {"alignment_error": f"{path}: {exc}"}
 
 
-def audio_path(text: str | None, base_dir: str, native_id: str) -> str:
-    """An audio cell as a path: relative paths are relative to the manifest's folder."""
-    if text is None:
-        raise Reject("missing_audio", f"row {native_id} has an empty audio cell")
-    text = text.strip()
-    if text.startswith("~"):
-        text = os.path.expanduser(text)
-    return text if os.path.isabs(text) else os.path.join(base_dir, text)
+def audio_path(cell: str, prefix: str) -> str:
+    """An audio cell as a path: a relative path is relative to the manifest's folder, which
+    ``prefix`` names with its trailing separator (``os.path.join(folder, "")``)."""
+    path = cell.strip()
+    if path.startswith("~"):
+        path = os.path.expanduser(path)
+    return path if os.path.isabs(path) else prefix + path
