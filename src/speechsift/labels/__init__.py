@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from typing import Any
 
 from speechsift.labels.normalize import (
@@ -20,19 +19,29 @@ from speechsift.records import Clip
 _MISSING = None
 _OMITTED = ("omitted",)
 _UNKNOWN = ("unknown",)
+_NOT_SEEN = ("not seen",)
+
+# Outcomes already worked out, per categorical field: value -> label or one of the markers above.
+# A corpus repeats a few spellings (unknown ones too) over and over, and this runs for every label
+# of every clip; plain dicts per field are the cheapest cache to consult. Bounded per field.
+_SEEN: dict[str, dict[str, str | tuple[str] | None]] = {field: {} for field in LABEL_NORMALIZERS}
+_SEEN_LIMIT = 65_536
 
 
-@lru_cache(maxsize=16_384)
 def _categorical(field: str, value: str) -> str | tuple[str] | None:
-    """One categorical cell's outcome, cached: a corpus repeats a few spellings (unknown ones too)
-    over and over, and this runs for every label of every clip."""
+    """One categorical cell's outcome, remembered in ``_SEEN``."""
     try:
-        label = LABEL_NORMALIZERS[field](value)
+        outcome = LABEL_NORMALIZERS[field](value)
     except UnknownLabel:
-        return _UNKNOWN
-    if label is None:
-        return _MISSING if is_missing(value) else _OMITTED
-    return label
+        outcome = _UNKNOWN
+    else:
+        if outcome is None and not is_missing(value):
+            outcome = _OMITTED
+    seen = _SEEN[field]
+    if len(seen) >= _SEEN_LIMIT:
+        seen.clear()
+    seen[value] = outcome
+    return outcome
 
 
 def normalize_labels(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, float], list[tuple[str, str]]]:
@@ -43,27 +52,31 @@ def normalize_labels(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, flo
     explains: they stay in ``raw`` and are counted, never guessed.
 
     A label the corpus gives wins over one implied by a number (a ``pace`` column over
-    ``speaking_rate``), even when the given label is one meta leaves out (normal volume).
+    ``speaking_rate``), even when the given label is one meta leaves out (normal volume), in
+    whichever order the fields come.
     """
     meta: dict[str, str] = {}
     features: dict[str, float] = {}
     unknown: list[tuple[str, str]] = []
-    omitted: list[str] = []  # fields given with a label meta leaves out
-    numbers = []
+    given: list[str] = []  # categorical fields the corpus gave (a label, or one meta leaves out)
     for field, value in raw.items():
-        if field not in LABEL_NORMALIZERS:
-            if field in NUMERIC_LABELS:
-                numbers.append((field, value))
+        seen = _SEEN.get(field)
+        if seen is not None:  # a categorical field
+            label = seen.get(value, _NOT_SEEN)
+            if label is _NOT_SEEN:
+                label = _categorical(field, value)
+            if label.__class__ is str:
+                meta[field] = label  # over a label a number implied
+                given.append(field)
+            elif label is _OMITTED:
+                meta.pop(field, None)
+                given.append(field)
+            elif label is _UNKNOWN:
+                unknown.append((field, value))
             continue
-        label = _categorical(field, value)
-        if label.__class__ is str:
-            meta[field] = label
-        elif label is _UNKNOWN:
-            unknown.append((field, value))
-        elif label is _OMITTED:
-            omitted.append(field)
-    for field, value in numbers:
-        label_field, to_label = NUMERIC_LABELS[field]
+        implies = NUMERIC_LABELS.get(field)
+        if implies is None:
+            continue
         try:
             number = parse_number(value)
         except UnknownLabel:
@@ -72,7 +85,8 @@ def normalize_labels(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, flo
         if number is None:
             continue
         features[field] = number
-        if label_field not in meta and label_field not in omitted:
+        label_field, to_label = implies
+        if label_field not in given:
             label = to_label(number)
             if label is not None:
                 meta[label_field] = label

@@ -48,6 +48,8 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "pace": ("pace",),
     "volume": ("volume",),
 }
+_POSIX = os.sep == "/"  # where a path is absolute exactly when it starts with "/"
+
 LABEL_FIELDS = ("emotion", "gender", "age", "accent", "speaking_rate", "relative_db", "pace", "volume")
 
 
@@ -202,6 +204,7 @@ def audio_path(cell: str, prefix: str) -> str:
     """An audio cell as a path: a relative path is relative to the manifest's folder, which
     ``prefix`` names with its trailing separator (``os.path.join(folder, "")``)."""
     path = cell.strip()
-    if path.startswith("~"):
-        path = os.path.expanduser(path)
+    if _POSIX and not path.startswith(("/", "~")):  # relative: the common case, kept cheap
+        return prefix + path
+    path = os.path.expanduser(path)
     return path if os.path.isabs(path) else prefix + path

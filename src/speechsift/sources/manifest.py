@@ -19,8 +19,6 @@ from speechsift.sources.base import RejectedRow, RowReader
 
 def _has_undecodable(values: list[str]) -> bool:
     """True when a cell holds bytes that were not UTF-8 (read back as lone surrogates)."""
-    if all(map(str.isascii, values)):  # the common case, checked in C
-        return False
     for value in values:
         if isinstance(value, str) and not value.isascii():
             try:
@@ -42,13 +40,14 @@ def _csv_clips(path: Path, make_reader) -> Iterator[Clip | RejectedRow]:
         if not header:
             raise CorpusError(f"{path}: the manifest is empty or has no header row.")
         reader: RowReader = make_reader(header)
+        clip = reader.clip
         for number, values in enumerate(rows, start=1):
             if not values:
                 continue
-            if _has_undecodable(values):
+            if not all(map(str.isascii, values)) and _has_undecodable(values):  # ASCII: checked in C
                 yield _undecodable(reader.source, path, number)
                 continue
-            yield reader.clip(values, number)
+            yield clip(values, number)
 
 
 def _jsonl_header(path: Path, sample: int = 100) -> list[str]:

@@ -24,18 +24,15 @@ class _SiftTask(Task):
     def llm_user_message(self, clip: Clip) -> str:
         return render_audio_context(clip.meta, clip.text)
 
-    def system_message(self) -> dict[str, str]:
-        """One shared dict per task (requests are never changed in place)."""
-        cached = self.__dict__.get("_system")
-        if cached is None:
-            cached = self.__dict__["_system"] = {"role": "system", "content": self.system_prompt}
-        return cached
+    def __init__(self) -> None:
+        # One shared system message per task (requests are never changed in place).
+        self.system_message = {"role": "system", "content": self.system_prompt}
 
     def build(self, clip: Clip, settings: TaskSettings) -> Example:
         if not clip.meta and not (clip.text or "").strip():
             raise Reject("empty_context", f"clip {clip.clip_id} has neither labels nor a transcript to write from")
         request = ChatRequest(
-            [self.system_message(), {"role": "user", "content": self.llm_user_message(clip)}],
+            [self.system_message, {"role": "user", "content": self.llm_user_message(clip)}],
             settings.sampling,
             self.name,
             {"meta": clip.meta, "text": clip.text},
