@@ -49,5 +49,7 @@ def render_audio_context(meta: dict[str, str], text: str | None) -> str:
     meta_element = _meta_element(tuple(map(meta.get, OMNI_FIELD_ORDER)))
     transcript = " ".join(text.split()).lower() if text else ""  # stripped, one line, lowercased
     if transcript:
-        return f"<audio>{meta_element}<text>{neutralize_tags(transcript)}</text></audio>"
+        if "<" in transcript:
+            transcript = neutralize_tags(transcript)
+        return f"<audio>{meta_element}<text>{transcript}</text></audio>"
     return f"<audio>{meta_element}</audio>"

@@ -106,6 +106,8 @@ def parse_answers(value: Any) -> list[str]:
 
 def _cell(value: Any) -> str | None:
     """A manifest cell as a raw label string, None when empty."""
+    if value.__class__ is str:  # CSV cells: the common case first
+        return value if value.strip() else None
     if value is None:
         return None
     if isinstance(value, str):
