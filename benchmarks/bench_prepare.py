@@ -373,13 +373,19 @@ def main() -> None:
         for clip in sorted((folder / "clips").glob("*.flac")):
             sf.read(str(clip), dtype="float32")
 
-        # speechsift's way (a short warm-up pass first: imports, lru caches, allocator).
+        # speechsift's way and the naive way (on a sample), pass by pass in turn, so that both see the
+        # same stretches of a shared, noisy machine. A short warm-up pass first: imports, lru caches.
         speechsift_pass(manifest, batch_size=args.batch, limit=min(5000, args.clips))
-        runs = []
+        sample = min(args.naive_sample, args.clips)
+        runs, naives = [], []
         for i in range(repeat):
             runs.append(speechsift_pass(manifest, batch_size=args.batch))
-            say(f"speechsift pass {i + 1}: {rate(runs[-1]['clips'], runs[-1]['seconds']):,.0f} clips/s")
+            naives.append(naive_pass(manifest, sample))
+            say(f"pass {i + 1}: speechsift {rate(runs[-1]['clips'], runs[-1]['seconds']):,.0f} clips/s, "
+                f"naive {rate(naives[-1]['clips'], naives[-1]['seconds']):,.1f} clips/s")
         best = fastest(runs)
+        naive = fastest(naives)
+        paired = sorted(rate(r["clips"], r["seconds"]) / rate(n["clips"], n["seconds"]) for r, n in zip(runs, naives))
         probed = speechsift_pass(manifest, batch_size=args.batch, probe=True)
         say(f"speechsift + probe: {rate(probed['clips'], probed['seconds']):,.0f} clips/s")
 
@@ -387,13 +393,7 @@ def main() -> None:
         tuned = fastest([speechsift_pass(manifest, batch_size=args.batch, streaming_gc=False) for _ in range(repeat)])
         say(f"speechsift, default GC: {rate(tuned['clips'], tuned['seconds']):,.0f} clips/s")
 
-        # The naive way on a sample, and the same sample speechsift's way, to compare the prompts.
-        sample = min(args.naive_sample, args.clips)
-        naives = []
-        for i in range(repeat):
-            naives.append(naive_pass(manifest, sample))
-            say(f"naive pass {i + 1}: {rate(naives[-1]['clips'], naives[-1]['seconds']):,.1f} clips/s")
-        naive = fastest(naives)
+        # The same sample speechsift's way, to compare the prompts with the naive way's.
         ours_sample = speechsift_pass(manifest, batch_size=args.batch, limit=sample, keep_contexts=True)
         same = sum(a == b for a, b in zip(naive["contexts"], ours_sample["contexts"]))
 
@@ -444,6 +444,8 @@ def main() -> None:
     print(f"naive way: best of {len(naives)} passes over {naive['clips']:,} rows ({rates(naives)} clips/s), "
           f"{naive['audio_s'] / naive['clips']:.2f} s of audio decoded per clip; "
           f"audio context identical to speechsift's on {same:,}/{naive['clips']:,} rows")
+    print(f"pass by pass (each speechsift pass right before a naive one): speechsift/naive "
+          f"{', '.join(f'{r:.1f}x' for r in paired)}; median {paired[len(paired) // 2]:.1f}x")
     print()
     rows = [
         ("measure", "clips/s", "ms/clip", "vs naive", "target", "met"),
