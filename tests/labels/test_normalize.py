@@ -333,11 +333,12 @@ def test_normalize_labels_volume_from_db_boundaries(db, expected):
     ],
 )
 def test_a_given_label_beats_a_number_derived_one(raw, expected_meta):
-    meta, features, unknown = normalize_labels(raw)
-    assert meta == expected_meta
-    assert unknown == []
-    # the number is still kept as a feature
-    assert set(features) == {k for k in raw if k in ("speaking_rate", "relative_db")}
+    for order in (raw, dict(reversed(raw.items()))):  # whichever field comes first
+        meta, features, unknown = normalize_labels(order)
+        assert meta == expected_meta
+        assert unknown == []
+        # the number is still kept as a feature
+        assert set(features) == {k for k in raw if k in ("speaking_rate", "relative_db")}
 
 
 @pytest.mark.parametrize(
@@ -350,9 +351,18 @@ def test_a_given_label_beats_a_number_derived_one(raw, expected_meta):
     ],
 )
 def test_a_missing_label_lets_the_number_decide(raw, expected_meta):
-    meta, _, unknown = normalize_labels(raw)
-    assert meta == expected_meta
-    assert unknown == []
+    for order in (raw, dict(reversed(raw.items()))):
+        meta, _, unknown = normalize_labels(order)
+        assert meta == expected_meta
+        assert unknown == []
+
+
+def test_remembered_outcomes_give_the_same_answer_every_time():
+    # Outcomes are cached per field and value (unknown ones too); each call still reports its own.
+    raw = {"emotion": "contempt", "gender": "F", "volume": "normal", "relative_db": "-3"}
+    first = normalize_labels(raw)
+    assert first == ({"gender": "female"}, {"relative_db": -3.0}, [("emotion", "contempt")])
+    assert normalize_labels(raw) == first
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,26 @@ def test_fields_mapping_overrides_the_usual_names(tmp_path):
         list(read_manifest(manifest, source="s", fields={"mood": "feeling"}))
 
 
+def test_audio_cells_become_paths_and_short_rows_read_as_empty(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(
+        "id,audio,text,emotion\n"
+        "a,  clips/a b.wav ,hello,happy\n"  # relative, padded: relative to the manifest's folder
+        "b,/data/b.wav,,\n"  # absolute: kept
+        "c,~/c.wav,x,sad\n"  # home: expanded
+        "d,d.wav\n"  # a short row: the missing cells are empty
+        "e,   ,x,sad\n",  # a blank audio cell: refused
+        encoding="utf-8",
+    )
+    a, b, c, d, e = read_manifest(manifest, source="s")
+    assert a.audio.path == str(tmp_path / "clips" / "a b.wav") and a.raw == {"emotion": "happy"}
+    assert b.audio.path == "/data/b.wav" and b.text is None and b.raw == {}
+    assert c.audio.path == str(tmp_path / "home" / "c.wav")
+    assert d.audio.path == str(tmp_path / "d.wav") and d.text is None and d.raw == {}
+    assert isinstance(e, RejectedRow) and (e.id, e.reason) == ("s/e", "missing_audio")
+
+
 def test_jsonl_manifest_with_bad_lines(tmp_path):
     path = tmp_path / "m.jsonl"
     lines = [

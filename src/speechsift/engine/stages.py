@@ -139,6 +139,7 @@ class ExpandTasks(Stage):
     """Each clip into one example per task that applies to its source (``samples`` per LLM task).
 
     Counted per task in clips: a clip that made its examples is one output, a refused one a reject.
+    A batch's examples come out task by task, each task's in clip order.
     """
 
     name = "tasks"
