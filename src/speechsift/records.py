@@ -8,9 +8,9 @@ or build new records; they never share mutable state between records.
 
 from __future__ import annotations
 
-from hashlib import blake2b as _blake2b
 import json
 from dataclasses import dataclass, field
+from hashlib import blake2b as _blake2b
 from typing import Any, Literal
 
 import pyarrow as pa

@@ -48,8 +48,6 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "pace": ("pace",),
     "volume": ("volume",),
 }
-_POSIX = os.sep == "/"  # where a path is absolute exactly when it starts with "/"
-
 LABEL_FIELDS = ("emotion", "gender", "age", "accent", "speaking_rate", "relative_db", "pace", "volume")
 
 
@@ -200,6 +198,9 @@ class RowReader:
             return {"words": read_alignment(path, utterance=native_id)}
         except (OSError, CorpusError, ValueError) as exc:
             return {"alignment_error": f"{path}: {exc}"}
+
+
+_POSIX = os.sep == "/"  # where a path is absolute exactly when it starts with "/"
 
 
 def audio_path(cell: str, prefix: str) -> str:
