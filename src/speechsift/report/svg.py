@@ -217,6 +217,19 @@ def stacked_hbar(
     return _svg(width, max(len(rows), 1) * ROW_HEIGHT + 4, label, *marks)
 
 
+def _axis_labels(xlabel: str, ylabel: str, *, xlabel_at: tuple[float, float], ylabel_y: float) -> list[Markup]:
+    """The x label centred at ``xlabel_at``; the y label on its side, centred at height ``ylabel_y``."""
+    marks = []
+    if xlabel:
+        marks.append(_text(*xlabel_at, xlabel, anchor="middle", cls="axis"))
+    if ylabel:
+        marks.append(
+            el("text", ylabel, x="12", y=f"{ylabel_y:.1f}", text_anchor="middle", class_="axis",
+               transform=f"rotate(-90 12 {ylabel_y:.1f})")
+        )
+    return marks
+
+
 def histogram(
     edges: np.ndarray,
     series: Sequence[tuple[str, np.ndarray]],
@@ -299,20 +312,7 @@ def histogram(
             )
         )
         marks.append(_text(sx(t), top + plot_h + 16, _tick_label(t) + suffix, anchor="middle", cls="tick"))
-    if xlabel:
-        marks.append(_text(left + plot_w / 2, height - 4, xlabel, anchor="middle", cls="axis"))
-    if ylabel:
-        marks.append(
-            el(
-                "text",
-                ylabel,
-                x="12",
-                y=f"{top + plot_h / 2:.1f}",
-                text_anchor="middle",
-                class_="axis",
-                transform=f"rotate(-90 12 {top + plot_h / 2:.1f})",
-            )
-        )
+    marks += _axis_labels(xlabel, ylabel, xlabel_at=(left + plot_w / 2, height - 4), ylabel_y=top + plot_h / 2)
     return _svg(width, height, label, *marks)
 
 
@@ -342,18 +342,5 @@ def scatter(
         for i in range(len(xy)):
             title = el("title", titles[i]) if titles is not None else None
             marks.append(el("circle", title, cx=f"{px[i]:.1f}", cy=f"{py[i]:.1f}", r="3", fill=colors[int(groups[i])]))
-    if xlabel:
-        marks.append(_text(left + plot_w / 2, height - 8, xlabel, anchor="middle", cls="axis"))
-    if ylabel:
-        marks.append(
-            el(
-                "text",
-                ylabel,
-                x="12",
-                y=f"{top + plot_h / 2:.1f}",
-                text_anchor="middle",
-                class_="axis",
-                transform=f"rotate(-90 12 {top + plot_h / 2:.1f})",
-            )
-        )
+    marks += _axis_labels(xlabel, ylabel, xlabel_at=(left + plot_w / 2, height - 8), ylabel_y=top + plot_h / 2)
     return _svg(width, height, label, *marks)
