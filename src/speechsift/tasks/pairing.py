@@ -114,6 +114,26 @@ def _match_buckets(buckets: dict[str, list[str]], rng: random.Random, limit: int
     return pairs, sum(len(s) for s in stacks)
 
 
+def _pair_groups(groups: dict[str, dict[str, list[str]]], report: PairingReport, lonely: str,
+                 seed_parts: tuple[object, ...], limit: int | None) -> list[tuple[str, str]]:
+    """Pairs within each group (a speaker, a text) across its buckets (emotions, speakers).
+
+    A group with one bucket pairs nothing (its clips are counted under ``lonely``); clips a group
+    has no partner left for are counted as ``no_partner_left``. Each group draws from its own rng.
+    """
+    pairs: list[tuple[str, str]] = []
+    for key in sorted(groups):
+        buckets = groups[key]
+        if len(buckets) < 2:
+            report.unpaired[lonely] += sum(map(len, buckets.values()))
+            continue
+        found, left = _match_buckets(buckets, seeded_rng(*seed_parts, key), limit)
+        pairs += found
+        if left:
+            report.unpaired["no_partner_left"] += left
+    return pairs
+
+
 def _by_source(entries: Iterable[Sequence]) -> dict[str, list[PairingEntry]]:
     groups: dict[str, list[PairingEntry]] = defaultdict(list)
     for raw in entries:
@@ -140,18 +160,9 @@ def same_speaker_different_emotion(entries: Iterable[Sequence], *, seed: int = 0
                 report.unpaired["no_emotion"] += 1
             else:
                 speakers[entry.speaker_id][entry.emotion].append(entry.clip_id)
-        made = 0
-        for speaker in sorted(speakers):
-            emotions = speakers[speaker]
-            if len(emotions) < 2:
-                report.unpaired["speaker_has_one_emotion"] += sum(map(len, emotions.values()))
-                continue
-            found, left = _match_buckets(emotions, seeded_rng(seed, name, source, speaker), max_pairs_per_group)
-            pairs += found
-            made += len(found)
-            if left:
-                report.unpaired["no_partner_left"] += left
-        if made:
+        found = _pair_groups(speakers, report, "speaker_has_one_emotion", (seed, name, source), max_pairs_per_group)
+        pairs += found
+        if found:
             continue
         labelled = sum(map(len, (c for s in speakers.values() for c in s.values())))
         if not labelled and all(not e.speaker_id for e in group):
@@ -182,18 +193,9 @@ def same_text_different_speakers(entries: Iterable[Sequence], *, seed: int = 0,
                 report.unpaired["no_text"] += 1
             else:
                 texts[text][entry.speaker_id].append(entry.clip_id)
-        made = 0
-        for text in sorted(texts):
-            speakers = texts[text]
-            if len(speakers) < 2:
-                report.unpaired["text_has_one_speaker"] += sum(map(len, speakers.values()))
-                continue
-            found, left = _match_buckets(speakers, seeded_rng(seed, name, source, text), max_pairs_per_group)
-            pairs += found
-            made += len(found)
-            if left:
-                report.unpaired["no_partner_left"] += left
-        if made:
+        found = _pair_groups(texts, report, "text_has_one_speaker", (seed, name, source), max_pairs_per_group)
+        pairs += found
+        if found:
             continue
         all_speakers = {e.speaker_id for e in group if e.speaker_id}
         if not all_speakers:
