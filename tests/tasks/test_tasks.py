@@ -6,7 +6,7 @@ import pytest
 from factories import make_clip
 
 from speechsift.errors import Reject
-from speechsift.records import Part
+from speechsift.records import Part, stable_id, stable_ids
 from speechsift.tasks import TaskSettings, get_task, prompts, task_names
 
 META = {"age": "young adult", "gender": "female", "volume": "loud", "pace": "fast", "emotion": "happy"}
@@ -72,3 +72,17 @@ def test_context_tasks_refuse_a_clip_with_nothing_to_say():
     with pytest.raises(Reject) as rejected:
         get_task("sit_ssp").build(make_clip(text=None, meta={}), SETTINGS)
     assert rejected.value.reason == "empty_context"
+
+
+@pytest.mark.parametrize("name", task_names())
+def test_example_ids_are_the_stable_hash_of_task_clip_ids_and_variant(name):
+    # Tasks hash their name once (stable_ids) for speed; the ids must stay those of stable_id.
+    task = get_task(name)
+    assert task.example_id("demo/clip_01", "0") == stable_id(name, "demo/clip_01", "0")
+    assert task.example_id("demo/a", "demo/b", "2") == stable_id(name, "demo/a", "demo/b", "2")
+    assert stable_ids("x", length=8)("é") == stable_id("x", "é", length=8)
+
+
+def test_a_built_example_carries_that_id():
+    example = get_task("transcription").build(make_clip(clip_id="demo/clip_07", text="hi"), SETTINGS)
+    assert example.id == stable_id("transcription", "demo/clip_07", "0")

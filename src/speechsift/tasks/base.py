@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from speechsift.errors import Reject
 from speechsift.llm.types import ChatRequest, SamplingParams
-from speechsift.records import Clip, Example, Generation, Message, Part, stable_id
+from speechsift.records import Clip, Example, Generation, Message, Part, stable_ids
 
 DIRECT = Generation(backend="direct")  # provenance of targets taken from the corpus (never mutated)
 
@@ -36,6 +36,9 @@ class Task(ABC):
     # Where the task's examples go in the SIFT-50M export layout: {split}/{category}/{sub}/{lang}/
     category: ClassVar[str] = "omni"
     sub: ClassVar[str | None] = None  # defaults to the task name
+
+    def __init__(self) -> None:
+        self.example_id = stable_ids(self.name)  # stable_id(name, clip ids..., variant), cheaper
 
     @abstractmethod
     def build(self, clip: Clip, settings: TaskSettings) -> Example | list[Example]:
@@ -69,7 +72,7 @@ class Task(ABC):
         # Positional construction (this runs for every clip and task); meta is shared with the
         # clip, which no later stage changes.
         return Example(
-            stable_id(self.name, clip.clip_id, variant),
+            self.example_id(clip.clip_id, variant),
             self.name,
             [clip.clip_id],
             [clip.audio],

@@ -26,7 +26,7 @@ from typing import ClassVar
 from speechsift.errors import ConfigError, Reject
 from speechsift.labels import i18n
 from speechsift.llm.types import ChatRequest
-from speechsift.records import Clip, Example, Message, Part, stable_id
+from speechsift.records import Clip, Example, Message, Part
 from speechsift.render.pair import MEASURES, relation, render_pair_json
 from speechsift.render.sift_json import clip_duration
 from speechsift.tasks import prompts_sift
@@ -64,7 +64,7 @@ class PairTask(Configurable, Task):
             messages.append(Message("assistant", [Part("text", response)]))
         durations = [clip_duration(a), clip_duration(b)]
         return Example(
-            id=stable_id(self.name, a.clip_id, b.clip_id, variant),
+            id=self.example_id(a.clip_id, b.clip_id, variant),
             task=self.name,
             clip_ids=[a.clip_id, b.clip_id],
             audios=[a.audio, b.audio],

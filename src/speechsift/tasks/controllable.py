@@ -29,7 +29,7 @@ from speechsift.errors import Reject
 from speechsift.labels import i18n
 from speechsift.llm.parse import strip_fences
 from speechsift.llm.types import ChatRequest
-from speechsift.records import Clip, Example, Generation, Message, Part, stable_id
+from speechsift.records import Clip, Example, Generation, Message, Part
 from speechsift.render.sift_json import acoustic_labels, clean_text
 from speechsift.tasks import prompts_sift
 from speechsift.tasks.base import DIRECT, Task, TaskSettings, register_task
@@ -99,7 +99,7 @@ def control_example(task: Task, clip: Clip, instruction: str, language: str, *,
     if request is None:
         messages.append(Message("assistant", [Part("audio", None, 0)]))
     return Example(
-        id=stable_id(task.name, clip.clip_id, variant),
+        id=task.example_id(clip.clip_id, variant),
         task=task.name,
         clip_ids=[clip.clip_id],
         audios=[clip.audio],

@@ -25,6 +25,7 @@ class _SiftTask(Task):
         return render_audio_context(clip.meta, clip.text)
 
     def __init__(self) -> None:
+        super().__init__()
         # One shared system message per task (requests are never changed in place).
         self.system_message = {"role": "system", "content": self.system_prompt}
 
