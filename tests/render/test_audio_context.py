@@ -8,6 +8,7 @@ import pytest
 from factories import make_clip
 
 from speechsift.render import OMNI_FIELD_ORDER, neutralize_tags, render_audio_context
+from speechsift.render.audio_context import one_line
 
 # Any opening of an audio/meta/text tag as a parser or an LLM would read it: "<", optional "/", any spacing.
 TAG = re.compile(r"<\s*(/?)\s*(audio|meta|text)\b", re.IGNORECASE)
@@ -193,3 +194,22 @@ def test_neutralize_tags_defuses_every_tag_opening(value):
 @pytest.mark.parametrize("value", ["plain words", "", "a < b", "<b>", "no tags here >"])
 def test_neutralize_tags_leaves_harmless_text_unchanged(value):
     assert neutralize_tags(value) == value
+
+
+# Every character str.split() splits on (the ASCII space is the only printable one).
+WHITESPACE = [chr(code) for code in range(0x110000) if chr(code).isspace()]
+
+
+@pytest.mark.parametrize("space", WHITESPACE, ids=[f"U+{ord(c):04X}" for c in WHITESPACE])
+def test_one_line_folds_every_kind_of_whitespace(space):
+    for text in (f"a{space}b", f"{space}a b{space}", f"a {space}b", f"a{space}{space}b c", space):
+        assert one_line(text) == " ".join(text.split())
+
+
+@pytest.mark.parametrize("text", ["", "plain words", " padded ", "two  spaces", "tab\there", "ça\u00a0va", "x"])
+def test_one_line_is_split_and_join(text):
+    assert one_line(text) == " ".join(text.split())
+
+
+def test_transcript_whitespace_becomes_single_spaces():
+    assert render_audio_context({}, "Good\u3000MORNING \n  all\x1f") == "<audio><text>good morning all</text></audio>"

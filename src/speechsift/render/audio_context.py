@@ -29,7 +29,13 @@ def neutralize_tags(value: str) -> str:
 
 def render_meta_line(meta: dict[str, str]) -> str:
     """``k: v, ...`` in the seed's field order; empty when no field is known."""
-    return _meta_line(tuple(map(meta.get, OMNI_FIELD_ORDER)))
+    return _meta_line(_omni_values(meta))
+
+
+def _omni_values(meta: dict[str, str]) -> tuple[str | None, ...]:
+    """``meta``'s values in ``OMNI_FIELD_ORDER`` (spelled out: this runs for every clip)."""
+    get = meta.get
+    return get("age"), get("gender"), get("volume"), get("pace"), get("emotion"), get("accent")
 
 
 @lru_cache(maxsize=65_536)
@@ -38,16 +44,38 @@ def _meta_line(values: tuple[str | None, ...]) -> str:
     return ", ".join(f"{field}: {neutralize_tags(v)}" for field, v in zip(OMNI_FIELD_ORDER, values) if v)
 
 
-@lru_cache(maxsize=65_536)
+# "<meta>line</meta>" per label combination; a plain dict is the cheapest cache to consult.
+_META_ELEMENTS: dict[tuple[str | None, ...], str] = {}
+_META_ELEMENTS_LIMIT = 65_536
+
+
 def _meta_element(values: tuple[str | None, ...]) -> str:
-    line = _meta_line(values)
-    return f"<meta>{line}</meta>" if line else ""
+    element = _META_ELEMENTS.get(values)
+    if element is None:
+        line = _meta_line(values)
+        element = f"<meta>{line}</meta>" if line else ""
+        if len(_META_ELEMENTS) >= _META_ELEMENTS_LIMIT:
+            _META_ELEMENTS.clear()
+        _META_ELEMENTS[values] = element
+    return element
+
+
+def one_line(text: str) -> str:
+    """``text`` stripped, every run of whitespace made one space.
+
+    The usual transcript is already one printable line with single spaces: that is checked in C
+    and returned as is (every whitespace character but the ASCII space is unprintable).
+    """
+    text = text.strip()
+    if "  " in text or not text.isprintable():
+        return " ".join(text.split())
+    return text
 
 
 def render_audio_context(meta: dict[str, str], text: str | None) -> str:
     """The audio context the SIFT prompts give the LLM in place of the audio."""
-    meta_element = _meta_element(tuple(map(meta.get, OMNI_FIELD_ORDER)))
-    transcript = " ".join(text.split()).lower() if text else ""  # stripped, one line, lowercased
+    meta_element = _meta_element(_omni_values(meta))
+    transcript = one_line(text).lower() if text else ""
     if transcript:
         if "<" in transcript:
             transcript = neutralize_tags(transcript)
