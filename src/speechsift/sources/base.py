@@ -157,8 +157,9 @@ class RowReader:
         """
         if len(values) < self.width:  # a short row: the cells it lacks are empty
             values = [*values, *([None] * (self.width - len(values)))]
-        given_id, audio_cell, text, speaker, language, alignment = [
-            None if at is None else _cell(values[at]) for at in self.positions
+        given_id, audio_cell, text, speaker, language, alignment = [  # _cell, its str case inlined
+            None if at is None else (cell if cell.strip() else None) if (cell := values[at]).__class__ is str
+            else _cell(cell) for at in self.positions
         ]
         native_id = given_id.strip() if given_id else f"row{number}"
         clip_id = f"{self.source}/{native_id}"
@@ -166,11 +167,15 @@ class RowReader:
             if audio_cell is None:
                 return RejectedRow(clip_id, self.source, "missing_audio",
                                    f"{self.origin} row {number}: row {native_id} has an empty audio cell")
-            audio = AudioRef(audio_path(audio_cell, self.audio_prefix))
+            path = audio_cell.strip()
+            if _POSIX and not path.startswith(_NOT_RELATIVE):  # relative: audio_path's common case, inlined
+                audio = AudioRef(self.audio_prefix + path)
+            else:
+                audio = AudioRef(audio_path(path, self.audio_prefix))
         raw: dict[str, str] = {}
         for field, at in self.labels:
             value = values[at]
-            if type(value) is not str:
+            if value.__class__ is not str:
                 value = _cell(value)
             if value and not value.isspace():
                 raw[field] = value
@@ -201,13 +206,14 @@ class RowReader:
 
 
 _POSIX = os.sep == "/"  # where a path is absolute exactly when it starts with "/"
+_NOT_RELATIVE = ("/", "~")  # on POSIX: an absolute path, or one under a home folder
 
 
 def audio_path(cell: str, prefix: str) -> str:
     """An audio cell as a path: a relative path is relative to the manifest's folder, which
     ``prefix`` names with its trailing separator (``os.path.join(folder, "")``)."""
     path = cell.strip()
-    if _POSIX and not path.startswith(("/", "~")):  # relative: the common case, kept cheap
+    if _POSIX and not path.startswith(_NOT_RELATIVE):  # relative: the common case, kept cheap
         return prefix + path
     path = os.path.expanduser(path)
     return path if os.path.isabs(path) else prefix + path
