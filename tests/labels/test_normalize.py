@@ -413,3 +413,15 @@ def test_make_corpus_style_rows():
     assert all(unknown == [] for _, _, unknown in got)
     assert [m["emotion"] for m, _, _ in got] == ["happy", "angry", "sad", "neutral", "surprise", "fear"] * 2
     assert [m.get("age") for m, _, _ in got[:4]] == ["young adult", "middle-age adult", "senior", None]
+
+
+@pytest.mark.parametrize("value", ["6", " 9.0 ", "-16.4", "1e1", "", "nan", "NaN", "n/a", "inf", "-Infinity", "abc", "7"])
+def test_numeric_labels_read_their_number_as_parse_number_does(value):
+    # normalize_labels reads a plain number without calling parse_number; both must agree.
+    meta, features, unknown = normalize_labels({"relative_db": value})
+    try:
+        number = parse_number(value)
+    except UnknownLabel:
+        assert unknown == [("relative_db", value)] and features == {}
+    else:
+        assert features == ({} if number is None else {"relative_db": number}) and unknown == []

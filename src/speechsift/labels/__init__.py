@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from math import isfinite
 from typing import Any
 
 from speechsift.labels.normalize import (
@@ -77,13 +78,18 @@ def normalize_labels(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, flo
         implies = NUMERIC_LABELS.get(field)
         if implies is None:
             continue
-        try:
-            number = parse_number(value)
-        except UnknownLabel:
-            unknown.append((field, value))
-            continue
-        if number is None:
-            continue
+        try:  # a plain finite number, the common case, without parse_number's call
+            number = float(value)
+            if not isfinite(number):
+                raise ValueError(value)
+        except (TypeError, ValueError):
+            try:
+                number = parse_number(value)
+            except UnknownLabel:
+                unknown.append((field, value))
+                continue
+            if number is None:
+                continue
         features[field] = number
         label_field, to_label = implies
         if label_field not in given:
