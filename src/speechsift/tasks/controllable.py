@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from speechsift.errors import Reject
@@ -200,14 +200,8 @@ class Controllable(Configurable, Task):
             "language", i18n.output_language(example.language))
         text = " ".join(transcript.split())
         messages = [control_user_turn(instruction, text, language), Message("assistant", [Part("audio", None, 0)])]
-        finished = Example(
-            id=example.id, task=example.task, clip_ids=example.clip_ids, audios=example.audios,
-            instruction=instruction, response="", messages=messages, source=example.source,
-            language=example.language, meta=example.meta, speaker_id=example.speaker_id,
-            transcript=example.transcript, duration_s=example.duration_s, split=example.split,
-            generation=generation, quality=dict(example.quality), request=None,
-        )
-        return [finished]
+        return [replace(example, instruction=instruction, response="", messages=messages, generation=generation,
+                        quality=dict(example.quality), request=None)]
 
 
 @register_task
