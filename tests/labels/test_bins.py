@@ -206,12 +206,11 @@ def test_bins_from_another_measurement_version_warn(tmp_path, caplog):
 
 @pytest.fixture(scope="module")
 def espeak():
-    import shutil
-
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng): synthesized-speech tests skipped")
+    from features.speech_fixtures import SKIP_REASON, espeak_available
     from features.speech_fixtures import espeak as synth
 
+    if not espeak_available():
+        pytest.skip(SKIP_REASON)
     return synth
 
 
