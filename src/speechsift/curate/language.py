@@ -38,6 +38,7 @@ from typing import ClassVar
 
 from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.text import ResponseText, load_yaml, require
+from speechsift.labels.normalize import UnknownLabel, normalize_language
 from speechsift.records import Example
 
 DEFAULT_LANGUAGES = ("en", "de", "fr", "it", "es")
@@ -100,10 +101,14 @@ def load_common_words() -> dict[str, str]:
 
 
 def base_language(code: str | None) -> str | None:
-    """``"en"`` for ``"en"``, ``"en-US"``, ``"en_GB"``, ``"EN"``; None for None or empty."""
+    """``"en"`` for ``"en"``, ``"en-US"``, ``"en_GB"``, ``"EN"``, ``"English"``; None for None or
+    empty (``labels.normalize.normalize_language``; a code it does not know stays its subtag)."""
     if not code:
         return None
-    return code.strip().lower().replace("_", "-").split("-")[0] or None
+    try:
+        return normalize_language(code)
+    except UnknownLabel as unknown:
+        return unknown.kept
 
 
 def script_of(char: str) -> str:

@@ -20,30 +20,25 @@ age, language) are keyed by speechsift's normalized values (``labels.tables``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from functools import lru_cache
+
+from speechsift.labels.normalize import UnknownLabel, normalize_language
 
 LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "it", "es")
 FALLBACK_LANGUAGE = "en"
 
-# Language names and codes a corpus may give, onto our codes ("en-US", "de_DE", "German", "deu").
-_LANGUAGE_ALIASES: dict[str, str] = {
-    "en": "en", "eng": "en", "english": "en",
-    "de": "de", "deu": "de", "ger": "de", "german": "de", "deutsch": "de",
-    "fr": "fr", "fra": "fr", "fre": "fr", "french": "fr", "français": "fr", "francais": "fr",
-    "it": "it", "ita": "it", "italian": "it", "italiano": "it",
-    "es": "es", "spa": "es", "spanish": "es", "español": "es", "espanol": "es",
-}
-
-
 @lru_cache(maxsize=1024)
 def language_code(value: str | None) -> str | None:
-    """One of ``LANGUAGES`` for a corpus's language value, or None when it is not one of them."""
+    """One of ``LANGUAGES`` for a corpus's language value ("en-US", "de_DE", "German", "deu"), or
+    None when it is not one of them (``labels.normalize.normalize_language`` reads the value)."""
     if not value:
         return None
-    key = re.split(r"[-_\s]", value.strip().lower(), maxsplit=1)[0]
-    return _LANGUAGE_ALIASES.get(key) or _LANGUAGE_ALIASES.get(value.strip().lower())
+    try:
+        code = normalize_language(value)
+    except UnknownLabel:
+        return None
+    return code if code in LANGUAGES else None
 
 
 def output_language(value: str | None) -> str:
