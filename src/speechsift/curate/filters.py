@@ -1,7 +1,9 @@
 """Filters: keep an example, or drop it with a short snake_case reason and a message for a person.
 
 A ``Filter`` is a name, the reject reason it gives, and a ``check`` that returns None to keep the
-example or a message to drop it. Filters read the scores in ``example.quality`` (a missing score
+example or a message to drop it. Filters on the response text itself (empty, length, readability,
+speech suitability) are ``text_target_only``: they skip examples whose target is audio
+(controllable generation, ``Task.target``), whose scores describe the instruction a backend wrote. Filters read the scores in ``example.quality`` (a missing score
 never drops anything, unless ``drop_on_error``) and a few fields of the example itself (audio,
 response), so they are cheap, pure, and can run again over stored scores. ``apply_filters`` runs
 them in order; the first filter that drops an example gives the reason.
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from speechsift.curate.config import CurateConfig, per_task
 from speechsift.curate.dedup import KIND_EXACT, KIND_NEAR, KIND_SEMANTIC
 from speechsift.records import Example
+from speechsift.tasks.base import is_audio_target
 
 Check = Callable[[Example], "str | None"]
 Dropped = tuple[Example, str, str]
@@ -40,6 +43,7 @@ class Filter:
     name: str
     reason: str
     check: Check
+    text_target_only: bool = False  # skipped for examples whose target is audio
 
     def __call__(self, example: Example) -> str | None:
         return self.check(example)
@@ -50,8 +54,9 @@ def apply_filters(examples: Iterable[Example], filters: Sequence[Filter]) -> tup
     filter that drops it. Input order is kept in both lists."""
     kept: list[Example] = []
     dropped: list[Dropped] = []
+    for_audio = [f for f in filters if not f.text_target_only]
     for example in examples:
-        for flt in filters:
+        for flt in (for_audio if is_audio_target(example) else filters):
             message = flt.check(example)
             if message is not None:
                 dropped.append((example, flt.reason, message))
@@ -74,7 +79,8 @@ def _words(example: Example) -> int:
     return int(value) if value is not None else len((example.response or "").split())
 
 
-def _threshold_filter(name: str, reason: str, setting, column: str, *, above: bool, label: str) -> Filter | None:
+def _threshold_filter(name: str, reason: str, setting, column: str, *, above: bool, label: str,
+                      text_target_only: bool = False) -> Filter | None:
     """Drop when ``quality[column]`` is above (or below) the per-task threshold ``setting``."""
     if setting is None:
         return None
@@ -91,7 +97,7 @@ def _threshold_filter(name: str, reason: str, setting, column: str, *, above: bo
             return f"{label} {value:.3g} {relation} {'max' if above else 'min'} {limit:g} ({example.task})"
         return None
 
-    return Filter(name, reason, check)
+    return Filter(name, reason, check, text_target_only)
 
 
 def _flag_filter(name: str, reason: str, column: str, message: Callable[[Example], str]) -> Filter:
@@ -120,7 +126,7 @@ def build_filters(config: CurateConfig | None = None) -> list[Filter]:
             if response is None:
                 return "the example has no response"
             return "the response is empty" if not response.strip() else None
-        filters.append(Filter("drop_empty", "empty_response", empty))
+        filters.append(Filter("drop_empty", "empty_response", empty, text_target_only=True))
 
     if config.drop_on_error:
         def failed(example: Example) -> str | None:
@@ -137,7 +143,7 @@ def build_filters(config: CurateConfig | None = None) -> list[Filter]:
                 return None
             words = _words(example)
             return f"{words} words < min {limit} ({example.task})" if words < limit else None
-        filters.append(Filter("min_words", "too_short", too_short))
+        filters.append(Filter("min_words", "too_short", too_short, text_target_only=True))
 
     if config.max_words is not None:
         setting_max = config.max_words
@@ -148,7 +154,7 @@ def build_filters(config: CurateConfig | None = None) -> list[Filter]:
                 return None
             words = _words(example)
             return f"{words} words > max {limit} ({example.task})" if words > limit else None
-        filters.append(Filter("max_words", "too_long", too_long))
+        filters.append(Filter("max_words", "too_long", too_long, text_target_only=True))
 
     if config.min_script_ratio is not None:
         filters.append(_threshold_filter("min_script_ratio", "wrong_script", config.min_script_ratio,
@@ -198,11 +204,12 @@ def build_filters(config: CurateConfig | None = None) -> list[Filter]:
     filters.append(_threshold_filter("toxicity_max", "toxic", config.toxicity_max, "toxicity_score", above=True,
                                      label="toxicity"))
     filters.append(_threshold_filter("max_unspeakable", "unspeakable", config.max_unspeakable, "speech_unspeakable",
-                                     above=True, label="unspeakable characters and list markers"))
+                                     above=True, label="unspeakable characters and list markers",
+                                     text_target_only=True))
     filters.append(_threshold_filter("min_flesch", "hard_to_read", config.min_flesch, "readability_flesch",
-                                     above=False, label="Flesch reading ease"))
+                                     above=False, label="Flesch reading ease", text_target_only=True))
     filters.append(_threshold_filter("max_grade", "hard_to_read", config.max_grade, "readability_grade",
-                                     above=True, label="Flesch-Kincaid grade"))
+                                     above=True, label="Flesch-Kincaid grade", text_target_only=True))
 
     if config.allowed_domains is not None:
         allowed = frozenset(config.allowed_domains)

@@ -1,4 +1,9 @@
-"""Language and script of the response, against ``example.language``.
+"""Language and script of the response, against the language it should be written in.
+
+That language is ``tasks.base.written_language``: the clip's own for a target taken from the
+corpus (a transcript), and for text a backend wrote the language the tasks write in (the clip's
+when it is one of en, de, fr, it, es; English otherwise: the prompts ask for it, the templates
+write it). For an audio target (controllable generation) the text checked is the instruction.
 
 Language identification uses Lingua (``lingua-language-detector``, Apache-2.0; Rust core, offline
 n-gram models shipped in the wheel) restricted to a configurable set of languages (default the
@@ -40,6 +45,7 @@ from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.text import ResponseText, load_yaml, require
 from speechsift.labels.normalize import UnknownLabel, normalize_language
 from speechsift.records import Example
+from speechsift.tasks.base import written_language
 
 DEFAULT_LANGUAGES = ("en", "de", "fr", "it", "es")
 
@@ -192,7 +198,7 @@ class LanguageScorer(Scorer):
     def score(self, example: Example, text: ResponseText) -> Scores:
         if text.empty:
             return {}
-        expected = base_language(example.language)
+        expected = base_language(written_language(example))
         scores: Scores = {}
         body = text.text[: self.max_chars]
         script, counts = script_profile(body)

@@ -23,6 +23,7 @@ from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.language import base_language
 from speechsift.curate.text import ResponseText, require
 from speechsift.records import Example
+from speechsift.tasks.base import written_language
 
 # textstat's language codes: English uses the US dictionary; the others their bare code. Only
 # languages with Flesch constants in textstat (LANG_CONFIGS) get a reading-ease score.
@@ -119,7 +120,7 @@ class ReadabilityScorer(Scorer):
     def score(self, example: Example, text: ResponseText) -> Scores:
         if text.empty:
             return {}
-        language = base_language(example.language) or "en"
+        language = base_language(written_language(example)) or "en"
         lang = _TEXTSTAT_LANG.get(language)
         if lang is None:
             return {}

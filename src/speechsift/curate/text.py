@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from speechsift.records import Example
+from speechsift.tasks.base import written_text
 
 # Words: letters and digits, with inner apostrophes and hyphens kept ("don't", "middle-aged").
 WORD = re.compile(r"\w+(?:['\u2019\-&]\w+)*")
@@ -30,6 +31,9 @@ DATA_PACKAGE = ("speechsift", "data", "curate")
 
 class ResponseText:
     """One example's response, prepared once and shared by every scorer.
+
+    For an example whose target is audio (controllable generation), the text scored is the
+    instruction: the text a backend wrote (``tasks.base.written_text``).
 
     ``text`` is the response cut to ``max_chars`` (expensive scorers never see more: a runaway
     answer costs no more than a long one); ``full_chars`` and ``full_words`` describe the whole
@@ -51,7 +55,7 @@ class ResponseText:
 
     def __init__(self, example: Example, max_chars: int) -> None:
         self.example = example
-        raw = example.response or ""
+        raw = written_text(example)
         self.raw = raw
         self.capped = len(raw) > max_chars
         self.text = raw[:max_chars] if self.capped else raw

@@ -27,6 +27,7 @@ from speechsift.curate.language import base_language
 from speechsift.curate.text import WORD, ResponseText, data_path, read_word_list
 from speechsift.errors import ConfigError
 from speechsift.records import Example
+from speechsift.tasks.base import written_language
 
 SHIPPED_LANGUAGES = ("en", "de", "fr", "it", "es")
 CLEAN_LABELS = frozenset({"non-toxic", "non_toxic", "nontoxic", "not toxic", "not_toxic", "neutral", "normal",
@@ -142,7 +143,7 @@ class ToxicityScorer(Scorer):
         self.classifier = classifier
 
     def _wordlist(self, example: Example, text: ResponseText) -> Scores:
-        language = base_language(example.language) or "en"
+        language = base_language(written_language(example)) or "en"
         wordlist = self.lists.get(language)
         if wordlist is None:
             wordlist = self.lists["en"]

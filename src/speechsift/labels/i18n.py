@@ -463,6 +463,84 @@ EMOTION_CUES: dict[str, dict[str, tuple[str, ...]]] = {
         "es": ("asco", "asqueado", "asqueada", "disgustado", "disgustada"),
     },
 }
+# Words (or word pairs) that ask for or describe a pace, a volume or a pitch, per language, by the
+# direction they point to (our own lists). The controllable task screens its instructions with
+# them, and curation reads them in descriptions and instructions in de, fr, it and es. Only words
+# that name the direction unambiguously: English "low" alone may mean quiet, French "doucement"
+# slowly as well as softly, so they are left out or listed as the pair that settles it.
+SCALE_CUES: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
+    "pace": {
+        "slow": {
+            "en": ("slow", "slowly", "slower", "unhurried", "leisurely"),
+            "de": ("langsam", "langsamer", "langsamen", "gemächlich"),
+            "fr": ("lent", "lente", "lentement"),
+            "it": ("lento", "lenta", "lentamente"),
+            "es": ("lento", "lenta", "lentamente", "despacio", "pausado", "pausada"),
+        },
+        "fast": {
+            "en": ("fast", "faster", "quick", "quickly", "rapid", "rapidly", "hurried", "hurriedly", "brisk", "briskly"),
+            "de": ("schnell", "schneller", "schnellen", "zügig", "rasch", "hastig"),
+            "fr": ("vite", "rapide", "rapidement"),
+            "it": ("veloce", "velocemente", "rapido", "rapida", "rapidamente"),
+            "es": ("rápido", "rápida", "rápidamente", "deprisa"),
+        },
+    },
+    "volume": {
+        "quiet": {
+            "en": ("quiet", "quietly", "soft", "softly", "whisper", "whispering", "hushed"),
+            "de": ("leise", "leiser", "flüsternd", "gedämpft"),
+            "fr": ("voix basse", "chuchotant", "murmurant"),
+            "it": ("bassa voce", "sottovoce", "sussurrando"),
+            "es": ("voz baja", "susurrando"),
+        },
+        "loud": {
+            "en": ("loud", "loudly", "louder", "shouting", "booming"),
+            "de": ("laut", "lauter", "lauten", "schreiend"),
+            "fr": ("fort", "voix haute", "criant"),
+            "it": ("alta voce", "gridando"),
+            "es": ("voz alta", "gritando"),
+        },
+    },
+    "pitch": {
+        "low": {
+            "en": ("low pitch", "low pitched", "deep voice", "lower pitch", "deeper voice"),
+            "de": ("tief", "tiefe", "tiefer", "tiefen", "tiefes"),
+            "fr": ("grave", "graves"),
+            "it": ("grave", "gravi"),
+            "es": ("grave", "graves"),
+        },
+        "high": {
+            "en": ("high pitch", "high pitched", "higher pitch", "shrill"),
+            "de": ("hoch", "hohe", "hoher", "hohen", "hohes", "höher"),
+            "fr": ("aigu", "aiguë", "aigüe", "aigus", "aiguës"),
+            "it": ("acuta", "acuto", "acute", "acuti"),
+            "es": ("aguda", "agudo", "agudas", "agudos"),
+        },
+    },
+}
+# Where each scale field's label lives in meta (the binned field first, as render.sift_json does).
+SCALE_SOURCES: dict[str, tuple[str, ...]] = {
+    "pace": ("speaking_speed", "pace"), "volume": ("intensity", "volume"), "pitch": ("pitch",),
+}
+
+
+def scale_side(meta: Mapping[str, str], field: str) -> str | None:
+    """Which way the clip's ``field`` (pace, volume, pitch) leans: its ``SCALE_CUES`` category for
+    a level below or above the middle of its scale ("slow", "loud", "low"...); None at the middle
+    or without a label."""
+    for source in SCALE_SOURCES[field]:
+        value = meta_value(meta, source)
+        if value is None:
+            continue
+        step = scale_step(source, value)
+        if step is None:
+            continue
+        low, high = SCALE_CUES[field]
+        middle = (levels(source) - 1) / 2
+        return low if step < middle else high if step > middle else None
+    return None
+
+
 # Words that negate an emotion word up to three words later ("doesn't sound angry").
 NEGATIONS: tuple[str, ...] = (
     "not", "no", "never", "n't", "isn't", "doesn't", "don't", "nor", "neither", "without", "hardly",

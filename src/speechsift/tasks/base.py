@@ -7,9 +7,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from speechsift.errors import Reject
+from speechsift.labels import i18n
 from speechsift.llm.types import ChatRequest, SamplingParams
 from speechsift.records import Clip, Example, Generation, Message, Part, stable_ids
 
@@ -33,6 +34,14 @@ class Task(ABC):
 
     name: ClassVar[str]
     needs_llm: ClassVar[bool] = False
+    # What the assistant turn holds: "text", or "audio" (controllable generation: the target is the
+    # clip's own audio, and the text a backend wrote is the instruction). Curation scores the
+    # written text (``written_text``) and skips the response-text filters for audio targets.
+    target: ClassVar[Literal["text", "audio"]] = "text"
+    # Whether the target follows from the clip alone: its transcript or answers, a template over its
+    # labels or measurements, its own audio; not what a model wrote about it. Text dedup never calls
+    # two such examples about different audio duplicates (``target_from_clip``).
+    target_from_clip: ClassVar[bool] = False
     # Where the task's examples go in the SIFT-50M export layout: {split}/{category}/{sub}/{lang}/
     category: ClassVar[str] = "omni"
     sub: ClassVar[str | None] = None  # defaults to the task name
@@ -114,6 +123,43 @@ def transcript_of(clip: Clip) -> str:
 
 
 _TASKS: dict[str, Task] = {}
+
+
+def written_text(example: Example) -> str:
+    """The text a backend (or the corpus) wrote for ``example``, which curation scores: the
+    response, or the instruction when the target is audio."""
+    task = _TASKS.get(example.task)
+    if task is not None and task.target == "audio":
+        return example.instruction or ""
+    return example.response or ""
+
+
+def written_language(example: Example) -> str | None:
+    """The language ``written_text`` is in: the clip's own for a target taken from the corpus (a
+    transcript), else the language every task writes in, prompts and templates alike
+    (``i18n.output_language``: the clip's language when it is one of en, de, fr, it, es, else
+    English)."""
+    generation = example.generation
+    if generation is not None and generation.backend == "direct" and not is_audio_target(example):
+        return example.language
+    return i18n.output_language(example.language)
+
+
+def is_audio_target(example: Example) -> bool:
+    """Whether ``example``'s assistant turn is audio (``Task.target``)."""
+    task = _TASKS.get(example.task)
+    return task is not None and task.target == "audio"
+
+
+def target_from_clip(example: Example) -> bool:
+    """Whether ``example``'s target follows from its clip(s) alone: its task says so
+    (``Task.target_from_clip``), or the template backend wrote it (an LLM task answered from the
+    labels, such as ``sit_ssp`` with ``llm.backend: template``)."""
+    task = _TASKS.get(example.task)
+    if task is not None and task.target_from_clip:
+        return True
+    generation = example.generation
+    return generation is not None and generation.backend == "template"
 
 
 def register_task(cls: type[Task]) -> type[Task]:

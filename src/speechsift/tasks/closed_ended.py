@@ -176,7 +176,15 @@ _GENDER_CUES = _cue_table(i18n.GENDER_CUES)
 _EMOTION_CUES = _cue_table(i18n.EMOTION_CUES)
 _PRONOUNS = {w: g for g, words in i18n.GENDER_PRONOUNS.items() for w in words}
 _NEGATIONS = frozenset(i18n.NEGATIONS)
+NEGATION_WINDOW = 3  # a negation up to this many words before a cue ("doesn't sound angry") cancels it
 _OPPOSITE = {"male": "female", "female": "male"}
+
+
+def _scale_cues() -> dict[str, dict[tuple[str, ...], str]]:
+    """Per scale field (pace, volume, pitch): the words of each cue -> its direction."""
+    return {field: {tuple(words_of(cue)): direction for direction, per_language in directions.items()
+                    for cues in per_language.values() for cue in cues}
+            for field, directions in i18n.SCALE_CUES.items()}
 
 
 def words_of(text: str) -> list[str]:
@@ -193,6 +201,9 @@ def words_of(text: str) -> list[str]:
     return out
 
 
+_SCALE_CUES = _scale_cues()
+
+
 def leaks_metadata(text: str) -> bool:
     """True when ``text`` gives away that it was written from metadata (``i18n.LEAK_PATTERNS``)."""
     return _LEAK.search(text) is not None
@@ -203,48 +214,70 @@ def quotes_timestamp(text: str) -> bool:
     return _TIMESTAMP.search(text) is not None
 
 
+def _negated(words: Sequence[str], i: int) -> bool:
+    return any(w in _NEGATIONS for w in words[max(0, i - NEGATION_WINDOW):i])
+
+
 @dataclass(frozen=True)
 class Screen:
-    """The labels an answer is checked against: gender and emotion (None: not checked), and the
-    transcript, whose own words never count as contradictions."""
+    """The labels an answer is checked against: gender and emotion (None: not checked), the
+    directions of pace, volume and pitch that would contradict the clip (``scales``: checked for
+    instructions that describe the voice, see ``of``), and the transcript, whose own words never
+    count as contradictions. A cue word after a negation ("isn't a man") does not count."""
 
     gender: str | None = None
     emotion: str | None = None
     transcript_words: frozenset[str] = frozenset()
+    scales: tuple[tuple[str, str], ...] = ()  # (field, the direction that contradicts the clip)
 
     @classmethod
-    def of(cls, meta: Mapping[str, str] | None, transcript: str | None) -> Screen:
+    def of(cls, meta: Mapping[str, str] | None, transcript: str | None, *, voice: bool = False) -> Screen:
+        """The screen for a clip's labels; ``voice`` adds pace, volume and pitch (an instruction
+        asking for the clip's voice must not ask for the opposite of any of its labels)."""
         meta = meta or {}
         gender = meta.get("gender")
         emotion = meta.get("emotion")
+        scales: tuple[tuple[str, str], ...] = ()
+        if voice:
+            for field, directions in i18n.SCALE_CUES.items():
+                side = i18n.scale_side(meta, field)
+                if side is not None:
+                    low, high = directions
+                    scales += ((field, high if side == low else low),)
         return cls(gender if gender in _OPPOSITE else None, emotion if emotion in EMOTIONS else None,
-                   frozenset(words_of(transcript or "")))
+                   frozenset(words_of(transcript or "")), scales)
 
     def to_context(self) -> dict[str, Any]:
         return {"gender": self.gender, "emotion": self.emotion}
 
+    def _cues(self, words: list[str], table: Mapping[str, str]) -> set[str]:
+        """The categories of ``table`` that ``words`` name, negated words and the transcript's left out."""
+        return {table[w] for i, w in enumerate(words)
+                if w in table and w not in self.transcript_words and not _negated(words, i)}
+
     def contradiction(self, question: str, answer: str) -> str | None:
         """Why the pair contradicts the labels, or None."""
-        words = [w for w in words_of(answer)]
+        words = words_of(answer)
         if self.gender:
             own, other = self.gender, _OPPOSITE[self.gender]
-            cues = {_GENDER_CUES[w] for w in words if w in _GENDER_CUES and w not in self.transcript_words}
+            cues = self._cues(words, _GENDER_CUES)
             if other in cues and own not in cues:
                 return f"the answer speaks of a {other} speaker; the clip's speaker is {own}"
-            asked = {_PRONOUNS[w] for w in words_of(question) if w in _PRONOUNS and w not in self.transcript_words}
+            asked = self._cues(words_of(question), _PRONOUNS)
             if other in asked and own not in asked:
                 return f"the question calls a {own} speaker {other}"
         if self.emotion:
-            named = set()
-            for i, w in enumerate(words):
-                emotion = _EMOTION_CUES.get(w)
-                if emotion is None or w in self.transcript_words:
-                    continue
-                if any(n in _NEGATIONS for n in words[max(0, i - 3):i]):
-                    continue
-                named.add(emotion)
+            named = self._cues(words, _EMOTION_CUES)
             if named and self.emotion not in named:
                 return f"the answer names {', '.join(sorted(named))}; the clip's emotion is {self.emotion}"
+        for field, contradicting in self.scales:
+            cues = _SCALE_CUES[field]
+            for i, word in enumerate(words):
+                for n in (2, 1):
+                    gram = tuple(words[i:i + n])
+                    if len(gram) == n and cues.get(gram) == contradicting and not _negated(words, i) \
+                            and not set(gram) <= self.transcript_words:
+                        return f"the answer asks for a {contradicting} {field}; the clip's is the opposite"
         return None
 
 
@@ -529,6 +562,7 @@ class ClosedEndedTemplate(Configurable, Task):
     category = "closed_ended"
     sub = "acoustic_level"
     checks_language = False  # written from the phrase tables in the clip's language
+    target_from_clip = True  # the answer is the clip's label
     Options = TemplateQAOptions
 
     def build(self, clip: Clip, settings: TaskSettings) -> list[Example]:

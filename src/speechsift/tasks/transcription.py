@@ -10,6 +10,7 @@ from speechsift.tasks.prompts import TRANSCRIBE_INSTRUCTION
 @register_task
 class Transcription(Task):
     name = "transcription"
+    target_from_clip = True  # the transcript
 
     def build(self, clip: Clip, settings: TaskSettings) -> Example:
         return self.example(clip, instruction=TRANSCRIBE_INSTRUCTION, response=transcript_of(clip))
