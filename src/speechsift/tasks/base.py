@@ -114,6 +114,13 @@ def user_turn(instruction: str) -> Message:
     return Message("user", parts)
 
 
+def in_language(table: Mapping[str, Any], language: str | None) -> Any:
+    """``table``'s entry for the language an example of a clip in ``language`` is written in
+    (``i18n.output_language``; a normalized code is looked up at once, this runs for every clip)."""
+    found = table.get(language)
+    return found if found is not None else table[i18n.output_language(language)]
+
+
 def transcript_of(clip: Clip) -> str:
     """The clip's transcript, stripped and lowercased (the omni target form); rejects an empty one."""
     text = (clip.text or "").strip().lower()
