@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 
+from speechsift.labels import tables
 from speechsift.labels.normalize import UnknownLabel, normalize_language
 
 LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "it", "es")
@@ -338,16 +339,57 @@ def meta_value(meta: Mapping[str, str], field: str) -> str | None:
     return None
 
 
-def choices(field: str, language: str) -> list[str]:
-    """Every form of ``field`` in ``language``, in table order (levels low to high)."""
-    lang = language if language in LANGUAGES else FALLBACK_LANGUAGE
+def value_keys(field: str, like: object = None) -> list:
+    """The keys of ``field``'s values in table order: levels for ordinal fields, table keys for
+    nominal ones, codes for language. With ``like``, only those on the same scale as that key:
+    an age group's fellow groups, or a decade's fellow decades (one question never mixes them)."""
     if field in ORDINAL_WORDS:
-        return list(ORDINAL_WORDS[field][lang])
-    if field in NOMINAL_WORDS:
-        return list(NOMINAL_WORDS[field][lang].values())
+        return list(range(levels(field)))
     if field == "language":
-        return [LANGUAGE_NAMES[lang][code] for code in LANGUAGES]
-    return []
+        return list(LANGUAGES)
+    keys = list(NOMINAL_WORDS[field][FALLBACK_LANGUAGE])
+    if field == "age" and like is not None:
+        groups = like in tables.AGE_GROUPS
+        keys = [k for k in keys if (k in tables.AGE_GROUPS) == groups]
+    return keys
+
+
+def key_word(field: str, key: object, language: str) -> str:
+    """The form of the value with ``key`` (``value_keys``) in ``language``."""
+    if field in ORDINAL_WORDS:
+        return ORDINAL_WORDS[field][language][key]  # type: ignore[index]
+    if field == "language":
+        return LANGUAGE_NAMES[language][key]  # type: ignore[index]
+    return NOMINAL_WORDS[field][language][key]  # type: ignore[index]
+
+
+# Ordinal values closer than this many levels overlap ("slightly low" and "moderate").
+NEAR_LEVELS = 2
+
+
+def overlaps(field: str, a: object, b: object) -> bool:
+    """Whether two values of ``field`` (``value_keys`` keys) can both be true of one clip, so that
+    one must never be a wrong option beside the other in a multiple-choice question:
+
+    - the same value;
+    - ordinal scales of more than three levels: two levels on the same side of the middle ("very
+      low" and "slightly low" are both low) or fewer than ``NEAR_LEVELS`` apart ("slightly low"
+      and "moderate"); the three-level scales (pace, volume, intensity) are coarse enough that
+      their levels never overlap;
+    - age: an age group and a decade inside it ("young adult" and "thirties": labels.tables.AGE_MAP
+      puts the decades into the groups).
+    """
+    if a == b:
+        return True
+    if field in ORDINAL_WORDS:
+        n = levels(field)
+        if n <= 3:
+            return False
+        middle = (n - 1) / 2
+        return (a - middle) * (b - middle) > 0 or abs(a - b) < NEAR_LEVELS  # type: ignore[operator]
+    if field == "age":
+        return tables.AGE_MAP.get(str(a)) == b or tables.AGE_MAP.get(str(b)) == a
+    return False
 
 
 # --- list joining --------------------------------------------------------------------------------
@@ -376,8 +418,9 @@ def join_words(items: list[str], language: str, *, conjunction: str = "or") -> s
 
 
 __all__ = [
-    "FALLBACK_LANGUAGE", "FIELD_NAMES", "LANGUAGES", "LANGUAGE_NAMES", "choices", "field_name", "join_words",
-    "label_word", "language_code", "levels", "meta_value", "nominal_key", "output_language", "scale_step",
+    "FALLBACK_LANGUAGE", "FIELD_NAMES", "LANGUAGES", "LANGUAGE_NAMES", "field_name", "join_words",
+    "key_word", "label_word", "language_code", "levels", "meta_value", "nominal_key", "output_language", "overlaps",
+    "scale_step", "value_keys",
 ]
 
 

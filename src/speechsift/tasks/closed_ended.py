@@ -41,6 +41,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import combinations
 from typing import Any, ClassVar
 
 from speechsift.errors import ConfigError, Reject
@@ -466,7 +467,6 @@ class ClosedEndedContent(QATask):
 
 TEMPLATE_ATTRIBUTES = ("gender", "emotion", "age", "accent", "pace", "volume", "pitch", "language")
 CHOICES_PER_QUESTION = 3  # options in a multiple-choice question (gender has two)
-MIN_DISTRACTOR_LEVELS = 2  # on a 7-level scale, wrong options lie at least this many levels away
 
 
 @dataclass(frozen=True)
@@ -532,26 +532,30 @@ def clip_facts(clip: Clip, language: str) -> list[Fact]:
 
 
 def choice_options(fact: Fact, language: str, rng: Any) -> list[str]:
-    """The options of a multiple-choice question on ``fact``: the right one and distractors."""
-    forms = i18n.choices(fact.field, language)
-    if fact.field in i18n.ORDINAL_WORDS:
-        if len(forms) <= CHOICES_PER_QUESTION:
-            return forms
-        far = [i for i in range(len(forms)) if abs(i - fact.key) >= MIN_DISTRACTOR_LEVELS]
-        picked = [fact.key]
-        rng.shuffle(far)
-        for i in far:
-            if all(abs(i - j) >= MIN_DISTRACTOR_LEVELS for j in picked):
-                picked.append(i)
-            if len(picked) == CHOICES_PER_QUESTION:
+    """The options of a multiple-choice question on ``fact``: the right one and distractors, no two
+    of which can both be true of one clip (``i18n.overlaps``: never "young adult" beside
+    "person in their thirties", never "very low" beside "slightly low"), nor read the same.
+    Fewer options when the scale has no more (two for gender, sometimes two on a 7-level scale);
+    levels in order, other values shuffled."""
+    field = fact.field
+    wanted = 2 if field == "gender" else CHOICES_PER_QUESTION
+    candidates = [k for k in i18n.value_keys(field, fact.key)
+                  if not i18n.overlaps(field, k, fact.key) and i18n.key_word(field, k, language) != fact.word]
+    rng.shuffle(candidates)
+    picked = [fact.key]
+    for size in range(min(wanted - 1, len(candidates)), 0, -1):  # the first exclusive set, largest first
+        for others in combinations(candidates, size):
+            words = {i18n.key_word(field, k, language) for k in others}
+            if len(words) == size and not any(i18n.overlaps(field, a, b) for a, b in combinations(others, 2)):
+                picked += others
                 break
-        return [forms[i] for i in sorted(picked)]
-    others = sorted(f for f in set(forms) if f != fact.word)
-    rng.shuffle(others)
-    count = 1 if fact.field == "gender" else CHOICES_PER_QUESTION - 1
-    options = [fact.word, *others[:count]]
-    rng.shuffle(options)
-    return options
+        if len(picked) > 1:
+            break
+    if field in i18n.ORDINAL_WORDS:
+        picked.sort()
+    else:
+        rng.shuffle(picked)
+    return [fact.word if key == fact.key else i18n.key_word(field, key, language) for key in picked]
 
 
 @register_task
