@@ -188,7 +188,8 @@ class ConsistencyScorer(Scorer):
         # The label fields this clip has and what would contradict each.
         checks = {}
         for field in FIELDS:
-            label = meta.get(field)
+            # pace and volume: the direction the clip's labels agree on (omni and binned alike)
+            label = i18n.scale_side(meta, field) if field in i18n.SCALE_CUES else meta.get(field)
             if label and field in lexicon.cued:
                 contradicting = fields[field].conflicts.get(label)
                 if contradicting is not None:

@@ -568,20 +568,21 @@ SCALE_SOURCES: dict[str, tuple[str, ...]] = {
 
 
 def scale_side(meta: Mapping[str, str], field: str) -> str | None:
-    """Which way the clip's ``field`` (pace, volume, pitch) leans: its ``SCALE_CUES`` category for
-    a level below or above the middle of its scale ("slow", "loud", "low"...); None at the middle
-    or without a label."""
+    """Which way the clip's ``field`` (pace, volume, pitch) leans: the ``SCALE_CUES`` direction
+    ("slow", "loud", "low"...) of a level below or above the middle of its scale. None at the
+    middle, without a label, or when the clip's labels for it disagree (the binned
+    ``speaking_speed`` is fitted per dataset, the omni ``pace`` uses fixed thresholds: a clip may
+    be "slightly slow" on one and "fast" on the other, and then neither direction is wrong)."""
+    sides = set()
     for source in SCALE_SOURCES[field]:
         value = meta_value(meta, source)
-        if value is None:
-            continue
-        step = scale_step(source, value)
+        step = scale_step(source, value) if value is not None else None
         if step is None:
             continue
         low, high = SCALE_CUES[field]
         middle = (levels(source) - 1) / 2
-        return low if step < middle else high if step > middle else None
-    return None
+        sides.add(low if step < middle else high if step > middle else None)
+    return sides.pop() if len(sides) == 1 else None
 
 
 # Words that negate an emotion word up to three words later ("doesn't sound angry").
