@@ -1,12 +1,14 @@
 """Filters: keep an example, or drop it with a short snake_case reason and a message for a person.
 
 A ``Filter`` is a name, the reject reason it gives, and a ``check`` that returns None to keep the
-example or a message to drop it. Filters on the response text itself (empty, length, readability,
-speech suitability) are ``text_target_only``: they skip examples whose target is audio
-(controllable generation, ``Task.target``), whose scores describe the instruction a backend wrote. Filters read the scores in ``example.quality`` (a missing score
+example or a message to drop it. Filters read the scores in ``example.quality`` (a missing score
 never drops anything, unless ``drop_on_error``) and a few fields of the example itself (audio,
 response), so they are cheap, pure, and can run again over stored scores. ``apply_filters`` runs
 them in order; the first filter that drops an example gives the reason.
+
+Filters on the response text itself (empty, length, readability, speech suitability) are
+``text_target_only``: they skip examples whose target is audio (controllable generation,
+``Task.target``), whose scores describe the instruction a backend wrote.
 
 Reasons: no_audio, empty_response, scoring_failed, too_short, too_long, wrong_script,
 wrong_language, too_repetitive, refusal, assistant_boilerplate, metadata_leak, contradicts_labels,

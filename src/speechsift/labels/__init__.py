@@ -131,7 +131,7 @@ def with_labels(clip: Clip) -> tuple[Clip, list[tuple[str, str]]]:
         features = {**clip.features, **features}
     language, raw = clip.language, clip.raw
     if language is not None:
-        code, known = clip_language(language)
+        code, known = _LANGUAGES.get(language) or clip_language(language)  # the common case inlined
         if not known:
             unknown.append(("language", language))
         if code != language:

@@ -135,10 +135,7 @@ _TASKS: dict[str, Task] = {}
 def written_text(example: Example) -> str:
     """The text a backend (or the corpus) wrote for ``example``, which curation scores: the
     response, or the instruction when the target is audio."""
-    task = _TASKS.get(example.task)
-    if task is not None and task.target == "audio":
-        return example.instruction or ""
-    return example.response or ""
+    return (example.instruction if is_audio_target(example) else example.response) or ""
 
 
 def written_language(example: Example) -> str | None:

@@ -50,7 +50,8 @@ SIFT_SSP_SYSTEM = (
 # sit_ssp: one "Sounds like" sentence describing the clip, with one worked example.
 SIT_SSP_SYSTEM = (
     "You describe what a listener hears in a short voice recording. Write exactly one sentence "
-    'that begins with "Sounds like". Say who seems to be speaking (gender, and age when given), '
+    'that begins with "Sounds like" (in another language, with the words given at the end). Say '
+    "who seems to be speaking (gender, and age when given), "
     "quote their words exactly, and name the emotion and the qualities of the voice that are "
     "given (pace, volume, accent). Write as someone who listened; never mention tags, metadata "
     "or labels.\n\n"
