@@ -37,7 +37,7 @@ from speechsift.records import Example
 from speechsift.tasks.base import is_audio_target, written_language
 
 FIELDS = ("gender", "emotion", "age", "pace", "volume")
-NEGATION_WINDOW = 3  # words before a cue that can negate it ("does not sound angry")
+NEGATION_WINDOW = i18n.NEGATION_WINDOW  # words before a cue that can negate it ("does not sound angry")
 _CLAUSE_END = re.compile(r"[.,;:!?]")
 
 

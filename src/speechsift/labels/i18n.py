@@ -585,7 +585,8 @@ def scale_side(meta: Mapping[str, str], field: str) -> str | None:
     return sides.pop() if len(sides) == 1 else None
 
 
-# Words that negate an emotion word up to three words later ("doesn't sound angry").
+# Words that negate a cue word up to NEGATION_WINDOW words later ("doesn't sound angry", "isn't a man").
+NEGATION_WINDOW = 3
 NEGATIONS: tuple[str, ...] = (
     "not", "no", "never", "n't", "isn't", "doesn't", "don't", "nor", "neither", "without", "hardly",
     "nicht", "kein", "keine", "keinen", "keiner", "nie", "ohne",

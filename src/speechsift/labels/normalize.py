@@ -149,8 +149,8 @@ def _language_map() -> dict[str, str]:
     and the language's names in English, in itself and in the five languages speechsift writes."""
     table: dict[str, str] = {}
     text = resources.files("speechsift").joinpath("data", "iso639.tsv").read_text(encoding="utf-8")
-    for line in text.splitlines()[1:]:
-        if line.startswith("#") or line.startswith("code\t"):
+    for line in text.splitlines():
+        if line.startswith(("#", "code\t")):
             continue
         code, alpha_3, bibliographic, names = line.split("\t")
         for alias in (code, alpha_3, bibliographic, *names.split("|")):

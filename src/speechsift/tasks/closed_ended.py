@@ -177,7 +177,6 @@ _GENDER_CUES = _cue_table(i18n.GENDER_CUES)
 _EMOTION_CUES = _cue_table(i18n.EMOTION_CUES)
 _PRONOUNS = {w: g for g, words in i18n.GENDER_PRONOUNS.items() for w in words}
 _NEGATIONS = frozenset(i18n.NEGATIONS)
-NEGATION_WINDOW = 3  # a negation up to this many words before a cue ("doesn't sound angry") cancels it
 _OPPOSITE = {"male": "female", "female": "male"}
 
 
@@ -216,7 +215,7 @@ def quotes_timestamp(text: str) -> bool:
 
 
 def _negated(words: Sequence[str], i: int) -> bool:
-    return any(w in _NEGATIONS for w in words[max(0, i - NEGATION_WINDOW):i])
+    return any(w in _NEGATIONS for w in words[max(0, i - i18n.NEGATION_WINDOW):i])
 
 
 @dataclass(frozen=True)
