@@ -39,6 +39,7 @@ from speechsift.records import AudioRef, Clip
 from speechsift.sources.base import FIELD_ALIASES, LABEL_FIELDS, RejectedRow, RowReader, _cell
 
 EXTRA_KEY = "text_record"  # where a text record keeps its instruction fields in Clip.extra
+SPEECH_KEY = "speech"  # where a voiced text record keeps its voice and its other spoken turns (engine.speech)
 
 # Column names recognized without a `fields` mapping, per field, in order of preference. From the
 # instruction sets users bring: Alpaca and Dolly (instruction, input/context, output/response,
@@ -120,6 +121,14 @@ def record_kind(clip: Clip) -> str:
     if EXTRA_KEY not in clip.extra:
         return "audio"
     return "text" if clip.audio.path is None and clip.audio.bytes is None else "spoken"
+
+
+def spoken_turns(clip: Clip) -> tuple[list[AudioRef], AudioRef | None]:
+    """A voiced text record's audio for each user turn (the first is ``clip.audio``), and its
+    context's when that was voiced."""
+    speech = clip.extra.get(SPEECH_KEY) or {}
+    context = speech.get("context")
+    return [clip.audio, *(AudioRef(path) for path in speech.get("turns", []))], AudioRef(context) if context else None
 
 
 def parse_messages(value: Any) -> list[dict[str, str]]:
@@ -288,4 +297,4 @@ def _dataset_rows(path: Path | None, dataset: str | None, config: str | None, sp
 
 
 __all__ = ["TEXT_FIELD_ALIASES", "TextRecord", "TextRowReader", "is_text_record", "parse_messages", "read_text",
-           "record_kind"]
+           "record_kind", "spoken_turns"]
