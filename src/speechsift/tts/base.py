@@ -57,6 +57,11 @@ class Speech:
 
 @runtime_checkable
 class SpeechBackend(Protocol):
+    """``asynthesize`` is called per utterance, concurrently, so each is stored as soon as it is
+    made; the backend bounds its own concurrency (processes, requests in flight) across calls. A
+    backend that gains from whole batches (Piper groups texts per model) sets ``batched = True``
+    and gets one call per batch instead."""
+
     name: str
     model: str | None
 

@@ -36,6 +36,15 @@ class EspeakBackend:
     def __init__(self, program: str | None = None, workers: int | None = None) -> None:
         self.program = program or PROGRAM
         self.workers = workers or os.cpu_count() or 1
+        self._limit: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _slots(self) -> asyncio.Semaphore:
+        """The running loop's limit of ``workers`` processes, shared by every call in that loop."""
+        loop = asyncio.get_running_loop()
+        if self._limit is None or self._loop is not loop:
+            self._loop, self._limit = loop, asyncio.Semaphore(self.workers)
+        return self._limit
 
     def _run_listing(self, *args: str) -> str:
         path = shutil.which(self.program)
@@ -80,7 +89,7 @@ class EspeakBackend:
         return cmd
 
     async def asynthesize(self, requests: Sequence[SpeechRequest]) -> list[Speech]:
-        limit = asyncio.Semaphore(self.workers)
+        limit = self._slots()
 
         async def one(request: SpeechRequest) -> Speech:
             async with limit:

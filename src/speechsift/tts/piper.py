@@ -55,6 +55,7 @@ def package_model(package: str) -> Path | None:
 class PiperBackend:
     name = "piper"
     model = None  # each voice is its own model: the voice id (the model path) is in every cache key
+    batched = True  # give it a whole batch at once: it groups the texts into one process per model
 
     def __init__(self, program: str | None = None, workers: int | None = None) -> None:
         self.program = find_program(program)
@@ -121,15 +122,18 @@ class PiperBackend:
             except asyncio.TimeoutError:
                 process.kill()
                 await process.wait()
-                return [Speech(error=f"piper gave no audio within {TIMEOUT_S:g}s", error_reason="tts_failed")] * len(group)
+                return failures(f"piper gave no audio within {TIMEOUT_S:g}s", len(group))
             except OSError as exc:
-                return [Speech(error=f"cannot run piper: {exc}", error_reason="tts_failed")] * len(group)
+                return failures(f"cannot run piper: {exc}", len(group))
             files = sorted(Path(folder).glob("*.wav"), key=lambda p: int(p.stem) if p.stem.isdigit() else 0)
             if process.returncode != 0 or len(files) != len(group):
                 why = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {process.returncode}"]
-                message = f"piper wrote {len(files)} of {len(group)} files: {why[0][:300]}"
-                return [Speech(error=message, error_reason="tts_failed")] * len(group)
+                return failures(f"piper wrote {len(files)} of {len(group)} files: {why[0][:300]}", len(group))
             return [Speech(audio=path.read_bytes()) for path in files]
+
+
+def failures(message: str, count: int) -> list[Speech]:
+    return [Speech(error=message, error_reason="tts_failed") for _ in range(count)]
 
 
 @register_tts_backend("piper")

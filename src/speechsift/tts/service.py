@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -36,6 +37,7 @@ from speechsift.tts.voices import language_code
 MAX_LETTERS_PER_S = 45.0
 SILENCE_PEAK = 10 ** (-50 / 20)  # a peak below -50 dBFS: nothing was said
 PAUSE_S = 0.3  # between the sentences of a long text spoken in pieces
+COUNTING = threading.Lock()  # utterances are stored in worker threads
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,35 +106,54 @@ class Synthesizer:
                 continue
             waiting[key] = [index]
             jobs[key] = (request, pieces)
-        speeches = iter(self._run([replace(request, text=piece) for request, pieces in jobs.values() for piece in pieces]))
-        for key, (request, pieces) in jobs.items():
-            made = self._store(key, request, [next(speeches) for _ in pieces], counters)
-            first, *others = waiting[key]
-            results[first] = made
+        made = self._run(jobs, counters)
+        for key, indices in waiting.items():
+            first, *others = indices
+            results[first] = made[key]
             for index in others:
                 counters["deduplicated"] += 1
-                results[index] = replace(made, origin="dedup") if made.audio is not None else made
+                results[index] = replace(made[key], origin="dedup") if made[key].audio is not None else made[key]
         return results  # type: ignore[return-value]
 
-    def _run(self, requests: list[SpeechRequest]) -> list[Speech]:
-        if not requests:
-            return []
+    def _run(self, jobs: dict[str, tuple[SpeechRequest, list[str]]], counters: Counter) -> dict[str, Utterance]:
+        """Each job synthesized (its pieces in one backend call) and stored as soon as it is made,
+        while the others are still being made; a ``batched`` backend gets one call for all."""
+        if not jobs:
+            return {}
         from speechsift.llm.base import aclose
 
-        async def speak() -> list[Speech]:
+        def pieces(request: SpeechRequest, texts: list[str]) -> list[SpeechRequest]:
+            return [replace(request, text=text) for text in texts]
+
+        async def one(key: str, request: SpeechRequest, texts: list[str]) -> tuple[str, Utterance]:
+            speeches = await self.backend.asynthesize(pieces(request, texts))
+            # decoding and FLAC encoding in a thread (libsndfile lets go of the GIL): the loop goes on
+            return key, await asyncio.get_running_loop().run_in_executor(
+                None, self._store, key, request, speeches, counters)
+
+        async def batch() -> list[tuple[str, Utterance]]:
+            speeches = iter(await self.backend.asynthesize([p for r, texts in jobs.values() for p in pieces(r, texts)]))
+            return [(key, self._store(key, request, [next(speeches) for _ in texts], counters))
+                    for key, (request, texts) in jobs.items()]
+
+        async def run() -> list[tuple[str, Utterance]]:
             try:
-                return await self.backend.asynthesize(requests)
+                if getattr(self.backend, "batched", False):
+                    return await batch()
+                return list(await asyncio.gather(*(one(key, *job) for key, job in jobs.items())))
             finally:
                 await aclose(self.backend)  # type: ignore[arg-type]
 
-        return asyncio.run(speak())
+        return dict(asyncio.run(run()))
 
     def _store(self, key: str, request: SpeechRequest, speeches: list[Speech], counters: Counter) -> Utterance:
-        """Decode, check and join the pieces of one request; store the result under ``key``."""
+        """Decode, check and join the pieces of one request; store the result under ``key``.
+        Runs in worker threads: ``counters`` is changed under ``COUNTING``."""
         waves: list[np.ndarray] = []
         rate = 0
+        with COUNTING:
+            counters["retries"] += sum(speech.retries for speech in speeches)
         for speech in speeches:
-            counters["retries"] += speech.retries
             if speech.audio is None:
                 return self._failed(speech.error_reason or "tts_failed", speech.error or "no audio", counters)
             try:  # the pieces of one text at the first one's rate
@@ -150,13 +171,15 @@ class Synthesizer:
             return self._failed("tts_failed", f"{seconds:.2f} s of audio is far too short for {letters} letters: "
                                               f"{request.text[:60]!r}", counters)
         path = self.cache.put(key, wave, rate)
-        counters["synthesized"] += 1
-        counters["audio_ms"] += round(seconds * 1000)
+        with COUNTING:
+            counters["synthesized"] += 1
+            counters["audio_ms"] += round(seconds * 1000)
         return Utterance(AudioRef(str(path)), "synthesized")
 
     @staticmethod
     def _failed(reason: str, message: str, counters: Counter) -> Utterance:
-        counters[f"failed.{reason}"] += 1
+        with COUNTING:
+            counters[f"failed.{reason}"] += 1
         return Utterance(None, "failed", reason, message)
 
 
