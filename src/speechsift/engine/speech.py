@@ -23,7 +23,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from speechsift.engine.context import ShardContext
-from speechsift.engine.stages import Stage
+from speechsift.engine.stages import Stage, record_id
+from speechsift.errors import Reject
 from speechsift.records import AudioRef, Clip, Example, Message, Part
 from speechsift.sources.text import SPEECH_KEY, TextRecord, record_kind
 from speechsift.tasks import get_task
@@ -33,129 +34,125 @@ if TYPE_CHECKING:
     from speechsift.engine.layout import OutputLayout
     from speechsift.recipe import Recipe, TTSConfig
 
-def no_voice(language: str | None, pool: VoicePool, field: str) -> tuple[str, str]:
-    if not language:
-        return "unknown_language", f"the text has no language, so no voice of {field} can be chosen; set the source's `language`"
-    return "no_voice_for_language", (f"no voice of {field} speaks {language!r} (the pool speaks "
-                                     f"{', '.join(pool.languages)}); add one to {field}")
+# What a stage's record becomes: (its voice, the audio of each of its texts), or a reject.
+Spoken = tuple[Voice, list[AudioRef]]
 
 
-class Synthesize(Stage):
-    name = "tts"
+class SpeechStage(Stage):
+    """The plumbing both speech stages share: a voice per record from the pool, every record's
+    texts synthesized in one batch, and each record's outcome. A subclass picks the records and
+    their texts, and builds what a voiced record becomes."""
 
-    def __init__(self, synthesizer: Synthesizer, pool: VoicePool, sources: frozenset[str] | None,
-                 context_sources: frozenset[str] | None) -> None:
+    def __init__(self, synthesizer: Synthesizer, pool: VoicePool, field: str) -> None:
         self.synthesizer = synthesizer
         self.pool = pool
-        self.sources = sources  # None: every source
-        self.context_sources = context_sources  # where the context is spoken too (None: everywhere)
+        self.field = field  # the recipe field that holds the pool, for messages
 
-    def _mine(self, clip: Clip) -> bool:
-        return record_kind(clip) == "text" and (self.sources is None or clip.source in self.sources)
-
-    def run(self, clips: list[Clip], ctx: ShardContext) -> list[Clip]:
-        stats = ctx.stats(self.name)
-        stats.inputs += len(clips)
-        todo = [i for i, clip in enumerate(clips) if self._mine(clip)]
-        if not todo:
-            stats.outputs += len(clips)
-            return clips
-        voices = self.pool.assign([(clips[i].clip_id, clips[i].language) for i in todo])
-        plans: dict[int, tuple[Voice, int, int, bool]] = {}  # clip index -> voice, first request, turns, context
+    def speak(self, items: Sequence[tuple[int, str, str | None, list[str]]], ctx: ShardContext) -> dict[int, Spoken | Reject]:
+        """``(index, record id, language, texts)`` each -> its voice and audio, or a Reject."""
+        voices = self.pool.assign([(record_id, language) for _, record_id, language, _ in items])
+        plans: dict[int, tuple[Voice, int, int]] = {}  # index -> voice, first request, count
         requests: list[SpeechRequest] = []
-        refused: dict[int, tuple[str, str]] = {}
-        for i, voice in zip(todo, voices):
-            clip = clips[i]
+        outcomes: dict[int, Spoken | Reject] = {}
+        for (index, record_id, language, texts), voice in zip(items, voices):
             if voice is None:
-                refused[i] = no_voice(clip.language, self.pool, "tts.voices")
+                outcomes[index] = self._no_voice(language)
                 continue
-            turns, context = self._texts(clip)
-            settings = voice.settings(clip.clip_id, self.pool.seed)
-            plans[i] = (voice, len(requests), len(turns), context is not None)
-            requests += [SpeechRequest(text, voice.id, settings, clip.language)
-                         for text in (*turns, *([context] if context else []))]
+            settings = voice.settings(record_id, self.pool.seed)
+            plans[index] = (voice, len(requests), len(texts))
+            requests += [SpeechRequest(text, voice.id, settings, language) for text in texts]
         spoken = self.synthesizer.synthesize(requests, ctx.tts)
-        kept: list[Clip] = []
-        for i, clip in enumerate(clips):
-            if i in plans:
-                voice, start, turns, context = plans[i]
-                mine = spoken[start:start + turns + context]
-                failed = next((u for u in mine if u.audio is None), None)
-                if failed is None:
-                    audios = [u.audio for u in mine]
-                    kept.append(self._voiced(clip, voice, audios[:turns], audios[turns] if context else None))  # type: ignore[arg-type]
-                    continue
-                refused[i] = (failed.reason or "tts_failed", failed.message or "")
-            if i in refused:
-                reason, message = refused[i]
-                ctx.reject(self.name, clip.clip_id, reason, message, source=clip.source)
+        for index, (voice, start, count) in plans.items():
+            mine = spoken[start:start + count]
+            failed = next((u for u in mine if u.audio is None), None)
+            outcomes[index] = (voice, [u.audio for u in mine]) if failed is None else Reject(  # type: ignore[misc]
+                failed.reason or "tts_failed", failed.message or "")
+        return outcomes
+
+    def _no_voice(self, language: str | None) -> Reject:
+        if not language:
+            return Reject("unknown_language", f"the text has no language, so no voice of {self.field} can be "
+                                              "chosen; set the source's `language`")
+        return Reject("no_voice_for_language", f"no voice of {self.field} speaks {language!r} (the pool speaks "
+                                               f"{', '.join(self.pool.languages)}); add one to {self.field}")
+
+    def run(self, records: list[Any], ctx: ShardContext) -> list[Any]:
+        stats = ctx.stats(self.name)
+        stats.inputs += len(records)
+        items = [item for index, record in enumerate(records) if (item := self.texts(index, record)) is not None]
+        outcomes = self.speak(items, ctx) if items else {}
+        kept = []
+        for index, record in enumerate(records):
+            outcome = outcomes.get(index)
+            if isinstance(outcome, Reject):
+                ctx.reject(self.name, record_id(record), outcome.reason, outcome.message, **self.reject_extra(record))
                 continue
-            kept.append(clip)
+            kept.append(record if outcome is None else self.voiced(record, *outcome))
         stats.outputs += len(kept)
         return kept
 
-    def _texts(self, clip: Clip) -> tuple[list[str], str | None]:
-        """What the record's speaker says: its user turns, and its context where that is voiced."""
+    def texts(self, index: int, record: Any) -> tuple[int, str, str | None, list[str]] | None:
+        """``(index, record id, language, texts to speak)``, or None for a record left as it is."""
+        raise NotImplementedError
+
+    def voiced(self, record: Any, voice: Voice, audios: list[AudioRef]) -> Any:
+        raise NotImplementedError
+
+
+class Synthesize(SpeechStage):
+    name = "tts"
+
+    def __init__(self, synthesizer: Synthesizer, pool: VoicePool, sources: frozenset[str],
+                 context_sources: frozenset[str]) -> None:
+        super().__init__(synthesizer, pool, "tts.voices")
+        self.sources = sources  # the text sources whose records are voiced
+        self.context_sources = context_sources  # where an instruction's context is spoken too
+
+    def texts(self, index: int, clip: Clip) -> tuple[int, str, str | None, list[str]] | None:
+        """What the record's speaker says: its user turns, then its context where that is voiced."""
+        if record_kind(clip) != "text" or clip.source not in self.sources:
+            return None
         record = TextRecord.of(clip)
         turns = [t["content"] for t in record.messages if t["role"] == "user"] or [record.instruction]
-        voiced = self.context_sources is None or clip.source in self.context_sources
-        return turns, record.input if record.input and voiced else None
+        if record.input and clip.source in self.context_sources:
+            turns.append(record.input)
+        return index, clip.clip_id, clip.language, turns
 
-    def _voiced(self, clip: Clip, voice: Voice, turns: Sequence[AudioRef], context: AudioRef | None) -> Clip:
+    def voiced(self, clip: Clip, voice: Voice, audios: list[AudioRef]) -> Clip:
+        record = TextRecord.of(clip)
+        turns = sum(1 for t in record.messages if t["role"] == "user") or 1
         speech: dict[str, Any] = {"voice": voice.name, "settings": dict(voice.settings(clip.clip_id, self.pool.seed)),
-                                  "turns": [a.path for a in turns[1:]]}
-        if context is not None:
-            speech["context"] = context.path
+                                  "turns": [a.path for a in audios[1:turns]]}
+        if len(audios) > turns:
+            speech["context"] = audios[turns].path
         meta = {**clip.meta, **dict(voice.labels)}
         if voice.labels:
             meta["label_sources"] = ",".join(f"{field}:synthesized" for field, _ in voice.labels)
-        return Clip(clip.clip_id, clip.source, turns[0], clip.language, f"tts/{voice.name}", clip.text, clip.raw,
+        return Clip(clip.clip_id, clip.source, audios[0], clip.language, f"tts/{voice.name}", clip.text, clip.raw,
                     meta, clip.features, {**clip.extra, SPEECH_KEY: speech})
 
 
-class SpeakResponses(Stage):
+class SpeakResponses(SpeechStage):
     name = "tts_response"
 
     def __init__(self, synthesizer: Synthesizer, pool: VoicePool, tasks: frozenset[str]) -> None:
-        self.synthesizer = synthesizer
-        self.pool = pool
+        super().__init__(synthesizer, pool, "tts.response_voices")
         self.tasks = tasks
 
-    def run(self, examples: list[Example], ctx: ShardContext) -> list[Example]:
-        stats = ctx.stats(self.name)
-        stats.inputs += len(examples)
-        todo = [i for i, example in enumerate(examples) if example.task in self.tasks]
-        voices = self.pool.assign([(examples[i].id, examples[i].language) for i in todo])
-        plans: dict[int, tuple[list[int], int]] = {}  # example index -> assistant turns spoken, first request
-        requests: list[SpeechRequest] = []
-        refused: dict[int, tuple[str, str]] = {}
-        for i, voice in zip(todo, voices):
-            example = examples[i]
-            if voice is None:
-                refused[i] = no_voice(example.language, self.pool, "tts.response_voices")
-                continue
-            turns = [t for t, m in enumerate(example.messages) if m.role == "assistant" and m.text().strip()]
-            settings = voice.settings(example.id, self.pool.seed)
-            plans[i] = (turns, len(requests))
-            requests += [SpeechRequest(example.messages[t].text(), voice.id, settings, example.language) for t in turns]
-        spoken = self.synthesizer.synthesize(requests, ctx.tts)
-        kept: list[Example] = []
-        for i, example in enumerate(examples):
-            if i in plans:
-                turns, start = plans[i]
-                mine = spoken[start:start + len(turns)]
-                failed = next((u for u in mine if u.audio is None), None)
-                if failed is None:
-                    kept.append(with_spoken_turns(example, turns, [u.audio for u in mine]))  # type: ignore[misc]
-                    continue
-                refused[i] = (failed.reason or "tts_failed", failed.message or "")
-            if i in refused:
-                reason, message = refused[i]
-                ctx.reject(self.name, example.id, reason, message, source=example.source, task=example.task)
-                continue
-            kept.append(example)
-        stats.outputs += len(kept)
-        return kept
+    def texts(self, index: int, example: Example) -> tuple[int, str, str | None, list[str]] | None:
+        if example.task not in self.tasks:
+            return None
+        return index, example.id, example.language, [m.text() for m in example.messages if self._spoken(m)]
+
+    @staticmethod
+    def _spoken(message: Message) -> bool:
+        return message.role == "assistant" and bool(message.text().strip())
+
+    def voiced(self, example: Example, voice: Voice, audios: list[AudioRef]) -> Example:
+        return with_spoken_turns(example, [t for t, m in enumerate(example.messages) if self._spoken(m)], audios)
+
+    def reject_extra(self, example: Example) -> dict[str, Any]:
+        return {"source": example.source, "task": example.task}
 
 
 def with_spoken_turns(example: Example, turns: list[int], audios: Sequence[AudioRef]) -> Example:
