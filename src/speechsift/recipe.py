@@ -386,7 +386,7 @@ class Recipe(_Section):
                     raise ValueError(f"task {spec.name!r} names source {name!r}, which the recipe does not define")
         _check_record_kinds(self)
         for spec in self.task_specs:
-            if spec.speak_response and getattr(get_task(spec.name), "audio_target", False):
+            if spec.speak_response and get_task(spec.name).audio_target:
                 raise ValueError(f"task {spec.name!r}: speak_response voices a text response, and this "
                                  "task's target is audio already; remove speak_response")
         return self

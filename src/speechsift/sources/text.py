@@ -266,22 +266,23 @@ def read_text(
     as ``RejectedRow``s."""
     from speechsift.sources.manifest import _csv_clips, _jsonl_clips
 
-    def make_reader(header: Sequence[str], origin: str) -> TextRowReader:
+    local = Path(path) if path is not None else None
+    origin = str(local) if local is not None else f"hub dataset {dataset}"
+
+    def make_reader(header: Sequence[str]) -> TextRowReader:
         return TextRowReader(header, fields or {}, origin, source=source, language=language)
 
-    local = Path(path) if path is not None else None
     suffix = local.suffix.lower() if local is not None else ""
     if local is None or local.is_dir() or suffix in (".parquet", ".arrow"):
         return _dataset_rows(local, dataset, config, split, make_reader)
     if not local.is_file():
         raise CorpusError(f"{local}: no such file (source {source!r}); check sources[].path.")
-    file_reader = lambda header: make_reader(header, str(local))  # noqa: E731
     if suffix == ".json" and _starts_with_array(local):
-        return _json_array_rows(local, file_reader)
+        return _json_array_rows(local, make_reader)
     if suffix in (".jsonl", ".json", ".ndjson"):
-        return _jsonl_clips(local, file_reader)
+        return _jsonl_clips(local, make_reader)
     if suffix in (".csv", ".tsv"):
-        return _csv_clips(local, file_reader)
+        return _csv_clips(local, make_reader)
     raise CorpusError(f"{local}: text data is a .jsonl, .json, .csv or .tsv file, or a dataset folder "
                       f"(source {source!r}).")
 
@@ -291,7 +292,7 @@ def _dataset_rows(path: Path | None, dataset: str | None, config: str | None, sp
     from speechsift.sources.hf import load_hf_dataset
 
     ds = load_hf_dataset(path=path, dataset=dataset, config=config, split=split)
-    reader = make_reader(ds.column_names, str(path) if path is not None else f"hub dataset {dataset}")
+    reader = make_reader(ds.column_names)
     for number, row in enumerate(ds, start=1):
         yield reader.clip(reader.values(row), number)
 
