@@ -1,4 +1,4 @@
-"""What curation reads of each task (``Task.target``, ``Task.target_from_clip``): the instruction
+"""What curation reads of each task (``Task.audio_target``, ``Task.target_from_clip``): the instruction
 of an audio target, and dedup that never calls examples about different audio duplicates unless a
 model wrote their text."""
 

@@ -8,7 +8,7 @@ them in order; the first filter that drops an example gives the reason.
 
 Filters on the response text itself (empty, length, readability, speech suitability) are
 ``text_target_only``: they skip examples whose target is audio (controllable generation,
-``Task.target``), whose scores describe the instruction a backend wrote.
+``Task.audio_target``), whose scores describe the instruction a backend wrote.
 
 Reasons: no_audio, empty_response, scoring_failed, too_short, too_long, wrong_script,
 wrong_language, too_repetitive, refusal, assistant_boilerplate, metadata_leak, contradicts_labels,

@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from speechsift.errors import Reject
 from speechsift.labels import i18n
@@ -34,10 +34,14 @@ class Task(ABC):
 
     name: ClassVar[str]
     needs_llm: ClassVar[bool] = False
-    # What the assistant turn holds: "text", or "audio" (controllable generation: the target is the
-    # clip's own audio, and the text a backend wrote is the instruction). Curation scores the
-    # written text (``written_text``) and skips the response-text filters for audio targets.
-    target: ClassVar[Literal["text", "audio"]] = "text"
+    # The records the task builds from (speechsift.sources.text.record_kind): "audio" (clips of
+    # speech corpora), "text" (text instruction records, voiced or not), "spoken" (text records
+    # that speech synthesis voiced). Records of other kinds are not the task's inputs.
+    inputs: ClassVar[frozenset[str]] = frozenset({"audio"})
+    # The target is audio (controllable generation: the clip's own audio), not text; the text a
+    # backend wrote is then the instruction. Curation scores that (``written_text``) and skips the
+    # response-text filters.
+    audio_target: ClassVar[bool] = False
     # Whether the target follows from the clip alone: its transcript or answers, a template over its
     # labels or measurements, its own audio; not what a model wrote about it. Text dedup never calls
     # two such examples about different audio duplicates (``target_from_clip``).
@@ -121,6 +125,14 @@ def in_language(table: Mapping[str, Any], language: str | None) -> Any:
     return found if found is not None else table[i18n.output_language(language)]
 
 
+def takes(task: Task, clip: Clip) -> bool:
+    """Whether ``task`` builds from ``clip``, by the record's kind (``Task.inputs``)."""
+    from speechsift.sources.text import record_kind
+
+    kind = record_kind(clip)
+    return kind in task.inputs or (kind == "spoken" and "text" in task.inputs)
+
+
 def transcript_of(clip: Clip) -> str:
     """The clip's transcript, stripped and lowercased (the omni target form); rejects an empty one."""
     text = (clip.text or "").strip().lower()
@@ -150,20 +162,21 @@ def written_language(example: Example) -> str | None:
 
 
 def is_audio_target(example: Example) -> bool:
-    """Whether ``example``'s assistant turn is audio (``Task.target``)."""
+    """Whether ``example``'s assistant turn is audio (``Task.audio_target``)."""
     task = _TASKS.get(example.task)
-    return task is not None and task.target == "audio"
+    return task is not None and task.audio_target
 
 
 def target_from_clip(example: Example) -> bool:
     """Whether ``example``'s target follows from its clip(s) alone: its task says so
-    (``Task.target_from_clip``), or the template backend wrote it (an LLM task answered from the
-    labels, such as ``sit_ssp`` with ``llm.backend: template``)."""
+    (``Task.target_from_clip``), or its provenance does: taken from the corpus (backend
+    ``direct``: a transcript, a text record's response) or written by a template (an LLM task
+    answered from the labels, such as ``sit_ssp`` with ``llm.backend: template``)."""
     task = _TASKS.get(example.task)
     if task is not None and task.target_from_clip:
         return True
     generation = example.generation
-    return generation is not None and generation.backend == "template"
+    return generation is not None and generation.backend in ("direct", "template")
 
 
 def register_task(cls: type[Task]) -> type[Task]:
