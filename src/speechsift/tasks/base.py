@@ -4,7 +4,7 @@ examples, or a reject; LLM tasks then turn the model's answer into final example
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -118,11 +118,18 @@ def user_turn(instruction: str) -> Message:
     return Message("user", parts)
 
 
-def in_language(table: Mapping[str, Any], language: str | None) -> Any:
-    """``table``'s entry for the language an example of a clip in ``language`` is written in
-    (``i18n.output_language``; a normalized code is looked up at once, this runs for every clip)."""
-    found = table.get(language)
-    return found if found is not None else table[i18n.output_language(language)]
+class PerLanguage(dict):
+    """``per_language[clip.language]``: what ``make`` gives for the language an example of such a
+    clip is written in (``i18n.output_language``), worked out once per language value: this runs
+    for every clip, and a run has a handful of language values."""
+
+    def __init__(self, make: Callable[[str], Any]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, language: str | None) -> Any:
+        value = self[language] = self.make(i18n.output_language(language))
+        return value
 
 
 def takes(task: Task, clip: Clip) -> bool:

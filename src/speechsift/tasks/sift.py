@@ -19,7 +19,7 @@ from speechsift.llm.types import ChatRequest
 from speechsift.records import Clip, Example
 from speechsift.render import render_audio_context
 from speechsift.tasks import prompts
-from speechsift.tasks.base import Task, TaskSettings, in_language, register_task, transcript_of
+from speechsift.tasks.base import PerLanguage, Task, TaskSettings, register_task, transcript_of
 from speechsift.tasks.prompts_sift import fill
 
 
@@ -34,25 +34,26 @@ class _SiftTask(Task):
 
     def __init__(self) -> None:
         super().__init__()
-        # One shared system message per task and language (requests are never changed in place).
-        self.system_messages = {
-            language: {"role": "system", "content": self.system_prompt + "\n\n" + fill(
-                self.language_line, language=i18n.LANGUAGE_NAMES["en"][language],
-                opening=PHRASINGS[language].opening)}
-            for language in i18n.LANGUAGES
-        }
+        # Per clip language: the output language, one shared system message (requests are never
+        # changed in place) and the instruction.
+        self.per_language = PerLanguage(self._in_language)
+
+    def _in_language(self, language: str) -> tuple[str, dict[str, str], str]:
+        line = fill(self.language_line, language=i18n.LANGUAGE_NAMES["en"][language],
+                    opening=PHRASINGS[language].opening)
+        system = {"role": "system", "content": f"{self.system_prompt}\n\n{line}"}
+        return language, system, self.instructions[language] if self.instructions else ""
 
     def build(self, clip: Clip, settings: TaskSettings) -> Example:
         if not clip.meta and not (clip.text or "").strip():
             raise Reject("empty_context", f"clip {clip.clip_id} has neither labels nor a transcript to write from")
-        language = i18n.output_language(clip.language)
+        language, system, instruction = self.per_language[clip.language]
         request = ChatRequest(
-            [self.system_messages[language], {"role": "user", "content": self.llm_user_message(clip)}],
+            [system, {"role": "user", "content": self.llm_user_message(clip)}],
             settings.sampling,
             self.name,
             {"meta": clip.meta, "text": clip.text, "language": language},
         )
-        instruction = in_language(self.instructions, clip.language) if self.instructions else ""
         return self.example(clip, instruction=instruction, response=None, request=request)
 
 

@@ -4,7 +4,7 @@ the transcript (REFERENCE.md §1)."""
 from __future__ import annotations
 
 from speechsift.records import Clip, Example
-from speechsift.tasks.base import Task, TaskSettings, in_language, register_task, transcript_of
+from speechsift.tasks.base import PerLanguage, Task, TaskSettings, register_task, transcript_of
 from speechsift.tasks.prompts import TRANSCRIBE_INSTRUCTIONS
 
 
@@ -13,6 +13,9 @@ class Transcription(Task):
     name = "transcription"
     target_from_clip = True  # the transcript
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.instructions = PerLanguage(TRANSCRIBE_INSTRUCTIONS.__getitem__)
+
     def build(self, clip: Clip, settings: TaskSettings) -> Example:
-        return self.example(clip, instruction=in_language(TRANSCRIBE_INSTRUCTIONS, clip.language),
-                            response=transcript_of(clip))
+        return self.example(clip, instruction=self.instructions[clip.language], response=transcript_of(clip))
