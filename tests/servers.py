@@ -29,7 +29,7 @@ class Hang:
 
 def scripted_reply(body: dict[str, Any]) -> str:
     """The default answer: a deterministic sentence naming a hash of the request's messages."""
-    digest = hashlib.sha1(json.dumps(body["messages"], sort_keys=True).encode()).hexdigest()[:8]
+    digest = hashlib.sha1(json.dumps(body.get("messages", body.get("prompt")), sort_keys=True).encode()).hexdigest()[:8]
     return f"<think>private reasoning</think>Sounds like a reply {digest}."
 
 
@@ -51,6 +51,7 @@ class ChatServer:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
+                body["_path"] = self.path  # /v1/chat/completions or /v1/completions
                 with server._lock:
                     server.requests.append(body)
                     server.headers.append(dict(self.headers))
@@ -102,6 +103,12 @@ class ChatServer:
 
 
 def completion_body(request: dict[str, Any], text: str, finish_reason: str = "stop") -> dict[str, Any]:
+    if "prompt" in request:  # /v1/completions (raw completion): choices carry text
+        return {
+            "id": "cmpl-test", "object": "text_completion", "created": 0, "model": request.get("model", "test-model"),
+            "choices": [{"index": i, "text": text, "finish_reason": finish_reason} for i in range(request.get("n", 1))],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+        }
     return {
         "id": "chatcmpl-test",
         "object": "chat.completion",

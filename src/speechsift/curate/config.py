@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from speechsift.curate.voice import VoiceSuitabilityConfig
+
 PerTaskInt = int | dict[str, int]
 PerTaskFloat = float | dict[str, float]
 DEFAULT_KEY = "default"
@@ -205,6 +207,12 @@ class CurateConfig(_Section):
 
     # --- LLM judge -------------------------------------------------------------------------------
     judge: JudgeConfig | None = Field(None, description="Rate each generated example with an LLM.")
+
+    # --- voice suitability of instructions (text tasks) -------------------------------------------
+    voice_suitability: VoiceSuitabilityConfig | None = Field(
+        None, description="Text tasks: drop instructions a voice assistant could not be asked or answer by voice "
+                          "(Speechworthy's keyword blocklist, then an LLM judge when judge: true), before any "
+                          "response is asked for (reasons not_voice_suitable_keyword, not_voice_suitable_judge).")
 
     @field_validator("min_words", "max_words", "max_repetition", "min_flesch", "max_grade", "toxicity_max",
                      "max_unspeakable")

@@ -18,6 +18,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from speechsift.tasks.text import is_text_task
+
 from speechsift.curate.config import CurateConfig, per_task
 from speechsift.curate.dedup import KIND_EXACT, KIND_NEAR, KIND_SEMANTIC
 from speechsift.records import Example
@@ -110,6 +112,8 @@ def build_filters(config: CurateConfig | None = None) -> list[Filter]:
         def no_audio(example: Example) -> str | None:
             audios = example.audios
             if audios and all(a is not None and (a.path or a.bytes) for a in audios):
+                return None
+            if not audios and is_text_task(example.task):  # text instruction data has no audio yet
                 return None
             return "the example references no audio" if not audios else "an audio reference has neither path nor bytes"
         filters.append(Filter("require_audio", "no_audio", no_audio))

@@ -34,18 +34,23 @@ from speechsift.engine.generation import GenerationService
 from speechsift.engine.layout import OutputLayout, atomic_write_bytes, atomic_write_text
 from speechsift.engine.pairs import PairItem, plan_pairs
 from speechsift.engine.progress import ProgressReporter
-from speechsift.engine.stages import BuildPairs, ExpandTasks, Generate, NormalizeLabels, ProbeAudio, Read, Stage
+from speechsift.engine.stages import (
+    STEP_STAGE, BuildPairs, BuildText, ExpandTasks, Generate, NormalizeLabels, ProbeAudio, Read, Stage,
+)
+from speechsift.engine.text_items import check_text_backends, plan_text_items
 from speechsift.errors import ConfigError, SpeechsiftError
 from speechsift.export.card import render_card
 from speechsift.export.messages import write_dataset_info
 from speechsift.labels.bins import load_bins
-from speechsift.llm.base import Backend, make_backend
+from speechsift.llm.base import Backend
+from speechsift.llm.router import make_recipe_backend
 from speechsift.llm.ledger import Ledger
 from speechsift.llm.types import SamplingParams
 from speechsift.recipe import Recipe
 from speechsift.records import Clip, Example, examples_to_arrow
 from speechsift.sources import RejectedRow, read_sources
 from speechsift.tasks import TaskSettings, get_task
+from speechsift.tasks.text import TextItem
 
 MARKER_VERSION = 1
 logger = logging.getLogger("speechsift.engine")
@@ -87,6 +92,7 @@ class Stages:
     clips: list[Stage]
     pairs: list[Stage]
     generate: Generate
+    texts: list[Stage] = field(default_factory=list)
 
 
 def build_stages(recipe: Recipe, backend: Backend) -> Stages:
@@ -98,6 +104,8 @@ def build_stages(recipe: Recipe, backend: Backend) -> Stages:
             seed=recipe.llm.seed,
         ),
         options={spec.name: spec.options for spec in recipe.task_specs},
+        voice=recipe.curate.voice_suitability if recipe.curate is not None else None,
+        models={"default": recipe.llm.model, **{name: config.model for name, config in recipe.llms.items()}},
     )
     clips: list[Stage] = [Read(), NormalizeLabels(), ProbeAudio(decode=recipe.engine.verify_audio == "decode")]
     if recipe.features:
@@ -105,7 +113,8 @@ def build_stages(recipe: Recipe, backend: Backend) -> Stages:
         clips.append(Enrich(recipe.features, bins, recipe.labels.prefer, recipe.engine.workers or default_workers()))
     clips.append(ExpandTasks(recipe.task_specs, settings, samples=recipe.llm.n))
     pairs = [BuildPairs(recipe.task_specs, settings, samples=recipe.llm.n)]
-    return Stages(clips, pairs, Generate(backend, check_language=language_check_ready(recipe)))
+    texts = [BuildText(recipe.task_specs, settings, samples=recipe.llm.n)]
+    return Stages(clips, pairs, Generate(backend, check_language=language_check_ready(recipe)), texts)
 
 
 def language_check_ready(recipe: Recipe) -> bool:
@@ -142,6 +151,9 @@ def batch_digest(batch: list[Clip | RejectedRow | PairItem]) -> str:
         if isinstance(item, PairItem):
             h.update(f"P\x1f{item.task}\x1f".encode())
             h.update(batch_digest([item.a, item.b]).encode())
+        elif isinstance(item, TextItem):
+            h.update(json.dumps(["T", item.task, item.item_id, item.source, item.instruction, item.language,
+                                 item.fields], sort_keys=True, default=str).encode("utf-8", "surrogateescape"))
         elif isinstance(item, RejectedRow):
             h.update(f"R\x1f{item.id}\x1f{item.reason}\x1e".encode("utf-8", "surrogateescape"))
         else:
@@ -203,11 +215,16 @@ def prepare_shard(
 
 def finish_shard(
     pending: PendingShard, generate: Generate, recipe: Recipe, layout: OutputLayout, fingerprint: str,
-    wait: Callable[[concurrent.futures.Future], Any],
+    wait: Callable[[concurrent.futures.Future], Any], service: GenerationService | None = None,
 ) -> dict[str, Any]:
-    """Apply the shard's answers, write its outputs, then its rejects, then its done-marker."""
+    """Apply the shard's answers (and the later steps of multi-step tasks), write its outputs, then
+    its rejects, then its done-marker."""
     ctx = pending.ctx
     examples = generate.apply(pending.examples, wait(pending.answers), ctx)
+    while service is not None and any(e.request is not None for e in examples):
+        waiting = [e for e in examples if e.request is not None]
+        answers = wait(service.submit(generate.requests(waiting)))
+        examples = [e for e in examples if e.request is None] + generate.apply(waiting, answers, ctx, STEP_STAGE)
     examples_path = write_shard_examples(examples, layout, pending.index)
     rejects_path = layout.shard_rejects(pending.index)
     atomic_write_text(rejects_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ctx.rejects))
@@ -238,8 +255,9 @@ def run_recipe(
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc)
     layout = OutputLayout(recipe.output_dir)
-    backend = make_backend(recipe.llm)
+    backend = make_recipe_backend(recipe)
     check_backend(recipe, backend)
+    check_text_backends(recipe, backend)
     stages = build_stages(recipe, backend)
     curator = make_curator(recipe)
     generate = stages.generate
@@ -248,11 +266,14 @@ def run_recipe(
     if limit is not None:
         items = itertools.islice(items, limit)
     pair_items, pairing = plan_pairs(recipe, limit)
+    text_items, text_plan = plan_text_items(recipe, limit)
+    pairing.update(text_plan)
     size = recipe.engine.shard_size
-    # clip shards first, then pair shards, numbered on: a shard never mixes the two
+    # clip shards first, then pair shards, then text shards, numbered on: a shard never mixes them
     shard_stream = itertools.chain(
         ((batch, stages.clips) for batch in batched(items, size)),
         ((batch, stages.pairs) for batch in batched(pair_items, size)),
+        ((batch, stages.texts) for batch in batched(text_items, size)),
     )
     use_ledger = cache and recipe.llm.cache and getattr(backend, "cacheable", True)
     ledger = Ledger(ledger_path(recipe, layout)) if use_ledger else None
@@ -273,7 +294,7 @@ def run_recipe(
                         reporter.llm(service.snapshot())
 
             def finish(pending: PendingShard) -> None:
-                marker = finish_shard(pending, generate, recipe, layout, fingerprint, wait)
+                marker = finish_shard(pending, generate, recipe, layout, fingerprint, wait, service)
                 record(marker)
                 reporter.advance(pending.inputs)
                 reporter.llm(service.snapshot())

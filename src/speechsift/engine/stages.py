@@ -19,6 +19,7 @@ from speechsift.errors import AudioLoadError, Reject
 from speechsift.labels import with_labels
 from speechsift.llm.base import Backend, generate
 from speechsift.llm.parse import is_truncated, strip_think
+from speechsift.llm.router import identity
 from speechsift.llm.types import ChatRequest, Completion
 from speechsift.recipe import TaskSpec
 from speechsift.records import AudioRef, Clip, Example, Generation, stable_id
@@ -26,6 +27,8 @@ from speechsift.sources.base import RejectedRow
 from speechsift.tasks import TaskSettings, get_task
 from speechsift.tasks.closed_ended import dropped_counts
 from speechsift.tasks.comparison import PairTask
+from speechsift.tasks.steps import Dropped, Reply, Step
+from speechsift.tasks.text import TextItem, TextTask
 
 
 def record_id(record: Any) -> str:
@@ -145,7 +148,8 @@ class ExpandTasks(Stage):
     name = "tasks"
 
     def __init__(self, specs: Sequence[TaskSpec], settings: TaskSettings, samples: int = 1) -> None:
-        specs = [s for s in specs if not isinstance(get_task(s.name), PairTask)]  # pairs: BuildPairs
+        # pairs: BuildPairs; text tasks: BuildText
+        specs = [s for s in specs if not isinstance(get_task(s.name), (PairTask, TextTask))]
         self.tasks = [(get_task(s.name), frozenset(s.sources) if s.sources else None, s.json_schema) for s in specs]
         self.settings = settings
         self.samples = samples
@@ -203,7 +207,51 @@ class BuildPairs(Stage):
                 continue
             stats.outputs += 1
             for example in built if isinstance(built, list) else [built]:
-                examples.extend(sample_copies(example, self.samples, self.schemas.get(item.task)))
+                if isinstance(example.request, ChatRequest):
+                    examples.extend(sample_copies(example, self.samples, self.schemas.get(item.task)))
+                else:  # a chain of steps: one example per item
+                    examples.append(example)
+        return examples
+
+
+STEP_STAGE = "generate.step"  # the count of multi-step tasks' later steps
+
+
+def raw_prompt_messages(request: ChatRequest) -> list[dict[str, str]]:
+    """The exact LLM input for provenance: the chat messages, or a raw prompt as one ``raw`` turn."""
+    if request.prompt is not None:
+        return [{"role": "raw", "content": request.prompt}]
+    return list(request.messages)
+
+
+class BuildText(Stage):
+    """Examples of the text tasks (instruction synthesis, speech responses, preference pairs) from
+    the text items the engine planned (``engine.text_items``); counted per task in items."""
+
+    name = "text"
+
+    def __init__(self, specs: Sequence[TaskSpec], settings: TaskSettings, samples: int = 1) -> None:
+        self.schemas = {s.name: s.json_schema for s in specs}
+        self.settings = settings
+        self.samples = samples
+
+    def run(self, items: list[TextItem], ctx: ShardContext) -> list[Example]:
+        examples: list[Example] = []
+        for item in items:
+            stage = f"task.{item.task}"
+            stats = ctx.stats(stage)
+            stats.inputs += 1
+            try:
+                built = get_task(item.task).build_text(item, self.settings)
+            except Reject as rejected:
+                ctx.reject(stage, item.item_id, rejected.reason, rejected.message, source=item.source, task=item.task)
+                continue
+            stats.outputs += 1
+            for example in built if isinstance(built, list) else [built]:
+                if isinstance(example.request, ChatRequest):
+                    examples.extend(sample_copies(example, self.samples, self.schemas.get(item.task)))
+                else:  # a chain of steps: one example per item
+                    examples.append(example)
         return examples
 
 
@@ -241,15 +289,32 @@ class Generate(Stage):
 
     @staticmethod
     def requests(examples: Sequence[Example]) -> list[ChatRequest]:
-        return [e.request for e in examples if e.request is not None]
+        """Every request the examples wait on, in order (a ``Step`` contributes all of its own)."""
+        requests: list[ChatRequest] = []
+        for example in examples:
+            request = example.request
+            if request is None:
+                continue
+            if request.__class__ is Step:
+                requests.extend(request.requests)
+            else:
+                requests.append(request)
+        return requests
 
     def run(self, examples: list[Example], ctx: ShardContext) -> list[Example]:
-        completions = generate(self.backend, self.requests(examples))
-        return self.apply(examples, [Answer(c, "sent") for c in completions], ctx)
+        examples = self.apply(examples, [Answer(c, "sent") for c in generate(self.backend, self.requests(examples))], ctx)
+        while any(e.request is not None for e in examples):  # the next steps of multi-step tasks
+            waiting = [e for e in examples if e.request is not None]
+            answers = [Answer(c, "sent") for c in generate(self.backend, self.requests(waiting))]
+            examples = [e for e in examples if e.request is None] + self.apply(waiting, answers, ctx, STEP_STAGE)
+        return examples
 
-    def apply(self, examples: list[Example], answers: Sequence[Answer], ctx: ShardContext) -> list[Example]:
+    def apply(self, examples: list[Example], answers: Sequence[Answer], ctx: ShardContext,
+              stage: str | None = None) -> list[Example]:
+        """The examples with their answers applied. ``stage`` names the count (default ``generate``;
+        the later steps of multi-step tasks count under ``generate.step``)."""
         started = time.perf_counter()
-        stats = ctx.stats(self.name)
+        stats = ctx.stats(stage or self.name)
         stats.inputs += len(examples)
         pending = iter(answers)
         kept: list[Example] = []
@@ -257,6 +322,17 @@ class Generate(Stage):
             if example.request is None:
                 kept.append(example)
                 stats.outputs += 1
+                continue
+            if example.request.__class__ is Step:
+                try:
+                    finished = self._stepped(example, example.request, pending, ctx)
+                except Reject as rejected:
+                    ctx.llm[f"failed.{rejected.reason}"] += 1
+                    ctx.reject(stage or self.name, example.id, rejected.reason, rejected.message,
+                               source=example.source, task=example.task)
+                    continue
+                stats.outputs += 1
+                kept.extend(finished)
                 continue
             answer = next(pending)
             self._count(answer, ctx)
@@ -285,27 +361,54 @@ class Generate(Stage):
         if completion.finish_reason == "length":
             ctx.llm["truncated"] += 1
 
+    def _stepped(self, example: Example, step: Step, pending: Any, ctx: ShardContext) -> list[Example]:
+        """A multi-step example's replies handed to its step's ``then``."""
+        replies = []
+        for request in step.requests:
+            answer = next(pending)
+            self._count(answer, ctx)
+            completion = answer.completion
+            text = strip_think(completion.text or "") if completion.ok else None
+            replies.append(Reply(text or None, completion, self.provenance(request, completion)))
+        finished = step.then(example, replies)
+        if not isinstance(finished, list):
+            return [finished]
+        kept = [one for one in finished if one.__class__ is not Dropped]
+        if len(kept) < len(finished) or len(finished) > 1:  # one answer, several items: counted per item
+            items = ctx.stats(f"task.{example.task}.items")
+            items.inputs += len(finished)
+            items.outputs += len(kept)
+            for one in finished:
+                if one.__class__ is Dropped:
+                    ctx.reject(f"task.{example.task}.items", one.id, one.reason, one.message,
+                               source=example.source, task=example.task)
+        return kept
+
+    def provenance(self, request: ChatRequest, completion: Completion) -> Generation:
+        """Who answered ``request`` and how: the ``generation`` of what is built from the answer."""
+        backend, model = identity(self.backend, request)
+        return Generation(
+            backend=backend,
+            model=model,
+            temperature=request.sampling.temperature,
+            top_p=request.sampling.top_p,
+            max_tokens=request.sampling.max_tokens,
+            seed=request.sampling.seed,
+            sample_index=request.sample_index,
+            llm_messages=raw_prompt_messages(request) if backend != "template" else [],
+            finish_reason=completion.finish_reason,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            truncated=is_truncated(completion.finish_reason),
+        )
+
     def _answered(self, example: Example, completion: Completion) -> list[Example]:
         if not completion.ok:
             raise Reject(completion.error_reason or "llm_error", completion.error or "the backend gave no text")
         response = strip_think(completion.text or "")
         if not response:
             raise Reject("empty_response", "the model's answer was empty after removing <think> blocks")
-        request = example.request
-        generation = Generation(
-            backend=self.backend.name,
-            model=self.backend.model,
-            temperature=request.sampling.temperature,
-            top_p=request.sampling.top_p,
-            max_tokens=request.sampling.max_tokens,
-            seed=request.sampling.seed,
-            sample_index=request.sample_index,
-            llm_messages=[] if self.backend.name == "template" else list(request.messages),
-            finish_reason=completion.finish_reason,
-            prompt_tokens=completion.prompt_tokens,
-            completion_tokens=completion.completion_tokens,
-            truncated=is_truncated(completion.finish_reason),
-        )
+        generation = self.provenance(example.request, completion)
         task = get_task(example.task)
         finished = task.finish(example, response, generation)
         if self.check_language and getattr(task, "checks_language", False):

@@ -57,8 +57,32 @@ def _error_fields(body: bytes) -> tuple[str, str | None]:
     return str(error), None
 
 
+# Raw completion (``/completions``, Magpie) is refused by these hosted chat-only APIs: their
+# models' chat templates are not open to a raw prompt (REFERENCE.md §8).
+CHAT_ONLY_HOSTS = ("api.openai.com", "api.anthropic.com", "generativelanguage.googleapis.com", "api.mistral.ai",
+                   "api.groq.com", "api.deepseek.com")
+CHAT_PATH, RAW_PATH = "/chat/completions", "/completions"
+
+
+def chat_only_host(api_base: str) -> str | None:
+    """The hosted chat-only API ``api_base`` points at, or None."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(api_base).hostname or "").lower()
+    return next((known for known in CHAT_ONLY_HOSTS if host == known or host.endswith("." + known)), None)
+
+
+def raw_unsupported(api_base: str, detail: str) -> str:
+    """The one-paragraph explanation for a server without raw completion."""
+    return (f"the server at {api_base} does not do raw completion ({detail}), which Magpie needs: it sends the chat "
+            "template's user-turn prefix to /v1/completions so the model writes the user turn itself. Serve an "
+            "open-weights instruct model with vLLM, SGLang or llama.cpp (`vllm serve MODEL`), or use "
+            "`llm.backend: transformers` or `vllm`; hosted chat-only APIs cannot do Magpie.")
+
+
 def parse_choices(body: bytes, wanted: int) -> list[Completion]:
-    """Completions from a chat.completion body; raises RetryableGenerationError when malformed."""
+    """Completions from a chat.completion or text_completion body (``message.content`` or
+    ``text``); raises RetryableGenerationError when malformed."""
     try:
         data = json.loads(body)
         choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
@@ -72,7 +96,7 @@ def parse_choices(body: bytes, wanted: int) -> list[Completion]:
     completions = []
     for choice in choices[:wanted]:
         message = choice.get("message") or {}
-        text = message.get("content")
+        text = message.get("content") if "message" in choice else choice.get("text")
         if not isinstance(text, str):
             completions.append(Completion(error="the choice has no message content", error_reason="empty_response"))
             continue
@@ -119,15 +143,22 @@ class OpenAIBackend:
     def supports(self, task: str) -> bool:
         return True
 
+    @property
+    def raw_completion(self) -> bool:
+        """Whether raw-prompt requests can be answered (not by a known hosted chat-only API)."""
+        return chat_only_host(self.base_url) is None
+
     def payload(self, request: ChatRequest, n: int) -> dict[str, Any]:
         sampling = request.sampling
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": request.messages,
-            "temperature": sampling.temperature,
-            "top_p": sampling.top_p,
-            "max_tokens": sampling.max_tokens,
-        }
+        body: dict[str, Any] = {"model": self.model}
+        if request.prompt is not None:
+            # the prompt already holds every special token: the server must not add a second BOS
+            body.update(prompt=request.prompt, add_special_tokens=False)
+        else:
+            body["messages"] = request.messages
+        body.update(temperature=sampling.temperature, top_p=sampling.top_p, max_tokens=sampling.max_tokens)
+        if request.stop:
+            body["stop"] = list(request.stop)
         if n > 1:
             body["n"] = n
         if sampling.seed is not None:
@@ -137,7 +168,10 @@ class OpenAIBackend:
                 "type": "json_schema",
                 "json_schema": {"name": request.task, "schema": request.json_schema, "strict": True},
             }
-        body.update(self.extra_body)
+        extra = self.extra_body
+        if request.prompt is not None and "chat_template_kwargs" in extra:  # a chat-only field
+            extra = {k: v for k, v in extra.items() if k != "chat_template_kwargs"}
+        body.update(extra)
         return body
 
     def _transport(self) -> "_Transport":
@@ -170,6 +204,10 @@ class OpenAIBackend:
         """One call (with retries) for ``n`` samples of ``request``."""
         transport = self._transport()
         assert self._limit is not None
+        raw_prompt = request.prompt is not None
+        if raw_prompt and (host := chat_only_host(self.base_url)):
+            return self._failed("raw_completion_unsupported", raw_unsupported(self.base_url, f"{host} is chat-only"), n, 1)
+        path = RAW_PATH if raw_prompt else CHAT_PATH
         body = b""
         attempt = 0
         while True:
@@ -179,13 +217,16 @@ class OpenAIBackend:
                 async with self._limit:
                     # encoded once a slot is free: thousands of queued requests cost nothing up front
                     body = body or json.dumps(self.payload(request, n), ensure_ascii=False).encode("utf-8")
-                    status, headers, raw = await transport.post(body, self.timeout_s)
+                    status, headers, raw = await transport.post(path, body, self.timeout_s)
                 if status == 200:
                     completions = parse_choices(raw, n)
                     for completion in completions:
                         completion.retries = attempt - 1
                     return completions
                 message, code = _error_fields(raw)
+                if raw_prompt and status in (404, 405):  # no /completions route on this server
+                    raise PermanentGenerationError("raw_completion_unsupported",
+                                                   raw_unsupported(self.base_url, f"HTTP {status}: {message}"))
                 reason = status_reason(status, code)
                 text = f"HTTP {status}: {message}"
                 if not is_retryable_status(status):
@@ -228,8 +269,8 @@ class _BuiltinTransport:
     def __init__(self, backend: OpenAIBackend) -> None:
         self.client = HTTPClient(backend.base_url, backend.headers, max_idle=backend.concurrency)
 
-    async def post(self, body: bytes, timeout_s: float) -> tuple[int, dict[str, str], bytes]:
-        response = await self.client.post_json("/chat/completions", body, timeout_s)
+    async def post(self, path: str, body: bytes, timeout_s: float) -> tuple[int, dict[str, str], bytes]:
+        response = await self.client.post_json(path, body, timeout_s)
         return response.status, response.headers, response.body
 
     async def close(self) -> None:
@@ -242,17 +283,17 @@ class _AiohttpTransport:
     def __init__(self, backend: OpenAIBackend) -> None:
         import aiohttp
 
-        self.url = backend.base_url.rstrip("/") + "/chat/completions"
+        self.base = backend.base_url.rstrip("/")
         self.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=backend.concurrency),
             headers={**backend.headers, "Content-Type": "application/json"},
             trust_env=True,
         )
 
-    async def post(self, body: bytes, timeout_s: float) -> tuple[int, dict[str, str], bytes]:
+    async def post(self, path: str, body: bytes, timeout_s: float) -> tuple[int, dict[str, str], bytes]:
         import aiohttp
 
-        async with self.session.post(self.url, data=body, timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
+        async with self.session.post(self.base + path, data=body, timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
             raw = await response.read()
             return response.status, {k.lower(): v for k, v in response.headers.items()}, raw
 

@@ -8,6 +8,8 @@ from speechsift.tasks import (  # noqa: F401  (registration)  # noqa: F401
     desta,
     open_ended,
     sift,
+    speechworthy,
+    synthesis,
     transcription,
     word_align,
 )
