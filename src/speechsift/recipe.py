@@ -80,7 +80,27 @@ class LhotseSource(_Section):
     language: str | None = None
 
 
-Source = Annotated[Union[ManifestSource, HFSource, CorpusSource, LhotseSource], Field(discriminator="kind")]
+class TextSource(_Section):
+    """Instruction data without audio (speechsift.sources.text): a JSONL/JSON/CSV/TSV file, a local
+    dataset folder (``path``) or a hub id (``dataset``)."""
+
+    kind: Literal["text"]
+    name: str = Field(min_length=1)
+    path: Path | None = None
+    dataset: str | None = None
+    config: str | None = None
+    split: str = "train"
+    language: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_location(self) -> "TextSource":
+        if (self.path is None) == (self.dataset is None):
+            raise ValueError("give one of `path` (a file or a local dataset folder) or `dataset` (a hub id)")
+        return self
+
+
+Source = Annotated[Union[ManifestSource, HFSource, CorpusSource, LhotseSource, TextSource], Field(discriminator="kind")]
 
 
 class PairingConfig(_Section):
@@ -289,6 +309,7 @@ class Recipe(_Section):
                 if llm_name not in known_llms:
                     raise ValueError(f"task {spec.name!r} names the LLM {llm_name!r}, which is neither `default` (the "
                                      f"recipe's llm) nor under `llms:` ({', '.join(sorted(self.llms)) or 'none'})")
+        _check_record_kinds(self)
         return self
 
     @property
@@ -300,12 +321,36 @@ class Recipe(_Section):
         return self.output.dir or Path("out") / self.name
 
 
+def _check_record_kinds(recipe: "Recipe") -> None:
+    """A text source must feed some task that takes text records, and a task must not be pointed at
+    a source whose records it cannot take (``Task.inputs``, ``sources.text.record_kind``)."""
+    from speechsift.tasks import get_task, task_names
+
+    def takes_text(name: str) -> bool:
+        return bool(get_task(name).inputs & {"text", "spoken"})
+
+    text_sources = {s.name for s in recipe.sources if s.kind == "text"}
+    fed: set[str] = set()
+    for spec in recipe.task_specs:
+        for name in spec.sources or []:
+            if name in text_sources and not takes_text(spec.name):
+                raise ValueError(f"task {spec.name!r} takes audio clips, and source {name!r} holds text records")
+            if name not in text_sources and "audio" not in get_task(spec.name).inputs:
+                raise ValueError(f"task {spec.name!r} takes text records, and source {name!r} holds audio clips")
+        if takes_text(spec.name):
+            fed |= text_sources & set(spec.sources or text_sources)
+    for name in sorted(text_sources - fed):
+        choices = ", ".join(n for n in task_names() if takes_text(n)) or "none is installed"
+        raise ValueError(f"source {name!r} (kind: text) feeds no task; list a task that takes text records "
+                         f"({choices}), or remove the source")
+
+
 # Hints appended to pydantic's messages for the errors users meet most.
 _FIX_HINTS = {
     "extra_forbidden": "remove it or check its spelling",
     "missing": "add it",
-    "union_tag_invalid": "use kind: manifest, hf, corpus or lhotse",
-    "union_tag_not_found": "add `kind: manifest` (or hf, corpus, lhotse) to the source",
+    "union_tag_invalid": "use kind: manifest, hf, corpus, lhotse or text",
+    "union_tag_not_found": "add `kind: manifest` (or hf, corpus, lhotse, text) to the source",
 }
 
 

@@ -25,6 +25,7 @@ from speechsift.errors import AudioLoadError
 from speechsift.features.base import FeatureError
 from speechsift.labels.bins import FIXED_BINS, BinSet
 from speechsift.records import Clip
+from speechsift.sources.text import record_kind
 
 POLICIES = ("corpus", "measured", "corpus_then_measured")
 POOL_CHUNK = 8  # clips per task sent to a worker process
@@ -102,7 +103,13 @@ class Enrich(Stage):
         stats = ctx.stats(self.name)
         stats.inputs += len(clips)
         kept = []
-        for clip, (values, words, reason, message) in zip(clips, self._measurements(clips)):
+        silent = [record_kind(clip) == "text" for clip in clips]  # text records: nothing to measure
+        results = iter(self._measurements([clip for clip, text in zip(clips, silent) if not text]))
+        for clip, text in zip(clips, silent):
+            if text:
+                kept.append(clip)
+                continue
+            values, words, reason, message = next(results)
             if values is None:
                 ctx.reject(self.name, clip.clip_id, reason or "unreadable_audio", message or "", source=clip.source)
                 continue

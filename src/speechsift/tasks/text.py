@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from speechsift.errors import ConfigError, Reject
 from speechsift.llm.types import ChatRequest, SamplingParams
-from speechsift.records import Clip, Example, Message, Part
+from speechsift.records import AudioRef, Clip, Example, Message, Part
 from speechsift.tasks.base import DIRECT, Task, TaskSettings
 from speechsift.tasks.closed_ended import Configurable
 from speechsift.tasks.pairing import seeded_rng
@@ -45,6 +45,7 @@ class TextItem:
     instruction: str | None = None
     language: str | None = "en"
     fields: Mapping[str, Any] = field(default_factory=dict)  # input/context, response, category, plan data
+    audio: AudioRef | None = None  # the spoken instruction, for a text record speech synthesis voiced
 
 
 # --- reading instructions ------------------------------------------------------------------
@@ -195,6 +196,7 @@ class TextTask(Configurable, Task):
 
     needs_llm = True
     category: ClassVar[str] = "text"
+    inputs: ClassVar[frozenset[str]] = frozenset({"text", "spoken"})  # text records (sources.text)
     Options: ClassVar[type] = TextOptions
     requires_raw_completion: ClassVar[bool] = False
 
@@ -212,7 +214,9 @@ class TextTask(Configurable, Task):
     # --- items -------------------------------------------------------------------------------
 
     def plan_items(self, spec: "TaskSpec", recipe: "Recipe", limit: int | None = None) -> list[TextItem]:
-        """The task's items: one per instruction of its ``instructions`` / ``instructions_file``."""
+        """The task's items: one per instruction of its ``instructions`` / ``instructions_file``
+        option, then one per text record of the recipe's text sources (those ``spec.sources``
+        names, or every text source). ``limit`` caps each of the two."""
         options = self.parse_options(spec.options)
         rows = [{"instruction": text} for text in options.instructions]
         if options.instructions_file:
@@ -225,7 +229,20 @@ class TextTask(Configurable, Task):
                 fields["context"] = context
             items.append(TextItem(self.name, f"{self.name}/{index:06d}", self.name, instruction,
                                   row.get("language") or "en", fields))
-        return items
+        return items + [self.item_of(clip) for clip in text_records(recipe, spec, limit)]
+
+    def item_of(self, clip: Clip) -> TextItem:
+        """The item of a text record (``sources.text``): its instruction, context, reference
+        response, category and conversation; its audio when speech synthesis voiced it."""
+        from speechsift.sources.text import TextRecord, record_kind
+
+        record = TextRecord.of(clip)
+        fields: dict[str, Any] = {k: v for k, v in (("context", record.input), ("response", record.response),
+                                                    ("category", record.category)) if v is not None}
+        if record.messages:
+            fields["messages"] = [dict(turn) for turn in record.messages]
+        audio = clip.audio if record_kind(clip) == "spoken" else None
+        return TextItem(self.name, clip.clip_id, clip.source, record.instruction, clip.language or "en", fields, audio)
 
     # --- examples ------------------------------------------------------------------------------
 
@@ -236,7 +253,7 @@ class TextTask(Configurable, Task):
             id=self.example_id(item.item_id, variant),
             task=self.name,
             clip_ids=[item.item_id],
-            audios=[],
+            audios=[item.audio] if item.audio is not None else [],
             instruction=instruction,
             response=None,
             messages=[Message("user", [Part.of_text(instruction)])],
@@ -293,6 +310,24 @@ class TextTask(Configurable, Task):
                            extra={**example.extra, "follow_up": {"model": reply.generation.model}})
         return self.respond(extended, settings, self.options(settings), llm=self.responder(self.options(settings),
                                                                                              example.id, "turn2"))
+
+
+def text_records(recipe: "Recipe", spec: "TaskSpec", limit: int | None = None) -> list[Clip]:
+    """The text records of the text sources ``spec`` takes (rows a source cannot read are its read
+    stage's rejects, counted there)."""
+    import itertools
+
+    from speechsift.sources import read_source
+    from speechsift.sources.text import is_text_record
+
+    names = set(spec.sources) if spec.sources else None
+    records: list[Clip] = []
+    for source in recipe.sources:
+        if source.kind != "text" or (names is not None and source.name not in names):
+            continue
+        clips = (c for c in read_source(source) if isinstance(c, Clip) and is_text_record(c))
+        records += itertools.islice(clips, limit) if limit is not None else clips
+    return records
 
 
 def conversation_of(example: Example) -> list[dict[str, str]]:
