@@ -33,13 +33,14 @@ def recipe(tmp_path, url, **extra):
         "name": "text",
         "llm": llm,
         "llms": {"other": {**llm, "model": "llama-3.1-8b-instruct"}},
+        "sources": [{"kind": "text", "name": "dolly", "path": str(path)}],
         "tasks": [
             {"name": "self_instruct", "options": {"instructions": ["How do volcanoes erupt?", "Tell me about jazz."],
                                                   "per_round": 3, "rounds": 2, "responders": ["default", "other"]}},
             {"name": "evol_instruct", "options": {"instructions_file": str(path), "rounds": 2, "follow_up_share": 0.5}},
             {"name": "magpie", "options": {"count": 6, "n_turns": 2, "writer": "default"}},
-            {"name": "speech_response", "options": {"instructions_file": str(path), "strategy": "icl"}},
-            {"name": "preference_pairs", "options": {"instructions_file": str(path), "models": ["default", "other"],
+            {"name": "speech_response", "sources": ["dolly"], "options": {"strategy": "icl"}},
+            {"name": "preference_pairs", "sources": ["dolly"], "options": {"models": ["default", "other"],
                                                      "strategies": ["simple", "detailed"], "pairs_per_instruction": 3,
                                                      "max_pairs_per_config_pair": 2, "judge": "other"}},
         ],
@@ -80,7 +81,8 @@ def test_every_text_task_end_to_end_and_rerun(tmp_path):
     # SelfInstruct: seed and round recorded, responses by both LLMs (seeded choice), in provenance
     rows = released(out, "self_instruct")
     extras = [json.loads(r["extra"]) for r in rows]
-    assert {e["round"] for e in extras} == {1, 2} and {e["seed"] for e in extras} == {"How do volcanoes erupt?", "Tell me about jazz."}
+    assert {e["round"] for e in extras} == {1, 2}
+    assert {"How do volcanoes erupt?", "Tell me about jazz."} <= {e["seed"] for e in extras}  # inline seeds and the text source
     assert {r["generation"]["model"] for r in rows} == {"qwen2.5-7b-instruct", "llama-3.1-8b-instruct"}
     assert reasons["too_many_instructions"] >= 1  # more lines than asked: left out with a reason
 

@@ -40,6 +40,8 @@ from speechsift.engine.stages import (
 from speechsift.engine.text_items import check_text_backends, plan_text_items
 from speechsift.errors import ConfigError, SpeechsiftError
 from speechsift.export.card import render_card
+from speechsift.export.annotation import write_annotation_pages
+from speechsift.export.dpo import write_llamafactory_info
 from speechsift.export.messages import write_dataset_info
 from speechsift.labels.bins import load_bins
 from speechsift.llm.base import Backend
@@ -377,6 +379,11 @@ def finalize(
     if "messages" in recipe.output.formats:
         folders = sorted({(split, task) for task, split in assembly.examples})
         write_dataset_info(layout, folders, recipe.name)
+    if "dpo_llamafactory" in recipe.output.formats:
+        splits = sorted({split for task, split in assembly.examples if task == "preference_pairs"})
+        write_llamafactory_info(layout.exports / "dpo_llamafactory", splits, recipe.name)
+    if "annotation" in recipe.output.formats:
+        assembly.files += write_annotation_pages(layout, recipe.name, assembly.preferences)
     atomic_write_text(layout.card, render_card(recipe, totals, assembly, backend.name, backend.model))
     for name, stats in {**totals.stages, **assembly.stages}.items():
         if stats.inputs != stats.outputs + sum(stats.rejected.values()):
