@@ -116,3 +116,10 @@ def test_every_text_task_end_to_end_and_rerun(tmp_path):
         assert extra["chosen_config"] != extra["rejected_config"] and extra["margin"] in (1, 2, 3)
         assert extra["explanation"] and extra["judge"] == "llama-3.1-8b-instruct"
         assert row["response"] != extra["rejected"]
+
+    # the report has the speech section with the strategies' head-to-head; the card links its plots
+    page = (out / "report" / "index.html").read_text()
+    assert "Head-to-head: strategies" in page and "mean dependency depth" in page.lower()
+    card = (out / "README.md").read_text()
+    assert all((out / "report" / "plots" / name).is_file() for name in ("durations.svg", "domains.svg", "response_words.svg"))
+    assert "domains.svg" in card

@@ -54,6 +54,9 @@ class DomainSpec(_Section):
     name: str = Field(min_length=1, description="Short snake_case name written to quality.domain_label.")
     description: str = Field(min_length=1, description="A sentence describing the domain; responses are compared "
                                                        "with its embedding.")
+    examples: list[str] = Field(default_factory=list, description="Example texts of the domain (instruction "
+                                                                  "domains: the centroid averages them with the "
+                                                                  "description).")
 
 
 class JudgeConfig(_Section):
@@ -202,6 +205,9 @@ class CurateConfig(_Section):
     embedding_batch_size: int = Field(64, gt=0, description="Texts per embedding forward pass.")
     domains: list[DomainSpec] | None = Field(None, description="Domains to classify into (default: "
                                                                "data/curate/domains.yaml).")
+    instruction_domains: list[DomainSpec] | None = Field(
+        None, description="Domains of text tasks' instructions, by nearest centroid (default: "
+                          "data/curate/instruction_domains.yaml).")
     allowed_domains: list[str] | None = Field(None, description="Drop responses whose domain is not listed "
                                                                 "(reason off_domain); needs embeddings.")
 
