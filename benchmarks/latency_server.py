@@ -3,6 +3,8 @@
 It stands for a real LLM server whose every answer takes exactly ``--latency`` seconds: asyncio
 streams, HTTP/1.1 keep-alive, one fixed chat.completion per POST, and ``GET /stats`` for the
 number of completions served. Runs as its own process so it does not share the client's core.
+``--reply FILE.py:FUNCTION`` answers each request with ``FUNCTION(body)`` instead (chat or, for a
+raw ``prompt``, text completions), for benchmarks whose tasks parse what the model writes.
 """
 
 from __future__ import annotations
@@ -22,10 +24,22 @@ COMPLETION = {
 
 
 class LatencyServer:
-    def __init__(self, latency_s: float) -> None:
+    def __init__(self, latency_s: float, reply=None) -> None:
         self.latency_s = latency_s
         self.served = 0
         self._body = json.dumps(COMPLETION).encode()
+        self.reply = reply
+
+    def body_for(self, request: bytes) -> bytes:
+        if self.reply is None:
+            return self._body
+        data = json.loads(request)
+        text = self.reply(data)
+        if "prompt" in data:
+            choice = {"index": 0, "text": text, "finish_reason": "stop"}
+        else:
+            choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        return json.dumps({**COMPLETION, "choices": [choice]}).encode()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -35,14 +49,13 @@ class LatencyServer:
                 for line in head.split(b"\r\n"):
                     if line[:15].lower() == b"content-length:":
                         length = int(line[15:].strip())
-                if length:
-                    await reader.readexactly(length)
+                request = await reader.readexactly(length) if length else b""
                 if head.startswith(b"GET /stats"):
                     body = json.dumps({"served": self.served}).encode()
                 else:
                     await asyncio.sleep(self.latency_s)
                     self.served += 1
-                    body = self._body
+                    body = self.body_for(request)
                 writer.write(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
                     + str(len(body)).encode() + b"\r\n\r\n" + body
@@ -54,8 +67,21 @@ class LatencyServer:
             writer.close()
 
 
-async def serve(port: int, latency_s: float) -> None:
-    server = LatencyServer(latency_s)
+def load_reply(spec: str | None):
+    """``FUNCTION`` of ``FILE.py:FUNCTION``, or None."""
+    if not spec:
+        return None
+    import importlib.util
+
+    path, _, name = spec.rpartition(":")
+    module_spec = importlib.util.spec_from_file_location("bench_replies", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+async def serve(port: int, latency_s: float, reply_spec: str | None = None) -> None:
+    server = LatencyServer(latency_s, load_reply(reply_spec))
     listener = await asyncio.start_server(server.handle, "127.0.0.1", port, backlog=4096)
     print(f"listening {listener.sockets[0].getsockname()[1]}", flush=True)
     async with listener:
@@ -66,6 +92,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--reply", default=None, help="FILE.py:FUNCTION answering each request body")
     args = parser.parse_args()
     try:
         import uvloop  # optional: a faster event loop when installed
@@ -73,7 +100,7 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
-    asyncio.run(serve(args.port, args.latency))
+    asyncio.run(serve(args.port, args.latency, args.reply))
 
 
 if __name__ == "__main__":
