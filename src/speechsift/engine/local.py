@@ -201,6 +201,35 @@ class PendingShard:
     examples: list[Example]
     requests: int
     answers: concurrent.futures.Future
+    steps: int = 0  # rounds of answers applied (the later steps of multi-step tasks are rounds too)
+    finished: bool = False  # every step answered: ready to write
+
+
+def step_shard(pending: PendingShard, generate: Generate, service: GenerationService | None, answers: Any) -> None:
+    """Apply one round of a shard's answers, then submit its examples' next steps (multi-step
+    tasks), or mark it finished when none waits on anything."""
+    ctx = pending.ctx
+    if pending.steps == 0:
+        pending.examples = generate.apply(pending.examples, answers, ctx)
+    else:
+        waiting = [e for e in pending.examples if e.request is not None]
+        pending.examples = [e for e in pending.examples if e.request is None] + \
+            generate.apply(waiting, answers, ctx, STEP_STAGE)
+    pending.steps += 1
+    requests = generate.requests([e for e in pending.examples if e.request is not None])
+    if requests and service is not None:
+        pending.answers, pending.requests = service.submit(requests), len(requests)
+    else:
+        pending.finished, pending.requests = True, 0
+
+
+def advance_ready(queue: Iterable[PendingShard], generate: Generate, service: GenerationService,
+                  busy: concurrent.futures.Future | None = None) -> None:
+    """Apply the answers that have arrived for any queued shard (except the one waited on as
+    ``busy``), so that a shard's next step is asked at once, not when its turn to be written comes."""
+    for pending in queue:
+        if not pending.finished and pending.answers is not busy and pending.answers.done():
+            step_shard(pending, generate, service, pending.answers.result())
 
 
 def prepare_shard(
@@ -222,11 +251,9 @@ def finish_shard(
     """Apply the shard's answers (and the later steps of multi-step tasks), write its outputs, then
     its rejects, then its done-marker."""
     ctx = pending.ctx
-    examples = generate.apply(pending.examples, wait(pending.answers), ctx)
-    while service is not None and any(e.request is not None for e in examples):
-        waiting = [e for e in examples if e.request is not None]
-        answers = wait(service.submit(generate.requests(waiting)))
-        examples = [e for e in examples if e.request is None] + generate.apply(waiting, answers, ctx, STEP_STAGE)
+    while not pending.finished:
+        step_shard(pending, generate, service, wait(pending.answers))
+    examples = pending.examples
     examples_path = write_shard_examples(examples, layout, pending.index)
     rejects_path = layout.shard_rejects(pending.index)
     atomic_write_text(rejects_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ctx.rejects))
@@ -289,11 +316,15 @@ def run_recipe(
                 streaming_gc():
 
             def wait(future: concurrent.futures.Future) -> Any:
+                polls = 0
                 while True:
                     try:
-                        return future.result(timeout=0.25)
+                        return future.result(timeout=0.05)
                     except concurrent.futures.TimeoutError:
-                        reporter.llm(service.snapshot())
+                        advance_ready(queue, generate, service, busy=future)  # other shards' next steps
+                        polls += 1
+                        if polls % 5 == 0:
+                            reporter.llm(service.snapshot())
 
             def finish(pending: PendingShard) -> None:
                 marker = finish_shard(pending, generate, recipe, layout, fingerprint, wait, service)
@@ -318,7 +349,8 @@ def run_recipe(
                     reporter.advance(len(batch), skipped=True)
                     continue
                 queue.append(prepare_shard(batch, index, digest, shard_stages, generate, service, strict))
-                while queue and (queue[0].answers.done() or sum(p.requests for p in queue) > budget):
+                advance_ready(queue, generate, service)
+                while queue and (queue[0].finished or sum(p.requests for p in queue) > budget):
                     finish(queue.popleft())
             while queue:
                 finish(queue.popleft())
