@@ -128,3 +128,36 @@ def test_preference_exports_split_and_annotation_round_trip(tmp_path):
     bad.write_text(saved.read_text().replace(records[0]["pair_id"], "no-such-pair"))
     cli = CliRunner().invoke(app, ["annotations", "import", str(out), str(bad)])
     assert cli.exit_code == 2 and "not on this output's annotation pages" in cli.output
+
+
+def test_spoken_prompts_and_responses_reach_the_exports_and_the_page(tmp_path):
+    """Where speech synthesis voiced the instruction and the responses, the DPO exports carry their
+    paths and the annotation page plays them (relative to the page, so it opens from disk)."""
+    import numpy as np
+    import soundfile as sf
+
+    from speechsift.engine.layout import OutputLayout
+    from speechsift.export.annotation import write_annotation_pages
+    from speechsift.export.dpo import llamafactory_record, trl_record
+    from speechsift.records import AudioRef, Example, Message, Part
+
+    files = {}
+    for name in ("prompt", "chosen", "rejected"):
+        files[name] = tmp_path / "tts" / f"{name}.wav"
+        files[name].parent.mkdir(exist_ok=True)
+        sf.write(files[name], np.zeros(1600, dtype=np.float32), 16000)
+    example = Example(
+        id="p1", task="preference_pairs", clip_ids=["i1"], audios=[AudioRef(path=str(files["prompt"]))],
+        instruction="How do tides work?", response="The moon pulls the sea.",
+        messages=[Message("user", [Part.of_audio(0)]), Message("assistant", [Part.of_text("The moon pulls the sea.")])],
+        source="s", language="en",
+        extra={"rejected": "Tides: 1. moon 2. sun", "chosen_config": "a", "rejected_config": "b", "margin": 2,
+               "chosen_audio": str(files["chosen"]), "rejected_audio": {"path": str(files["rejected"])}})
+    layout = OutputLayout(tmp_path / "out")
+    lf = llamafactory_record(example, layout)
+    assert lf["messages"] == [{"role": "user", "content": "<audio>"}] and lf["audios"] == [str(files["prompt"])]
+    assert lf["chosen_audio"] == str(files["chosen"]) and lf["rejected_audio"] == str(files["rejected"])
+    assert trl_record(example, layout)["prompt_audio"] == [str(files["prompt"])]
+    [page, _pairs] = write_annotation_pages(layout, "t", [example])
+    html = page.read_text()
+    assert html.count("../../../../tts/") == 3  # out/exports/annotation/train/ -> tts/
