@@ -125,3 +125,16 @@ def test_magpie_needs_raw_completion_with_a_clear_error(tmp_path):
         with pytest.raises(ConfigError, match="does not do raw completion .*HTTP 404"):
             run_recipe(parse_recipe({**base, "llm": {"backend": "openai", "model": "qwen2.5-7b-instruct",
                                                      "api_base": server.url}}), progress=False)
+
+
+def test_speech_responses_and_preference_candidates_ask_the_same_request():
+    from speechsift.tasks import TaskSettings, get_task
+    from speechsift.tasks.speechworthy import candidate_request
+    from speechsift.tasks.text import TextItem
+
+    settings = TaskSettings(options={"speech_response": {"strategy": "easy"}})
+    example = get_task("speech_response").build_text(TextItem("speech_response", "x/1", "x", "Why is the sky blue?"),
+                                                     settings)
+    [request] = example.request.requests
+    twin = candidate_request("Why is the sky blue?", "easy", settings.sampling, "default", "preference_pairs")
+    assert request.key("openai", "m") == twin.key("openai", "m")  # one ledger entry serves both tasks

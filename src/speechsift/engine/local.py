@@ -35,18 +35,26 @@ from speechsift.engine.layout import OutputLayout, atomic_write_bytes, atomic_wr
 from speechsift.engine.pairs import PairItem, plan_pairs
 from speechsift.engine.progress import ProgressReporter
 from speechsift.engine.stages import (
-    STEP_STAGE, BuildPairs, BuildText, ExpandTasks, Generate, NormalizeLabels, ProbeAudio, Read, Stage,
+    STEP_STAGE,
+    BuildPairs,
+    BuildText,
+    ExpandTasks,
+    Generate,
+    NormalizeLabels,
+    ProbeAudio,
+    Read,
+    Stage,
 )
 from speechsift.engine.text_items import check_text_backends, plan_text_items
 from speechsift.errors import ConfigError, SpeechsiftError
-from speechsift.export.card import render_card
 from speechsift.export.annotation import write_annotation_pages
+from speechsift.export.card import render_card
 from speechsift.export.dpo import write_llamafactory_info
 from speechsift.export.messages import write_dataset_info
 from speechsift.labels.bins import load_bins
 from speechsift.llm.base import Backend
-from speechsift.llm.router import make_recipe_backend
 from speechsift.llm.ledger import Ledger
+from speechsift.llm.router import make_recipe_backend
 from speechsift.llm.types import SamplingParams
 from speechsift.recipe import Recipe
 from speechsift.records import Clip, Example, examples_to_arrow

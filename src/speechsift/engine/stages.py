@@ -129,7 +129,10 @@ class ProbeAudio(Stage):
 
 def sample_copies(example: Example, samples: int, json_schema: dict | None) -> list[Example]:
     """``samples`` copies of an LLM example, one per sample index (the first keeps its id; the
-    others' ids derive from it), with the task's JSON schema on the request."""
+    others' ids derive from it), with the task's JSON schema on the request. An example on a chain
+    of steps (``Step``) is one example."""
+    if example.request.__class__ is Step:
+        return [example]
     if example.request is not None and json_schema is not None:
         example.request.json_schema = json_schema
     if example.request is None or samples == 1:
@@ -188,37 +191,76 @@ class ExpandTasks(Stage):
         return examples
 
 
-class BuildPairs(Stage):
-    """Two-clip examples from the pairs the engine formed: both clips' audio is checked first."""
-
-    name = "pairs"
+class BuildItems(Stage):
+    """Examples from the items the engine planned over the whole recipe (clip pairs, text items):
+    ``build`` makes one item's examples; counted per task in items, ``samples`` per LLM request."""
 
     def __init__(self, specs: Sequence[TaskSpec], settings: TaskSettings, samples: int = 1) -> None:
         self.schemas = {s.name: s.json_schema for s in specs}
         self.settings = settings
         self.samples = samples
-        self.probe = ProbeAudio()
 
-    def run(self, items: list[PairItem], ctx: ShardContext) -> list[Example]:
+    def build(self, item: Any, ctx: ShardContext) -> Example | list[Example]:
+        raise NotImplementedError
+
+    def item_id(self, item: Any) -> str:
+        raise NotImplementedError
+
+    def item_source(self, item: Any) -> str | None:
+        raise NotImplementedError
+
+    def run(self, items: list[Any], ctx: ShardContext) -> list[Example]:
         examples: list[Example] = []
         for item in items:
             stage = f"task.{item.task}"
             stats = ctx.stats(stage)
             stats.inputs += 1
-            task = get_task(item.task)
             try:
-                a, b = self.probe.process(item.a, ctx), self.probe.process(item.b, ctx)
-                built = task.build_pair(a, b, self.settings)
+                built = self.build(item, ctx)
             except Reject as rejected:
-                ctx.reject(stage, item.pair_id, rejected.reason, rejected.message, source=item.a.source, task=item.task)
+                ctx.reject(stage, self.item_id(item), rejected.reason, rejected.message, source=self.item_source(item),
+                           task=item.task)
                 continue
             stats.outputs += 1
             for example in built if isinstance(built, list) else [built]:
-                if isinstance(example.request, ChatRequest):
-                    examples.extend(sample_copies(example, self.samples, self.schemas.get(item.task)))
-                else:  # a chain of steps: one example per item
-                    examples.append(example)
+                examples.extend(sample_copies(example, self.samples, self.schemas.get(item.task)))
         return examples
+
+
+class BuildPairs(BuildItems):
+    """Two-clip examples from the pairs the engine formed: both clips' audio is checked first."""
+
+    name = "pairs"
+
+    def __init__(self, specs: Sequence[TaskSpec], settings: TaskSettings, samples: int = 1) -> None:
+        super().__init__(specs, settings, samples)
+        self.probe = ProbeAudio()
+
+    def build(self, item: PairItem, ctx: ShardContext) -> Example | list[Example]:
+        a, b = self.probe.process(item.a, ctx), self.probe.process(item.b, ctx)
+        return get_task(item.task).build_pair(a, b, self.settings)
+
+    def item_id(self, item: PairItem) -> str:
+        return item.pair_id
+
+    def item_source(self, item: PairItem) -> str | None:
+        return item.a.source
+
+
+class BuildText(BuildItems):
+    """Examples of the text tasks (instruction synthesis, speech responses, preference pairs) from
+    the text items the engine planned (``engine.text_items``)."""
+
+    name = "text"
+
+    def build(self, item: TextItem, ctx: ShardContext) -> Example | list[Example]:
+        return get_task(item.task).build_text(item, self.settings)
+
+    def item_id(self, item: TextItem) -> str:
+        return item.item_id
+
+    def item_source(self, item: TextItem) -> str | None:
+        return item.source
 
 
 STEP_STAGE = "generate.step"  # the count of multi-step tasks' later steps
@@ -229,37 +271,6 @@ def raw_prompt_messages(request: ChatRequest) -> list[dict[str, str]]:
     if request.prompt is not None:
         return [{"role": "raw", "content": request.prompt}]
     return list(request.messages)
-
-
-class BuildText(Stage):
-    """Examples of the text tasks (instruction synthesis, speech responses, preference pairs) from
-    the text items the engine planned (``engine.text_items``); counted per task in items."""
-
-    name = "text"
-
-    def __init__(self, specs: Sequence[TaskSpec], settings: TaskSettings, samples: int = 1) -> None:
-        self.schemas = {s.name: s.json_schema for s in specs}
-        self.settings = settings
-        self.samples = samples
-
-    def run(self, items: list[TextItem], ctx: ShardContext) -> list[Example]:
-        examples: list[Example] = []
-        for item in items:
-            stage = f"task.{item.task}"
-            stats = ctx.stats(stage)
-            stats.inputs += 1
-            try:
-                built = get_task(item.task).build_text(item, self.settings)
-            except Reject as rejected:
-                ctx.reject(stage, item.item_id, rejected.reason, rejected.message, source=item.source, task=item.task)
-                continue
-            stats.outputs += 1
-            for example in built if isinstance(built, list) else [built]:
-                if isinstance(example.request, ChatRequest):
-                    examples.extend(sample_copies(example, self.samples, self.schemas.get(item.task)))
-                else:  # a chain of steps: one example per item
-                    examples.append(example)
-        return examples
 
 
 class Generate(Stage):

@@ -29,7 +29,14 @@ from speechsift.tasks.base import TaskSettings, register_task
 from speechsift.tasks.pairing import seeded_rng
 from speechsift.tasks.steps import Reply, Step
 from speechsift.tasks.text import (
-    DEFAULT_LLM, TextItem, TextOptions, TextTask, normalized, route, screened, user_text,
+    DEFAULT_LLM,
+    TextItem,
+    TextOptions,
+    TextTask,
+    normalized,
+    route,
+    screened,
+    user_text,
 )
 
 if TYPE_CHECKING:
@@ -46,8 +53,8 @@ def _check_strategies(strategies: Sequence[str]) -> None:
 
 
 def candidate_request(instruction: str, strategy: str, sampling: SamplingParams, llm: str, task: str) -> ChatRequest:
-    """A speech-friendly response to ``instruction`` under ``strategy``: the same request whichever
-    task asks it, so speech_response and preference candidates share ledger entries."""
+    """A speech-friendly response to ``instruction`` under ``strategy``: the request speech_response
+    sends for it too (system prompt, then the instruction), so the two share ledger entries."""
     messages = [{"role": "system", "content": prompts.strategy_prompt(strategy)}, {"role": "user", "content": instruction}]
     return ChatRequest(messages, sampling, task, route=route(llm))
 
@@ -82,13 +89,11 @@ class SpeechResponse(TextTask):
         if isinstance(item.fields.get("response"), str):
             extra["reference_response"] = item.fields["response"]
         example = self.text_example(item, instruction=instruction, variant=options.strategy, extra=extra)
-        return screened(example, settings, lambda e: self.respond(e, settings, options,
-                                                                  system=prompts.strategy_prompt(options.strategy)))
+        return screened(example, settings, lambda e: self.respond(e, settings, options))
 
-    def respond(self, example: Example, settings: TaskSettings, options: Any, **kwargs: Any) -> Example:
-        name = self.responder(options, example.id)
-        request = candidate_request(example.instruction, options.strategy, settings.sampling, name, self.name)
-        return replace(example, request=Step([request], lambda e, r: self.responded(e, r, settings)))
+    def system_prompt(self, options: Any) -> str | None:
+        # a one-turn response is candidate_request's request: preference pairs share it in the ledger
+        return prompts.strategy_prompt(options.strategy)
 
 
 # --- preference pairs ------------------------------------------------------------------------
@@ -217,7 +222,7 @@ class PreferencePairs(TextTask):
     def build_text(self, item: TextItem, settings: TaskSettings) -> list[Example]:
         pairs = item.fields.get("pairs") or []
         if not pairs:
-            raise Reject("pair_cap_reached", f"every configuration pair this instruction could use reached "
+            raise Reject("pair_cap_reached", "every configuration pair this instruction could use reached "
                                              "max_pairs_per_config_pair")
         instruction = item_instruction(item)
         configs = {c.key: c for c in self.options(settings).configs()}

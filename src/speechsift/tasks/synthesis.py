@@ -33,8 +33,17 @@ from speechsift.tasks.base import TaskSettings, register_task
 from speechsift.tasks.pairing import seeded_rng
 from speechsift.tasks.steps import Dropped, Reply, Step
 from speechsift.tasks.text import (
-    DEFAULT_LLM, TextItem, TextOptions, TextTask, dedupe, instruction_lines, normalized, parse_one_instruction,
-    route, screened, voice_keyword_reject,
+    DEFAULT_LLM,
+    TextItem,
+    TextOptions,
+    TextTask,
+    dedupe,
+    instruction_lines,
+    normalized,
+    parse_one_instruction,
+    route,
+    screened,
+    voice_keyword_reject,
 )
 
 if TYPE_CHECKING:
@@ -66,6 +75,14 @@ class _Writes(TextTask):
     def llm_names(self, raw: Mapping[str, Any] | None) -> list[str]:
         return [*super().llm_names(raw), self.parse_options(raw).writer]
 
+    def carrier(self, item: TextItem, **extra: Any) -> Example:
+        """The example that carries an item's lineage from round to round (never released itself)."""
+        seed = item.instruction or ""
+        if not seed.strip():
+            raise Reject("empty_instruction", f"instruction {item.item_id} is empty")
+        return self.text_example(item, instruction=seed, variant="lineage",
+                                 extra={"seed": seed, "seed_id": item.item_id, **extra})
+
     def lineage(self, example: Example, reply: Reply, **facts: Any) -> dict[str, Any]:
         return {**example.extra, "method": self.name, "instruction_model": reply.generation.model, **facts}
 
@@ -86,11 +103,7 @@ class SelfInstruct(_Writes):
     Options: ClassVar[type] = SelfInstructOptions
 
     def build_text(self, item: TextItem, settings: TaskSettings) -> Example:
-        seed = item.instruction or ""
-        if not seed.strip():
-            raise Reject("empty_instruction", f"seed {item.item_id} is empty")
-        carrier = self.text_example(item, instruction=seed, variant="lineage",
-                                    extra={"seed": seed, "seed_id": item.item_id, "seen": [normalized(seed)]})
+        carrier = self.carrier(item, seen=[normalized(item.instruction or "")])
         return self.next_round(carrier, item, [], 1, settings)
 
     def next_round(self, carrier: Example, item: TextItem, existing: list[str], round_: int,
@@ -179,12 +192,8 @@ class EvolInstruct(_Writes):
     Options: ClassVar[type] = EvolInstructOptions
 
     def build_text(self, item: TextItem, settings: TaskSettings) -> Example:
-        instruction = item.instruction or ""
-        if not instruction.strip():
-            raise Reject("empty_instruction", f"instruction {item.item_id} is empty")
-        carrier = self.text_example(item, instruction=instruction, variant="lineage",
-                                    extra={"seed": instruction, "seed_id": item.item_id})
-        return self.evolve(carrier, item, instruction, 1, settings)
+        carrier = self.carrier(item)
+        return self.evolve(carrier, item, carrier.instruction, 1, settings)
 
     def evolve(self, carrier: Example, item: TextItem, parent: str, round_: int, settings: TaskSettings) -> Example:
         options = self.options(settings)

@@ -269,10 +269,15 @@ class TextTask(Configurable, Task):
         names = options.responders
         return names[0] if len(names) == 1 else seeded_rng(self.name, options.seed, "responder", *key).choice(names)
 
-    def respond(self, example: Example, settings: TaskSettings, options: Any, *, system: str | None = None,
+    def system_prompt(self, options: Any) -> str | None:
+        """The system prompt responses are written under (None: the model's own)."""
+        return None
+
+    def respond(self, example: Example, settings: TaskSettings, options: Any, *,
                 sampling: SamplingParams | None = None, llm: str | None = None) -> Example:
         """``example`` waiting on its response: the conversation so far, sent to the chosen LLM."""
         name = llm or self.responder(options, example.id)
+        system = self.system_prompt(options)
         messages = ([{"role": "system", "content": system}] if system else []) + conversation_of(example)
         request = ChatRequest(messages, sampling or settings.sampling, self.name, route=route(name))
         return replace(example, request=Step([request], lambda e, replies: self.responded(e, replies, settings)))
