@@ -309,6 +309,10 @@ class Recipe(_Section):
                 if llm_name not in known_llms:
                     raise ValueError(f"task {spec.name!r} names the LLM {llm_name!r}, which is neither `default` (the "
                                      f"recipe's llm) nor under `llms:` ({', '.join(sorted(self.llms)) or 'none'})")
+        voice = self.curate.voice_suitability if self.curate is not None else None
+        if voice is not None and voice.llm not in known_llms:
+            raise ValueError(f"curate.voice_suitability.llm: {voice.llm!r} is neither `default` (the recipe's llm) "
+                             f"nor under `llms:` ({', '.join(sorted(self.llms)) or 'none'})")
         _check_record_kinds(self)
         return self
 

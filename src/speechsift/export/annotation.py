@@ -27,6 +27,7 @@ from typing import Any
 from speechsift.engine.layout import OutputLayout, atomic_write_text
 from speechsift.errors import ConfigError
 from speechsift.export.audio_files import audio_file
+from speechsift.export.dpo import response_audio_path
 from speechsift.records import Example, Message, Part
 from speechsift.tasks.pairing import seeded_rng
 
@@ -39,20 +40,14 @@ def _relative(path: str | None, page_dir: Path) -> str | None:
     return os.path.relpath(path, page_dir) if path else None
 
 
-def _side_audio(value: Any, layout: OutputLayout) -> str | None:
-    from speechsift.export.dpo import _audio_path
-
-    return _audio_path(value, layout)
-
-
 def pair_entry(example: Example, layout: OutputLayout) -> dict[str, Any]:
     """What a page shows of one preference example: no hint of which response the judge chose."""
     extra = example.extra
     sides = [
         {"config": extra.get("chosen_config"), "text": example.response,
-         "audio": _side_audio(extra.get("chosen_audio"), layout)},
+         "audio": response_audio_path(extra.get("chosen_audio"), layout)},
         {"config": extra.get("rejected_config"), "text": extra["rejected"],
-         "audio": _side_audio(extra.get("rejected_audio"), layout)},
+         "audio": response_audio_path(extra.get("rejected_audio"), layout)},
     ]
     if seeded_rng("annotation", example.id).random() < 0.5:
         sides.reverse()

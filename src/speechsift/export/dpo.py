@@ -35,7 +35,7 @@ def is_preference(example: Example) -> bool:
     return isinstance(example.extra.get("rejected"), str) and example.response is not None
 
 
-def _audio_path(value: Any, layout: OutputLayout) -> str | None:
+def response_audio_path(value: Any, layout: OutputLayout) -> str | None:
     """A response's audio path (``extra.chosen_audio`` as a path or an AudioRef-like mapping)."""
     if isinstance(value, str):
         return value
@@ -49,7 +49,7 @@ def _common(example: Example, layout: OutputLayout) -> dict[str, Any]:
     record: dict[str, Any] = {"id": example.id, "margin": extra.get("margin"),
                               "chosen_config": extra.get("chosen_config"), "rejected_config": extra.get("rejected_config")}
     for side in ("chosen", "rejected"):
-        path = _audio_path(extra.get(f"{side}_audio"), layout)
+        path = response_audio_path(extra.get(f"{side}_audio"), layout)
         if path:
             record[f"{side}_audio"] = path
     return record
