@@ -138,3 +138,40 @@ def test_speech_responses_and_preference_candidates_ask_the_same_request():
     [request] = example.request.requests
     twin = candidate_request("Why is the sky blue?", "easy", settings.sampling, "default", "preference_pairs")
     assert request.key("openai", "m") == twin.key("openai", "m")  # one ledger entry serves both tasks
+
+
+def test_judges_that_never_answer_usably_are_asked_twice_then_rejected(tmp_path):
+    """A server (standing for a judge model that ignores the format) answering every judge prompt
+    with neither yes/no nor A/B: each is asked twice, then the example is a judge_unparseable reject."""
+    import json
+
+    from text_server import text_reply
+
+    from speechsift.curate.voice import VOICE_JUDGE_SYSTEM
+    from speechsift.engine import run_recipe
+    from speechsift.tasks.prompts_text import PREFERENCE_JUDGE_SYSTEM
+
+    def stubborn(body):
+        system = body.get("messages", [{}])[0].get("content", "")
+        if system == VOICE_JUDGE_SYSTEM and "sky" in body["messages"][-1]["content"]:
+            return "Perhaps."
+        if system == PREFERENCE_JUDGE_SYSTEM:
+            return '{"choice": "both", "margin": 2, "explanation": "tie"}'
+        return text_reply(body)
+
+    data = {"name": "judges", "llm": {"backend": "openai", "model": "m", "api_base": None},
+            "tasks": [{"name": "preference_pairs", "options": {"instructions": ["Why is the sky blue?", "How do bees fly?"],
+                                                               "include_reference": False}}],
+            "curate": {"voice_suitability": {"judge": True}, "dedup": "none"},
+            "output": {"dir": str(tmp_path / "out"), "formats": ["parquet"], "report": False}}
+    with ChatServer(stubborn) as server:
+        data["llm"]["api_base"] = server.url
+        run_recipe(parse_recipe(data), progress=False)
+        judged = [b for b in server.requests if b["messages"][0]["content"] in (VOICE_JUDGE_SYSTEM, PREFERENCE_JUDGE_SYSTEM)]
+    rejects = [json.loads(line) for line in (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()]
+    assert sorted(r["reason"] for r in rejects) == ["judge_unparseable", "judge_unparseable"]
+    assert {r["message"].split(":")[0] for r in rejects} == {
+        "the voice-suitability judge answered twice without a yes or no",
+        "the judge answered twice without a usable verdict"}
+    sky = [b for b in judged if b["messages"][0]["content"] == VOICE_JUDGE_SYSTEM and "sky" in b["messages"][-1]["content"]]
+    assert [b["temperature"] for b in sky] == [0.0, 0.7]  # the retry asks for a fresh sample
