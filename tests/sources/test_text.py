@@ -160,7 +160,8 @@ def _mixed_recipe(tmp_path, **changes):
         {"instruction": "No answer here."},
         "{broken",
     ])
-    data = recipe_dict(manifest, tmp_path / "out", ["transcription", "test_text_echo"], features=["duration"])
+    data = recipe_dict(manifest, tmp_path / "out", ["transcription", "test_text_echo"], features=["duration"],
+                       engine={"workers": 1})  # a few clips: measured in-process
     data["sources"].append({"name": "instr", "kind": "text", "path": str(text), "language": "en"})
     data.update(changes)
     return data

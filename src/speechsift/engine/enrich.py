@@ -65,10 +65,13 @@ def measure_one(job: tuple[Clip, tuple[str, ...]]) -> tuple[dict[str, float] | N
     return values, prosody, None, None
 
 
-def choose_labels(corpus: Mapping[str, str], measured: Mapping[str, str], policies: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
-    """Meta from the corpus labels and the measured ones, field by field, and where each came from."""
+def choose_labels(corpus: Mapping[str, str], measured: Mapping[str, str], policies: Mapping[str, str],
+                  given_origins: Mapping[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
+    """Meta from the corpus labels and the measured ones, field by field, and where each came from
+    (``corpus``, or the origin ``given_origins`` names: ``synthesized`` for a voice's labels)."""
     meta = dict(corpus)
-    origins = [f"{field}:corpus" for field in corpus]
+    given_origins = given_origins or {}
+    origins = [f"{field}:{given_origins.get(field, 'corpus')}" for field in corpus]
     for field, word in measured.items():
         policy = policies.get(field, "corpus_then_measured")
         if policy == "corpus" or (policy == "corpus_then_measured" and field in corpus):
@@ -76,6 +79,15 @@ def choose_labels(corpus: Mapping[str, str], measured: Mapping[str, str], polici
         meta[field] = word
         origins = [o for o in origins if not o.startswith(f"{field}:")] + [f"{field}:measured"]
     return meta, origins
+
+
+def label_origins(meta: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """A clip's labels without ``label_sources``, and the origins it names (``gender:synthesized``)."""
+    named = meta.get("label_sources")
+    if not named:
+        return dict(meta), {}
+    origins = dict(pair.split(":", 1) for pair in named.split(",") if ":" in pair)
+    return {k: v for k, v in meta.items() if k != "label_sources"}, origins
 
 
 class Enrich(Stage):
@@ -115,7 +127,8 @@ class Enrich(Stage):
                 continue
             features = {**clip.features, **{k: v for k, v in values.items() if math.isfinite(v)}}
             measured = self.bins.labels(features, gender=clip.meta.get("gender"))
-            meta, origins = choose_labels(clip.meta, measured, self.policies)
+            corpus, given = label_origins(clip.meta)
+            meta, origins = choose_labels(corpus, measured, self.policies, given)
             meta["label_sources"] = ",".join(origins)
             extra = {**clip.extra, "words": words} if words is not None else clip.extra
             kept.append(Clip(clip.clip_id, clip.source, clip.audio, clip.language, clip.speaker_id, clip.text,

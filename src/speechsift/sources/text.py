@@ -39,6 +39,7 @@ from speechsift.records import AudioRef, Clip
 from speechsift.sources.base import FIELD_ALIASES, LABEL_FIELDS, RejectedRow, RowReader, _cell
 
 EXTRA_KEY = "text_record"  # where a text record keeps its instruction fields in Clip.extra
+SPEECH_KEY = "speech"  # where a voiced text record keeps its voice and its other spoken turns (engine.speech)
 
 # Column names recognized without a `fields` mapping, per field, in order of preference. From the
 # instruction sets users bring: Alpaca and Dolly (instruction, input/context, output/response,
@@ -120,6 +121,14 @@ def record_kind(clip: Clip) -> str:
     if EXTRA_KEY not in clip.extra:
         return "audio"
     return "text" if clip.audio.path is None and clip.audio.bytes is None else "spoken"
+
+
+def spoken_turns(clip: Clip) -> tuple[list[AudioRef], AudioRef | None]:
+    """A voiced text record's audio for each user turn (the first is ``clip.audio``), and its
+    context's when that was voiced."""
+    speech = clip.extra.get(SPEECH_KEY) or {}
+    context = speech.get("context")
+    return [clip.audio, *(AudioRef(path) for path in speech.get("turns", []))], AudioRef(context) if context else None
 
 
 def parse_messages(value: Any) -> list[dict[str, str]]:
@@ -257,22 +266,23 @@ def read_text(
     as ``RejectedRow``s."""
     from speechsift.sources.manifest import _csv_clips, _jsonl_clips
 
-    def make_reader(header: Sequence[str], origin: str) -> TextRowReader:
+    local = Path(path) if path is not None else None
+    origin = str(local) if local is not None else f"hub dataset {dataset}"
+
+    def make_reader(header: Sequence[str]) -> TextRowReader:
         return TextRowReader(header, fields or {}, origin, source=source, language=language)
 
-    local = Path(path) if path is not None else None
     suffix = local.suffix.lower() if local is not None else ""
     if local is None or local.is_dir() or suffix in (".parquet", ".arrow"):
         return _dataset_rows(local, dataset, config, split, make_reader)
     if not local.is_file():
         raise CorpusError(f"{local}: no such file (source {source!r}); check sources[].path.")
-    file_reader = lambda header: make_reader(header, str(local))  # noqa: E731
     if suffix == ".json" and _starts_with_array(local):
-        return _json_array_rows(local, file_reader)
+        return _json_array_rows(local, make_reader)
     if suffix in (".jsonl", ".json", ".ndjson"):
-        return _jsonl_clips(local, file_reader)
+        return _jsonl_clips(local, make_reader)
     if suffix in (".csv", ".tsv"):
-        return _csv_clips(local, file_reader)
+        return _csv_clips(local, make_reader)
     raise CorpusError(f"{local}: text data is a .jsonl, .json, .csv or .tsv file, or a dataset folder "
                       f"(source {source!r}).")
 
@@ -282,10 +292,10 @@ def _dataset_rows(path: Path | None, dataset: str | None, config: str | None, sp
     from speechsift.sources.hf import load_hf_dataset
 
     ds = load_hf_dataset(path=path, dataset=dataset, config=config, split=split)
-    reader = make_reader(ds.column_names, str(path) if path is not None else f"hub dataset {dataset}")
+    reader = make_reader(ds.column_names)
     for number, row in enumerate(ds, start=1):
         yield reader.clip(reader.values(row), number)
 
 
 __all__ = ["TEXT_FIELD_ALIASES", "TextRecord", "TextRowReader", "is_text_record", "parse_messages", "read_text",
-           "record_kind"]
+           "record_kind", "spoken_turns"]

@@ -9,6 +9,7 @@ from speechsift.tasks import (  # noqa: F401  (registration)  # noqa: F401
     open_ended,
     sift,
     speechworthy,
+    spoken_instruction,
     synthesis,
     transcription,
     word_align,

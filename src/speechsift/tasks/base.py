@@ -39,6 +39,7 @@ class Task(ABC):
     # speech corpora), "text" (text instruction records, voiced or not), "spoken" (text records
     # that speech synthesis voiced). Records of other kinds are not the task's inputs.
     inputs: ClassVar[frozenset[str]] = frozenset({"audio"})
+    audio_target: ClassVar[bool] = False  # the target is audio (controllable generation), not text
     # Where the task's examples go in the SIFT-50M export layout: {split}/{category}/{sub}/{lang}/
     category: ClassVar[str] = "omni"
     sub: ClassVar[str | None] = None  # defaults to the task name
