@@ -161,3 +161,27 @@ def test_spoken_prompts_and_responses_reach_the_exports_and_the_page(tmp_path):
     [page, _pairs] = write_annotation_pages(layout, "t", [example])
     html = page.read_text()
     assert html.count("../../../../tts/") == 3  # out/exports/annotation/train/ -> tts/
+
+
+def test_spoken_responses_of_text_tasks_reach_the_preference_exports(tmp_path):
+    """speak_response on text tasks (speech synthesis from the TTS layer, espeak-ng): the chosen
+    response's audio is in the DPO records and on the annotation page; a text prompt adds no
+    <audio> and no audio path (LLaMA-Factory counts one per placeholder)."""
+    from features.speech_fixtures import SKIP_REASON, espeak_available
+
+    if not espeak_available():
+        pytest.skip(SKIP_REASON)
+    with ChatServer(text_reply) as server:
+        data = preference_recipe(tmp_path, server.url)
+        data["tasks"][0]["speak_response"] = True
+        data["tasks"][0]["options"].update(instructions=QUESTIONS[:2], strategies=["simple", "detailed"],
+                                           temperatures=[0.7], pairs_per_instruction=1)
+        data["splits"] = {}
+        result = run_recipe(parse_recipe(data), progress=False)
+    exports = result.out_dir / "exports"
+    rows = [json.loads(line) for path in sorted((exports / "dpo_llamafactory").glob("*/*.jsonl"))
+            for line in path.read_text().splitlines()]
+    assert rows and all(row["audios"] == [] and "<audio>" not in row["messages"][0]["content"] for row in rows)
+    assert all(Path(row["chosen_audio"]).is_file() for row in rows)
+    page = next((exports / "annotation").glob("*/batch-*.html")).read_text()
+    assert page.count(".flac") + page.count(".wav") >= len(rows)  # the chosen responses play on the page

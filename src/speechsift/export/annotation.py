@@ -27,7 +27,7 @@ from typing import Any
 from speechsift.engine.layout import OutputLayout, atomic_write_text
 from speechsift.errors import ConfigError
 from speechsift.export.audio_files import audio_file
-from speechsift.export.dpo import response_audio_path
+from speechsift.export.dpo import pair_fields, prompt_audios
 from speechsift.records import Example, Message, Part
 from speechsift.tasks.pairing import seeded_rng
 
@@ -43,11 +43,10 @@ def _relative(path: str | None, page_dir: Path) -> str | None:
 def pair_entry(example: Example, layout: OutputLayout) -> dict[str, Any]:
     """What a page shows of one preference example: no hint of which response the judge chose."""
     extra = example.extra
+    record = pair_fields(example, layout)  # the prompt's and both responses' audio paths, where voiced
     sides = [
-        {"config": extra.get("chosen_config"), "text": example.response,
-         "audio": response_audio_path(extra.get("chosen_audio"), layout)},
-        {"config": extra.get("rejected_config"), "text": extra["rejected"],
-         "audio": response_audio_path(extra.get("rejected_audio"), layout)},
+        {"config": extra.get("chosen_config"), "text": example.response, "audio": record.get("chosen_audio")},
+        {"config": extra.get("rejected_config"), "text": extra["rejected"], "audio": record.get("rejected_audio")},
     ]
     if seeded_rng("annotation", example.id).random() < 0.5:
         sides.reverse()
@@ -55,7 +54,7 @@ def pair_entry(example: Example, layout: OutputLayout) -> dict[str, Any]:
         "pair_id": example.id,
         "split": example.split,
         "instruction": example.instruction,
-        "instruction_audio": audio_file(example.audios[0], layout) if example.audios else None,
+        "instruction_audio": next((audio_file(ref, layout) for ref in prompt_audios(example)), None),
         "responses": sides,
     }
 

@@ -44,14 +44,28 @@ def response_audio_path(value: Any, layout: OutputLayout) -> str | None:
     return None
 
 
-def _common(example: Example, layout: OutputLayout) -> dict[str, Any]:
+def prompt_audios(example: Example) -> list[AudioRef]:
+    """The audio of the turns before the chosen response (a spoken instruction), in order."""
+    return [example.audios[p.audio or 0] for m in example.messages[:-1] for p in m.content if p.type == "audio"]
+
+
+def chosen_audio(example: Example) -> AudioRef | None:
+    """The chosen response's own audio (``speak_response`` voiced it), if any."""
+    last = example.messages[-1] if example.messages else None
+    parts = [p for p in last.content if p.type == "audio"] if last is not None and last.role == "assistant" else []
+    return example.audios[parts[0].audio or 0] if parts else None
+
+
+def pair_fields(example: Example, layout: OutputLayout) -> dict[str, Any]:
+    """What both formats carry beside the trainer's columns: id, margin, the two configurations and
+    the responses' audio paths where they were voiced."""
     extra = example.extra
     record: dict[str, Any] = {"id": example.id, "margin": extra.get("margin"),
                               "chosen_config": extra.get("chosen_config"), "rejected_config": extra.get("rejected_config")}
-    for side in ("chosen", "rejected"):
-        path = response_audio_path(extra.get(f"{side}_audio"), layout)
-        if path:
-            record[f"{side}_audio"] = path
+    spoken = chosen_audio(example)
+    paths = {"chosen": audio_file(spoken, layout) if spoken is not None else response_audio_path(extra.get("chosen_audio"), layout),
+             "rejected": response_audio_path(extra.get("rejected_audio"), layout)}
+    record.update({f"{side}_audio": path for side, path in paths.items() if path})
     return record
 
 
@@ -61,13 +75,13 @@ def prompt_turns(example: Example) -> list[dict[str, str]]:
 
 
 def llamafactory_record(example: Example, layout: OutputLayout) -> dict[str, Any]:
-    audios = [audio_file(ref, layout) for ref in example.audios]
+    audios = [audio_file(ref, layout) for ref in prompt_audios(example)]  # one per <audio> in the prompt
     return {
         "messages": prompt_turns(example),
         "chosen": {"role": "assistant", "content": example.response},
         "rejected": {"role": "assistant", "content": example.extra["rejected"]},
         "audios": audios,
-        **_common(example, layout),
+        **pair_fields(example, layout),
     }
 
 
@@ -76,10 +90,11 @@ def trl_record(example: Example, layout: OutputLayout) -> dict[str, Any]:
         "prompt": prompt_turns(example),
         "chosen": [{"role": "assistant", "content": example.response}],
         "rejected": [{"role": "assistant", "content": example.extra["rejected"]}],
-        **_common(example, layout),
+        **pair_fields(example, layout),
     }
-    if example.audios:
-        record["prompt_audio"] = [audio_file(ref, layout) for ref in example.audios]
+    spoken = prompt_audios(example)
+    if spoken:
+        record["prompt_audio"] = [audio_file(ref, layout) for ref in spoken]
     return record
 
 

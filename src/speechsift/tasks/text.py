@@ -196,7 +196,9 @@ class TextTask(Configurable, Task):
 
     needs_llm = True
     category: ClassVar[str] = "text"
-    inputs: ClassVar[frozenset[str]] = frozenset({"text", "spoken"})  # text records (sources.text)
+    # Text records (sources.text), read by plan_items: not "spoken", so the clip shards' speech stage
+    # does not voice records these tasks never take from there.
+    inputs: ClassVar[frozenset[str]] = frozenset({"text"})
     Options: ClassVar[type] = TextOptions
     requires_raw_completion: ClassVar[bool] = False
 
