@@ -41,6 +41,7 @@ class ChatServer:
         self.delay_s = delay_s
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.paths: list[str] = []  # each request's path: /v1/chat/completions, /v1/completions, ...
         self._lock = threading.Lock()
         server = self
 
@@ -53,10 +54,10 @@ class ChatServer:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
-                body["_path"] = self.path  # /v1/chat/completions or /v1/completions
                 with server._lock:
                     server.requests.append(body)
                     server.headers.append(dict(self.headers))
+                    server.paths.append(self.path)
                 if server.delay_s:
                     time.sleep(server.delay_s)
                 outcome = server.reply(body)

@@ -370,8 +370,10 @@ def run_recipe(
                     reporter.advance(len(batch), skipped=True)
                     continue
                 queue.append(prepare_shard(batch, index, digest, shard_stages, generate, service, strict))
-                advance_ready(queue, generate, service)
-                while queue and (queue[0].finished or sum(p.requests for p in queue) > budget):
+                while queue:
+                    advance_ready(queue, generate, service)  # answers that arrived: apply, ask the next steps
+                    if not (queue[0].finished or sum(p.requests for p in queue) > budget):
+                        break
                     finish(queue.popleft())
             while queue:
                 finish(queue.popleft())
