@@ -166,6 +166,9 @@ class LabelsConfig(_Section):
     bins: Path | None = None
     # Per meta field: corpus | measured | corpus_then_measured (the default for every field).
     prefer: dict[str, Literal["corpus", "measured", "corpus_then_measured"]] = Field(default_factory=dict)
+    # Estimate the gender from the measured median F0 for clips whose corpus gives none (needs the
+    # pitch feature); never replaces a corpus label. label_sources says gender:measured.
+    gender_from_pitch: bool = False
 
 
 class EngineConfig(_Section):
@@ -223,8 +226,10 @@ class Recipe(_Section):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
-    # Measured from the audio by the enrich stage: duration, loudness, pitch, rate, snr.
-    features: list[Literal["duration", "loudness", "pitch", "rate", "snr"]] = Field(default_factory=list)
+    # Measured from the audio by the enrich stage: duration, loudness, pitch, rate, snr, quality
+    # (DNSMOS; the quality extra), reverb (C50), distortion.
+    features: list[Literal["duration", "loudness", "pitch", "rate", "snr", "quality", "reverb", "distortion"]] = Field(
+        default_factory=list)
     labels: LabelsConfig = Field(default_factory=LabelsConfig)
     splits: SplitsConfig = Field(default_factory=SplitsConfig)
     mix: MixConfig | None = None
@@ -268,6 +273,17 @@ class Recipe(_Section):
             for name in spec.sources or []:
                 if name not in names:
                     raise ValueError(f"task {spec.name!r} names source {name!r}, which the recipe does not define")
+        return self
+
+    @model_validator(mode="after")
+    def _measured_labels_have_their_features(self) -> "Recipe":
+        if self.labels.gender_from_pitch and "pitch" not in self.features:
+            raise ValueError("labels.gender_from_pitch estimates the gender from the measured pitch: add pitch to features")
+        needs = {"min_quality": "quality", "min_c50_db": "reverb", "min_distortion_sdr_db": "distortion"}
+        if self.curate is not None:
+            for field, feature in needs.items():
+                if getattr(self.curate, field) is not None and feature not in self.features:
+                    raise ValueError(f"curate.{field} filters clips on a measurement: add {feature} to features")
         return self
 
     @property
