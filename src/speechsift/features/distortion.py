@@ -43,9 +43,8 @@ import math
 import numpy as np
 
 from speechsift.features.base import NAN
-from speechsift.features.loudness import FRAME_S, active_frames
+from speechsift.features.loudness import ACTIVE_RANGE_DB, FRAME_S, active_frames
 from speechsift.features.vad import SILENCE_DBFS, power_spectrogram
-from speechsift.features.loudness import ACTIVE_RANGE_DB
 
 CLIP_TOLERANCE = 0.02  # within 2 % of the peak: flat tops that resampling or coding rippled a little
 BANDWIDTH_RANGE_DB = 50.0  # the band ends where the long-term spectrum is 50 dB below its peak
