@@ -126,3 +126,20 @@ def test_full_scale_clipped_tone_is_measured():
     got = measure_distortion(square, SR)
     assert got["clipping_ratio"] > 0.5 and got["distortion_sdr_db"] < 5
     assert all(math.isfinite(v) for v in measure_quality(square, SR).values())
+
+
+def test_without_the_quality_extra_the_error_says_what_to_install(monkeypatch):
+    import importlib.util
+
+    from speechsift.errors import ConfigError
+    from speechsift.features import check_features, quality
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "speechmos" else real(name, *a))
+    quality.check_available.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match=r"speechsift\[quality\]"):
+            check_features(["pitch", "quality"])
+        assert check_features(["reverb", "distortion"]) == ("reverb", "distortion")
+    finally:
+        quality.check_available.cache_clear()
