@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
+from scipy.signal import fftconvolve
 from factories import recipe_dict, write_manifest
 from features.speech_fixtures import SKIP_REASON, SR, espeak, espeak_available, white_noise
 
@@ -38,7 +39,7 @@ def hall(x: np.ndarray) -> np.ndarray:
     t = np.arange(int(1.2 * SR)) / SR
     rir = np.random.default_rng(5).standard_normal(t.size) * np.exp(-6.9 * t / 1.2) * 0.08
     rir[0] = 1.0
-    wet = np.convolve(x, rir)
+    wet = fftconvolve(x, rir)
     return wet * (0.9 / np.abs(wet).max())
 
 
