@@ -24,7 +24,7 @@ repeated short clip; speechsift lays windows end to end (the last one ends at th
 scores a short clip once. Each window costs the same (about 0.36 s of one core here), so this is
 what keeps the cost near one network pass per 9 s of audio.
 
-**What it sees** (tests/features/test_quality_distortion.py, one 4.7 s espeak-ng sentence): OVRL
+**What it sees** (tests/features/test_quality_distortion.py, one 4.0 s espeak-ng sentence): OVRL
 2.35 clean; white noise at 30, 20, 10, 0 dB SNR 2.23, 2.14, 1.90, 1.57 (BAK 3.55 clean, then 2.69,
 2.38, 1.74, 1.48); hard clipping at 5 % of the peak 2.05, but milder clipping (50-10 %) 2.48-2.80.
 Low-passed (2 kHz: 2.69, 1 kHz: 2.53) and MP3 (16 kbit/s: 2.76, 8 kbit/s: 2.73) versions rate
