@@ -8,8 +8,8 @@ transcoding faults leave, each with a stated model, and adds them:
 - **Clipping.** ``clipping_ratio`` is the share of active-speech samples (the 20 ms frames within
   30 dB of the loudest, ``loudness.active_frames``) whose magnitude is within ``CLIP_TOLERANCE`` of
   the clip's own peak: a clipped waveform piles samples up at its ceiling whatever level it was
-  scaled to afterwards (the amplitude-histogram test of clipping; Aleinik, Matveev & Raev 2014,
-  "Detection of clipped fragments in speech signals", Int. J. Electr. Comput. Eng. 8(2)). Speech
+  scaled to afterwards (the amplitude-histogram test of clipping, as in Aleinik, Matveev & Raev
+  2014, "Detection of clipped fragments in speech signals"). Speech
   samples are close to Laplacian (Paez & Glisson 1972, IEEE Trans. Commun. 20(2)); for a Laplacian
   signal clipped at any level, the mean square of what is cut off equals the signal's mean square
   times the share of samples clipped (the overshoot beyond the ceiling is again exponential with
