@@ -52,7 +52,8 @@ def main() -> None:
     slope, intercept = np.polyfit(raw, truth, 1)
     print(f"fit on {len(truth)} room x clip pairs: CAL_SLOPE = {slope:.2f}, CAL_INTERCEPT = {intercept:.1f}")
     test_truth, test_raw = raw_estimates(shoebox_rooms(args.rooms, args.seed + 1), dry_clips)
-    for name, (a, b) in {"fitted": (slope, intercept), "in the module": (reverb.CAL_SLOPE, reverb.CAL_INTERCEPT)}.items():
+    corrections = {"fitted": (slope, intercept), "in the module": (reverb.CAL_SLOPE, reverb.CAL_INTERCEPT)}
+    for name, (a, b) in corrections.items():
         estimate = np.clip(a * test_raw + b, reverb.C50_MIN_DB, reverb.C50_MAX_DB)
         error = estimate - test_truth
         print(f"other rooms, {name}: Spearman {spearmanr(estimate, test_truth)[0]:.3f}, "

@@ -278,7 +278,8 @@ class Recipe(_Section):
     @model_validator(mode="after")
     def _measured_labels_have_their_features(self) -> "Recipe":
         if self.labels.gender_from_pitch and "pitch" not in self.features:
-            raise ValueError("labels.gender_from_pitch estimates the gender from the measured pitch: add pitch to features")
+            raise ValueError("labels.gender_from_pitch estimates the gender from the measured pitch: "
+                             "add pitch to features")
         needs = {"min_quality": "quality", "min_c50_db": "reverb", "min_distortion_sdr_db": "distortion"}
         if self.curate is not None:
             for field, feature in needs.items():

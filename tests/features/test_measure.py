@@ -44,7 +44,8 @@ def test_public_api_is_pinned():
 
 
 def test_unknown_feature_names_are_a_config_error():
-    with pytest.raises(ConfigError, match="'pich'.*choose from duration, loudness, pitch, rate, snr, quality, reverb, distortion"):
+    with pytest.raises(ConfigError, match="'pich'.*choose from duration, loudness, pitch, rate, snr, quality, reverb, "
+                                          "distortion"):
         measure(tone(), SR, ["pich"])
 
 

@@ -75,7 +75,8 @@ def model_path() -> Path:
         raise ConfigError(f"features: quality needs the DNSMOS model of the speechmos package: {INSTALL_HINT}")
     path = Path(next(iter(spec.submodule_search_locations)), *MODEL_FILE)
     if not path.is_file():
-        raise ConfigError(f"features: quality: {path} is missing from the speechmos package; reinstall it: {INSTALL_HINT}")
+        raise ConfigError(f"features: quality: {path} is missing from the speechmos package; reinstall it: "
+                          f"{INSTALL_HINT}")
     return path
 
 

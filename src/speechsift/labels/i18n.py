@@ -320,8 +320,8 @@ _FIELD_LEVELS: dict[str, dict[str, int]] = {
                        "very bad": 0, "bad": 1, "poor": 1, "slightly bad": 2, "moderate": 3, "fair": 3, "good": 4,
                        "great": 4, "wonderful": 5, "excellent": 5},
     # bins words, DataSpeech's seven v02 words ("quite" onto the neighbouring level), plain distances
-    "reverberation": {"very distant-sounding": 0, "slightly distant-sounding": 1, "moderately balanced reverberation": 2,
-                      "slightly close-sounding": 3, "very close-sounding": 4, "quite distant-sounding": 0,
+    "reverberation": {"very distant-sounding": 0, "slightly distant-sounding": 1,
+                      "moderately balanced reverberation": 2, "slightly close-sounding": 3, "very close-sounding": 4, "quite distant-sounding": 0,
                       "quite close-sounding": 4, "very distant": 0, "distant": 1, "slightly distant": 1,
                       "moderate": 2, "balanced": 2, "slightly close": 3, "close": 3, "very close": 4},
     "distortion_level": {"extremely distorted": 0, "very distorted": 1, "distorted": 2, "slightly distorted": 3,
