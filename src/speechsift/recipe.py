@@ -231,6 +231,8 @@ class Recipe(_Section):
     # Quality scores and filters (speechsift.curate.config.CurateConfig); with it, `complete/`
     # holds every example with its scores and `data/` the filtered set.
     curate: CurateConfig | None = None
+    # `speechsift eval` settings (speechsift.eval.config.EvalConfig); `data` defaults to this output.
+    eval: "EvalConfig | None" = None
 
     @field_validator("tasks")
     @classmethod
@@ -313,6 +315,10 @@ def _resolve_input_paths(data: dict[str, Any], base: Path) -> None:
         places.append((data["llm"], "ledger"))
     if isinstance(data.get("labels"), dict):
         places.append((data["labels"], "bins"))
+    if isinstance(data.get("eval"), dict):
+        from speechsift.eval.config import resolve_paths
+
+        resolve_paths(data["eval"], base)
     for holder, key in places:
         if isinstance(holder.get(key), str):
             path = Path(holder[key]).expanduser()
@@ -361,3 +367,8 @@ def load_recipe(path: str | Path, overrides: dict[str, Any] | None = None) -> Re
     if isinstance(data, dict):
         _resolve_input_paths(data, path.resolve().parent)
     return parse_recipe(data, str(path), overrides)
+
+
+from speechsift.eval.config import EvalConfig  # noqa: E402  (the eval section builds on LLMConfig above)
+
+Recipe.model_rebuild()

@@ -93,6 +93,10 @@ class OpenAIBackend:
     name = "openai"
     streaming = True  # answers each request as soon as it is done
     cacheable = True
+    # Where requests go, and how a 200 body becomes completions: subclasses that speak another
+    # endpoint of the same server (eval's speech output) change these two, not the retry loop.
+    path = "/chat/completions"
+    parse = staticmethod(parse_choices)
 
     def __init__(
         self,
@@ -181,7 +185,7 @@ class OpenAIBackend:
                     body = body or json.dumps(self.payload(request, n), ensure_ascii=False).encode("utf-8")
                     status, headers, raw = await transport.post(body, self.timeout_s)
                 if status == 200:
-                    completions = parse_choices(raw, n)
+                    completions = self.parse(raw, n)
                     for completion in completions:
                         completion.retries = attempt - 1
                     return completions
@@ -227,9 +231,10 @@ class _BuiltinTransport:
 
     def __init__(self, backend: OpenAIBackend) -> None:
         self.client = HTTPClient(backend.base_url, backend.headers, max_idle=backend.concurrency)
+        self.path = backend.path
 
     async def post(self, body: bytes, timeout_s: float) -> tuple[int, dict[str, str], bytes]:
-        response = await self.client.post_json("/chat/completions", body, timeout_s)
+        response = await self.client.post_json(self.path, body, timeout_s)
         return response.status, response.headers, response.body
 
     async def close(self) -> None:
@@ -242,7 +247,7 @@ class _AiohttpTransport:
     def __init__(self, backend: OpenAIBackend) -> None:
         import aiohttp
 
-        self.url = backend.base_url.rstrip("/") + "/chat/completions"
+        self.url = backend.base_url.rstrip("/") + backend.path
         self.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=backend.concurrency),
             headers={**backend.headers, "Content-Type": "application/json"},
@@ -275,8 +280,9 @@ def _connection_errors() -> tuple[type[BaseException], ...]:
 CONNECTION_ERRORS = _connection_errors()
 
 
-@register_backend("openai")
-def _make(config: "LLMConfig") -> OpenAIBackend:
+def backend_options(config: "LLMConfig") -> dict[str, Any]:
+    """The constructor arguments of an OpenAI-compatible backend for ``config`` (also used by the
+    evaluator's audio-input and speech-output backends, which talk to the same kind of server)."""
     if not config.model:
         raise ConfigError("llm.model: the openai backend needs a model name; set llm.model or pass --model.")
     api_key = os.environ.get(config.api_key_env or "")
@@ -290,12 +296,17 @@ def _make(config: "LLMConfig") -> OpenAIBackend:
     extra_body: dict[str, Any] = dict(config.extra_body)
     if config.chat_template_kwargs:
         extra_body["chat_template_kwargs"] = dict(config.chat_template_kwargs)
-    return OpenAIBackend(
-        model=config.model,
-        api_base=config.api_base or "https://api.openai.com/v1",
-        api_key=api_key,
-        concurrency=config.concurrency,
-        timeout_s=config.timeout_s,
-        retry=config.retry.policy(),
-        extra_body=extra_body,
-    )
+    return {
+        "model": config.model,
+        "api_base": config.api_base or "https://api.openai.com/v1",
+        "api_key": api_key,
+        "concurrency": config.concurrency,
+        "timeout_s": config.timeout_s,
+        "retry": config.retry.policy(),
+        "extra_body": extra_body,
+    }
+
+
+@register_backend("openai")
+def _make(config: "LLMConfig") -> OpenAIBackend:
+    return OpenAIBackend(**backend_options(config))
