@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -133,16 +134,27 @@ def _multiple_sections(response: str, kwargs: Mapping[str, Any]) -> bool:
     return len(sections) - 1 >= int(kwargs["num_sections"])
 
 
-def _response_language(response: str, kwargs: Mapping[str, Any]) -> bool:
-    from speechsift.curate.language import base_language
-
+@cache
+def _detector(languages: tuple[str, ...]) -> Any:
     try:
-        from lingua import LanguageDetectorBuilder
+        from lingua import IsoCode639_1, LanguageDetectorBuilder
     except ImportError:
         raise Failure("checker_unavailable", "language:response_language needs lingua-language-detector "
                       "(the eval extra)") from None
-    detected = LanguageDetectorBuilder.from_all_languages().build().detect_language_of(response)
-    return detected is not None and base_language(detected.iso_code_639_1.name.lower()) == str(kwargs["language"]).lower()
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*(IsoCode639_1.from_str(c) for c in languages)).build()
+
+
+def _response_language(response: str, kwargs: Mapping[str, Any]) -> bool:
+    """Lingua (offline) decides among speechsift's languages and the one asked for."""
+    from speechsift.curate.language import DEFAULT_LANGUAGES, base_language
+
+    wanted = base_language(str(kwargs["language"])) or ""
+    try:
+        detector = _detector(tuple(sorted({*DEFAULT_LANGUAGES, wanted})))
+    except ValueError:
+        raise Failure("bad_kwargs", f"language:response_language: unknown language {wanted!r}") from None
+    detected = detector.detect_language_of(response)
+    return detected is not None and detected.iso_code_639_1.name.lower() == wanted
 
 
 # instruction id -> checker(response, kwargs) -> followed?
