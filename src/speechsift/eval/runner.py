@@ -33,7 +33,7 @@ from speechsift.engine.generation import Answer, GenerationService
 from speechsift.engine.layout import atomic_write_bytes, atomic_write_text
 from speechsift.errors import AudioLoadError, ConfigError
 from speechsift.eval import answers, controllable, ifeval, judge, scoring, transcription
-from speechsift.eval.config import EvalConfig
+from speechsift.eval.config import AudioOutputConfig, EvalConfig
 from speechsift.eval.items import SPEECH_IFEVAL, EvalItem, read_items
 from speechsift.eval.model import audio_digest, chat_request, make_model_backend
 from speechsift.eval.scoring import Failure
@@ -312,7 +312,7 @@ def _audio_model_backend(config: EvalConfig) -> Any:
     settings = config.controllable
     if settings is None:
         model = config.model
-        settings = controllable.AudioOutputConfig(**model.model_dump(exclude={"backend"}))
+        settings = AudioOutputConfig(**model.model_dump(exclude={"backend"}))
     options = backend_options(settings)
     if settings.mode == "chat":
         return controllable.ChatAudioBackend(voice=settings.voice, **options)
@@ -356,7 +356,7 @@ def run_eval(config: EvalConfig, *, progress: bool = True) -> EvalResult:
             for o, answer in zip(chat, phases.ask("model", backend, [o.request for o in chat])):
                 _settle(o, answer)
         if spoken:
-            voice = (config.controllable or controllable.AudioOutputConfig()).voice
+            voice = (config.controllable or AudioOutputConfig()).voice
             backend = _audio_model_backend(config)
             for o in spoken:
                 try:
