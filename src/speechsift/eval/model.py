@@ -24,12 +24,12 @@ import asyncio
 import base64
 import hashlib
 import io
+import json
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import soundfile as sf
@@ -48,18 +48,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODEL_BACKENDS = ("openai", "transformers", "vllm")
-AUDIO_CACHE_ITEMS = 256  # encoded clips kept in memory: comparison items share their audio
+AUDIO_CACHE_ITEMS = 256
+AUDIO_MARKER = "@speechsift-audio:"  # stands for a clip's base64 in the JSON body until it is spliced in  # encoded clips kept in memory: comparison items share their audio
+
+
+def _file_bytes(ref: AudioRef) -> bytes:
+    if ref.bytes is not None:
+        return ref.bytes
+    try:
+        with open(ref.path or "", "rb") as handle:
+            return handle.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise AudioLoadError("missing_audio", f"audio file not found: {ref.describe()}") from None
+    except OSError as exc:
+        raise AudioLoadError("unreadable_audio", f"cannot read audio {ref.describe()}: {exc}") from None
 
 
 def audio_digest(ref: AudioRef) -> str:
     """A hash of the audio's encoded bytes and its window: equal digests, equal audio."""
-    digest = hashlib.blake2b(digest_size=16)
-    if ref.bytes is not None:
-        digest.update(ref.bytes)
-    elif ref.path and Path(ref.path).is_file():
-        digest.update(Path(ref.path).read_bytes())
-    else:
-        raise AudioLoadError("missing_audio", f"audio file not found: {ref.describe()}")
+    digest = hashlib.blake2b(_file_bytes(ref), digest_size=16)
     digest.update(f"|{ref.offset_s}|{ref.duration_s}|{ref.channel}".encode())
     return digest.hexdigest()
 
@@ -68,7 +75,7 @@ def wav_bytes(ref: AudioRef) -> bytes:
     """The clip as WAV bytes: a whole WAV file unchanged, anything else as 16 kHz mono PCM WAV."""
     windowed = bool(ref.offset_s) or ref.duration_s is not None or ref.channel is not None
     if not windowed:
-        data, _name = audio_io.encoded(ref)
+        data = _file_bytes(ref)
         if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
             return data
     wave, sr = audio_io.load(ref)
@@ -100,18 +107,18 @@ class AudioCache:
 
     def __init__(self, size: int = AUDIO_CACHE_ITEMS) -> None:
         self.size = size
-        self._items: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def wav(self, digest: str, ref: AudioRef) -> tuple[bytes, str]:
-        """``(wav bytes, base64 text)`` of the clip."""
+    def wav(self, digest: str, ref: AudioRef) -> tuple[bytes, bytes]:
+        """``(wav bytes, their base64)`` of the clip."""
         with self._lock:
             found = self._items.get(digest)
             if found is not None:
                 self._items.move_to_end(digest)
                 return found
         data = wav_bytes(ref)
-        found = (data, base64.b64encode(data).decode("ascii"))
+        found = (data, base64.b64encode(data))
         with self._lock:
             self._items[digest] = found
             while len(self._items) > self.size:
@@ -119,20 +126,22 @@ class AudioCache:
         return found
 
 
-def with_audio_data(request: ChatRequest, cache: AudioCache) -> list[dict[str, Any]]:
-    """The request's messages with each audio digest replaced by the base64 WAV itself."""
+def with_audio_data(request: ChatRequest, cache: AudioCache, marker: str | None = None) -> list[dict[str, Any]]:
+    """The request's messages with each audio digest replaced by the base64 WAV itself, or by
+    ``marker`` + the digest (``AudioChatBackend.encode`` splices the base64 into the JSON bytes)."""
     refs = request.context.get("audio", {})
     out = []
     for message in request.messages:
         content = message["content"]
         if isinstance(content, list):
-            content = [
-                {"type": "input_audio", "input_audio": {"data": cache.wav(p["input_audio"]["digest"],
-                                                                          refs[p["input_audio"]["digest"]])[1],
-                                                        "format": "wav"}}
-                if p.get("type") == "input_audio" else p
-                for p in content
-            ]
+            parts = []
+            for part in content:
+                if part.get("type") == "input_audio":
+                    digest = part["input_audio"]["digest"]
+                    data = marker + digest if marker else cache.wav(digest, refs[digest])[1].decode("ascii")
+                    part = {"type": "input_audio", "input_audio": {"data": data, "format": "wav"}}
+                parts.append(part)
+            content = parts
         out.append({**message, "content": content})
     return out
 
@@ -152,6 +161,17 @@ class AudioChatBackend(OpenAIBackend):
         body = super().payload(request, n)
         body["messages"] = with_audio_data(request, self.audio)
         return body
+
+    def encode(self, request: ChatRequest, n: int) -> bytes:
+        """The JSON body with the audio spliced in as bytes: base64 needs no JSON escaping, and
+        encoding a long string through ``json.dumps`` costs more than the rest of the request."""
+        body = OpenAIBackend.payload(self, request, n)
+        body["messages"] = with_audio_data(request, self.audio, marker=AUDIO_MARKER)
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        refs = request.context.get("audio", {})
+        for digest, ref in refs.items():
+            data = data.replace(f"{AUDIO_MARKER}{digest}".encode(), self.audio.wav(digest, ref)[1])
+        return data
 
     async def complete(self, request: ChatRequest, n: int = 1) -> list[Completion]:
         try:

@@ -84,11 +84,13 @@ class Phases:
         self.ledger = ledger
         self.progress = progress
         self.counters: Counter = Counter()
+        self.seconds: dict[str, float] = {}  # wall time of each phase's requests
 
     def ask(self, name: str, backend: Any, requests: Sequence[ChatRequest]) -> list[Answer]:
         if not requests:
             return []
         answers: list[Answer] = []
+        started = time.perf_counter()
         with GenerationService(backend, self.ledger) as service:
             futures = [service.submit(requests[i:i + WINDOW]) for i in range(0, len(requests), WINDOW)]
             for future in futures:
@@ -96,6 +98,7 @@ class Phases:
                 self.progress(name, len(answers), len(requests))
             for key, value in service.snapshot().items():
                 self.counters[f"{name}.{key}"] += value
+        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
         return answers
 
 
@@ -418,6 +421,7 @@ def run_eval(config: EvalConfig, *, progress: bool = True) -> EvalResult:
 
     levels = controllable.levels_of(bins) if bins is not None else {}
     summary = summarize(outcomes, config, levels, dict(phases.counters), time.perf_counter() - started)
+    summary["phase_seconds"] = {name: round(seconds, 3) for name, seconds in phases.seconds.items()}
     write_outputs(out, outcomes, summary)
     if config.report:
         from speechsift.eval.report import build_eval_report

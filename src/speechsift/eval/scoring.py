@@ -25,7 +25,7 @@ import numpy as np
 
 BOOTSTRAP_SAMPLES = 1000
 BOOTSTRAP_SEED = 0
-MAX_RESAMPLE_CELLS = 4_000_000  # resamples x items held in memory at once
+MAX_RESAMPLE_CELLS = 4_000_000  # resamples x distinct rows held in memory at once
 
 
 class Failure(Exception):
@@ -97,22 +97,39 @@ def quadratic_kappa(confusion: np.ndarray) -> np.ndarray:
         return np.where(chance > 0, 1.0 - observed / chance, np.nan)
 
 
-def _statistic(metric: MetricSpec, values: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """The metric over the rows ``index`` (n,) or over each resample ``index`` (b, n)."""
+def _weighted(metric: MetricSpec, weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The metric of each resample, given how often (``weights``, resamples x rows) each row was drawn."""
     if metric.kind == "mean":
-        return values[index, 0].mean(axis=-1)
+        return (weights @ rows[:, 0]) / weights.sum(axis=1)
     if metric.kind == "ratio":
-        num, den = values[index, 0].sum(axis=-1), values[index, 1].sum(axis=-1)
+        num, den = weights @ rows[:, 0], weights @ rows[:, 1]
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(den > 0, num / np.where(den == 0, 1, den), np.nan)
-    k = max(metric.levels, int(values.max()) + 1 if values.size else 1)
-    cells = values[index, 0].astype(np.int64) * k + values[index, 1].astype(np.int64)
-    if cells.ndim == 1:
-        cells = cells[None, :]
-    offsets = np.arange(cells.shape[0])[:, None] * (k * k)
-    confusion = np.bincount((cells + offsets).ravel(), minlength=cells.shape[0] * k * k).reshape(-1, k, k)
-    result = quadratic_kappa(confusion.astype(np.float64))
-    return result if index.ndim == 2 else result[0]
+    k = max(metric.levels, int(rows[:, :2].max()) + 1 if rows.size else 1)
+    cells = rows[:, 0].astype(np.int64) * k + rows[:, 1].astype(np.int64)
+    onehot = np.zeros((len(rows), k * k))
+    onehot[np.arange(len(rows)), cells] = 1.0
+    return quadratic_kappa((weights @ onehot).reshape(-1, k, k))
+
+
+def _resampled(metric: MetricSpec, values: np.ndarray, samples: int, rng: np.random.Generator,
+               statistic=None) -> np.ndarray:
+    """The metric over ``samples`` bootstrap resamples of the rows of ``values``.
+
+    Rows are grouped by value first: drawing n rows with replacement gives each distinct row a
+    multinomial count, so the resamples are drawn as counts over the distinct rows (exactly the
+    same distribution, and far cheaper where values repeat: 0/1 accuracies, error counts, judge
+    scores). ``statistic`` (weights, distinct rows) replaces the metric's own (paired differences).
+    """
+    statistic = statistic or (lambda weights, rows: _weighted(metric, weights, rows))
+    rows, counts = np.unique(values, axis=0, return_counts=True)
+    n = len(values)
+    chunk = max(1, MAX_RESAMPLE_CELLS // max(len(rows), 1))
+    out = []
+    for start in range(0, samples, chunk):
+        weights = rng.multinomial(n, counts / n, size=min(chunk, samples - start)).astype(np.float64)
+        out.append(statistic(weights, rows))
+    return np.concatenate(out)
 
 
 def _point_value(metric: MetricSpec, values: np.ndarray) -> float:
@@ -128,23 +145,13 @@ def _point_value(metric: MetricSpec, values: np.ndarray) -> float:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             return float(cohen_kappa_score(targets, measured, weights="quadratic", labels=list(range(k))))
-    return float(_statistic(metric, values, np.arange(len(values))))
-
-
-def _resamples(n: int, samples: int, rng: np.random.Generator):
-    chunk = max(1, MAX_RESAMPLE_CELLS // max(n, 1))
-    done = 0
-    while done < samples:
-        size = min(chunk, samples - done)
-        yield rng.integers(0, n, size=(size, n))
-        done += size
+    return float(_weighted(metric, np.ones((1, len(values))), values)[0])
 
 
 def interval(metric: MetricSpec, values: np.ndarray, samples: int, seed: int) -> list[float] | None:
     if len(values) < 2 or samples <= 0:
         return None
-    rng = np.random.default_rng(seed)
-    stats = np.concatenate([_statistic(metric, values, index) for index in _resamples(len(values), samples, rng)])
+    stats = _resampled(metric, values, samples, np.random.default_rng(seed))
     stats = stats[np.isfinite(stats)]
     if stats.size == 0:
         return None
@@ -186,9 +193,12 @@ def paired_difference(metric_name: str, pairs_a: Sequence[dict[str, Any]], pairs
     a, b = _point_value(metric, va), _point_value(metric, vb)
     out.update(a=_clean(a), b=_clean(b), difference=_clean(b - a))
     if len(keep) >= 2 and samples > 0:
-        rng = np.random.default_rng(seed)
-        diffs = np.concatenate([_statistic(metric, vb, index) - _statistic(metric, va, index)
-                                for index in _resamples(len(keep), samples, rng)])
+        width = va.shape[1]
+
+        def difference(weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            return _weighted(metric, weights, rows[:, width:]) - _weighted(metric, weights, rows[:, :width])
+
+        diffs = _resampled(metric, np.hstack([va, vb]), samples, np.random.default_rng(seed), difference)
         diffs = diffs[np.isfinite(diffs)]
         if diffs.size:
             low, high = np.percentile(diffs, [2.5, 97.5])

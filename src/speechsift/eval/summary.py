@@ -20,34 +20,26 @@ from typing import Any
 import numpy as np
 
 from speechsift.eval.items import SPEECH_IFEVAL
-from speechsift.eval.scoring import aggregate, metrics_in, spec
+from speechsift.eval.scoring import aggregate, metrics_in
 
 IFEVAL_SUBSETS = ("closed_ended", "creative_writing", "chain_of_thought")
 
 
-def _metric_order(outcomes: list[Any]) -> list[str]:
-    names: dict[str, None] = {}
-    for o in outcomes:
-        for metric in o.expected:
-            names[metric] = None
-        for metric in metrics_in(o.scores):
-            names[metric] = None
-    return list(names)
-
-
-def _failed(outcomes: list[Any], metric: str) -> int:
-    columns = spec(metric).columns
-    return sum(1 for o in outcomes
-               if (metric in o.expected or metric in o.failures)
-               and not all(o.scores.get(c) is not None for c in columns)
-               and (o.failure is not None or metric in o.failures))
-
-
 def group_summary(outcomes: list[Any], samples: int, seed: int, levels: dict[str, int]) -> dict[str, Any]:
-    metrics = {}
-    for metric in _metric_order(outcomes):
-        metrics[metric] = aggregate(metric, [o.scores for o in outcomes], _failed(outcomes, metric),
-                                    samples=samples, seed=seed, levels=levels)
+    """Every metric of ``outcomes`` in one pass over them: the items that have it, and the items that
+    should have had it but failed (the model, or the metric itself)."""
+    scored: dict[str, list[dict[str, Any]]] = {}
+    failed: Counter = Counter()
+    for o in outcomes:
+        present = metrics_in(o.scores)
+        for metric in present:
+            scored.setdefault(metric, []).append(o.scores)
+        for metric in dict.fromkeys((*o.expected, *o.failures)):
+            scored.setdefault(metric, [])
+            if metric not in present and (o.failure is not None or metric in o.failures):
+                failed[metric] += 1
+    metrics = {metric: aggregate(metric, rows, failed[metric], samples=samples, seed=seed, levels=levels)
+               for metric, rows in scored.items()}
     return {"n": len(outcomes), "failed": sum(1 for o in outcomes if o.failure is not None), "metrics": metrics}
 
 

@@ -144,6 +144,10 @@ class OpenAIBackend:
         body.update(self.extra_body)
         return body
 
+    def encode(self, request: ChatRequest, n: int) -> bytes:
+        """The request body as sent (the JSON of ``payload``)."""
+        return json.dumps(self.payload(request, n), ensure_ascii=False).encode("utf-8")
+
     def _transport(self) -> "_Transport":
         """The connection pool of the running event loop (made on first use in that loop)."""
         loop = asyncio.get_running_loop()
@@ -182,7 +186,7 @@ class OpenAIBackend:
             try:
                 async with self._limit:
                     # encoded once a slot is free: thousands of queued requests cost nothing up front
-                    body = body or json.dumps(self.payload(request, n), ensure_ascii=False).encode("utf-8")
+                    body = body or self.encode(request, n)
                     status, headers, raw = await transport.post(body, self.timeout_s)
                 if status == 200:
                     completions = self.parse(raw, n)
