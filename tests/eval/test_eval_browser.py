@@ -20,32 +20,22 @@ from speechsift.eval.cli_config import eval_config
 from speechsift.eval.compare import compare_runs
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "report"))
-from cdp import Browser, find_chromium  # noqa: E402
+from cdp import WAIT_FOR_AUDIO, Browser, find_chromium  # noqa: E402
 
 CHROMIUM = find_chromium()
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium): the browser checks need it")
 SCRIPT = "<script>window.__pwned = 1</script>"
 INSPECT = """
-(async () => {
-  const players = [...document.querySelectorAll('audio')];
-  await Promise.all(players.map(a => (a.readyState >= 1 || a.error) ? null : new Promise(done => {
-    a.addEventListener('loadedmetadata', done, {once: true});
-    a.addEventListener('error', done, {once: true});
-    setTimeout(done, 20000);
-  })));
-  return {
-    players: players.map(a => ({src: a.getAttribute('src'), ready: a.readyState, error: a.error ? a.error.code : null,
-                                duration: a.duration})),
-    pwned: typeof window.__pwned, scripts: document.scripts.length, text: document.body.innerText,
-    charts: [...document.querySelectorAll('svg.chart')].map(s => {
-      const box = s.getBoundingClientRect();
-      return {label: s.getAttribute('aria-label'), width: box.width, height: box.height,
-              marks: s.querySelectorAll('rect').length};
-    }),
-    height: document.documentElement.scrollHeight,
-  };
-})()
+({
+  pwned: typeof window.__pwned, scripts: document.scripts.length, text: document.body.innerText,
+  charts: [...document.querySelectorAll('svg.chart')].map(s => {
+    const box = s.getBoundingClientRect();
+    return {label: s.getAttribute('aria-label'), width: box.width, height: box.height,
+            marks: s.querySelectorAll('rect').length};
+  }),
+  height: document.documentElement.scrollHeight,
+})
 """
 
 
@@ -61,7 +51,9 @@ def _answers(audio, wrong: bool) -> SpeechLLM:
 async def _open(browser: Browser, index: Path, screenshot: Path) -> dict:
     page = await browser.new_page(width=1280, height=900)
     await page.goto(index.resolve().as_uri())
+    players = await page.evaluate(WAIT_FOR_AUDIO)
     result = await page.evaluate(INSPECT)
+    result["players"] = players
     await page.screenshot(screenshot, height=min(result["height"], 9000))
     folder = index.parent.resolve().as_uri() + "/"
     result["outside"] = [u for u in page.requested_urls() if not (u.startswith(folder) or u.startswith("data:"))]
