@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from speechsift.engine.generation import Answer, GenerationService
 from speechsift.engine.layout import atomic_write_bytes, atomic_write_text
 from speechsift.errors import AudioLoadError, ConfigError
-from speechsift.eval import answers, controllable, ifeval, judge, scoring, transcription
+from speechsift.eval import answers, controllable, ifeval, judge, transcription
 from speechsift.eval.config import AudioOutputConfig, EvalConfig
 from speechsift.eval.items import SPEECH_IFEVAL, EvalItem, read_items
 from speechsift.eval.model import audio_digest, chat_request, make_model_backend
@@ -225,8 +225,8 @@ def _judge_requests(outcomes: list[Outcome], attempt: int, text_answers: bool) -
         if metric is None or (item.family == SPEECH_IFEVAL and item.extra["subset"] != "chain_of_thought"):
             continue
         key = f"{metric}_text" if text_answers else metric
-        if attempt > 0 and key not in outcome.failures:
-            continue
+        if attempt > 0 and outcome.failures.get(key, ("",))[0] != "judge_unparseable":
+            continue  # only an unreadable verdict is asked again (a failed request was retried already)
         if metric == "if_cot":
             request = judge.cot_request(item.instruction, answer, attempt)
         else:
