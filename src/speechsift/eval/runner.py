@@ -310,12 +310,17 @@ def load_items(config: EvalConfig, workdir: Path) -> list[EvalItem]:
 
 
 def _audio_model_backend(config: EvalConfig) -> Any:
+    """The backend for controllable items: ``eval.controllable``, with the model's own server and name
+    where it names none."""
     from speechsift.llm.openai_backend import backend_options
 
+    model = config.model
     settings = config.controllable
     if settings is None:
-        model = config.model
         settings = AudioOutputConfig(**model.model_dump(exclude={"backend"}))
+    else:
+        settings = settings.model_copy(update={k: getattr(model, k) for k in ("model", "api_base")
+                                               if getattr(settings, k) is None})
     options = backend_options(settings)
     if settings.mode == "chat":
         return controllable.ChatAudioBackend(voice=settings.voice, **options)
