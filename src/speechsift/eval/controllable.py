@@ -67,7 +67,9 @@ def answer_audio(text: str) -> bytes:
 
 
 def parse_speech(raw: bytes, n: int) -> list[Completion]:
-    return [Completion(text=audio_answer(raw), finish_reason="stop") for _ in range(n)]
+    from speechsift.tts.openai_speech import wav_body  # the speech layer's check of a WAV answer
+
+    return [Completion(text=audio_answer(wav_body(raw)), finish_reason="stop") for _ in range(n)]
 
 
 def parse_chat_audio(raw: bytes, n: int) -> list[Completion]:
@@ -86,8 +88,12 @@ class SpeechEndpointBackend(OpenAIBackend):
     """``/v1/audio/speech``: the request's one user message holds ``input``, ``instructions``, ``voice``."""
 
     name = "openai_speech"
-    path = "/audio/speech"
+    endpoint = "/audio/speech"
     parse = staticmethod(parse_speech)
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.headers["Accept"] = "audio/wav"
 
     def payload(self, request: ChatRequest, n: int) -> dict[str, Any]:
         fields = request.messages[0]["content"]
