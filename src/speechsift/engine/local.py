@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from speechsift.engine.assemble import Assembly, assemble, make_curator, remove_stale
 from speechsift.engine.context import RunTotals, ShardContext
-from speechsift.engine.enrich import Enrich, default_workers
+from speechsift.engine.enrich import AcousticFilter, Enrich, default_workers
 from speechsift.engine.gc_tuning import streaming_gc
 from speechsift.engine.generation import GenerationService
 from speechsift.engine.layout import OutputLayout, atomic_write_bytes, atomic_write_text
@@ -126,7 +126,11 @@ def build_stages(recipe: Recipe, backend: Backend, layout: OutputLayout) -> Stag
                           ProbeAudio(decode=recipe.engine.verify_audio == "decode")]
     if recipe.features:
         bins = load_bins(recipe.labels.bins) if recipe.labels.bins else None
-        clips.append(Enrich(recipe.features, bins, recipe.labels.prefer, recipe.engine.workers or default_workers()))
+        clips.append(Enrich(recipe.features, bins, recipe.labels.prefer, recipe.engine.workers or default_workers(),
+                            gender_from_pitch=recipe.labels.gender_from_pitch))
+        acoustic = AcousticFilter.from_curate(recipe.curate)
+        if acoustic is not None:
+            clips.append(acoustic)
     clips.append(ExpandTasks(recipe.task_specs, settings, samples=recipe.llm.n))
     pairs = [BuildPairs(recipe.task_specs, settings, samples=recipe.llm.n)]
     texts = [BuildText(recipe.task_specs, settings, samples=recipe.llm.n)]
