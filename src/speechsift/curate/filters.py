@@ -18,8 +18,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from speechsift.tasks.text import is_text_task
-
 from speechsift.curate.config import CurateConfig, per_task
 from speechsift.curate.dedup import KIND_EXACT, KIND_NEAR, KIND_SEMANTIC
 from speechsift.records import Example
@@ -113,6 +111,8 @@ def build_filters(config: CurateConfig | None = None) -> list[Filter]:
             audios = example.audios
             if audios and all(a is not None and (a.path or a.bytes) for a in audios):
                 return None
+            from speechsift.tasks.text import is_text_task  # tasks import curate: not at import time
+
             if not audios and is_text_task(example.task):  # text instruction data has no audio yet
                 return None
             return "the example references no audio" if not audios else "an audio reference has neither path nor bytes"

@@ -23,7 +23,6 @@ from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.language import base_language
 from speechsift.curate.text import ResponseText, require
 from speechsift.records import Example
-from speechsift.tasks.text import is_text_task
 
 # textstat's language codes: English uses the US dictionary; the others their bare code. Only
 # languages with Flesch constants in textstat (LANG_CONFIGS) get a reading-ease score.
@@ -129,6 +128,8 @@ class ReadabilityScorer(Scorer):
             return {}
         ease, grade = flesch_scores(text.text, lang)
         scores = {"readability_flesch": ease, "readability_grade": grade if language == "en" else None}
+        from speechsift.tasks.text import is_text_task  # tasks import curate: not at import time
+
         if language == "en" and is_text_task(example.task):  # the card's measure, for instruction data
             from textstat import text_standard
 

@@ -237,14 +237,9 @@ class OpenAIBackend(OpenAIEndpoint):
             return self._failed("raw_completion_unsupported", raw_unsupported(self.base_url, f"{host} is chat-only"), n, 1)
         completions, failure, attempts = await self.post(
             # encoded once a slot is free: thousands of queued requests cost nothing up front
-<<<<<<< HEAD
-            lambda: json.dumps(self.payload(request, n), ensure_ascii=False).encode("utf-8"),
-            lambda raw: parse_choices(raw, n),
-            RAW_PATH if raw_prompt else None,
-=======
             lambda: self.encode(request, n),
             lambda raw: self.parse(raw, n),
->>>>>>> main
+            RAW_PATH if raw_prompt else None,
         )
         if failure is not None:
             if raw_prompt and failure[0] in ("http_404", "http_405"):  # no /completions route on this server
