@@ -20,7 +20,7 @@ from speechsift.errors import ConfigError
 if TYPE_CHECKING:
     from speechsift.llm.retry import RetryPolicy
 
-EXPORT_FORMATS = ("parquet", "sift_jsonl", "messages", "desta_jsonl")
+EXPORT_FORMATS = ("parquet", "sift_jsonl", "messages", "desta_jsonl", "dpo_llamafactory", "dpo_trl", "annotation")
 
 
 class _Section(BaseModel):
@@ -264,7 +264,8 @@ BACKEND_VOICE_FIELDS: dict[str, frozenset[str]] = {
 class OutputConfig(_Section):
     dir: Path | None = None  # default: out/<recipe name>
     audio: Literal["embed", "path"] = "embed"
-    formats: list[Literal["parquet", "sift_jsonl", "messages", "desta_jsonl"]] = Field(
+    formats: list[Literal["parquet", "sift_jsonl", "messages", "desta_jsonl", "dpo_llamafactory", "dpo_trl",
+                          "annotation"]] = Field(
         default_factory=lambda: ["parquet", "sift_jsonl", "messages"]
     )
     report: bool = True  # OUT/report/index.html at the end of every run
@@ -278,6 +279,9 @@ class LabelsConfig(_Section):
     bins: Path | None = None
     # Per meta field: corpus | measured | corpus_then_measured (the default for every field).
     prefer: dict[str, Literal["corpus", "measured", "corpus_then_measured"]] = Field(default_factory=dict)
+    # Estimate the gender from the measured median F0 for clips whose corpus gives none (needs the
+    # pitch feature); never replaces a corpus label. label_sources says gender:measured.
+    gender_from_pitch: bool = False
 
 
 class EngineConfig(_Section):
@@ -330,13 +334,19 @@ class Recipe(_Section):
     name: str = Field(min_length=1)
     description: str | None = None
     license: str = "other"
-    sources: list[Source] = Field(min_length=1)
+    # At least one, unless every task writes its own inputs (text tasks with inline or file instructions).
+    sources: list[Source] = Field(default_factory=list)
     tasks: list[Union[str, TaskSpec]] = Field(min_length=1)
     llm: LLMConfig = Field(default_factory=LLMConfig)
+    # More LLMs by name (the recipe's `llm` is `default`): responders, preference candidates and
+    # judges name them in their task options (speechsift.llm.router).
+    llms: dict[str, LLMConfig] = Field(default_factory=dict)
     output: OutputConfig = Field(default_factory=OutputConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
-    # Measured from the audio by the enrich stage: duration, loudness, pitch, rate, snr.
-    features: list[Literal["duration", "loudness", "pitch", "rate", "snr"]] = Field(default_factory=list)
+    # Measured from the audio by the enrich stage: duration, loudness, pitch, rate, snr, quality
+    # (DNSMOS; the quality extra), reverb (C50), distortion.
+    features: list[Literal["duration", "loudness", "pitch", "rate", "snr", "quality", "reverb", "distortion"]] = Field(
+        default_factory=list)
     labels: LabelsConfig = Field(default_factory=LabelsConfig)
     splits: SplitsConfig = Field(default_factory=SplitsConfig)
     mix: MixConfig | None = None
@@ -345,6 +355,8 @@ class Recipe(_Section):
     curate: CurateConfig | None = None
     # Speech synthesis for text records and spoken responses (default: espeak-ng when a task needs it).
     tts: TTSConfig | None = None
+    # `speechsift eval` settings (speechsift.eval.config.EvalConfig); `data` defaults to this output.
+    eval: "EvalConfig | None" = None
 
     @field_validator("tasks")
     @classmethod
@@ -380,15 +392,47 @@ class Recipe(_Section):
         names = [s.name for s in self.sources]
         if len(set(names)) != len(names):
             raise ValueError(f"source names must be unique, got {names}")
+        from speechsift.tasks.text import is_text_task
+
+        if not self.sources and not all(is_text_task(spec.name) for spec in self.task_specs):
+            raise ValueError("sources: add at least one source (only text tasks with their own instructions "
+                             "run without one)")
         for spec in self.task_specs:
             for name in spec.sources or []:
                 if name not in names:
                     raise ValueError(f"task {spec.name!r} names source {name!r}, which the recipe does not define")
+        if "default" in self.llms:
+            raise ValueError("llms: `default` is the recipe's `llm` section; give the other LLMs other names")
+        from speechsift.tasks import get_task
+
+        known_llms = {"default", *self.llms}
+        for spec in self.task_specs:
+            named = getattr(get_task(spec.name), "llm_names", None)
+            for llm_name in named(spec.options) if named else []:
+                if llm_name not in known_llms:
+                    raise ValueError(f"task {spec.name!r} names the LLM {llm_name!r}, which is neither `default` (the "
+                                     f"recipe's llm) nor under `llms:` ({', '.join(sorted(self.llms)) or 'none'})")
+        voice = self.curate.voice_suitability if self.curate is not None else None
+        if voice is not None and voice.llm not in known_llms:
+            raise ValueError(f"curate.voice_suitability.llm: {voice.llm!r} is neither `default` (the recipe's llm) "
+                             f"nor under `llms:` ({', '.join(sorted(self.llms)) or 'none'})")
         _check_record_kinds(self)
         for spec in self.task_specs:
             if spec.speak_response and get_task(spec.name).audio_target:
                 raise ValueError(f"task {spec.name!r}: speak_response voices a text response, and this "
                                  "task's target is audio already; remove speak_response")
+        return self
+
+    @model_validator(mode="after")
+    def _measured_labels_have_their_features(self) -> "Recipe":
+        if self.labels.gender_from_pitch and "pitch" not in self.features:
+            raise ValueError("labels.gender_from_pitch estimates the gender from the measured pitch: "
+                             "add pitch to features")
+        needs = {"min_quality": "quality", "min_c50_db": "reverb", "min_distortion_sdr_db": "distortion"}
+        if self.curate is not None:
+            for field, feature in needs.items():
+                if getattr(self.curate, field) is not None and feature not in self.features:
+                    raise ValueError(f"curate.{field} filters clips on a measurement: add {feature} to features")
         return self
 
     @property
@@ -456,11 +500,19 @@ def _resolve_input_paths(data: dict[str, Any], base: Path) -> None:
     ]
     if isinstance(data.get("llm"), dict):
         places.append((data["llm"], "ledger"))
+    for task in data.get("tasks") or []:  # text tasks' instruction files
+        options = task.get("options") if isinstance(task, dict) else None
+        if isinstance(options, dict):
+            places += [(options, key) for key in options if key.endswith("_file")]
     if isinstance(data.get("labels"), dict):
         places.append((data["labels"], "bins"))
     if isinstance(data.get("tts"), dict):
         places.append((data["tts"], "cache"))
         places += [(voice, "model") for voice in data["tts"].get("voices") or [] if isinstance(voice, dict)]
+    if isinstance(data.get("eval"), dict):
+        from speechsift.eval.config import resolve_paths
+
+        resolve_paths(data["eval"], base)
     for holder, key in places:
         if isinstance(holder.get(key), str):
             path = Path(holder[key]).expanduser()
@@ -509,3 +561,8 @@ def load_recipe(path: str | Path, overrides: dict[str, Any] | None = None) -> Re
     if isinstance(data, dict):
         _resolve_input_paths(data, path.resolve().parent)
     return parse_recipe(data, str(path), overrides)
+
+
+from speechsift.eval.config import EvalConfig  # noqa: E402  (the eval section builds on LLMConfig above)
+
+Recipe.model_rebuild()
