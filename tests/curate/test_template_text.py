@@ -35,7 +35,8 @@ VALUES = {
     "gender": tables.GENDERS, "emotion": tables.EMOTIONS, "age": tables.AGE_GROUPS,
     "pitch": bins.PITCH_LEVELS, "pitch_variation": bins.PITCH_VARIATION_LEVELS,
     "speaking_speed": bins.SPEAKING_SPEED_LEVELS, "pace": tables.PACES, "intensity": bins.INTENSITY_LEVELS,
-    "volume": tables.VOLUMES, "accent": ACCENTS,
+    "volume": tables.VOLUMES, "accent": ACCENTS, "speech_quality": bins.SPEECH_QUALITY_LEVELS,
+    "reverberation": bins.REVERBERATION_LEVELS, "distortion_level": bins.DISTORTION_LEVELS,
 }
 
 
@@ -75,7 +76,8 @@ def closed_ended_strings(language):
     pool = prompts_sift.TEMPLATE_QUESTIONS[language]
     attribute_fields = {"gender": ["gender"], "emotion": ["emotion"], "age": ["age"], "pitch": ["pitch"],
                         "pace": ["speaking_speed", "pace"], "volume": ["intensity", "volume"], "accent": ["accent"],
-                        "language": ["language"]}
+                        "language": ["language"], "speech_quality": ["speech_quality"],
+                        "reverberation": ["reverberation"], "distortion": ["distortion_level"]}
     examples = []
     for attribute, fields in attribute_fields.items():
         for field in fields:

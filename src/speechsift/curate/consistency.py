@@ -31,10 +31,18 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from speechsift.curate.base import ColumnType, Scorer, Scores
-from speechsift.curate.text import WORD, ResponseText, Rule, is_generated, load_yaml, normalize_words
+from speechsift.curate.text import (
+    WORD,
+    ResponseText,
+    Rule,
+    is_audio_target,
+    is_generated,
+    load_yaml,
+    normalize_words,
+    written_language,
+)
 from speechsift.labels import i18n
 from speechsift.records import Example
-from speechsift.tasks.base import is_audio_target, written_language
 
 FIELDS = ("gender", "emotion", "age", "pace", "volume")
 NEGATION_WINDOW = i18n.NEGATION_WINDOW  # words before a cue that can negate it ("does not sound angry")

@@ -47,10 +47,9 @@ from typing import Literal
 import numpy as np
 
 from speechsift.curate.base import ColumnType
-from speechsift.curate.text import is_generated, normalize_for_hash, require
+from speechsift.curate.text import is_generated, normalize_for_hash, require, target_from_clip
 from speechsift.errors import ConfigError
 from speechsift.records import Example
-from speechsift.tasks.base import target_from_clip
 
 DedupMode = Literal["none", "exact", "near", "semantic"]
 DedupScope = Literal["task", "clip", "all"]

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 from speechsift.curate.config import CurateConfig, per_task
 from speechsift.curate.dedup import KIND_EXACT, KIND_NEAR, KIND_SEMANTIC
+from speechsift.curate.text import is_audio_target
 from speechsift.records import Example
-from speechsift.tasks.base import is_audio_target
 
 Check = Callable[[Example], "str | None"]
 Dropped = tuple[Example, str, str]

@@ -42,10 +42,9 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from speechsift.curate.base import ColumnType, Scorer, Scores
-from speechsift.curate.text import ResponseText, load_yaml, require
+from speechsift.curate.text import ResponseText, load_yaml, require, written_language
 from speechsift.labels.normalize import UnknownLabel, normalize_language
 from speechsift.records import Example
-from speechsift.tasks.base import written_language
 
 DEFAULT_LANGUAGES = ("en", "de", "fr", "it", "es")
 

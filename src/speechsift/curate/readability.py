@@ -21,9 +21,8 @@ from typing import ClassVar
 
 from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.language import base_language
-from speechsift.curate.text import ResponseText, require
+from speechsift.curate.text import ResponseText, require, written_language
 from speechsift.records import Example
-from speechsift.tasks.base import written_language
 
 # textstat's language codes: English uses the US dictionary; the others their bare code. Only
 # languages with Flesch constants in textstat (LANG_CONFIGS) get a reading-ease score.

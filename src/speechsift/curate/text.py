@@ -16,7 +16,6 @@ from typing import Any
 import yaml
 
 from speechsift.records import Example
-from speechsift.tasks.base import written_text
 
 # Words: letters and digits, with inner apostrophes and hyphens kept ("don't", "middle-aged").
 WORD = re.compile(r"\w+(?:['\u2019\-&]\w+)*")
@@ -27,6 +26,38 @@ QUOTED = re.compile(r'"([^"\n]{1,1000})"|\u201c([^\u201d\n]{1,1000})\u201d|\u00a
                     r'|\u201e([^\u201c\u201d\n]{1,1000})[\u201c\u201d]')
 
 DATA_PACKAGE = ("speechsift", "data", "curate")
+
+
+# What curation reads of an example's task (``speechsift.tasks.base``), imported on first use: the
+# tasks import curate's config (through the recipe), so curate cannot import them at import time.
+
+
+def written_text(example: Example) -> str:
+    """The text a backend (or the corpus) wrote: the response, or an audio target's instruction."""
+    from speechsift.tasks.base import written_text as text_of
+
+    return text_of(example)
+
+
+def written_language(example: Example) -> str | None:
+    """The language ``written_text`` should be in (``tasks.base.written_language``)."""
+    from speechsift.tasks.base import written_language as language_of
+
+    return language_of(example)
+
+
+def is_audio_target(example: Example) -> bool:
+    """Whether the example's target is audio (``Task.audio_target``)."""
+    from speechsift.tasks.base import is_audio_target as audio
+
+    return audio(example)
+
+
+def target_from_clip(example: Example) -> bool:
+    """Whether the example's target follows from its clip alone (``tasks.base.target_from_clip``)."""
+    from speechsift.tasks.base import target_from_clip as from_clip
+
+    return from_clip(example)
 
 
 class ResponseText:

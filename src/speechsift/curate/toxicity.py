@@ -24,10 +24,9 @@ from typing import Any, ClassVar
 
 from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.language import base_language
-from speechsift.curate.text import WORD, ResponseText, data_path, read_word_list
+from speechsift.curate.text import WORD, ResponseText, data_path, read_word_list, written_language
 from speechsift.errors import ConfigError
 from speechsift.records import Example
-from speechsift.tasks.base import written_language
 
 SHIPPED_LANGUAGES = ("en", "de", "fr", "it", "es")
 CLEAN_LABELS = frozenset({"non-toxic", "non_toxic", "nontoxic", "not toxic", "not_toxic", "neutral", "normal",
