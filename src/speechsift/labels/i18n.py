@@ -399,6 +399,12 @@ def meta_value(meta: Mapping[str, str], field: str) -> str | None:
     return None
 
 
+def choices(field: str, language: str) -> list[str]:
+    """Every form of ``field`` in ``language``, in table order (levels low to high)."""
+    lang = language if language in LANGUAGES else FALLBACK_LANGUAGE
+    return [key_word(field, key, lang) for key in value_keys(field)]
+
+
 def value_keys(field: str, like: object = None) -> list:
     """The keys of ``field``'s values in table order: levels for ordinal fields, table keys for
     nominal ones, codes for language. With ``like``, only those on the same scale as that key:
@@ -478,7 +484,7 @@ def join_words(items: list[str], language: str, *, conjunction: str = "or") -> s
 
 
 __all__ = [
-    "FALLBACK_LANGUAGE", "FIELD_NAMES", "LANGUAGES", "LANGUAGE_NAMES", "field_name", "join_words",
+    "FALLBACK_LANGUAGE", "FIELD_NAMES", "LANGUAGES", "LANGUAGE_NAMES", "choices", "field_name", "join_words",
     "key_word", "label_word", "language_code", "levels", "meta_value", "nominal_key", "output_language", "overlaps",
     "scale_step", "value_keys",
 ]
