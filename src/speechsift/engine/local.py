@@ -121,7 +121,7 @@ def build_stages(recipe: Recipe, backend: Backend, layout: OutputLayout) -> Stag
     )
     from speechsift.engine.speech import speech_stages  # speechsift.tts imports engine.layout
 
-    synthesize, speak = speech_stages(recipe, layout)
+    synthesize, speaking = speech_stages(recipe, layout)
     clips: list[Stage] = [Read(), NormalizeLabels(), *([synthesize] if synthesize else []),
                           ProbeAudio(decode=recipe.engine.verify_audio == "decode")]
     if recipe.features:
@@ -135,7 +135,7 @@ def build_stages(recipe: Recipe, backend: Backend, layout: OutputLayout) -> Stag
     pairs = [BuildPairs(recipe.task_specs, settings, samples=recipe.llm.n)]
     texts = [BuildText(recipe.task_specs, settings, samples=recipe.llm.n)]
     return Stages(clips, pairs, Generate(backend, check_language=language_check_ready(recipe)),
-                  [speak] if speak else [], texts)
+                  list(speaking), texts)
 
 
 def language_check_ready(recipe: Recipe) -> bool:
