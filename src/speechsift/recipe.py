@@ -351,6 +351,8 @@ class Recipe(_Section):
     curate: CurateConfig | None = None
     # Speech synthesis for text records and spoken responses (default: espeak-ng when a task needs it).
     tts: TTSConfig | None = None
+    # `speechsift eval` settings (speechsift.eval.config.EvalConfig); `data` defaults to this output.
+    eval: "EvalConfig | None" = None
 
     @field_validator("tasks")
     @classmethod
@@ -479,6 +481,10 @@ def _resolve_input_paths(data: dict[str, Any], base: Path) -> None:
     if isinstance(data.get("tts"), dict):
         places.append((data["tts"], "cache"))
         places += [(voice, "model") for voice in data["tts"].get("voices") or [] if isinstance(voice, dict)]
+    if isinstance(data.get("eval"), dict):
+        from speechsift.eval.config import resolve_paths
+
+        resolve_paths(data["eval"], base)
     for holder, key in places:
         if isinstance(holder.get(key), str):
             path = Path(holder[key]).expanduser()
@@ -527,3 +533,8 @@ def load_recipe(path: str | Path, overrides: dict[str, Any] | None = None) -> Re
     if isinstance(data, dict):
         _resolve_input_paths(data, path.resolve().parent)
     return parse_recipe(data, str(path), overrides)
+
+
+from speechsift.eval.config import EvalConfig  # noqa: E402  (the eval section builds on LLMConfig above)
+
+Recipe.model_rebuild()
