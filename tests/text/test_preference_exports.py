@@ -57,6 +57,22 @@ def preference_recipe(tmp_path: Path, url: str) -> dict:
 CHROMIUM = find_chromium()
 
 
+async def annotation_tab(browser: Browser, page: Path, downloads: Path):
+    """A tab on an annotation page whose downloads (the saved results) land in ``downloads``."""
+    downloads.mkdir(exist_ok=True)
+    await browser.send("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    tab = await browser.new_page()
+    await tab.goto(page.as_uri())
+    return tab
+
+
+async def saved_results(downloads: Path) -> None:
+    """Waits (up to 20 s) for the page's download of its results."""
+    deadline = time.monotonic() + 20
+    while not list(downloads.glob("*.json")) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
 def test_preference_exports_split_and_annotation_round_trip(tmp_path):
     with ChatServer(text_reply) as server:
@@ -84,13 +100,10 @@ def test_preference_exports_split_and_annotation_round_trip(tmp_path):
     assert pages
     page = next(p for p in pages if p.parent.name == "train")
     downloads = tmp_path / "downloads"
-    downloads.mkdir()
 
     async def annotate() -> dict:
         async with Browser(CHROMIUM, tmp_path / "profile") as browser:
-            await browser.send("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-            tab = await browser.new_page()
-            await tab.goto(page.as_uri())
+            tab = await annotation_tab(browser, page, downloads)
             before = await tab.evaluate("document.getElementById('status').textContent")
             # saving before every pair is answered is refused
             await tab.evaluate("document.getElementById('annotator').value = 'ann1';"
@@ -103,9 +116,7 @@ def test_preference_exports_split_and_annotation_round_trip(tmp_path):
                                    f"(t => {{ t.value = 'clearer by ear {n}'; t.dispatchEvent(new Event('input')); }})"
                                    f"(document.getElementById('why-{pair_id}'))", user_gesture=True)
             await tab.evaluate("document.getElementById('save').click()", user_gesture=True)
-            deadline = time.monotonic() + 20
-            while not list(downloads.glob("*.json")) and time.monotonic() < deadline:
-                await asyncio.sleep(0.1)
+            await saved_results(downloads)
             return {"before": before, "refused": refused, "pairs": pairs, "errors": tab.console_errors(),
                     "after": await tab.evaluate("document.getElementById('status').textContent")}
 
@@ -136,16 +147,20 @@ SPOKEN_ROWS = [
     {"instruction": "日本の首都はどこですか", "response": "Tokyo.", "category": "open_qa"},  # no English voice reads it
 ]
 
-# Plays every player of the page (muted, fast) to its end: the whole file decoded, not only its
-# header (the players load nothing before they are played: preload="none").
+# Plays every player of the page (muted, fast, one after the other) to its end: the whole file
+# decoded, not only its header (the players load nothing before they are played: preload="none").
 PLAY_ALL = """
-(async () => Promise.all([...document.querySelectorAll('audio')].map(async a => {
-  a.muted = true; a.playbackRate = 8;
-  try { await a.play(); } catch (e) { return {error: 'play failed: ' + e}; }
-  if (!a.ended) await new Promise(done => { a.addEventListener('ended', done, {once: true}); setTimeout(done, 20000); });
-  return {src: a.getAttribute('src'), ended: a.ended, error: a.error ? a.error.code : null,
-          played: a.played.length ? a.played.end(0) : 0, duration: a.duration};
-})))()
+(async () => {
+  const results = [];
+  for (const a of document.querySelectorAll('audio')) {
+    a.muted = true; a.playbackRate = 16;
+    try { await a.play(); } catch (e) { results.push({error: 'play failed: ' + e}); continue; }
+    if (!a.ended) await new Promise(done => { a.addEventListener('ended', done, {once: true}); setTimeout(done, 30000); });
+    results.push({src: a.getAttribute('src'), ended: a.ended, error: a.error ? a.error.code : null,
+                  played: a.played.length ? a.played.end(0) : 0, duration: a.duration});
+  }
+  return results;
+})()
 """
 
 
@@ -202,7 +217,8 @@ def test_spoken_preference_pairs_from_text_data_end_to_end(tmp_path):
         ("tts_instruction", "preference_pairs"), ("tts_instruction", "speech_response")}
     # each distinct text is spoken once: the two pairs of a request and its speech response share its audio
     tts = result.tts_this_run
-    assert tts["deduplicated"] > 0 and tts["requests"] == tts["synthesized"] + tts["deduplicated"] + 3
+    assert tts["deduplicated"] > 0
+    assert tts["requests"] == tts["synthesized"] + tts["deduplicated"] + tts.get("cache_hits", 0) + 3
 
     exports = out / "exports"
     lf = load_dataset("json", data_files=str(exports / "dpo_llamafactory" / "train" / "*.jsonl"), split="train")
@@ -242,25 +258,20 @@ def test_spoken_preference_pairs_from_text_data_end_to_end(tmp_path):
 
     page = exports / "annotation" / "train" / "batch-00000.html"
     downloads = tmp_path / "downloads"
-    downloads.mkdir()
 
     async def listen_and_annotate() -> dict:
         async with Browser(CHROMIUM, tmp_path / "profile") as browser:
-            await browser.send("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-            tab = await browser.new_page()
-            await tab.goto(page.as_uri())
+            tab = await annotation_tab(browser, page, downloads)
             per_pair = await tab.evaluate("[...document.querySelectorAll('section.pair')]"
                                           ".map(s => s.querySelectorAll('audio').length)")
-            played = await tab.evaluate(PLAY_ALL, timeout=60, user_gesture=True)
+            played = await tab.evaluate(PLAY_ALL, timeout=300, user_gesture=True)
             pair_ids = await tab.evaluate("DATA.pairs.map(p => p.pair_id)")
             script = "document.getElementById('annotator').value = 'listener';"
             for n, pair_id in enumerate(pair_ids):
                 script += (f"document.getElementById('choice-{pair_id}-{n % 2}').click();"
                            f"document.getElementById('margin-{pair_id}-2').click();")
             await tab.evaluate(script + "document.getElementById('save').click()", user_gesture=True)
-            deadline = time.monotonic() + 20
-            while not list(downloads.glob("*.json")) and time.monotonic() < deadline:
-                await asyncio.sleep(0.1)
+            await saved_results(downloads)
             return {"per_pair": per_pair, "played": played, "errors": tab.console_errors(),
                     "failed": tab.failed_requests()}
 

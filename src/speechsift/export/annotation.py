@@ -231,10 +231,11 @@ def read_results(path: Path, pairs: dict[str, dict[str, Any]]) -> list[dict[str,
     return records
 
 
-def imported_example(example_id: str, row: dict[str, Any], extra: dict[str, Any]) -> Example:
+def imported_example(example_id: str, row: dict[str, Any]) -> Example:
     """An imported preference (a ``preferences.jsonl`` row) as the run's examples hold one: the
     request as audio where it was voiced, the chosen response's audio after its text, the rejected
     one's at ``extra.rejected_audio`` (``engine.speech``), so the DPO exports carry them alike."""
+    extra = {k: row[k] for k in ("rejected", "chosen_config", "rejected_config", "margin", "explanation", "judge")}
     audios: list[AudioRef] = []
 
     def audio_part(path: str) -> Part:
@@ -245,7 +246,7 @@ def imported_example(example_id: str, row: dict[str, Any], extra: dict[str, Any]
     user = [audio_part(prompt)] if prompt else [Part.of_text(row["instruction"])]
     reply = [Part.of_text(row["chosen"]), *([audio_part(chosen)] if chosen else [])]
     if rejected:
-        extra = {**extra, "rejected_audio": len(audios)}
+        extra["rejected_audio"] = len(audios)
         audios.append(AudioRef(rejected))
     return Example(id=example_id, task="preference_pairs", clip_ids=[row["pair_id"]], audios=audios,
                    instruction=row["instruction"], response=row["chosen"],
@@ -279,8 +280,7 @@ def import_annotations(out: Path, files: list[Path]) -> tuple[Path, int]:
                   "rejected_audio": rejected.get("audio")}  # where the page played them
         row.update({key: path for key, path in spoken.items() if path})
         lines.append(json.dumps(row, ensure_ascii=False))
-        extra = {k: row[k] for k in ("rejected", "chosen_config", "rejected_config", "margin", "explanation", "judge")}
-        examples.append(imported_example(stable_id("annotation", pair["pair_id"], judge), row, extra))
+        examples.append(imported_example(stable_id("annotation", pair["pair_id"], judge), row))
     target = layout.root / "annotations"
     atomic_write_text(target / "preferences.jsonl", "".join(line + "\n" for line in lines))
     exports = OutputLayout(target)
