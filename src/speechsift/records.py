@@ -158,6 +158,13 @@ class Example:
     generation: Generation | None = None
     quality: dict[str, float] = field(default_factory=dict)
     request: Any = None
+    # Each audio's transcript, in the order of ``audios``, for examples with several (pairs); a
+    # one-clip example's is ``transcript`` (``audio_transcripts`` gives both as one list).
+    transcripts: list[str | None] = field(default_factory=list)
+
+    def audio_transcripts(self) -> list[str | None]:
+        """The transcript of each audio, in the order of ``audios``."""
+        return self.transcripts or [self.transcript] * len(self.audios)
 
 
 # --- Arrow schemas ---------------------------------------------------------------------------
@@ -224,6 +231,7 @@ EXAMPLE_SCHEMA = pa.schema(
         ("meta", META_TYPE),
         ("speaker_id", pa.string()),
         ("transcript", pa.string()),
+        ("transcripts", pa.list_(pa.string())),
         ("duration_s", pa.float64()),
         ("generation", GENERATION_TYPE),
     ]
@@ -343,6 +351,7 @@ def example_to_row(example: Example) -> dict[str, Any]:
         "meta": _meta_row(example.meta),
         "speaker_id": example.speaker_id,
         "transcript": example.transcript,
+        "transcripts": example.audio_transcripts(),
         "duration_s": example.duration_s,
         "generation": _generation_row(example.generation),
     }
@@ -366,6 +375,7 @@ def example_from_row(row: dict[str, Any]) -> Example:
         transcript=row["transcript"],
         duration_s=row["duration_s"],
         generation=Generation(**gen) if gen else None,
+        transcripts=list(row.get("transcripts") or []),
     )
 
 
