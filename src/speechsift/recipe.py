@@ -152,6 +152,9 @@ class LLMConfig(_Section):
 class OutputConfig(_Section):
     dir: Path | None = None  # default: out/<recipe name>
     audio: Literal["embed", "path"] = "embed"
+    # Put every clip's audio file under OUT/audio/ (hard-linked or copied), so that every path in
+    # every export is relative and OUT is a self-contained release; off: source files stay where they are.
+    copy_audio: bool = False
     formats: list[Literal["parquet", "sift_jsonl", "messages", "desta_jsonl"]] = Field(
         default_factory=lambda: ["parquet", "sift_jsonl", "messages"]
     )

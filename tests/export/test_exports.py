@@ -37,25 +37,29 @@ def test_sift_jsonl_schema(tmp_path):
         assert record["data_source"] == "src_en"
         assert [m["role"] for m in record["messages"]] == ["user", "assistant"]
         for message in record["messages"]:
-            for part in message["content"]:
-                assert len(part) == 1 and set(part) <= {"text", "audio_path"}
-                if "audio_path" in part:
-                    assert Path(part["audio_path"]).is_file()
+            for part in message["content"]:  # both keys, one null: one schema for every row
+                assert set(part) == {"text", "audio_path"} and (part["text"] is None) != (part["audio_path"] is None)
+                if part["audio_path"] is not None:
+                    assert (folder / part["audio_path"]).is_file()
     transcription = next(r for r in records if r["task"] == "transcription")
     user = transcription["messages"][0]["content"]
-    assert "audio_path" in user[0] and user[1] == {"text": "Transcribe:"}
+    assert user[0]["audio_path"] and user[1] == {"text": "Transcribe:", "audio_path": None}
 
 
 def test_messages_schema_and_dataset_info(tmp_path):
     out = _run(tmp_path)
     folder = out / "exports" / "messages"
-    info = json.loads((folder / "dataset_info.json").read_text())
+    info = json.loads((folder / "dataset_info.json").read_text())  # LLaMA-Factory: an object by name
     assert set(info) == {"test_transcription", "test_sit_ssp"}
     assert info["test_sit_ssp"]["file_name"] == "train/sit_ssp"
     for entry in info.values():
         assert (folder / entry["file_name"]).is_dir()
         assert entry["formatting"] == "sharegpt"
         assert entry["columns"] == {"messages": "messages", "audios": "audios"}
+    swift = json.loads((folder / "swift_dataset_info.json").read_text())  # ms-swift: a list of entries
+    assert isinstance(swift, list) and {e["dataset_name"] for e in swift} == set(info)
+    for entry in swift:
+        assert sorted(folder.glob(entry["dataset_path"])) == sorted((folder / info[entry["dataset_name"]]["file_name"]).glob("*"))
     for record in _records(folder):
         assert set(record) == {"id", "messages", "audios"}
         text = "".join(m["content"] for m in record["messages"])
