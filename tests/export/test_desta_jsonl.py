@@ -65,7 +65,7 @@ def test_written_records_follow_the_desta_schema(tmp_path):
         assert set(record) == KEYS and record["dataset"] == "src"
         assert [m["role"] for m in record["messages"]] == ["system", "user"]
         chat = "".join(m["content"] for m in record["messages"])
-        audios = [x for m in record["messages"] for x in m.get("audios") or []]
+        audios = [x for m in record["messages"] for x in m["audios"]]
         assert chat.count(AUDIO_LOCATOR) == chat.count(FRAMED_LOCATOR) == len(audios) == len(record["audios"])
         for audio in audios:  # source files outside OUT: absolute, which os.path.join(data_root, ...) keeps
             assert set(audio) == {"audio", "text"} and os.path.isabs(audio["audio"])

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from factories import make_corpus, recipe_dict
 
 from speechsift.engine import run_recipe
@@ -81,3 +82,21 @@ def test_card_front_matter(tmp_path):
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", body)
     assert len(images) == 3 and all((out / image).is_file() for image in images), "the card's plots exist"
     assert all((out / image).read_text().startswith("<svg") for image in images)
+
+
+def test_copy_audio_makes_every_path_relative_and_stale_copies_go(tmp_path):
+    manifest = make_corpus(tmp_path / "corpus", n=3)
+    out = tmp_path / "out"
+    data = recipe_dict(manifest, out, ["transcription"], output={"audio": "path", "copy_audio": True, "report": False})
+    run_recipe(parse_recipe(data), progress=False)
+    copies = sorted((out / "audio").iterdir())
+    assert len(copies) == 3 and all(p.read_bytes()[:4] == b"fLaC" for p in copies)
+    rows = [r for p in (out / "data" / "transcription").glob("*.parquet") for r in pq.read_table(p).to_pylist()]
+    assert {(out / r["audio"]["path"]).resolve() for r in rows} == {p.resolve() for p in copies}  # relative to OUT
+    for record in _records(out / "exports" / "messages"):
+        assert all(p.startswith("../../audio/") for p in record["audios"])
+    data["output"]["copy_audio"] = False
+    run_recipe(parse_recipe(data), progress=False)
+    assert not list((out / "audio").iterdir()), "copies no export references any more are removed"
+    rows = [r for p in (out / "data" / "transcription").glob("*.parquet") for r in pq.read_table(p).to_pylist()]
+    assert all(Path(r["audio"]["path"]).is_absolute() and Path(r["audio"]["path"]).is_file() for r in rows)

@@ -73,13 +73,16 @@ def export_lines(recipe: Any, assembly: Assembly) -> list[str]:
     if not assembly.exports:
         return []
     lines = ["", "## Exports", "", "| export | read by | rows | left out |", "|---|---|---|---|"]
-    reasons: dict[str, str] = {}
+    notes = []
     for name, counts in assembly.exports.items():
         export = JSONL_EXPORTS[name]
-        left_out = ", ".join(f"{n} `{task}` ({reason})" for (task, reason), n in sorted(counts.left_out.items()))
+        by_reason: dict[str, list[str]] = {}
+        for (task, reason), n in sorted(counts.left_out.items()):
+            by_reason.setdefault(reason, []).append(f"{n} `{task}`")
+        left_out = "; ".join(f"{', '.join(tasks)} (`{reason}`)" for reason, tasks in by_reason.items())
         lines.append(f"| `exports/{name}/` | {export.trainers} | {sum(counts.rows.values())} | {left_out or 'none'} |")
-        reasons.update({reason: export.reasons[reason] for _task, reason in counts.left_out})
-    lines += [""] + [f"- `{reason}`: {why}." for reason, why in sorted(reasons.items())]
+        notes += [f"- `exports/{name}/`, `{reason}`: {export.reasons[reason]}." for reason in by_reason]
+    lines += ["", *notes] if notes else []
     lines += [
         "",
         "Audio files inside this folder are referenced relative to each export's folder: LLaMA-Factory "

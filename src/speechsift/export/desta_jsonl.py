@@ -6,14 +6,15 @@ locator per audio in the chat text, joins each ``audio`` path to ``data_root``, 
 audio's ``text`` (its transcript) beside the audio features; ``response`` is the target)::
 
     {"id", "dataset", "seed_description", "prompt", "response",
-     "messages": [{"role": "system", "content": "..."},
+     "messages": [{"role": "system", "content": "...", "audios": []},
                   {"role": "user", "content": "<start_audio><|AUDIO|><end_audio>\\nWhat can you hear?",
                    "audios": [{"audio": "../../audio/x.flac", "text": "the transcript"}]}],
      "audios": [{"audio": "../../audio/x.flac", "text": "the transcript"}]}
 
 - Each audio part of a turn is the locator framed as DeSTA2.5 trains it
   (``<start_audio><|AUDIO|><end_audio>``, its docs/train.md), and the system message says so;
-  the turn's parts are joined with newlines. ``messages`` holds the input turns only.
+  the turn's parts are joined with newlines. ``messages`` holds the input turns only; every turn
+  has ``audios`` (empty without audio), so every ``datasets`` version reads one schema.
 - ``text`` is each audio's own transcript (both clips of a comparison), a single space when unknown
   (as DeSTA does), and a single space too when the target is that transcript (transcription):
   DeSTA places ``text`` in the input, where it would give the answer away.
@@ -66,10 +67,7 @@ def _turn(message: Message, audios: list[dict[str, str]]) -> dict[str, Any]:
             used.append(audios[part.audio or 0])
         elif part.text:
             pieces.append(part.text)
-    turn: dict[str, Any] = {"role": message.role, "content": "\n".join(pieces)}
-    if used:
-        turn["audios"] = used
-    return turn
+    return {"role": message.role, "content": "\n".join(pieces), "audios": used}
 
 
 class DestaExport(JsonlExport):
@@ -85,7 +83,7 @@ class DestaExport(JsonlExport):
         audios = [{"audio": path, "text": text} for path, text in zip(audio_paths, texts)]
         turns = [_turn(m, audios) for m in example.messages if m.role != "assistant"]
         if not any(turn["role"] == "system" for turn in turns):
-            turns.insert(0, {"role": "system", "content": SYSTEM_PROMPT})
+            turns.insert(0, {"role": "system", "content": SYSTEM_PROMPT, "audios": []})
         return {
             "id": example.id,
             "dataset": example.source,
