@@ -77,6 +77,14 @@ def print_summary(result) -> None:
             f"{llm.get('retries', 0):,} retries, {failed:,} failed; "
             f"tokens {llm.get('tokens_in', 0):,} in / {llm.get('tokens_out', 0):,} out"
         )
+    tts = result.tts_this_run
+    if tts.get("requests"):
+        failed = sum(v for k, v in tts.items() if k.startswith("failed."))
+        console.print(
+            f"tts: {tts.get('requests', 0):,} utterances, {tts.get('synthesized', 0):,} synthesized "
+            f"({tts.get('audio_ms', 0) / 60_000:,.1f} min of audio), {tts.get('cache_hits', 0):,} from the cache, "
+            f"{tts.get('deduplicated', 0):,} deduplicated, {tts.get('retries', 0):,} retries, {failed:,} failed"
+        )
     console.print(
         f"shards: {result.shards} ({result.shards_skipped} reused from an earlier run) in {result.seconds:.1f}s; "
         f"inputs = outputs + rejects holds for every stage."
@@ -247,12 +255,13 @@ def _features(target: Path, out: Path, features: list[str], fit_bins: Optional[P
 def features(
     target: Path = typer.Argument(..., help="A manifest (CSV/TSV/JSONL), a clips Parquet from `ingest`, or a recipe."),
     out: Path = typer.Option(Path("features.parquet"), "-o", "--out", help="Parquet file: clip_id + one column per measurement."),
-    feature: list[str] = typer.Option([], "--feature", "-f", help="duration, loudness, pitch, rate, snr (default: all)."),
+    feature: list[str] = typer.Option([], "--feature", "-f", help="duration, loudness, pitch, rate, snr, quality, "
+                                      "reverb, distortion (default: all but quality, which needs the quality extra)."),
     fit_bins: Optional[Path] = typer.Option(None, "--fit-bins", help="Also fit SIFT-50M bins on these clips and save them (JSON)."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Processes (default: every core)."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
-    """Measure every clip's audio (decoded once): duration, loudness, pitch, speaking rate, SNR."""
+    """Measure every clip's audio (decoded once): duration, loudness, pitch, speaking rate, SNR, quality, C50, distortion."""
     _guarded(_features, target, out, feature, fit_bins, workers, progress)
 
 

@@ -114,3 +114,24 @@ def test_loads_with_datasets_json(tmp_path):
     assert len(ds) == len(examples) and set(ds.column_names) == KEYS
     assert {len(m[1]["audios"]) for m in ds["messages"]} == {1, 2}
     assert ds[0]["messages"][1]["audios"][0]["audio"].endswith("a.wav")
+
+
+def test_spoken_responses_keep_their_text_and_multi_turn_context(tmp_path):
+    from speechsift.engine.speech import with_spoken_turns
+    from speechsift.records import Message, Part
+
+    layout = OutputLayout(tmp_path / "out")
+    clip = _clip(tmp_path, "s")
+    reply = AudioRef(path=str(write_tone(tmp_path / "clips" / "reply.wav", seconds=0.3)))
+    example = get_task("transcription").build(clip, TaskSettings())
+    example.messages = [*example.messages, Message("user", [Part.of_text("And louder?")]),
+                        Message("assistant", [Part.of_text("Yes, louder.")])]
+    example.response = "Yes, louder."
+    spoken = with_spoken_turns(example, [1, 3], [reply, reply])  # both answers voiced
+    assert spoken.audio_transcripts() == [clip.text, clip.text.lower(), "Yes, louder."]
+    _files, counts = _write([spoken], layout)
+    assert not counts.left_out
+    (record,) = _records(layout.exports / "desta_jsonl")
+    assert [m["role"] for m in record["messages"]] == ["system", "user", "assistant", "user"]
+    assert record["messages"][2] == {"role": "assistant", "content": clip.text.lower(), "audios": []}
+    assert len(record["audios"]) == 1 and record["response"] == "Yes, louder."

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from speechsift.engine.assemble import Assembly, assemble, make_curator, remove_stale
 from speechsift.engine.context import RunTotals, ShardContext
-from speechsift.engine.enrich import Enrich, default_workers
+from speechsift.engine.enrich import AcousticFilter, Enrich, default_workers
 from speechsift.engine.gc_tuning import streaming_gc
 from speechsift.engine.generation import GenerationService
 from speechsift.engine.layout import OutputLayout, atomic_write_bytes, atomic_write_text
@@ -60,6 +60,7 @@ class RunResult:
     seconds: float
     llm_this_run: dict[str, int] = field(default_factory=dict)  # requests sent, hits, retries, ...
     assembly: Assembly | None = None
+    tts_this_run: dict[str, int] = field(default_factory=dict)  # utterances synthesized, cache hits, ...
 
     @property
     def examples(self) -> Counter:
@@ -87,9 +88,10 @@ class Stages:
     clips: list[Stage]
     pairs: list[Stage]
     generate: Generate
+    after_generate: list[Stage] = field(default_factory=list)  # on a shard's finished examples
 
 
-def build_stages(recipe: Recipe, backend: Backend) -> Stages:
+def build_stages(recipe: Recipe, backend: Backend, layout: OutputLayout) -> Stages:
     settings = TaskSettings(
         sampling=SamplingParams(
             temperature=recipe.llm.temperature,
@@ -99,13 +101,22 @@ def build_stages(recipe: Recipe, backend: Backend) -> Stages:
         ),
         options={spec.name: spec.options for spec in recipe.task_specs},
     )
-    clips: list[Stage] = [Read(), NormalizeLabels(), ProbeAudio(decode=recipe.engine.verify_audio == "decode")]
+    from speechsift.engine.speech import speech_stages  # speechsift.tts imports engine.layout
+
+    synthesize, speak = speech_stages(recipe, layout)
+    clips: list[Stage] = [Read(), NormalizeLabels(), *([synthesize] if synthesize else []),
+                          ProbeAudio(decode=recipe.engine.verify_audio == "decode")]
     if recipe.features:
         bins = load_bins(recipe.labels.bins) if recipe.labels.bins else None
-        clips.append(Enrich(recipe.features, bins, recipe.labels.prefer, recipe.engine.workers or default_workers()))
+        clips.append(Enrich(recipe.features, bins, recipe.labels.prefer, recipe.engine.workers or default_workers(),
+                            gender_from_pitch=recipe.labels.gender_from_pitch))
+        acoustic = AcousticFilter.from_curate(recipe.curate)
+        if acoustic is not None:
+            clips.append(acoustic)
     clips.append(ExpandTasks(recipe.task_specs, settings, samples=recipe.llm.n))
     pairs = [BuildPairs(recipe.task_specs, settings, samples=recipe.llm.n)]
-    return Stages(clips, pairs, Generate(backend, check_language=language_check_ready(recipe)))
+    return Stages(clips, pairs, Generate(backend, check_language=language_check_ready(recipe)),
+                  [speak] if speak else [])
 
 
 def language_check_ready(recipe: Recipe) -> bool:
@@ -203,11 +214,14 @@ def prepare_shard(
 
 def finish_shard(
     pending: PendingShard, generate: Generate, recipe: Recipe, layout: OutputLayout, fingerprint: str,
-    wait: Callable[[concurrent.futures.Future], Any],
+    wait: Callable[[concurrent.futures.Future], Any], after: Iterable[Stage] = (),
 ) -> dict[str, Any]:
-    """Apply the shard's answers, write its outputs, then its rejects, then its done-marker."""
+    """Apply the shard's answers (and the ``after`` stages), write its outputs, then its rejects,
+    then its done-marker."""
     ctx = pending.ctx
     examples = generate.apply(pending.examples, wait(pending.answers), ctx)
+    for stage in after:
+        examples = stage(examples, ctx)
     examples_path = write_shard_examples(examples, layout, pending.index)
     rejects_path = layout.shard_rejects(pending.index)
     atomic_write_text(rejects_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ctx.rejects))
@@ -240,7 +254,7 @@ def run_recipe(
     layout = OutputLayout(recipe.output_dir)
     backend = make_backend(recipe.llm)
     check_backend(recipe, backend)
-    stages = build_stages(recipe, backend)
+    stages = build_stages(recipe, backend, layout)
     curator = make_curator(recipe)
     generate = stages.generate
     fingerprint = recipe_fingerprint(recipe)
@@ -257,6 +271,7 @@ def run_recipe(
     use_ledger = cache and recipe.llm.cache and getattr(backend, "cacheable", True)
     ledger = Ledger(ledger_path(recipe, layout)) if use_ledger else None
     totals = RunTotals()
+    tts_this_run: Counter = Counter()  # speech synthesis of the shards this invocation made
     parts: list[Path] = []
     digests: list[str] = []
     shards = skipped = 0
@@ -273,7 +288,8 @@ def run_recipe(
                         reporter.llm(service.snapshot())
 
             def finish(pending: PendingShard) -> None:
-                marker = finish_shard(pending, generate, recipe, layout, fingerprint, wait)
+                marker = finish_shard(pending, generate, recipe, layout, fingerprint, wait, stages.after_generate)
+                tts_this_run.update(marker.get("tts", {}))
                 record(marker)
                 reporter.advance(pending.inputs)
                 reporter.llm(service.snapshot())
@@ -315,17 +331,19 @@ def run_recipe(
         assembly = Assembly.from_run_json(previous)
         previous.update(started_at=started_at.isoformat(timespec="seconds"), seconds=round(time.perf_counter() - started, 3),
                         shards={"total": shards, "skipped": skipped, "processed": 0},
-                        llm_this_run=dict(sorted(this_run.items())), release_reused=True)
+                        llm_this_run=dict(sorted(this_run.items())), tts_this_run=dict(sorted(tts_this_run.items())),
+                        release_reused=True)
         atomic_write_text(layout.run_json, json.dumps(previous, indent=2) + "\n")
-        return RunResult(layout.root, totals, shards, skipped, time.perf_counter() - started, this_run, assembly)
+        return RunResult(layout.root, totals, shards, skipped, time.perf_counter() - started, this_run, assembly,
+                         dict(tts_this_run))
     assembly = finalize(layout, recipe, totals, sorted(parts), shards, backend, curator)
     seconds = time.perf_counter() - started
     assembly.pairing = pairing
     write_run_json(layout, recipe, totals, assembly, shards, skipped, started_at, seconds, limit, this_run, ledger,
-                   release)
+                   release, tts_this_run)
     if recipe.output.report:
         write_report(layout.root)
-    return RunResult(layout.root, totals, shards, skipped, seconds, this_run, assembly)
+    return RunResult(layout.root, totals, shards, skipped, seconds, this_run, assembly, dict(tts_this_run))
 
 
 def _remove_stale_shards(layout: OutputLayout, shards: int) -> None:
@@ -430,7 +448,7 @@ def release_fingerprint(recipe: Recipe, digests: list[str]) -> str:
 def write_run_json(
     layout: OutputLayout, recipe: Recipe, totals: RunTotals, assembly: Assembly, shards: int, skipped: int,
     started_at: datetime, seconds: float, limit: int | None, llm_this_run: dict[str, int], ledger: Ledger | None,
-    release: str | None = None,
+    release: str | None = None, tts_this_run: dict[str, int] | None = None,
 ) -> None:
     report = {
         "recipe": recipe.model_dump(mode="json"),
@@ -455,6 +473,9 @@ def write_run_json(
         # what this invocation did: a rerun of an unchanged recipe sends nothing
         "llm_this_run": dict(sorted(llm_this_run.items())),
         "ledger": str(ledger.path) if ledger is not None else None,
+        # speech synthesis (utterances, cache hits, failures) over every shard, and this invocation's
+        "tts": dict(sorted(totals.tts.items())),
+        "tts_this_run": dict(sorted((tts_this_run or {}).items())),
         "release_fingerprint": release,
     }
     atomic_write_text(layout.run_json, json.dumps(report, indent=2) + "\n")

@@ -13,8 +13,9 @@ audio's ``text`` (its transcript) beside the audio features; ``response`` is the
 
 - Each audio part of a turn is the locator framed as DeSTA2.5 trains it
   (``<start_audio><|AUDIO|><end_audio>``, its docs/train.md), and the system message says so;
-  the turn's parts are joined with newlines. ``messages`` holds the input turns only; every turn
-  has ``audios`` (empty without audio), so every ``datasets`` version reads one schema.
+  the turn's parts are joined with newlines. ``messages`` holds the input turns (all but the
+  final answer, which is ``response``); every turn has ``audios`` (empty without audio), so every
+  ``datasets`` version reads one schema. Spoken responses keep only their text (``text_replies``).
 - ``text`` is each audio's own transcript (both clips of a comparison), a single space when unknown
   (as DeSTA does), and a single space too when the target is that transcript (transcription):
   DeSTA places ``text`` in the input, where it would give the answer away.
@@ -33,7 +34,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from speechsift.export.jsonl import JsonlExport, has_audio_target
+from speechsift.export.jsonl import JsonlExport, has_audio_target, text_replies
 from speechsift.export.text import neutral_text
 from speechsift.records import Example, Message
 from speechsift.tasks.desta import seed_description
@@ -75,13 +76,19 @@ class DestaExport(JsonlExport):
     trainers = "DeSTA2.5-Audio"
     reasons = {"audio_target": "the answer is audio, which DeSTA2.5 records cannot hold as a target"}
 
+    def prepare(self, example: Example) -> Example:
+        return text_replies(example)
+
     def leaves_out(self, example: Example) -> str | None:
         return "audio_target" if has_audio_target(example) else None
 
     def record(self, example: Example, audio_paths: list[str]) -> dict[str, Any]:
         texts = [audio_text(t, example.response) for t in example.audio_transcripts()]
         audios = [{"audio": path, "text": text} for path, text in zip(audio_paths, texts)]
-        turns = [_turn(m, audios) for m in example.messages if m.role != "assistant"]
+        inputs = example.messages
+        if inputs and inputs[-1].role == "assistant":
+            inputs = inputs[:-1]
+        turns = [_turn(m, audios) for m in inputs]
         if not any(turn["role"] == "system" for turn in turns):
             turns.insert(0, {"role": "system", "content": SYSTEM_PROMPT, "audios": []})
         return {

@@ -2,8 +2,9 @@
 resolves their audio paths, counts what it wrote and what it left out (and why).
 
 An export implements ``record`` (one example as the trainer reads it), and where it needs to,
-``folder`` (where the example's part file goes) and ``leaves_out`` (a reason code for an example
-its trainer cannot train on, explained in ``reasons``). Audio paths are relative to the export's
+``prepare`` (the example as the format can hold it, e.g. ``text_replies``), ``folder`` (where the
+example's part file goes) and ``leaves_out`` (a reason code for an example its trainer cannot
+train on, explained in ``reasons``). Audio paths are relative to the export's
 root, ``OUT/exports/<name>/``, for files inside OUT (``audio_files.AudioPaths``).
 """
 
@@ -13,13 +14,13 @@ import json
 from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 from speechsift.engine.layout import OutputLayout, atomic_write_text
 from speechsift.export.audio_files import AudioPaths
-from speechsift.records import Example
+from speechsift.records import AudioRef, Example, Message, Part
 
 
 def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
@@ -28,8 +29,34 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
 
 
 def has_audio_target(example: Example) -> bool:
-    """True when the assistant's answer is audio (controllable generation)."""
+    """True when an assistant turn holds audio: after ``text_replies``, an answer that is only audio
+    (controllable generation)."""
     return any(p.type == "audio" for m in example.messages if m.role == "assistant" for p in m.content)
+
+
+def text_replies(example: Example) -> Example:
+    """``example`` without the audio parts of assistant turns that also hold text (spoken responses,
+    ``speak_response``), for formats with no place for assistant audio: trainers would train its
+    placeholder as text. Audios are renumbered in the order their parts remain."""
+    if not any(m.role == "assistant" and len(m.content) > 1 for m in example.messages):
+        return example
+    transcripts = example.audio_transcripts()
+    refs: list[AudioRef] = []
+    kept: list[str | None] = []
+    messages = []
+    for message in example.messages:
+        spoken_reply = message.role == "assistant" and any(p.type == "text" for p in message.content)
+        content = []
+        for part in message.content:
+            if part.type == "audio":
+                if spoken_reply:
+                    continue
+                refs.append(example.audios[part.audio or 0])
+                kept.append(transcripts[part.audio or 0])
+                part = Part.of_audio(len(refs) - 1)
+            content.append(part)
+        messages.append(Message(message.role, content))
+    return replace(example, messages=messages, audios=refs, transcripts=kept)
 
 
 @dataclass
@@ -73,6 +100,10 @@ class JsonlExport(ABC):
     def record(self, example: Example, audio_paths: list[str]) -> dict[str, Any]:
         """The example as the trainer reads it; ``audio_paths[i]`` is the file of ``audios[i]``."""
 
+    def prepare(self, example: Example) -> Example:
+        """The example as this format can hold it (default: as it is)."""
+        return example
+
     def folder(self, example: Example) -> Path:
         """The example's folder under the export's root."""
         return Path(example.split, example.task)
@@ -89,7 +120,7 @@ class JsonlExport(ABC):
         """Write one shard's examples; returns the files written."""
         root = self.root(layout)
         groups: dict[Path, list[dict[str, Any]]] = defaultdict(list)
-        for example in examples:
+        for example in map(self.prepare, examples):
             reason = self.leaves_out(example)
             if reason is not None:
                 counts.left_out[(example.task, reason)] += 1

@@ -11,11 +11,13 @@ placeholder in the user text per audio, in order, one folder of JSONL parts per 
   relative to the file), for ``--custom_dataset_info``. ms-swift resolves relative audio paths
   against the working directory or ``ROOT_IMAGE_DIR``: ``ROOT_IMAGE_DIR=OUT/exports/messages``.
 
-Examples whose answer is audio (controllable generation) are left out (``audio_target``): with
-the audio as the assistant's ``<audio>``, LLaMA-Factory 0.9.5 trains the audio tokens as text
-labels and ms-swift 4.6's qwen2_audio template trains only the end-of-turn token; neither has a
-speech-output path for these rows (ms-swift's one speech-generation template, ``qwen3_tts``,
-reads text and a reference voice, with no instruction). They stay in ``data/`` and ``sift_jsonl``.
+Spoken responses (``speak_response``) keep only their text here (``jsonl.text_replies``); their
+audio is in the Parquet and SIFT JSONL exports. Examples whose answer is only audio (controllable
+generation) are left out (``audio_target``): with the audio as the assistant's ``<audio>``,
+LLaMA-Factory 0.9.5 trains the audio tokens as text labels and ms-swift 4.6's qwen2_audio template
+trains only the end-of-turn token; neither has a speech-output path for these rows (ms-swift's one
+speech-generation template, ``qwen3_tts``, reads text and a reference voice, with no instruction).
+They stay in ``data/`` and ``sift_jsonl``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from speechsift.engine.layout import OutputLayout, atomic_write_text
-from speechsift.export.jsonl import JsonlExport, has_audio_target
+from speechsift.export.jsonl import JsonlExport, has_audio_target, text_replies
 from speechsift.records import Example, Message
 
 AUDIO_PLACEHOLDER = "<audio>"  # LLaMA-Factory's AUDIO_PLACEHOLDER; ms-swift's audio tag
@@ -53,6 +55,9 @@ class MessagesExport(JsonlExport):
         "audio_target": "the answer is audio: LLaMA-Factory 0.9.5 and ms-swift 4.6 train no audio output from "
                         "these rows (they would train audio tokens as text); they are in `data/` and `sift_jsonl`",
     }
+
+    def prepare(self, example: Example) -> Example:
+        return text_replies(example)
 
     def leaves_out(self, example: Example) -> str | None:
         return "audio_target" if has_audio_target(example) else None

@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from speechsift.errors import ConfigError, PermanentGenerationError, RetryableGenerationError
 from speechsift.llm.base import register_backend
@@ -26,6 +26,8 @@ from speechsift.llm.types import ChatRequest, Completion
 
 if TYPE_CHECKING:
     from speechsift.recipe import LLMConfig
+
+T = TypeVar("T")
 
 # Placeholder key for local servers that accept any key; hosted APIs need a real one.
 LOCAL_SERVER_KEY = "EMPTY"
@@ -89,10 +91,11 @@ def parse_choices(body: bytes, wanted: int) -> list[Completion]:
     return completions
 
 
-class OpenAIBackend:
-    name = "openai"
-    streaming = True  # answers each request as soon as it is done
-    cacheable = True
+class OpenAIEndpoint:
+    """One endpoint of an OpenAI-compatible server (``api_base`` + ``endpoint``): the connection pool
+    of the running event loop, the concurrency limit, and ``post`` with the retry policy."""
+
+    endpoint = "/chat/completions"  # under api_base
 
     def __init__(
         self,
@@ -115,6 +118,33 @@ class OpenAIBackend:
         self._pool: _Transport | None = None
         self._limit: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _transport(self) -> "_Transport":
+        """The connection pool of the running event loop (made on first use in that loop)."""
+        loop = asyncio.get_running_loop()
+        if self._pool is None or self._loop is not loop:
+            self._loop = loop
+            self._pool = _AiohttpTransport(self) if proxy_configured() else _BuiltinTransport(self)
+            self._limit = asyncio.Semaphore(self.concurrency)
+        return self._pool
+
+    async def post(self, encode: Callable[[], bytes], accept: Callable[[bytes], T]) -> tuple[T | None, tuple[str, str] | None, int]:
+        """``post_with_retries`` through this endpoint's pool and limit."""
+        transport = self._transport()
+        assert self._limit is not None
+        return await post_with_retries(transport, encode, accept, limit=self._limit, timeout_s=self.timeout_s,
+                                       retry=self.retry)
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+        self._pool = None
+
+
+class OpenAIBackend(OpenAIEndpoint):
+    name = "openai"
+    streaming = True  # answers each request as soon as it is done
+    cacheable = True
 
     def supports(self, task: str) -> bool:
         return True
@@ -140,15 +170,6 @@ class OpenAIBackend:
         body.update(self.extra_body)
         return body
 
-    def _transport(self) -> "_Transport":
-        """The connection pool of the running event loop (made on first use in that loop)."""
-        loop = asyncio.get_running_loop()
-        if self._pool is None or self._loop is not loop:
-            self._loop = loop
-            self._pool = _AiohttpTransport(self) if proxy_configured() else _BuiltinTransport(self)
-            self._limit = asyncio.Semaphore(self.concurrency)
-        return self._pool
-
     async def agenerate(self, requests: Sequence[ChatRequest]) -> list[Completion]:
         """Answer ``requests``; those differing only in sample index share one call with ``n``."""
         if len(requests) == 1:
@@ -168,51 +189,63 @@ class OpenAIBackend:
 
     async def complete(self, request: ChatRequest, n: int = 1) -> list[Completion]:
         """One call (with retries) for ``n`` samples of ``request``."""
-        transport = self._transport()
-        assert self._limit is not None
-        body = b""
-        attempt = 0
-        while True:
-            attempt += 1
-            retry_after: float | None = None
-            try:
-                async with self._limit:
-                    # encoded once a slot is free: thousands of queued requests cost nothing up front
-                    body = body or json.dumps(self.payload(request, n), ensure_ascii=False).encode("utf-8")
-                    status, headers, raw = await transport.post(body, self.timeout_s)
-                if status == 200:
-                    completions = parse_choices(raw, n)
-                    for completion in completions:
-                        completion.retries = attempt - 1
-                    return completions
-                message, code = _error_fields(raw)
-                reason = status_reason(status, code)
-                text = f"HTTP {status}: {message}"
-                if not is_retryable_status(status):
-                    raise PermanentGenerationError(reason, text)
-                retry_after = parse_retry_after(headers.get("retry-after"))
-                raise RetryableGenerationError(reason, text)
-            except PermanentGenerationError as exc:
-                return self._failed(exc.reason, str(exc), n, attempt)
-            except RetryableGenerationError as exc:
-                failure = (exc.reason, str(exc))
-            except (asyncio.TimeoutError, TimeoutError):  # distinct classes before Python 3.11
-                failure = ("timeout", f"no answer within {self.timeout_s:g}s")
-            except CONNECTION_ERRORS as exc:
-                failure = ("connection_error", f"{type(exc).__name__}: {exc}")
-            if attempt >= self.retry.max_attempts:
-                return self._failed(*failure, n, attempt)
-            await asyncio.sleep(self.retry.delay(attempt, retry_after))
+        completions, failure, attempts = await self.post(
+            # encoded once a slot is free: thousands of queued requests cost nothing up front
+            lambda: json.dumps(self.payload(request, n), ensure_ascii=False).encode("utf-8"),
+            lambda raw: parse_choices(raw, n),
+        )
+        if failure is not None:
+            return self._failed(*failure, n, attempts)
+        for completion in completions:
+            completion.retries = attempts - 1
+        return completions
 
     @staticmethod
     def _failed(reason: str, message: str, n: int, attempts: int) -> list[Completion]:
         note = f"{message} (after {attempts} attempt{'s' if attempts > 1 else ''})"
         return [Completion(error=note, error_reason=reason, retries=attempts - 1) for _ in range(n)]
 
-    async def aclose(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-        self._pool = None
+
+async def post_with_retries(
+    transport: "_Transport", encode: Callable[[], bytes], accept: Callable[[bytes], T], *,
+    limit: asyncio.Semaphore, timeout_s: float, retry: RetryPolicy,
+) -> tuple[T | None, tuple[str, str] | None, int]:
+    """POST the body ``encode`` makes (once, when a slot of ``limit`` is free) until ``accept``
+    takes a 200 answer's body, by ``retry``'s policy.
+
+    Returns ``(result, None, attempts)``, or ``(None, (reason, message), attempts)`` for a
+    permanent failure or the last of the retryable ones. ``accept`` raises
+    ``RetryableGenerationError`` for a body it cannot use.
+    """
+    body = b""
+    attempt = 0
+    while True:
+        attempt += 1
+        retry_after: float | None = None
+        try:
+            async with limit:
+                body = body or encode()
+                status, headers, raw = await transport.post(body, timeout_s)
+            if status == 200:
+                return accept(raw), None, attempt
+            message, code = _error_fields(raw)
+            reason = status_reason(status, code)
+            text = f"HTTP {status}: {message}"
+            if not is_retryable_status(status):
+                raise PermanentGenerationError(reason, text)
+            retry_after = parse_retry_after(headers.get("retry-after"))
+            raise RetryableGenerationError(reason, text)
+        except PermanentGenerationError as exc:
+            return None, (exc.reason, str(exc)), attempt
+        except RetryableGenerationError as exc:
+            failure = (exc.reason, str(exc))
+        except (asyncio.TimeoutError, TimeoutError):  # distinct classes before Python 3.11
+            failure = ("timeout", f"no answer within {timeout_s:g}s")
+        except CONNECTION_ERRORS as exc:
+            failure = ("connection_error", f"{type(exc).__name__}: {exc}")
+        if attempt >= retry.max_attempts:
+            return None, failure, attempt
+        await asyncio.sleep(retry.delay(attempt, retry_after))
 
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy")
@@ -225,11 +258,12 @@ def proxy_configured() -> bool:
 class _BuiltinTransport:
     """POSTs through llm/http.py: the lean path."""
 
-    def __init__(self, backend: OpenAIBackend) -> None:
+    def __init__(self, backend: OpenAIEndpoint) -> None:
         self.client = HTTPClient(backend.base_url, backend.headers, max_idle=backend.concurrency)
+        self.endpoint = backend.endpoint
 
     async def post(self, body: bytes, timeout_s: float) -> tuple[int, dict[str, str], bytes]:
-        response = await self.client.post_json("/chat/completions", body, timeout_s)
+        response = await self.client.post_json(self.endpoint, body, timeout_s)
         return response.status, response.headers, response.body
 
     async def close(self) -> None:
@@ -239,10 +273,10 @@ class _BuiltinTransport:
 class _AiohttpTransport:
     """POSTs through aiohttp, which honours HTTP(S)_PROXY (trust_env)."""
 
-    def __init__(self, backend: OpenAIBackend) -> None:
+    def __init__(self, backend: OpenAIEndpoint) -> None:
         import aiohttp
 
-        self.url = backend.base_url.rstrip("/") + "/chat/completions"
+        self.url = backend.base_url.rstrip("/") + backend.endpoint
         self.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=backend.concurrency),
             headers={**backend.headers, "Content-Type": "application/json"},
@@ -275,18 +309,25 @@ def _connection_errors() -> tuple[type[BaseException], ...]:
 CONNECTION_ERRORS = _connection_errors()
 
 
+def read_api_key(env: str, api_base: str | None, section: str) -> str:
+    """The API key from the environment variable ``env``; a placeholder for a local server
+    (``api_base`` given) that needs none. The key is only ever sent in the Authorization header."""
+    api_key = os.environ.get(env or "")
+    if api_key:
+        return api_key
+    if api_base is None:
+        raise ConfigError(
+            f"{section}.api_key_env: the environment variable {env!r} is not set. "
+            f"Export your API key under that name, or set {section}.api_base to a local server."
+        )
+    return LOCAL_SERVER_KEY
+
+
 @register_backend("openai")
 def _make(config: "LLMConfig") -> OpenAIBackend:
     if not config.model:
         raise ConfigError("llm.model: the openai backend needs a model name; set llm.model or pass --model.")
-    api_key = os.environ.get(config.api_key_env or "")
-    if not api_key:
-        if config.api_base is None:
-            raise ConfigError(
-                f"llm.api_key_env: the environment variable {config.api_key_env!r} is not set. "
-                "Export your API key under that name, or set llm.api_base to a local server."
-            )
-        api_key = LOCAL_SERVER_KEY
+    api_key = read_api_key(config.api_key_env, config.api_base, "llm")
     extra_body: dict[str, Any] = dict(config.extra_body)
     if config.chat_template_kwargs:
         extra_body["chat_template_kwargs"] = dict(config.chat_template_kwargs)
