@@ -172,6 +172,10 @@ class Example:
         return [self.transcripts[i] if i < len(self.transcripts) else spoken.get(i, self.transcript)
                 for i in range(len(self.audios))]
 
+    # Task-specific facts of any shape (JSON in Parquet): a synthesized instruction's lineage (seed,
+    # round, mutation, who wrote it), a preference pair's rejected response, configs and verdict.
+    extra: dict[str, Any] = field(default_factory=dict)
+
 
 # --- Arrow schemas ---------------------------------------------------------------------------
 
@@ -240,6 +244,7 @@ EXAMPLE_SCHEMA = pa.schema(
         ("transcripts", pa.list_(pa.string())),
         ("duration_s", pa.float64()),
         ("generation", GENERATION_TYPE),
+        ("extra", pa.string()),  # JSON: task-specific values of any shape (Example.extra)
     ]
 )
 
@@ -360,6 +365,7 @@ def example_to_row(example: Example) -> dict[str, Any]:
         "transcripts": example.audio_transcripts(),
         "duration_s": example.duration_s,
         "generation": _generation_row(example.generation),
+        "extra": json.dumps(example.extra, ensure_ascii=False, sort_keys=True) if example.extra else None,
     }
 
 
@@ -382,6 +388,7 @@ def example_from_row(row: dict[str, Any]) -> Example:
         duration_s=row["duration_s"],
         generation=Generation(**gen) if gen else None,
         transcripts=list(row.get("transcripts") or []),
+        extra=json.loads(row["extra"]) if row.get("extra") else {},
     )
 
 

@@ -27,6 +27,7 @@ from speechsift.engine.mixing import MixKey, plan_mix
 from speechsift.engine.splits import SplitKey, plan_splits
 from speechsift.export import JSONL_EXPORTS, ExportCounts
 from speechsift.export.audio_files import AudioPaths
+from speechsift.export.dpo import DPO_FORMATS, is_preference, write_dpo_part
 from speechsift.export.parquet import AudioCells, write_parquet_part
 from speechsift.export.text import neutral_example
 from speechsift.recipe import Recipe
@@ -56,6 +57,7 @@ class Assembly:
     exports: dict[str, ExportCounts] = field(default_factory=dict)  # per JSONL export: rows written, left out
     files: list[Path] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
+    preferences: list[Example] = field(default_factory=list)  # released preference pairs, for annotation pages
 
     @classmethod
     def from_run_json(cls, run: dict[str, Any], stage_names: tuple[str, ...] = ("curate", "split", "mix")) -> "Assembly":
@@ -275,6 +277,11 @@ def write_release(
                 assembly.files.append(target)
         for export in exports:
             assembly.files += export.write_part(kept, layout, part, audio, assembly.exports[export.name])
+        for fmt in DPO_FORMATS:
+            if fmt in formats:
+                assembly.files += write_dpo_part(kept, layout, part, fmt, audio)
+        if "annotation" in formats:
+            assembly.preferences += [e for e in kept if is_preference(e)]
         if progress is not None:
             progress(len(examples))
     assembly.files += audio.written

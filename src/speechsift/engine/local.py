@@ -34,18 +34,33 @@ from speechsift.engine.generation import GenerationService
 from speechsift.engine.layout import OutputLayout, atomic_write_bytes, atomic_write_text
 from speechsift.engine.pairs import PairItem, plan_pairs
 from speechsift.engine.progress import ProgressReporter
-from speechsift.engine.stages import BuildPairs, ExpandTasks, Generate, NormalizeLabels, ProbeAudio, Read, Stage
+from speechsift.engine.stages import (
+    STEP_STAGE,
+    BuildPairs,
+    BuildText,
+    ExpandTasks,
+    Generate,
+    NormalizeLabels,
+    ProbeAudio,
+    Read,
+    Stage,
+)
+from speechsift.engine.text_items import check_text_backends, plan_text_items
 from speechsift.errors import ConfigError, SpeechsiftError
+from speechsift.export.annotation import write_annotation_pages
 from speechsift.export.card import render_card
+from speechsift.export.dpo import write_llamafactory_info
 from speechsift.export.messages import write_dataset_info
 from speechsift.labels.bins import load_bins
-from speechsift.llm.base import Backend, make_backend
+from speechsift.llm.base import Backend
 from speechsift.llm.ledger import Ledger
+from speechsift.llm.router import make_recipe_backend
 from speechsift.llm.types import SamplingParams
 from speechsift.recipe import Recipe
 from speechsift.records import Clip, Example, examples_to_arrow
 from speechsift.sources import RejectedRow, read_sources
 from speechsift.tasks import TaskSettings, get_task
+from speechsift.tasks.text import TextItem
 
 MARKER_VERSION = 1
 logger = logging.getLogger("speechsift.engine")
@@ -89,6 +104,7 @@ class Stages:
     pairs: list[Stage]
     generate: Generate
     after_generate: list[Stage] = field(default_factory=list)  # on a shard's finished examples
+    texts: list[Stage] = field(default_factory=list)  # text items (engine.text_items)
 
 
 def build_stages(recipe: Recipe, backend: Backend, layout: OutputLayout) -> Stages:
@@ -100,6 +116,8 @@ def build_stages(recipe: Recipe, backend: Backend, layout: OutputLayout) -> Stag
             seed=recipe.llm.seed,
         ),
         options={spec.name: spec.options for spec in recipe.task_specs},
+        voice=recipe.curate.voice_suitability if recipe.curate is not None else None,
+        models={"default": recipe.llm.model, **{name: config.model for name, config in recipe.llms.items()}},
     )
     from speechsift.engine.speech import speech_stages  # speechsift.tts imports engine.layout
 
@@ -115,8 +133,9 @@ def build_stages(recipe: Recipe, backend: Backend, layout: OutputLayout) -> Stag
             clips.append(acoustic)
     clips.append(ExpandTasks(recipe.task_specs, settings, samples=recipe.llm.n))
     pairs = [BuildPairs(recipe.task_specs, settings, samples=recipe.llm.n)]
+    texts = [BuildText(recipe.task_specs, settings, samples=recipe.llm.n)]
     return Stages(clips, pairs, Generate(backend, check_language=language_check_ready(recipe)),
-                  [speak] if speak else [])
+                  [speak] if speak else [], texts)
 
 
 def language_check_ready(recipe: Recipe) -> bool:
@@ -153,6 +172,9 @@ def batch_digest(batch: list[Clip | RejectedRow | PairItem]) -> str:
         if isinstance(item, PairItem):
             h.update(f"P\x1f{item.task}\x1f".encode())
             h.update(batch_digest([item.a, item.b]).encode())
+        elif isinstance(item, TextItem):
+            h.update(json.dumps(["T", item.task, item.item_id, item.source, item.instruction, item.language,
+                                 item.fields], sort_keys=True, default=str).encode("utf-8", "surrogateescape"))
         elif isinstance(item, RejectedRow):
             h.update(f"R\x1f{item.id}\x1f{item.reason}\x1e".encode("utf-8", "surrogateescape"))
         else:
@@ -198,6 +220,35 @@ class PendingShard:
     examples: list[Example]
     requests: int
     answers: concurrent.futures.Future
+    steps: int = 0  # rounds of answers applied (the later steps of multi-step tasks are rounds too)
+    finished: bool = False  # every step answered: ready to write
+
+
+def step_shard(pending: PendingShard, generate: Generate, service: GenerationService | None, answers: Any) -> None:
+    """Apply one round of a shard's answers, then submit its examples' next steps (multi-step
+    tasks), or mark it finished when none waits on anything."""
+    ctx = pending.ctx
+    if pending.steps == 0:
+        pending.examples = generate.apply(pending.examples, answers, ctx)
+    else:
+        waiting = [e for e in pending.examples if e.request is not None]
+        pending.examples = [e for e in pending.examples if e.request is None] + \
+            generate.apply(waiting, answers, ctx, STEP_STAGE)
+    pending.steps += 1
+    requests = generate.requests([e for e in pending.examples if e.request is not None])
+    if requests and service is not None:
+        pending.answers, pending.requests = service.submit(requests), len(requests)
+    else:
+        pending.finished, pending.requests = True, 0
+
+
+def advance_ready(queue: Iterable[PendingShard], generate: Generate, service: GenerationService,
+                  busy: concurrent.futures.Future | None = None) -> None:
+    """Apply the answers that have arrived for any queued shard (except the one waited on as
+    ``busy``), so that a shard's next step is asked at once, not when its turn to be written comes."""
+    for pending in queue:
+        if not pending.finished and pending.answers is not busy and pending.answers.done():
+            step_shard(pending, generate, service, pending.answers.result())
 
 
 def prepare_shard(
@@ -215,11 +266,14 @@ def prepare_shard(
 def finish_shard(
     pending: PendingShard, generate: Generate, recipe: Recipe, layout: OutputLayout, fingerprint: str,
     wait: Callable[[concurrent.futures.Future], Any], after: Iterable[Stage] = (),
+    service: GenerationService | None = None,
 ) -> dict[str, Any]:
-    """Apply the shard's answers (and the ``after`` stages), write its outputs, then its rejects,
-    then its done-marker."""
+    """Apply the shard's answers (and the later steps of multi-step tasks, then the ``after``
+    stages), write its outputs, then its rejects, then its done-marker."""
     ctx = pending.ctx
-    examples = generate.apply(pending.examples, wait(pending.answers), ctx)
+    while not pending.finished:
+        step_shard(pending, generate, service, wait(pending.answers))
+    examples = pending.examples
     for stage in after:
         examples = stage(examples, ctx)
     examples_path = write_shard_examples(examples, layout, pending.index)
@@ -252,8 +306,9 @@ def run_recipe(
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc)
     layout = OutputLayout(recipe.output_dir)
-    backend = make_backend(recipe.llm)
+    backend = make_recipe_backend(recipe)
     check_backend(recipe, backend)
+    check_text_backends(recipe, backend)
     stages = build_stages(recipe, backend, layout)
     curator = make_curator(recipe)
     generate = stages.generate
@@ -262,11 +317,14 @@ def run_recipe(
     if limit is not None:
         items = itertools.islice(items, limit)
     pair_items, pairing = plan_pairs(recipe, limit)
+    text_items, text_plan = plan_text_items(recipe, limit)
+    pairing.update(text_plan)
     size = recipe.engine.shard_size
-    # clip shards first, then pair shards, numbered on: a shard never mixes the two
+    # clip shards first, then pair shards, then text shards, numbered on: a shard never mixes them
     shard_stream = itertools.chain(
         ((batch, stages.clips) for batch in batched(items, size)),
         ((batch, stages.pairs) for batch in batched(pair_items, size)),
+        ((batch, stages.texts) for batch in batched(text_items, size)),
     )
     use_ledger = cache and recipe.llm.cache and getattr(backend, "cacheable", True)
     ledger = Ledger(ledger_path(recipe, layout)) if use_ledger else None
@@ -281,14 +339,19 @@ def run_recipe(
                 streaming_gc():
 
             def wait(future: concurrent.futures.Future) -> Any:
+                polls = 0
                 while True:
                     try:
-                        return future.result(timeout=0.25)
+                        return future.result(timeout=0.05)
                     except concurrent.futures.TimeoutError:
-                        reporter.llm(service.snapshot())
+                        advance_ready(queue, generate, service, busy=future)  # other shards' next steps
+                        polls += 1
+                        if polls % 5 == 0:
+                            reporter.llm(service.snapshot())
 
             def finish(pending: PendingShard) -> None:
-                marker = finish_shard(pending, generate, recipe, layout, fingerprint, wait, stages.after_generate)
+                marker = finish_shard(pending, generate, recipe, layout, fingerprint, wait, stages.after_generate,
+                                      service)
                 tts_this_run.update(marker.get("tts", {}))
                 record(marker)
                 reporter.advance(pending.inputs)
@@ -311,7 +374,10 @@ def run_recipe(
                     reporter.advance(len(batch), skipped=True)
                     continue
                 queue.append(prepare_shard(batch, index, digest, shard_stages, generate, service, strict))
-                while queue and (queue[0].answers.done() or sum(p.requests for p in queue) > budget):
+                while queue:
+                    advance_ready(queue, generate, service)  # answers that arrived: apply, ask the next steps
+                    if not (queue[0].finished or sum(p.requests for p in queue) > budget):
+                        break
                     finish(queue.popleft())
             while queue:
                 finish(queue.popleft())
@@ -373,6 +439,11 @@ def finalize(
     atomic_write_text(layout.rejects, "".join(lines))
     if "messages" in assembly.exports:
         write_dataset_info(layout, sorted(assembly.exports["messages"].rows), recipe.name)
+    if "dpo_llamafactory" in recipe.output.formats:
+        splits = sorted({split for task, split in assembly.examples if task == "preference_pairs"})
+        write_llamafactory_info(layout.exports / "dpo_llamafactory", splits, recipe.name)
+    if "annotation" in recipe.output.formats:
+        assembly.files += write_annotation_pages(layout, recipe.name, assembly.preferences)
     atomic_write_text(layout.card, render_card(recipe, totals, assembly, backend.name, backend.model))
     for name, stats in {**totals.stages, **assembly.stages}.items():
         if stats.inputs != stats.outputs + sum(stats.rejected.values()):

@@ -4,7 +4,8 @@ Parquet with ``output.audio: path``).
 A clip read from a whole file is referenced where it is. A clip that exists only as bytes (a hub
 dataset), or as a window of a longer file (Lhotse cuts, a channel), is written once under
 ``OUT/audio/``; with ``output.copy_audio`` every other clip's file is put there too (hard-linked
-where OUT is on the same filesystem, copied otherwise), which makes OUT a self-contained release.
+where OUT is on the same filesystem, copied otherwise), synthesized speech under ``OUT/.work/``
+included, which makes OUT without ``.work/`` a self-contained release.
 
 A file inside OUT is referenced by a path relative to the export's root (the folder a trainer is
 pointed at: LLaMA-Factory's ``media_dir``, DeSTA2.5's ``data_root``), so OUT can be moved or
@@ -57,6 +58,7 @@ class AudioPaths:
         self.copy = copy
         self.root = layout.root.resolve()
         self._audio_dir = layout.audio.resolve()
+        self._work = layout.work.resolve()
         self._files: dict[tuple, Path] = {}
         self._roots: dict[Path, Path] = {}
 
@@ -82,8 +84,8 @@ class AudioPaths:
                 atomic_write_bytes(target, data)
             return target
         source = Path(ref.path).resolve()  # type: ignore[arg-type]
-        if not self.copy or source.is_relative_to(self.root):
-            return source
+        if not self.copy or (source.is_relative_to(self.root) and not source.is_relative_to(self._work)):
+            return source  # (synthesized speech under .work/, resume state, is copied too)
         stat = source.stat()
         target = self._target(f"{source}|{stat.st_size}|{stat.st_mtime_ns}", source.suffix)
         if not target.exists():

@@ -45,18 +45,26 @@ def _neutral_message(message: Message) -> Message:
     return Message(message.role, [Part(p.type, neutral_text(p.text), p.audio) if p.text else p for p in message.content])
 
 
+def _neutral(text: str | None) -> str | None:
+    return neutral_text(text) if text is not None else None
+
+
 def neutral_example(example: Example) -> Example:
-    """The example with its training text neutralized: instruction, response, transcripts and
-    every text part of its messages. ``generation`` (what was sent to the LLM) stays as it was."""
+    """The example with its training text neutralized: instruction, response, transcripts, every
+    text part of its messages and a preference pair's rejected response (``extra.rejected``).
+    ``generation`` (what was sent to the LLM) stays as it was."""
+    rejected = example.extra.get("rejected")
     texts = [example.instruction, example.response, example.transcript, *example.transcripts]
     texts += [p.text for m in example.messages for p in m.content]
+    texts += [rejected] if isinstance(rejected, str) else []
     if not any(t and "<" in t for t in texts):
         return example
     return replace(
         example,
         instruction=neutral_text(example.instruction),
-        response=neutral_text(example.response) if example.response is not None else None,
-        transcript=neutral_text(example.transcript) if example.transcript is not None else None,
-        transcripts=[neutral_text(t) if t is not None else None for t in example.transcripts],
+        response=_neutral(example.response),
+        transcript=_neutral(example.transcript),
+        transcripts=[_neutral(t) for t in example.transcripts],
         messages=[_neutral_message(m) for m in example.messages],
+        extra={**example.extra, "rejected": neutral_text(rejected)} if isinstance(rejected, str) else example.extra,
     )
