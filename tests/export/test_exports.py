@@ -100,3 +100,21 @@ def test_copy_audio_makes_every_path_relative_and_stale_copies_go(tmp_path):
     assert not list((out / "audio").iterdir()), "copies no export references any more are removed"
     rows = [r for p in (out / "data" / "transcription").glob("*.parquet") for r in pq.read_table(p).to_pylist()]
     assert all(Path(r["audio"]["path"]).is_absolute() and Path(r["audio"]["path"]).is_file() for r in rows)
+
+
+def test_synthesized_speech_in_work_is_relative_and_copied_for_a_release(tmp_path):
+    from factories import write_tone
+
+    from speechsift.engine.layout import OutputLayout
+    from speechsift.export.audio_files import AudioPaths
+    from speechsift.records import AudioRef
+
+    layout = OutputLayout(tmp_path / "out")
+    spoken = AudioRef(path=str(write_tone(layout.work / "tts" / "u1.flac", seconds=0.2)))
+    root = layout.exports / "messages"
+    root.mkdir(parents=True)
+    assert AudioPaths(layout).reference(spoken, root) == "../../.work/tts/u1.flac"
+    copied = AudioPaths(layout, copy=True)
+    path = copied.reference(spoken, root)
+    assert path.startswith("../../audio/") and (root / path).read_bytes() == Path(spoken.path).read_bytes()
+    assert copied.written == [(root / path).resolve()]

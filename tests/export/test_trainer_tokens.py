@@ -27,3 +27,9 @@ def test_neutral_example_covers_training_text_and_keeps_provenance():
     assert [p.type for p in cleaned.messages[0].content] == ["audio", "text"], "audio parts stay parts"
     untouched = get_task("transcription").build(make_clip(text="fine"), TaskSettings())
     assert neutral_example(untouched) is untouched
+
+
+def test_a_rejected_response_is_training_text_too():
+    example = get_task("transcription").build(make_clip(text="fine"), TaskSettings())
+    example.extra = {"rejected": "No <audio> here", "margin": 2}
+    assert neutral_example(example).extra == {"rejected": "No ‹audio› here", "margin": 2}
