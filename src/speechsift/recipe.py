@@ -347,9 +347,10 @@ class Recipe(_Section):
     output: OutputConfig = Field(default_factory=OutputConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     # Measured from the audio by the enrich stage: duration, loudness, pitch, rate, snr, quality
-    # (DNSMOS; the quality extra), reverb (C50), distortion.
-    features: list[Literal["duration", "loudness", "pitch", "rate", "snr", "quality", "reverb", "distortion"]] = Field(
-        default_factory=list)
+    # (DNSMOS P.808) and quality_p835 (DNSMOS P.835, slow; both need the quality extra), reverb (C50),
+    # distortion.
+    features: list[Literal["duration", "loudness", "pitch", "rate", "snr", "quality", "quality_p835", "reverb",
+                           "distortion"]] = Field(default_factory=list)
     labels: LabelsConfig = Field(default_factory=LabelsConfig)
     splits: SplitsConfig = Field(default_factory=SplitsConfig)
     mix: MixConfig | None = None

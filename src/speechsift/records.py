@@ -31,7 +31,8 @@ FEATURE_FIELDS: tuple[str, ...] = (
     "duration_s", "speech_duration_s", "rms_db", "relative_db", "clipped_fraction",
     "f0_median_hz", "f0_mean_hz", "f0_std_hz", "f0_std_st", "voiced_fraction",
     "speaking_rate", "syllables_per_s", "snr_db",
-    "dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "c50_db", "distortion_sdr_db", "clipping_ratio", "bandwidth_hz",
+    "dnsmos_p808", "dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "c50_db", "distortion_sdr_db", "clipping_ratio",
+    "bandwidth_hz",
 )
 
 
