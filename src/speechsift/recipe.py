@@ -267,6 +267,9 @@ BACKEND_VOICE_FIELDS: dict[str, frozenset[str]] = {
 class OutputConfig(_Section):
     dir: Path | None = None  # default: out/<recipe name>
     audio: Literal["embed", "path"] = "embed"
+    # Put every clip's audio file under OUT/audio/ (hard-linked or copied), so that every path in
+    # every export is relative and OUT is a self-contained release; off: source files stay where they are.
+    copy_audio: bool = False
     formats: list[Literal["parquet", "sift_jsonl", "messages", "desta_jsonl", "dpo_llamafactory", "dpo_trl",
                           "annotation"]] = Field(
         default_factory=lambda: ["parquet", "sift_jsonl", "messages"]

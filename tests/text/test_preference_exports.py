@@ -225,13 +225,17 @@ def test_spoken_preference_pairs_from_text_data_end_to_end(tmp_path):
     trl = {row["id"]: row for row in
            load_dataset("json", data_files=str(exports / "dpo_trl" / "train" / "*.jsonl"), split="train")}
     assert len(lf) == 4
+
+    def file(path: str, export: str) -> Path:  # paths inside OUT are relative to the export's folder
+        return (exports / export / path).resolve()
+
     for row in lf:
         assert row["messages"] == [{"role": "user", "content": "<audio>"}] and len(row["audios"]) == 1
         paths = [row["audios"][0], row["chosen_audio"], row["rejected_audio"]]
-        assert len(set(paths)) == 3 and trl[row["id"]]["prompt_audio"] == row["audios"]
+        assert len(set(paths)) == 3 and trl[row["id"]]["prompt_audio"] == row["audios"]  # same depth: same paths
         assert (trl[row["id"]]["chosen_audio"], trl[row["id"]]["rejected_audio"]) == tuple(paths[1:])
         for path, text in zip(paths[1:], (row["chosen"]["content"], row["rejected"]["content"])):
-            info = sf.info(path)  # real speech, about as long as its text takes to say
+            info = sf.info(file(path, "dpo_llamafactory"))  # real speech, about as long as its text takes to say
             assert 0.03 < info.duration / len(text.split()) < 1.5, (path, text)
     pairs = [json.loads(line) for line in (exports / "annotation" / "pairs.jsonl").read_text().splitlines()]
     prompt_of = {}
@@ -240,7 +244,7 @@ def test_spoken_preference_pairs_from_text_data_end_to_end(tmp_path):
     assert set(prompt_of) == {"How do tides work?", "Why is the sky blue?"}
     answered = [json.loads(line) for path in (exports / "messages" / "train" / "speech_response").glob("*.jsonl")
                 for line in path.read_text().splitlines()]
-    assert {a["audios"][0] for a in answered} == set(prompt_of.values())
+    assert {str(file(a["audios"][0], "messages")) for a in answered} == set(prompt_of.values())
     assert all(a["messages"][0]["content"] == "<audio>" for a in answered)
     written = [json.loads(line) for path in (exports / "messages" / "train" / "self_instruct").glob("*.jsonl")
                for line in path.read_text().splitlines()]
@@ -293,8 +297,11 @@ def test_spoken_preference_pairs_from_text_data_end_to_end(tmp_path):
     for row in imported:  # the human's choice, with the same audio as the pair it was made on
         run_row = by_text.get((row["chosen"]["content"], row["rejected"]["content"])) or \
             by_text[(row["rejected"]["content"], row["chosen"]["content"])]
-        assert row["messages"] == [{"role": "user", "content": "<audio>"}] and row["audios"] == run_row["audios"]
-        assert {row["chosen_audio"], row["rejected_audio"]} == {run_row["chosen_audio"], run_row["rejected_audio"]}
+        # (.work/ lies outside OUT/annotations/: absolute paths there)
+        assert row["messages"] == [{"role": "user", "content": "<audio>"}]
+        assert row["audios"] == [str(file(run_row["audios"][0], "dpo_llamafactory"))]
+        assert {row["chosen_audio"], row["rejected_audio"]} == {
+            str(file(run_row[key], "dpo_llamafactory")) for key in ("chosen_audio", "rejected_audio")}
 
 
 def test_spoken_responses_of_text_tasks_reach_the_preference_exports(tmp_path):
@@ -316,7 +323,9 @@ def test_spoken_responses_of_text_tasks_reach_the_preference_exports(tmp_path):
     rows = [json.loads(line) for path in sorted((exports / "dpo_llamafactory").glob("*/*.jsonl"))
             for line in path.read_text().splitlines()]
     assert rows and all(row["audios"] == [] and "<audio>" not in row["messages"][0]["content"] for row in rows)
-    assert all(Path(row["chosen_audio"]).is_file() and Path(row["rejected_audio"]).is_file() for row in rows)
+    # synthesized speech lies inside OUT (.work/tts): relative to the export's folder (LLaMA-Factory's media_dir)
+    root = exports / "dpo_llamafactory"
+    assert all((root / row["chosen_audio"]).is_file() and (root / row["rejected_audio"]).is_file() for row in rows)
     assert all(row["chosen_audio"] != row["rejected_audio"] for row in rows)
     page = next((exports / "annotation").glob("*/batch-*.html")).read_text()
     assert page.count(".flac") == 2 * len(rows)  # both responses of each pair play on the page

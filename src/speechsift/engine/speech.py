@@ -210,31 +210,37 @@ class SpeakResponses(SpeakTurns):
         # the rejected response: referenced by no part, so this stage runs after every other that
         # renumbers audios (with_spoken_turns keeps only the audios parts refer to)
         return replace(spoken, audios=[*spoken.audios, audios[-1]],
+                       transcripts=[*spoken.transcripts, example.extra["rejected"]],
                        extra={**spoken.extra, "rejected_audio": len(spoken.audios)})
 
 
 def with_spoken_turns(example: Example, turns: list[int], audios: Sequence[AudioRef], *,
                       keep_text: bool = True) -> Example:
     """``example`` with an audio part after the text of each of ``turns`` (its messages' indices),
-    or instead of it (``keep_text=False``). Audio indices are renumbered in the order the parts
-    appear, as exports that count placeholders (the messages format) expect."""
+    or instead of it (``keep_text=False``); each new audio's transcript is its turn's text. Audio
+    indices are renumbered in the order the parts appear, as exports that count placeholders (the
+    messages format) expect."""
     spoken = dict(zip(turns, audios))
+    before = example.audio_transcripts()
     refs: list[AudioRef] = []
+    transcripts: list[str | None] = []
     messages = []
     for index, message in enumerate(example.messages):
         content = []
         for part in message.content:
             if part.type == "audio":
                 refs.append(example.audios[part.audio or 0])
+                transcripts.append(before[part.audio or 0])
                 part = Part.of_audio(len(refs) - 1)
             if part.type == "text" and index in spoken and not keep_text:
                 continue
             content.append(part)
         if index in spoken:
             refs.append(spoken[index])
+            transcripts.append(message.text())
             content.append(Part.of_audio(len(refs) - 1))
         messages.append(Message(message.role, content))
-    return replace(example, messages=messages, audios=refs)
+    return replace(example, messages=messages, audios=refs, transcripts=transcripts)
 
 
 def _spoken_sources(recipe: "Recipe") -> frozenset[str] | None:

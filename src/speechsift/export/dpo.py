@@ -14,22 +14,27 @@ Both carry ``id``, ``margin``, ``chosen_config`` and ``rejected_config`` beside 
 columns, and ``chosen_audio``/``rejected_audio`` (paths) when speech synthesis voiced the responses
 (``speak_response``); trainers ignore the columns they do not read. A spoken instruction
 (``speak_instruction``) is LLaMA-Factory's ``<audio>`` + ``audios`` and TRL's ``prompt_audio``.
+Paths to files inside OUT are relative to the export's folder (``audio_files.AudioPaths``;
+LLaMA-Factory's ``media_dir`` defaults to its ``dataset_dir``).
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from speechsift.engine.layout import OutputLayout, atomic_write_text
-from speechsift.export.audio_files import audio_file
+from speechsift.export.audio_files import AudioPaths
 from speechsift.export.jsonl import write_jsonl
 from speechsift.export.messages import placeholder_text
 from speechsift.records import AudioRef, Example
 
 DPO_FORMATS = ("dpo_llamafactory", "dpo_trl")
+PathOf = Callable[[AudioRef], str]  # the path a record writes for an audio
 
 
 def is_preference(example: Example) -> bool:
@@ -55,7 +60,7 @@ def rejected_audio(example: Example) -> AudioRef | None:
     return example.audios[index] if isinstance(index, int) and 0 <= index < len(example.audios) else None
 
 
-def pair_fields(example: Example, layout: OutputLayout) -> dict[str, Any]:
+def pair_fields(example: Example, path_of: PathOf) -> dict[str, Any]:
     """What both formats carry beside the trainer's columns: id, margin, the two configurations and
     the responses' audio paths where they were voiced."""
     extra = example.extra
@@ -63,7 +68,7 @@ def pair_fields(example: Example, layout: OutputLayout) -> dict[str, Any]:
                               "chosen_config": extra.get("chosen_config"), "rejected_config": extra.get("rejected_config")}
     for side, ref in (("chosen", chosen_audio(example)), ("rejected", rejected_audio(example))):
         if ref is not None:
-            record[f"{side}_audio"] = audio_file(ref, layout)
+            record[f"{side}_audio"] = path_of(ref)
     return record
 
 
@@ -72,40 +77,42 @@ def prompt_turns(example: Example) -> list[dict[str, str]]:
     return [{"role": m.role, "content": placeholder_text(m)} for m in example.messages[:-1]]
 
 
-def llamafactory_record(example: Example, layout: OutputLayout) -> dict[str, Any]:
-    audios = [audio_file(ref, layout) for ref in prompt_audios(example)]  # one per <audio> in the prompt
+def llamafactory_record(example: Example, path_of: PathOf) -> dict[str, Any]:
+    audios = [path_of(ref) for ref in prompt_audios(example)]  # one per <audio> in the prompt
     return {
         "messages": prompt_turns(example),
         "chosen": {"role": "assistant", "content": example.response},
         "rejected": {"role": "assistant", "content": example.extra["rejected"]},
         "audios": audios,
-        **pair_fields(example, layout),
+        **pair_fields(example, path_of),
     }
 
 
-def trl_record(example: Example, layout: OutputLayout) -> dict[str, Any]:
+def trl_record(example: Example, path_of: PathOf) -> dict[str, Any]:
     record = {
         "prompt": prompt_turns(example),
         "chosen": [{"role": "assistant", "content": example.response}],
         "rejected": [{"role": "assistant", "content": example.extra["rejected"]}],
-        **pair_fields(example, layout),
+        **pair_fields(example, path_of),
     }
     spoken = prompt_audios(example)
     if spoken:
-        record["prompt_audio"] = [audio_file(ref, layout) for ref in spoken]
+        record["prompt_audio"] = [path_of(ref) for ref in spoken]
     return record
 
 
 _RECORDS = {"dpo_llamafactory": llamafactory_record, "dpo_trl": trl_record}
 
 
-def write_dpo_part(examples: list[Example], layout: OutputLayout, shard: int, fmt: str) -> list[Path]:
+def write_dpo_part(examples: list[Example], layout: OutputLayout, shard: int, fmt: str,
+                   audio: AudioPaths) -> list[Path]:
     """One shard's preference examples in ``fmt``, one file per split."""
     groups: dict[Path, list[dict[str, Any]]] = defaultdict(list)
     make = _RECORDS[fmt]
+    path_of = partial(audio.reference, root=layout.exports / fmt)
     for example in examples:
         if is_preference(example):
-            groups[layout.exports / fmt / example.split / f"{layout.part_name(shard)}.jsonl"].append(make(example, layout))
+            groups[layout.exports / fmt / example.split / f"{layout.part_name(shard)}.jsonl"].append(make(example, path_of))
     for path, records in groups.items():
         write_jsonl(path, records)
     return list(groups)
