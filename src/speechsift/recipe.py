@@ -126,6 +126,9 @@ class TaskSpec(_Section):
     # Also voice the target (speech synthesis, the `tts` section): each assistant turn gets an
     # audio part beside its text, for speech-out training data.
     speak_response: bool = False
+    # A text task's instruction voiced too: each user turn becomes an audio part, for speech-in
+    # training data and listening (preference pairs).
+    speak_instruction: bool = False
 
 
 class RetryConfig(_Section):
@@ -264,6 +267,9 @@ BACKEND_VOICE_FIELDS: dict[str, frozenset[str]] = {
 class OutputConfig(_Section):
     dir: Path | None = None  # default: out/<recipe name>
     audio: Literal["embed", "path"] = "embed"
+    # Put every clip's audio file under OUT/audio/ (hard-linked or copied), so that every path in
+    # every export is relative and OUT is a self-contained release; off: source files stay where they are.
+    copy_audio: bool = False
     formats: list[Literal["parquet", "sift_jsonl", "messages", "desta_jsonl", "dpo_llamafactory", "dpo_trl",
                           "annotation"]] = Field(
         default_factory=lambda: ["parquet", "sift_jsonl", "messages"]
@@ -344,9 +350,10 @@ class Recipe(_Section):
     output: OutputConfig = Field(default_factory=OutputConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     # Measured from the audio by the enrich stage: duration, loudness, pitch, rate, snr, quality
-    # (DNSMOS; the quality extra), reverb (C50), distortion.
-    features: list[Literal["duration", "loudness", "pitch", "rate", "snr", "quality", "reverb", "distortion"]] = Field(
-        default_factory=list)
+    # (DNSMOS P.808) and quality_p835 (DNSMOS P.835, slow; both need the quality extra), reverb (C50),
+    # distortion.
+    features: list[Literal["duration", "loudness", "pitch", "rate", "snr", "quality", "quality_p835", "reverb",
+                           "distortion"]] = Field(default_factory=list)
     labels: LabelsConfig = Field(default_factory=LabelsConfig)
     splits: SplitsConfig = Field(default_factory=SplitsConfig)
     mix: MixConfig | None = None
@@ -417,10 +424,17 @@ class Recipe(_Section):
             raise ValueError(f"curate.voice_suitability.llm: {voice.llm!r} is neither `default` (the recipe's llm) "
                              f"nor under `llms:` ({', '.join(sorted(self.llms)) or 'none'})")
         _check_record_kinds(self)
+        from speechsift.tasks.text import is_text_task
+
         for spec in self.task_specs:
             if spec.speak_response and get_task(spec.name).audio_target:
                 raise ValueError(f"task {spec.name!r}: speak_response voices a text response, and this "
                                  "task's target is audio already; remove speak_response")
+            if spec.speak_instruction and not is_text_task(spec.name):
+                raise ValueError(f"task {spec.name!r}: speak_instruction voices the instruction of a text task (one "
+                                 "that reads or writes text instructions), and this task's user turn holds its audio "
+                                 "already; remove speak_instruction (text records become spoken instructions "
+                                 "through the spoken_instruction task)")
         return self
 
     @model_validator(mode="after")
