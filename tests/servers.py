@@ -2,7 +2,8 @@
 
 It stands for an OpenAI-compatible LLM server (vLLM serve, SGLang, llama.cpp): it answers every
 request deterministically from the request's content, counts what it receives, and can be told
-to fail, to delay, or to answer in malformed ways, to inject faults.
+to fail, to delay, or to answer in malformed ways, to inject faults. ``GET /v1/models`` lists the
+one model, as those servers do (clients check the server is there with it).
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ def scripted_reply(body: dict[str, Any]) -> str:
 
 
 class ChatServer:
-    def __init__(self, reply: Callable[[dict[str, Any]], Any] = scripted_reply, delay_s: float = 0.0) -> None:
+    def __init__(self, reply: Callable[[dict[str, Any]], Any] = scripted_reply, delay_s: float = 0.0,
+                 port: int = 0) -> None:
         self.reply = reply
         self.delay_s = delay_s
         self.requests: list[dict[str, Any]] = []
+        self.model_checks = 0  # GET /models
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
         server = self
@@ -47,6 +50,18 @@ class ChatServer:
 
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                with server._lock:
+                    server.model_checks += 1
+                found = self.path.rstrip("/").endswith("/models")
+                data = json.dumps({"object": "list", "data": [{"id": "tiny", "object": "model"}]} if found
+                                  else {"error": {"message": "not found"}}).encode()
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length", 0))
@@ -83,7 +98,7 @@ class ChatServer:
         class Server(ThreadingHTTPServer):
             request_queue_size = 1024  # the default 5 drops connection bursts (1 s SYN retries)
 
-        self._httpd = Server(("127.0.0.1", 0), Handler)
+        self._httpd = Server(("127.0.0.1", port), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 

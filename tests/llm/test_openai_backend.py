@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from servers import ChatServer, completion_body
 
-from speechsift.errors import ConfigError
+from speechsift.errors import ConfigError, ServerUnreachableError
 from speechsift.llm import ChatRequest, SamplingParams, generate, make_backend
 from speechsift.recipe import LLMConfig
 
@@ -80,9 +80,9 @@ def test_truncated_answer_keeps_its_finish_reason():
     assert completion.ok and completion.finish_reason == "length"
 
 
-def test_unreachable_server_is_a_connection_error():
-    [completion] = generate(_backend("http://127.0.0.1:9/v1", timeout_s=2), _requests(1))
-    assert completion.error_reason == "connection_error"
+def test_unreachable_server_stops_with_one_paragraph():
+    with pytest.raises(ServerUnreachableError, match=r"127\.0\.0\.1:9/v1 does not answer .*GET /models"):
+        generate(_backend("http://127.0.0.1:9/v1", timeout_s=2), _requests(1))
 
 
 def test_hosted_api_without_key_is_a_config_error(monkeypatch):

@@ -6,19 +6,30 @@ configured): the official SDK costs about ten times more client CPU per request,
 of requests in flight is the bottleneck (benchmarks/bench_generation.py). Requests share one
 connection pool and one semaphore, so up to ``concurrency`` are in flight at every moment whoever
 submits them. Failures are retried by ``RetryPolicy`` and otherwise returned as completions with a
-reject code, decided by status and type, never by message text. The API key is read from the
-environment variable the recipe names and only ever sent in the Authorization header.
+reject code, decided by status and type, never by message text; those worth asking again on a rerun
+are marked ``transient``. Before the first request the server is checked with ``GET /models``; a
+server that does not answer at all stops the run (``ServerUnreachableError``) instead of failing
+every request after its retries.
+
+Samples of one prompt share a call with ``n``. Servers that ignore ``n`` (llama.cpp server, TGI)
+answer one choice: the missing samples are asked as separate requests, each with its own seed
+(``seed + sample_index``), and later prompts are asked that way from the start.
+
+The API key is read from the environment variable the recipe names and only ever sent in the
+Authorization header.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from speechsift.errors import ConfigError, PermanentGenerationError, RetryableGenerationError
+from speechsift.errors import ConfigError, PermanentGenerationError, RetryableGenerationError, ServerUnreachableError
 from speechsift.llm.base import register_backend
 from speechsift.llm.http import HTTPClient, HTTPConnectionError
 from speechsift.llm.retry import RetryPolicy, is_retryable_status, parse_retry_after
@@ -29,6 +40,10 @@ if TYPE_CHECKING:
 
 # Placeholder key for local servers that accept any key; hosted APIs need a real one.
 LOCAL_SERVER_KEY = "EMPTY"
+# The reachability check (GET /models) waits at most this long for an answer: the route is cheap
+# on every OpenAI-compatible server, even one busy generating.
+PROBE_TIMEOUT_S = 10.0
+logger = logging.getLogger("speechsift.llm")
 
 
 def status_reason(status: int, error_code: str | None) -> str:
@@ -85,7 +100,8 @@ def parse_choices(body: bytes, wanted: int) -> list[Completion]:
             )
         )
     while len(completions) < wanted:
-        completions.append(Completion(error=f"the server returned {len(choices)} of {wanted} choices", error_reason="missing_choice"))
+        completions.append(Completion(error=f"the server returned {len(choices)} of {wanted} choices",
+                                      error_reason="missing_choice", transient=True))
     return completions
 
 
@@ -115,6 +131,11 @@ class OpenAIBackend:
         self._pool: _Transport | None = None
         self._limit: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._probe: asyncio.Future[None] | None = None  # the running (or last) reachability check
+        self._reachable = False  # checked on this loop
+        self._unreachable: ServerUnreachableError | None = None
+        self._connection_failures = 0  # in a row, over every request
+        self._n_supported: bool | None = None  # None: not known yet
 
     def supports(self, task: str) -> bool:
         return True
@@ -147,7 +168,39 @@ class OpenAIBackend:
             self._loop = loop
             self._pool = _AiohttpTransport(self) if proxy_configured() else _BuiltinTransport(self)
             self._limit = asyncio.Semaphore(self.concurrency)
+            self._probe, self._reachable, self._connection_failures = None, False, 0
         return self._pool
+
+    async def check_server(self) -> None:
+        """Wait for the reachability check (one at a time, shared by every request): returns once
+        the server answers ``GET /models`` with anything; raises ``ServerUnreachableError`` (from now
+        on, for every request) when it does not within the retry policy."""
+        if self._unreachable is not None:
+            raise self._unreachable
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.ensure_future(self._probe_server())
+        await asyncio.shield(self._probe)
+
+    async def _probe_server(self) -> None:
+        transport = self._transport()
+        started = time.monotonic()
+        for attempt in range(1, self.retry.max_attempts + 1):
+            try:
+                await transport.get("/models", min(self.timeout_s, PROBE_TIMEOUT_S))
+            except (asyncio.TimeoutError, TimeoutError, *CONNECTION_ERRORS) as exc:
+                failure = f"{type(exc).__name__}: {exc}"
+                if attempt < self.retry.max_attempts:
+                    await asyncio.sleep(self.retry.delay(attempt))
+                continue
+            self._reachable, self._connection_failures = True, 0
+            return
+        self._unreachable = ServerUnreachableError(
+            f"llm.api_base: the LLM server at {self.base_url} does not answer ({failure}; {self.retry.max_attempts} "
+            f"tries of GET /models over {time.monotonic() - started:.1f} s). Start the server (e.g. `vllm serve MODEL`) "
+            f"or correct llm.api_base / --api-base, then run the same command again: finished shards and every "
+            f"answer so far are kept, and only what is missing is asked."
+        )
+        raise self._unreachable
 
     async def agenerate(self, requests: Sequence[ChatRequest]) -> list[Completion]:
         """Answer ``requests``; those differing only in sample index share one call with ``n``."""
@@ -159,17 +212,38 @@ class OpenAIBackend:
         results: list[Completion | None] = [None] * len(requests)
 
         async def run_group(indices: list[int]) -> None:
-            completions = await self.complete(requests[indices[0]], n=len(indices))
-            for index, completion in zip(indices, completions):
+            for index, completion in zip(indices, await self.samples([requests[i] for i in indices])):
                 results[index] = completion
 
         await asyncio.gather(*(run_group(indices) for indices in groups.values()))
         return results  # type: ignore[return-value]
 
+    async def samples(self, requests: list[ChatRequest]) -> list[Completion]:
+        """Completions for samples of one prompt: one call with ``n``, then a separate request for
+        each sample the server left out (servers that ignore ``n`` answer one choice)."""
+        if len(requests) == 1 or self._n_supported is False:
+            completions: list[Completion | None] = [None] * len(requests)
+        else:
+            completions = list(await self.complete(requests[0], n=len(requests)))
+            answered = sum(1 for c in completions if c.error_reason != "missing_choice")
+            if answered == 1 and self._n_supported is None:
+                logger.warning("the server at %s ignores `n` (one choice for %d samples): each sample is "
+                               "asked as its own request, seeded with seed + sample index", self.base_url, len(requests))
+                self._n_supported = False
+            elif answered == len(requests):
+                self._n_supported = True
+        missing = [i for i, c in enumerate(completions) if c is None or c.error_reason == "missing_choice"]
+        singles = await asyncio.gather(*(self.complete(requests[i]) for i in missing))
+        for i, [completion] in zip(missing, singles):
+            completions[i] = completion
+        return completions  # type: ignore[return-value]
+
     async def complete(self, request: ChatRequest, n: int = 1) -> list[Completion]:
         """One call (with retries) for ``n`` samples of ``request``."""
         transport = self._transport()
         assert self._limit is not None
+        if not self._reachable:
+            await self.check_server()
         body = b""
         attempt = 0
         while True:
@@ -180,6 +254,7 @@ class OpenAIBackend:
                     # encoded once a slot is free: thousands of queued requests cost nothing up front
                     body = body or json.dumps(self.payload(request, n), ensure_ascii=False).encode("utf-8")
                     status, headers, raw = await transport.post(body, self.timeout_s)
+                self._connection_failures = 0  # the server answered something
                 if status == 200:
                     completions = parse_choices(raw, n)
                     for completion in completions:
@@ -193,21 +268,24 @@ class OpenAIBackend:
                 retry_after = parse_retry_after(headers.get("retry-after"))
                 raise RetryableGenerationError(reason, text)
             except PermanentGenerationError as exc:
-                return self._failed(exc.reason, str(exc), n, attempt)
+                return self._failed(exc.reason, str(exc), n, attempt, transient=False)
             except RetryableGenerationError as exc:
                 failure = (exc.reason, str(exc))
             except (asyncio.TimeoutError, TimeoutError):  # distinct classes before Python 3.11
                 failure = ("timeout", f"no answer within {self.timeout_s:g}s")
             except CONNECTION_ERRORS as exc:
                 failure = ("connection_error", f"{type(exc).__name__}: {exc}")
+                self._connection_failures += 1
+                if self._connection_failures >= self.retry.unreachable_after:
+                    await self.check_server()  # raises when the server is gone; a blip passes
             if attempt >= self.retry.max_attempts:
-                return self._failed(*failure, n, attempt)
+                return self._failed(*failure, n, attempt, transient=True)
             await asyncio.sleep(self.retry.delay(attempt, retry_after))
 
     @staticmethod
-    def _failed(reason: str, message: str, n: int, attempts: int) -> list[Completion]:
+    def _failed(reason: str, message: str, n: int, attempts: int, *, transient: bool) -> list[Completion]:
         note = f"{message} (after {attempts} attempt{'s' if attempts > 1 else ''})"
-        return [Completion(error=note, error_reason=reason, retries=attempts - 1) for _ in range(n)]
+        return [Completion(error=note, error_reason=reason, retries=attempts - 1, transient=transient) for _ in range(n)]
 
     async def aclose(self) -> None:
         if self._pool is not None:
@@ -232,6 +310,9 @@ class _BuiltinTransport:
         response = await self.client.post_json("/chat/completions", body, timeout_s)
         return response.status, response.headers, response.body
 
+    async def get(self, path: str, timeout_s: float) -> int:
+        return (await self.client.get(path, timeout_s)).status
+
     async def close(self) -> None:
         await self.client.close()
 
@@ -242,7 +323,8 @@ class _AiohttpTransport:
     def __init__(self, backend: OpenAIBackend) -> None:
         import aiohttp
 
-        self.url = backend.base_url.rstrip("/") + "/chat/completions"
+        self.base_url = backend.base_url.rstrip("/")
+        self.url = self.base_url + "/chat/completions"
         self.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=backend.concurrency),
             headers={**backend.headers, "Content-Type": "application/json"},
@@ -255,6 +337,13 @@ class _AiohttpTransport:
         async with self.session.post(self.url, data=body, timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
             raw = await response.read()
             return response.status, {k.lower(): v for k, v in response.headers.items()}, raw
+
+    async def get(self, path: str, timeout_s: float) -> int:
+        import aiohttp
+
+        async with self.session.get(self.base_url + path, timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
+            await response.read()
+            return response.status
 
     async def close(self) -> None:
         await self.session.close()
