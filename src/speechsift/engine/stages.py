@@ -178,7 +178,8 @@ class ExpandTasks(Stage):
 
 
 class BuildPairs(Stage):
-    """Two-clip examples from the pairs the engine formed: both clips' audio is checked first."""
+    """Two-clip examples from the pairs the engine formed over the clip index (``engine/pairs.py``):
+    both clips have passed the clip stages already (labels, audio check, measurements)."""
 
     name = "pairs"
 
@@ -186,7 +187,6 @@ class BuildPairs(Stage):
         self.schemas = {s.name: s.json_schema for s in specs}
         self.settings = settings
         self.samples = samples
-        self.probe = ProbeAudio()
 
     def run(self, items: list[PairItem], ctx: ShardContext) -> list[Example]:
         examples: list[Example] = []
@@ -196,8 +196,7 @@ class BuildPairs(Stage):
             stats.inputs += 1
             task = get_task(item.task)
             try:
-                a, b = self.probe.process(item.a, ctx), self.probe.process(item.b, ctx)
-                built = task.build_pair(a, b, self.settings)
+                built = task.build_pair(item.a, item.b, self.settings)
             except Reject as rejected:
                 ctx.reject(stage, item.pair_id, rejected.reason, rejected.message, source=item.a.source, task=item.task)
                 continue
@@ -205,6 +204,10 @@ class BuildPairs(Stage):
             for example in built if isinstance(built, list) else [built]:
                 examples.extend(sample_copies(example, self.samples, self.schemas.get(item.task)))
         return examples
+
+
+# How an answer was obtained -> the counter of run.json's "llm" that counts it.
+ORIGIN_COUNTERS = {"sent": "sent", "ledger": "ledger_hits", "dedup": "deduplicated", "settled": "settled_failures"}
 
 
 class Generate(Stage):
@@ -264,7 +267,13 @@ class Generate(Stage):
                 finished = self._answered(example, answer.completion)
             except Reject as rejected:
                 ctx.llm[f"failed.{rejected.reason}"] += 1
-                ctx.reject(self.name, example.id, rejected.reason, rejected.message, source=example.source, task=example.task)
+                # a transient failure (server down, overloaded, too slow) keeps its shard unfinished:
+                # a rerun asks again
+                transient = answer.completion.transient or None
+                if transient:
+                    ctx.llm["transient_failures"] += 1
+                ctx.reject(self.name, example.id, rejected.reason, rejected.message, source=example.source,
+                           task=example.task, transient=transient)
                 continue
             stats.outputs += 1  # counted per answered example; one answer may make several
             for reason, count in dropped_counts(finished).items():
@@ -277,7 +286,7 @@ class Generate(Stage):
     def _count(answer: Answer, ctx: ShardContext) -> None:
         completion = answer.completion
         ctx.llm["requests"] += 1
-        ctx.llm[{"sent": "sent", "ledger": "ledger_hits", "dedup": "deduplicated"}[answer.origin]] += 1
+        ctx.llm[ORIGIN_COUNTERS[answer.origin]] += 1
         if answer.origin == "sent":
             ctx.llm["retries"] += completion.retries
             ctx.llm["tokens_in"] += completion.prompt_tokens or 0
