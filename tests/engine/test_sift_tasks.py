@@ -81,6 +81,11 @@ def test_llm_families_against_a_scripted_server_and_the_desta_export(tmp_path):
     desta = [json.loads(line) for p in (out / "exports" / "desta_jsonl").rglob("*.jsonl") for line in p.read_text().splitlines()]
     assert desta and all({"id", "dataset", "seed_description", "prompt", "response", "messages", "audios"} <= set(d) for d in desta)
     assert all("<|AUDIO|>" in d["messages"][0]["content"] for d in desta)
+    # each task samples with its own token budget, and the card says so task by task
+    card = (out / "README.md").read_text()
+    assert "- desta: `openai` `tiny`, temperature 0.8, top_p 0.92, max_tokens 384" in card
+    budgets = {s["max_tokens"] for task in ("desta", "closed_ended_acoustic") for s in run["sampling"].get(task, [])}
+    assert len(budgets) == 2 and "max_tokens 256" not in card
 
 
 def test_task_options_and_partitions_are_checked_at_load_time(tmp_path):

@@ -78,3 +78,27 @@ def test_unused_quota_goes_by_weight_and_a_shortfall_is_reported():
     short = plan_mix(keys, size=1000, weights=weights, upsample=False, seed=0)
     assert short.selected == 205 and short.shortfall == 795, "weight 0 stays out even when short"
     assert short.strata["d/x"]["selected"] == 0
+
+
+def test_a_short_mixture_and_an_empty_dev_split_are_reported(tmp_path):
+    import json
+
+    from factories import make_corpus, recipe_dict
+
+    from speechsift.engine import run_recipe
+    from speechsift.recipe import parse_recipe
+
+    manifest = make_corpus(tmp_path / "corpus", n=6, seconds=0.1)  # three speakers
+    out = tmp_path / "out"
+    data = recipe_dict(manifest, out, ["transcription", "sit_ssp"], splits={"dev": {"fraction": 0.1}},
+                       mix={"size": 20, "weights": {"task": {"sit_ssp": 3}}})
+    result = run_recipe(parse_recipe(data), progress=False)
+    run = json.loads((out / "run.json").read_text())
+    assert run["mix"]["selected"] == 12 and run["mix"]["shortfall"] == 8
+    assert run["mix"]["strata"]["sit_ssp/src"] == {"available": 6, "share": 15, "target": 6, "selected": 6}
+    assert run["mix"]["strata"]["transcription/src"] == {"available": 6, "share": 5, "target": 6, "selected": 6}
+    mix_warning, dev_warning = run["warnings"]
+    assert mix_warning.startswith("mix: 12 train examples of the 20 asked for") and "sit_ssp/src 6 of 6" in mix_warning
+    assert dev_warning.startswith("splits.dev: the dev split is empty")
+    assert result.warnings == run["warnings"]
+    assert "## Warnings" in (out / "README.md").read_text()

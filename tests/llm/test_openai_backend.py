@@ -120,3 +120,26 @@ def test_with_a_proxy_configured_requests_go_through_aiohttp(monkeypatch):
 
         [completion], transport = asyncio.run(answer())
     assert completion.text == "via aiohttp" and isinstance(transport, _AiohttpTransport)
+
+
+def _ignores_n(body):
+    """A llama.cpp-server / TGI-like reply: one choice whatever ``n`` asks, its text naming the seed."""
+    return 200, {**completion_body(body, f"sample with seed {body.get('seed')}"),
+                 "choices": [{"index": 0, "message": {"role": "assistant", "content": f"sample with seed {body.get('seed')}"},
+                              "finish_reason": "stop"}]}
+
+
+def test_samples_a_server_leaves_out_are_asked_as_seeded_requests():
+    """The server stands for one that ignores ``n`` (llama.cpp server, TGI): each missing sample is
+    its own request with seed + sample index; once known, later prompts skip the ``n`` call."""
+    from dataclasses import replace
+
+    first, later = ([replace(prompt, sample_index=i) for i in range(3)] for prompt in _requests(2))
+    with ChatServer(reply=_ignores_n) as server:
+        backend = _backend(server.url)
+        completions = generate(backend, first) + generate(backend, later)
+    assert [c.text for c in completions] == [f"sample with seed {3 + i}" for _ in range(2) for i in range(3)]
+    asked = [(body["messages"][-1]["content"], body.get("n", 1), body["seed"]) for body in server.requests]
+    assert asked[0] == ("hello 0", 3, 3), "the first prompt tries n"
+    assert sorted(asked[1:3]) == [("hello 0", 1, 4), ("hello 0", 1, 5)]
+    assert sorted(asked[3:]) == [("hello 1", 1, 3 + i) for i in range(3)], "later prompts: one request per sample"

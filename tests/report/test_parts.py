@@ -86,6 +86,11 @@ def test_openings_ignore_case_and_punctuation():
     ]
 
 
+def test_openings_keep_the_letters_of_every_script():
+    table = pa.table({"response": ["Ça fait déjà longtemps !", "Für mich: klar.", "¿Qué tal, señora?", "声音 很 好"]})
+    assert stats.openings(table).tolist() == ["ça fait déjà longtemps", "für mich klar", "qué tal señora", "声音 很 好"]
+
+
 def test_stratified_sample_keeps_small_tasks_visible():
     groups = np.array(["big"] * 10_000 + ["small"] * 30, dtype=object)
     rows = projection.stratified_sample(groups, ["big", "small"], 400, np.random.default_rng(0))

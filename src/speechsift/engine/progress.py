@@ -24,6 +24,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Column
 from rich.text import Text
 
 console = Console(stderr=True)
@@ -78,14 +79,15 @@ class ProgressReporter:
     def __enter__(self) -> "ProgressReporter":
         self._started = time.perf_counter()
         if self.enabled:
+            one_line = Column(no_wrap=True, overflow="ellipsis")  # a narrow terminal cuts a line, never wraps it
             self._progress = Progress(
                 SpinnerColumn(),
-                TextColumn("[bold]{task.description}"),
-                BarColumn(bar_width=24),
-                CountColumn(),
-                EtaColumn(),
-                TextColumn("{task.fields[note]}"),
+                TextColumn("[bold]{task.description}", table_column=Column(no_wrap=True, min_width=13)),
+                BarColumn(bar_width=16),
+                CountColumn(table_column=Column(no_wrap=True)),
+                EtaColumn(table_column=Column(no_wrap=True)),
                 TimeElapsedColumn(),
+                TextColumn("{task.fields[note]}", table_column=one_line),
                 console=self._console,
                 transient=False,
             )
@@ -127,8 +129,8 @@ class ProgressReporter:
         answered = sent + counters.get("ledger_hits", 0) + counters.get("dedup", 0)
         line = (
             f"{sent / elapsed:,.1f} req/s, {counters.get('tokens_out', 0) / elapsed:,.0f} tok/s out, "
-            f"ledger hits {counters.get('ledger_hits', 0):,}, retries {counters.get('retries', 0):,}, "
-            f"failed {failed:,}"
+            f"{counters.get('ledger_hits', 0):,} from the ledger, {counters.get('retries', 0):,} retries, "
+            f"{failed:,} failed"
         )
         self._progress.update(self._llm_task, completed=min(answered, counters["requests"]),
                               total=counters["requests"], note=line)
