@@ -1,8 +1,8 @@
 """A minimal OpenAI-compatible chat server with a fixed latency, for throughput benchmarks.
 
 It stands for a real LLM server whose every answer takes exactly ``--latency`` seconds: asyncio
-streams, HTTP/1.1 keep-alive, one fixed chat.completion per POST, and ``GET /stats`` for the
-number of completions served. Runs as its own process so it does not share the client's core.
+streams, HTTP/1.1 keep-alive, one fixed chat.completion per POST, ``GET /v1/models`` (the client's
+check that the server is there), and ``GET /stats`` for the number of completions served. Runs as its own process so it does not share the client's core.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ class LatencyServer:
                     await reader.readexactly(length)
                 if head.startswith(b"GET /stats"):
                     body = json.dumps({"served": self.served}).encode()
+                elif head.startswith(b"GET "):  # GET /v1/models: the client checks the server is there
+                    body = json.dumps({"object": "list", "data": [{"id": "bench", "object": "model"}]}).encode()
                 else:
                     await asyncio.sleep(self.latency_s)
                     self.served += 1

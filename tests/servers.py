@@ -3,7 +3,8 @@
 It stands for an OpenAI-compatible LLM server (vLLM serve, SGLang, llama.cpp): it answers every
 request deterministically from the request's content, counts what it receives, and can be told
 to fail, to delay, or to answer in malformed ways, to inject faults. ``GET /v1/models`` lists the
-one model, as those servers do (clients check the server is there with it).
+one model, as those servers do (clients check the server is there with it). With ``down`` set it
+stands for a server that has gone away: every request, GET or POST, has its connection dropped.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ class ChatServer:
         self.reply = reply
         self.delay_s = delay_s
         self.requests: list[dict[str, Any]] = []
-        self.model_checks = 0  # GET /models
+        self.model_checks = 0  # GET /models answered
+        self.down = False
+        self.dropped = 0  # requests dropped while down
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
         server = self
@@ -51,7 +54,17 @@ class ChatServer:
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
 
+            def gone(self) -> bool:
+                if server.down:
+                    with server._lock:
+                        server.dropped += 1
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return server.down
+
             def do_GET(self) -> None:  # noqa: N802
+                if self.gone():
+                    return
                 with server._lock:
                     server.model_checks += 1
                 found = self.path.rstrip("/").endswith("/models")
@@ -66,6 +79,8 @@ class ChatServer:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
+                if self.gone():
+                    return
                 with server._lock:
                     server.requests.append(body)
                     server.headers.append(dict(self.headers))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from servers import ChatServer, completion_body
+from servers import RESET, ChatServer, completion_body
 
 from speechsift.errors import ConfigError, ServerUnreachableError
 from speechsift.llm import ChatRequest, SamplingParams, generate, make_backend
@@ -143,3 +143,33 @@ def test_samples_a_server_leaves_out_are_asked_as_seeded_requests():
     assert asked[0] == ("hello 0", 3, 3), "the first prompt tries n"
     assert sorted(asked[1:3]) == [("hello 0", 1, 4), ("hello 0", 1, 5)]
     assert sorted(asked[3:]) == [("hello 1", 1, 3 + i) for i in range(3)], "later prompts: one request per sample"
+
+
+def test_a_server_that_goes_away_mid_run_stops_it_and_a_blip_does_not():
+    import asyncio
+
+    with ChatServer() as server:
+        backend = make_backend(LLMConfig(backend="openai", model="tiny", api_base=server.url, concurrency=4,
+                                         retry={"max_attempts": 3, "backoff_base_s": 0.01, "unreachable_after": 4}))
+
+        async def scenario():
+            first = await backend.agenerate(_requests(2))  # checked with GET /models once, then answered
+            server.down = True
+            try:
+                with pytest.raises(ServerUnreachableError, match="does not answer"):
+                    await backend.agenerate(_requests(20))
+            finally:
+                await backend.aclose()
+            return first
+
+        first = asyncio.run(scenario())
+    assert all(c.ok for c in first) and server.model_checks == 1
+    assert server.dropped < 20, "it stops before the 20 requests are even tried once each (3 attempts each without it)"
+
+    # a blip: connections drop for a while, but the server answers GET /models: the run goes on
+    drops = iter([True] * 6)
+    with ChatServer(reply=lambda body: RESET if next(drops, False) else "back again") as server:
+        backend = make_backend(LLMConfig(backend="openai", model="tiny", api_base=server.url, concurrency=1,
+                                         retry={"max_attempts": 8, "backoff_base_s": 0.01, "unreachable_after": 2}))
+        completions = generate(backend, _requests(3))
+    assert [c.text for c in completions] == ["back again"] * 3 and server.model_checks >= 3

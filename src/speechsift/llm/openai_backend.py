@@ -251,6 +251,8 @@ class OpenAIBackend:
             retry_after: float | None = None
             try:
                 async with self._limit:
+                    if self._probe is not None and not self._probe.done():
+                        await self.check_server()  # the server is being checked: nothing is sent meanwhile
                     # encoded once a slot is free: thousands of queued requests cost nothing up front
                     body = body or json.dumps(self.payload(request, n), ensure_ascii=False).encode("utf-8")
                     status, headers, raw = await transport.post(body, self.timeout_s)
