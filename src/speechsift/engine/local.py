@@ -262,19 +262,18 @@ class ShardRunner:
         self.shards = self.skipped = 0
         self.queue: deque[PendingShard] = deque()
 
-    def same_inputs(self, marker: dict[str, Any] | None, digest: str) -> bool:
+    def same_inputs(self, marker: dict[str, Any], digest: str) -> bool:
         """Whether a marker is of this shard's inputs under this recipe's shard stages."""
-        return bool(marker and marker.get("version") == MARKER_VERSION and marker.get("fingerprint") == self.fingerprint
-                    and marker.get("digest") == digest)
+        return (marker.get("version") == MARKER_VERSION and marker.get("fingerprint") == self.fingerprint
+                and marker.get("digest") == digest)
 
-    def done(self, marker: dict[str, Any] | None, digest: str, clip_index: bool) -> bool:
-        """Whether a shard's marker says it is finished with these inputs under this recipe."""
-        root = self.layout.root
-        return bool(
-            self.same_inputs(marker, digest) and (root / marker["examples_file"]).is_file()  # type: ignore[index]
-            and (not clip_index or (marker.get("clips_file") and (root / marker["clips_file"]).is_file()))  # type: ignore[union-attr]
-            and not marker["llm"].get("transient_failures")  # type: ignore[index]  # a rerun asks those again
-        )
+    def done(self, marker: dict[str, Any], digest: str, clip_index: bool) -> bool:
+        """Whether a shard's marker says it is finished with these inputs under this recipe: its files
+        are there and none of its requests failed transiently (a rerun asks those again)."""
+        if not self.same_inputs(marker, digest):
+            return False
+        files = [marker["examples_file"], *([marker.get("clips_file")] if clip_index else [])]
+        return all(f and (self.layout.root / f).is_file() for f in files) and not marker["llm"].get("transient_failures")
 
     def settled_failures(self, index: int) -> dict[str, Answer]:
         """Per example id, the permanent generate failures of this shard's earlier attempt (a shard
@@ -293,10 +292,10 @@ class ShardRunner:
         index = self.shards
         self.shards += 1
         digest = batch_digest(batch)
-        marker = _read_json(self.layout.shard_marker(index))
+        marker = _read_json(self.layout.shard_marker(index)) or {}
         if self.done(marker, digest, clip_index):
             self.skipped += 1
-            self._record(marker)  # type: ignore[arg-type]
+            self._record(marker)
             self.reporter.advance(len(batch), skipped=True)
             return
         settled = self.settled_failures(index) if self.same_inputs(marker, digest) else {}

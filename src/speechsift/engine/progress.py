@@ -104,7 +104,8 @@ class ProgressReporter:
     def _finish_current(self) -> None:
         if self._progress is not None and self._task is not None:
             task = self._progress.tasks[self._task]
-            if task.total is None:  # stop the pulse: this phase is over (its count was never a total)
+            if task.total is None or task.completed < task.total:
+                # over: stop the pulse and show what it did (a --limit beyond the corpus was no total)
                 self._progress.update(self._task, total=task.completed, known=False)
 
     def advance(self, count: int, skipped: bool = False) -> None:
