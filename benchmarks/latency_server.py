@@ -2,7 +2,9 @@
 
 It stands for a real LLM server whose every answer takes exactly ``--latency`` seconds: asyncio
 streams, HTTP/1.1 keep-alive, one fixed chat.completion per POST, ``GET /v1/models`` (the client's
-check that the server is there), and ``GET /stats`` for the number of completions served. Runs as its own process so it does not share the client's core.
+check that the server is there), and ``GET /stats`` for the number of completions served. Runs as
+its own process so it does not share the client's core. With ``--speech`` it stands for a
+``/v1/audio/speech`` server instead: every POST gets the same one-second WAV (a 16 kHz tone).
 """
 
 from __future__ import annotations
@@ -21,11 +23,29 @@ COMPLETION = {
 }
 
 
+def tone_wav(seconds: float = 1.0, sr: int = 16_000) -> bytes:
+    """A WAV file of a 220 Hz tone, 16-bit mono (the standard library's wave module)."""
+    import io
+    import math
+    import struct
+    import wave
+
+    samples = b"".join(struct.pack("<h", int(9000 * math.sin(2 * math.pi * 220 * i / sr))) for i in range(int(seconds * sr)))
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(sr)
+        out.writeframes(samples)
+    return buffer.getvalue()
+
+
 class LatencyServer:
-    def __init__(self, latency_s: float) -> None:
+    def __init__(self, latency_s: float, speech: bool = False) -> None:
         self.latency_s = latency_s
         self.served = 0
-        self._body = json.dumps(COMPLETION).encode()
+        self._body = tone_wav() if speech else json.dumps(COMPLETION).encode()
+        self._type = b"audio/wav" if speech else b"application/json"
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -45,8 +65,9 @@ class LatencyServer:
                     await asyncio.sleep(self.latency_s)
                     self.served += 1
                     body = self._body
+                kind = b"application/json" if head.startswith(b"GET /stats") else self._type
                 writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                    b"HTTP/1.1 200 OK\r\nContent-Type: " + kind + b"\r\nContent-Length: "
                     + str(len(body)).encode() + b"\r\n\r\n" + body
                 )
                 await writer.drain()
@@ -56,8 +77,8 @@ class LatencyServer:
             writer.close()
 
 
-async def serve(port: int, latency_s: float) -> None:
-    server = LatencyServer(latency_s)
+async def serve(port: int, latency_s: float, speech: bool = False) -> None:
+    server = LatencyServer(latency_s, speech)
     listener = await asyncio.start_server(server.handle, "127.0.0.1", port, backlog=4096)
     print(f"listening {listener.sockets[0].getsockname()[1]}", flush=True)
     async with listener:
@@ -68,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--speech", action="store_true", help="answer every POST with a one-second WAV")
     args = parser.parse_args()
     try:
         import uvloop  # optional: a faster event loop when installed
@@ -75,7 +97,7 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
-    asyncio.run(serve(args.port, args.latency))
+    asyncio.run(serve(args.port, args.latency, args.speech))
 
 
 if __name__ == "__main__":

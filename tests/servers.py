@@ -5,6 +5,9 @@ request deterministically from the request's content, counts what it receives, a
 to fail, to delay, or to answer in malformed ways, to inject faults. ``GET /v1/models`` lists the
 one model, as those servers do (clients check the server is there with it). With ``down`` set it
 stands for a server that has gone away: every request, GET or POST, has its connection dropped.
+With ``espeak_speech`` as its reply it stands for a ``/v1/audio/speech`` server (Kokoro-FastAPI,
+openedai-speech): it speaks the request's ``input`` with espeak-ng, the ``voice`` being an espeak-ng
+voice name.
 """
 
 from __future__ import annotations
@@ -102,8 +105,9 @@ class ChatServer:
                 if isinstance(payload, str):
                     payload = completion_body(body, payload)
                 data = json.dumps(payload).encode() if not isinstance(payload, bytes) else payload
+                headers = dict(headers)
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
                 self.send_header("Content-Length", str(len(data)))
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -143,3 +147,14 @@ def completion_body(request: dict[str, Any], text: str, finish_reason: str = "st
         ],
         "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
     }
+
+
+def espeak_speech(body: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
+    """A ``/v1/audio/speech`` answer: the request's input spoken by espeak-ng (voice = an espeak-ng
+    voice, ``speed`` a factor on its 175 words a minute), as a WAV file."""
+    import subprocess
+
+    rate = str(round(175 * float(body.get("speed", 1.0))))
+    wav = subprocess.run(["espeak-ng", "--stdout", "--stdin", "-v", body["voice"], "-s", rate],
+                         input=body["input"].encode(), capture_output=True, check=True, timeout=60).stdout
+    return 200, wav, {"Content-Type": "audio/wav"}

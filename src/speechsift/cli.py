@@ -84,6 +84,14 @@ def print_summary(result) -> None:
             f"{llm.get('retries', 0):,} retries, {failed:,} failed; "
             f"tokens {llm.get('tokens_in', 0):,} in / {llm.get('tokens_out', 0):,} out"
         )
+    tts = result.tts_this_run
+    if tts.get("requests"):
+        failed = sum(v for k, v in tts.items() if k.startswith("failed."))
+        console.print(
+            f"tts: {tts.get('requests', 0):,} utterances, {tts.get('synthesized', 0):,} synthesized "
+            f"({tts.get('audio_ms', 0) / 60_000:,.1f} min of audio), {tts.get('cache_hits', 0):,} from the cache, "
+            f"{tts.get('deduplicated', 0):,} deduplicated, {tts.get('retries', 0):,} retries, {failed:,} failed"
+        )
     mix = result.assembly.mix if result.assembly else {}
     if mix:
         console.print(f"mix: {mix.get('selected', 0):,} of {mix.get('size', 0):,} train examples"

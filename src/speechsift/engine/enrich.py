@@ -25,6 +25,7 @@ from speechsift.errors import AudioLoadError
 from speechsift.features.base import FeatureError
 from speechsift.labels.bins import FIXED_BINS, BinSet
 from speechsift.records import Clip
+from speechsift.sources.text import record_kind
 
 POLICIES = ("corpus", "measured", "corpus_then_measured")
 POOL_CHUNK = 8  # clips per task sent to a worker process
@@ -64,10 +65,13 @@ def measure_one(job: tuple[Clip, tuple[str, ...]]) -> tuple[dict[str, float] | N
     return values, prosody, None, None
 
 
-def choose_labels(corpus: Mapping[str, str], measured: Mapping[str, str], policies: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
-    """Meta from the corpus labels and the measured ones, field by field, and where each came from."""
+def choose_labels(corpus: Mapping[str, str], measured: Mapping[str, str], policies: Mapping[str, str],
+                  given_origins: Mapping[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
+    """Meta from the corpus labels and the measured ones, field by field, and where each came from
+    (``corpus``, or the origin ``given_origins`` names: ``synthesized`` for a voice's labels)."""
     meta = dict(corpus)
-    origins = [f"{field}:corpus" for field in corpus]
+    given_origins = given_origins or {}
+    origins = [f"{field}:{given_origins.get(field, 'corpus')}" for field in corpus]
     for field, word in measured.items():
         policy = policies.get(field, "corpus_then_measured")
         if policy == "corpus" or (policy == "corpus_then_measured" and field in corpus):
@@ -75,6 +79,15 @@ def choose_labels(corpus: Mapping[str, str], measured: Mapping[str, str], polici
         meta[field] = word
         origins = [o for o in origins if not o.startswith(f"{field}:")] + [f"{field}:measured"]
     return meta, origins
+
+
+def label_origins(meta: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """A clip's labels without ``label_sources``, and the origins it names (``gender:synthesized``)."""
+    named = meta.get("label_sources")
+    if not named:
+        return dict(meta), {}
+    origins = dict(pair.split(":", 1) for pair in named.split(",") if ":" in pair)
+    return {k: v for k, v in meta.items() if k != "label_sources"}, origins
 
 
 class Enrich(Stage):
@@ -102,13 +115,20 @@ class Enrich(Stage):
         stats = ctx.stats(self.name)
         stats.inputs += len(clips)
         kept = []
-        for clip, (values, words, reason, message) in zip(clips, self._measurements(clips)):
+        silent = [record_kind(clip) == "text" for clip in clips]  # text records: nothing to measure
+        results = iter(self._measurements([clip for clip, text in zip(clips, silent) if not text]))
+        for clip, text in zip(clips, silent):
+            if text:
+                kept.append(clip)
+                continue
+            values, words, reason, message = next(results)
             if values is None:
                 ctx.reject(self.name, clip.clip_id, reason or "unreadable_audio", message or "", source=clip.source)
                 continue
             features = {**clip.features, **{k: v for k, v in values.items() if math.isfinite(v)}}
             measured = self.bins.labels(features, gender=clip.meta.get("gender"))
-            meta, origins = choose_labels(clip.meta, measured, self.policies)
+            corpus, given = label_origins(clip.meta)
+            meta, origins = choose_labels(corpus, measured, self.policies, given)
             meta["label_sources"] = ",".join(origins)
             extra = {**clip.extra, "words": words} if words is not None else clip.extra
             kept.append(Clip(clip.clip_id, clip.source, clip.audio, clip.language, clip.speaker_id, clip.text,

@@ -77,6 +77,7 @@ class RunResult:
     seconds: float
     llm_this_run: dict[str, int] = field(default_factory=dict)  # requests sent, hits, retries, ...
     assembly: Assembly | None = None
+    tts_this_run: dict[str, int] = field(default_factory=dict)  # utterances synthesized, cache hits, ...
 
     @property
     def examples(self) -> Counter:
@@ -104,12 +105,14 @@ def check_backend(recipe: Recipe, backend: Backend) -> None:
 @dataclass
 class Stages:
     """The clip stages (reading to measuring), the expansion of clips into examples, the pair
-    stage, and the generate stage the executor feeds from the generation service."""
+    stage, the generate stage the executor feeds from the generation service, and the stages on a
+    shard's finished examples."""
 
     clips: list[Stage]
     expand: ExpandTasks
     pairs: BuildPairs
     generate: Generate
+    after_generate: list[Stage] = field(default_factory=list)
 
     def close(self) -> None:
         """Stop the stages' worker pools."""
@@ -119,7 +122,7 @@ class Stages:
                 close()
 
 
-def build_stages(recipe: Recipe, backend: Backend) -> Stages:
+def build_stages(recipe: Recipe, backend: Backend, layout: OutputLayout) -> Stages:
     settings = TaskSettings(
         sampling=SamplingParams(
             temperature=recipe.llm.temperature,
@@ -129,7 +132,11 @@ def build_stages(recipe: Recipe, backend: Backend) -> Stages:
         ),
         options={spec.name: spec.options for spec in recipe.task_specs},
     )
-    clips: list[Stage] = [Read(), NormalizeLabels(), ProbeAudio(decode=recipe.engine.verify_audio == "decode")]
+    from speechsift.engine.speech import speech_stages  # speechsift.tts imports engine.layout
+
+    synthesize, speak = speech_stages(recipe, layout)
+    clips: list[Stage] = [Read(), NormalizeLabels(), *([synthesize] if synthesize else []),
+                          ProbeAudio(decode=recipe.engine.verify_audio == "decode")]
     if recipe.features:
         bins = load_bins(recipe.labels.bins) if recipe.labels.bins else None
         clips.append(Enrich(recipe.features, bins, recipe.labels.prefer, recipe.engine.workers or default_workers()))
@@ -138,6 +145,7 @@ def build_stages(recipe: Recipe, backend: Backend) -> Stages:
         ExpandTasks(recipe.task_specs, settings, samples=recipe.llm.n),
         BuildPairs(recipe.task_specs, settings, samples=recipe.llm.n),
         Generate(backend, check_language=language_check_ready(recipe)),
+        [speak] if speak else [],
     )
 
 
@@ -257,6 +265,7 @@ class ShardRunner:
         self.strict = strict
         self.budget = budget
         self.totals = RunTotals()
+        self.tts_this_run: Counter = Counter()  # speech synthesis of the shards this invocation made
         self.parts: list[Path] = []
         self.digests: list[str] = []
         self.shards = self.skipped = 0
@@ -340,6 +349,8 @@ class ShardRunner:
         ctx = pending.ctx
         layout = self.layout
         examples = self.stages.generate.apply(pending.examples, pending.merged(self.wait(pending.answers)), ctx)
+        for stage in self.stages.after_generate:
+            examples = stage(examples, ctx)
         examples_path = write_shard_examples(examples, layout, pending.index)
         atomic_write_text(layout.shard_rejects(pending.index),
                           "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ctx.rejects))
@@ -355,6 +366,7 @@ class ShardRunner:
         if pending.clips_file is not None:
             marker["clips_file"] = str(pending.clips_file.relative_to(layout.root))
         atomic_write_text(layout.shard_marker(pending.index), json.dumps(marker, indent=1))
+        self.tts_this_run.update(marker.get("tts", {}))
         self._record(marker)
         self.reporter.llm(self.service.snapshot())
 
@@ -382,7 +394,7 @@ def run_recipe(
     check_backend(recipe, backend)
     curator = make_curator(recipe)
     with OutputLock(layout), ProgressReporter(enabled=progress) as reporter:
-        stages = build_stages(recipe, backend)
+        stages = build_stages(recipe, backend, layout)
         use_ledger = cache and recipe.llm.cache and getattr(backend, "cacheable", True)
         ledger = Ledger(ledger_path(recipe, layout)) if use_ledger else None
         pairing: dict[str, Any] = {}
@@ -409,7 +421,7 @@ def run_recipe(
             if ledger is not None:
                 ledger.close()
             stages.close()
-        totals, shards, skipped = runner.totals, runner.shards, runner.skipped
+        totals, shards, skipped, tts_this_run = runner.totals, runner.shards, runner.skipped, runner.tts_this_run
         release = release_fingerprint(recipe, runner.digests)
         previous = _read_json(layout.run_json)
         release_there = layout.card.is_file() and ("parquet" not in recipe.output.formats or layout.data.is_dir())
@@ -419,19 +431,21 @@ def run_recipe(
             previous.update(started_at=started_at.isoformat(timespec="seconds"),
                             seconds=round(time.perf_counter() - started, 3),
                             shards={"total": shards, "skipped": skipped, "processed": 0},
-                            llm_this_run=dict(sorted(this_run.items())), release_reused=True)
+                            llm_this_run=dict(sorted(this_run.items())), tts_this_run=dict(sorted(tts_this_run.items())),
+                            release_reused=True)
             atomic_write_text(layout.run_json, json.dumps(previous, indent=2) + "\n")
-            return RunResult(layout.root, totals, shards, skipped, time.perf_counter() - started, this_run, assembly)
+            return RunResult(layout.root, totals, shards, skipped, time.perf_counter() - started, this_run, assembly,
+                             dict(tts_this_run))
         _remove_stale_shards(layout, shards, clip_shards)
         assembly = finalize(layout, recipe, totals, sorted(runner.parts), shards, backend, curator, reporter)
         assembly.pairing = pairing
         run = write_run_json(layout, recipe, totals, assembly, shards, skipped, started_at,
-                             time.perf_counter() - started, limit, this_run, ledger)
+                             time.perf_counter() - started, limit, this_run, ledger, tts_this_run)
         if recipe.output.report:
             reporter.phase("report", unit="")
             write_report(layout.root)
         mark_release(layout, run, release, time.perf_counter() - started)
-    return RunResult(layout.root, totals, shards, skipped, run["seconds"], this_run, assembly)
+    return RunResult(layout.root, totals, shards, skipped, run["seconds"], this_run, assembly, dict(tts_this_run))
 
 
 def _part_index(path: Path) -> int:
@@ -580,6 +594,7 @@ def versions() -> dict[str, str]:
 def write_run_json(
     layout: OutputLayout, recipe: Recipe, totals: RunTotals, assembly: Assembly, shards: int, skipped: int,
     started_at: datetime, seconds: float, limit: int | None, llm_this_run: dict[str, int], ledger: Ledger | None,
+    tts_this_run: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """run.json, without the release fingerprint (``mark_release`` adds it last)."""
     report = {
@@ -604,6 +619,9 @@ def write_run_json(
         # what this invocation did: a rerun of an unchanged recipe sends nothing
         "llm_this_run": dict(sorted(llm_this_run.items())),
         "ledger": str(ledger.path) if ledger is not None else None,
+        # speech synthesis: over every shard, and what this invocation synthesized
+        "tts": dict(sorted(totals.tts.items())),
+        "tts_this_run": dict(sorted((tts_this_run or {}).items())),
         "sampling": assembly.sampling,
         "warnings": assembly.warnings,
         "release_fingerprint": None,

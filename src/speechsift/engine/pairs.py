@@ -5,13 +5,15 @@ measurements taken with ``features:``) to ``.work/clips/part-N.parquet`` (``layo
 audio by reference. After the clip shards, pairing reads from that index only the columns the
 strategies need (``PAIRING_COLUMNS``), each pair task's strategy forms its pairs, and the clips that
 ended up in a pair are read back in full. So a pair task sees the same measured clips as the
-single-clip tasks, and each clip is decoded and measured once. Pairs that cannot be formed (a
-corpus with one speaker) are reported, never invented.
+single-clip tasks, and each clip is decoded and measured once. Only corpus clips are paired, never
+text records (``sources.text``), voiced or not. Pairs that cannot be formed (a corpus with one
+speaker) are reported, never invented.
 """
 
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,7 @@ import pyarrow.parquet as pq
 
 from speechsift.engine.layout import atomic_write_bytes
 from speechsift.records import Clip, clips_from_arrow, clips_to_arrow
+from speechsift.sources.text import EXTRA_KEY as TEXT_RECORD
 from speechsift.tasks import get_task
 from speechsift.tasks.pairing import PairingEntry, form_pairs
 
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
     from speechsift.recipe import Recipe, TaskSpec
 
 # What a pairing strategy needs to know of a clip (speechsift.tasks.pairing.PairingEntry).
-PAIRING_COLUMNS = ["clip_id", "source", "speaker_id", "text", "language", "meta"]
+PAIRING_COLUMNS = ["clip_id", "source", "speaker_id", "text", "language", "meta", "extra"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,8 @@ def _entries(parts: Sequence[Path]) -> list[PairingEntry]:
     entries = []
     for path in parts:
         for row in pq.read_table(path, columns=PAIRING_COLUMNS).to_pylist():
+            if TEXT_RECORD in json.loads(row["extra"] or "{}"):
+                continue  # a text record (voiced or not) is no corpus clip to compare
             meta = row["meta"] or {}
             entries.append(PairingEntry(row["clip_id"], row["source"], row["speaker_id"], row["text"],
                                         meta.get("emotion"), meta.get("gender"), row["language"]))

@@ -23,7 +23,9 @@ from speechsift.llm.types import ChatRequest, Completion
 from speechsift.recipe import TaskSpec
 from speechsift.records import AudioRef, Clip, Example, Generation, stable_id
 from speechsift.sources.base import RejectedRow
+from speechsift.sources.text import EXTRA_KEY as TEXT_RECORD
 from speechsift.tasks import TaskSettings, get_task
+from speechsift.tasks.base import takes
 from speechsift.tasks.closed_ended import dropped_counts
 from speechsift.tasks.comparison import PairTask
 
@@ -107,6 +109,8 @@ class ProbeAudio(Stage):
         self.decode = decode
 
     def process(self, clip: Clip, ctx: ShardContext) -> Clip:
+        if clip.audio.path is None and clip.audio.bytes is None and TEXT_RECORD in clip.extra:
+            return clip  # a text record: no audio to check
         try:
             info = audio.probe(clip.audio)
             if self.decode:
@@ -153,9 +157,12 @@ class ExpandTasks(Stage):
     def run(self, clips: list[Clip], ctx: ShardContext) -> list[Example]:
         examples: list[Example] = []
         plain = self.samples == 1  # one sample per prompt: examples need no copies
+        mixed = any(TEXT_RECORD in clip.extra for clip in clips)  # text records among the clips
         for task, sources, schema in self.tasks:
             stage = f"task.{task.name}"
             mine = clips if sources is None else [clip for clip in clips if clip.source in sources]
+            if mixed or "audio" not in task.inputs:  # each task takes the kinds of record it builds from
+                mine = [clip for clip in mine if takes(task, clip)]
             build, settings = task.build, self.settings
             plain_task = plain and schema is None
             rejected = 0

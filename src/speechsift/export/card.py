@@ -69,6 +69,29 @@ def sampling_lines(assembly: Assembly) -> list[str]:
             for task, settings in sorted(assembly.sampling.items())]
 
 
+def speech_lines(recipe: Any, totals: RunTotals) -> list[str]:
+    """The card's speech-synthesis section: backend, voices, utterances, where spoken responses are."""
+    if not totals.tts.get("requests"):
+        return []
+    from speechsift.engine.speech import tts_config
+
+    config = tts_config(recipe)
+    voices = ", ".join(f"`{v.name or v.voice or v.package or v.model}`" for v in config.voices) or "the default pool"
+    tts = totals.tts
+    lines = ["", "## Speech synthesis", "",
+             f"- backend: `{config.backend}`" + (f", model: `{config.model}`" if config.model else "") + f"; voices: {voices}",
+             f"- utterances: {tts.get('synthesized', 0)} synthesized ({tts.get('audio_ms', 0) / 3_600_000:.2f} h), "
+             f"{tts.get('cache_hits', 0)} from the cache, "
+             f"{sum(n for k, n in tts.items() if k.startswith('failed.'))} failed",
+             "- synthesized clips carry the voice's labels (`label_sources`: `synthesized`) and speaker `tts/<voice>`"]
+    spoken = [spec.name for spec in recipe.task_specs if spec.speak_response]
+    if spoken:
+        lines.append(f"- spoken responses ({', '.join(spoken)}): an audio part after the assistant's text in "
+                     "`data/` (Parquet) and `sift_jsonl`; the `messages` export (LLaMA-Factory, ms-swift) has no "
+                     "place for assistant audio and keeps their text only")
+    return lines
+
+
 def render_card(recipe: Any, totals: RunTotals, assembly: Assembly, backend: str, model: str | None) -> str:
     meta = front_matter(recipe.name, recipe.license, assembly)
     lines = ["---", yaml.safe_dump(meta, sort_keys=False).rstrip(), "---", "", f"# {recipe.name}", ""]
@@ -103,6 +126,7 @@ def render_card(recipe: Any, totals: RunTotals, assembly: Assembly, backend: str
     for stage, stats in {**totals.stages, **assembly.stages}.items():
         for reason, count in sorted(stats.rejected.items()):
             lines.append(f"| {stage} | {reason} | {count} |")
+    lines += speech_lines(recipe, totals)
     curate_stats = assembly.stages.get("curate")
     if recipe.curate is not None and curate_stats is not None:
         settings = recipe.curate.model_dump(exclude_defaults=True)

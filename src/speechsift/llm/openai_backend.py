@@ -7,9 +7,9 @@ of requests in flight is the bottleneck (benchmarks/bench_generation.py). Reques
 connection pool and one semaphore, so up to ``concurrency`` are in flight at every moment whoever
 submits them. Failures are retried by ``RetryPolicy`` and otherwise returned as completions with a
 reject code, decided by status and type, never by message text; those worth asking again on a rerun
-are marked ``transient``. Before the first request the server is checked with ``GET /models``; a
-server that does not answer at all stops the run (``ServerUnreachableError``) instead of failing
-every request after its retries.
+are marked ``transient``. Before an endpoint's first request the server is checked with
+``GET /models``; a server that does not answer at all stops the run (``ServerUnreachableError``)
+instead of failing every request after its retries.
 
 Samples of one prompt share a call with ``n``. Servers that ignore ``n`` (llama.cpp server, TGI)
 answer one choice: the missing samples are asked as separate requests, each with its own seed
@@ -26,8 +26,8 @@ import json
 import logging
 import os
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from speechsift.errors import ConfigError, PermanentGenerationError, RetryableGenerationError, ServerUnreachableError
 from speechsift.llm.base import register_backend
@@ -37,6 +37,8 @@ from speechsift.llm.types import ChatRequest, Completion
 
 if TYPE_CHECKING:
     from speechsift.recipe import LLMConfig
+
+T = TypeVar("T")
 
 # Placeholder key for local servers that accept any key; hosted APIs need a real one.
 LOCAL_SERVER_KEY = "EMPTY"
@@ -105,10 +107,22 @@ def parse_choices(body: bytes, wanted: int) -> list[Completion]:
     return completions
 
 
-class OpenAIBackend:
-    name = "openai"
-    streaming = True  # answers each request as soon as it is done
-    cacheable = True
+class Failure(NamedTuple):
+    """Why a POST failed for good: a reject code, the server's message, and whether it is transient
+    (the retries ran out on something that may well work later) or permanent."""
+
+    reason: str
+    message: str
+    transient: bool
+
+
+class OpenAIEndpoint:
+    """One endpoint of an OpenAI-compatible server (``api_base`` + ``endpoint``): the connection pool
+    of the running event loop, the concurrency limit, the check that the server is there, and
+    ``post`` with the retry policy."""
+
+    endpoint = "/chat/completions"  # under api_base
+    section = "llm"  # the recipe section that configures it, for messages
 
     def __init__(
         self,
@@ -135,31 +149,6 @@ class OpenAIBackend:
         self._reachable = False  # checked on this loop
         self._unreachable: ServerUnreachableError | None = None
         self._connection_failures = 0  # in a row, over every request
-        self._n_supported: bool | None = None  # None: not known yet
-
-    def supports(self, task: str) -> bool:
-        return True
-
-    def payload(self, request: ChatRequest, n: int) -> dict[str, Any]:
-        sampling = request.sampling
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": request.messages,
-            "temperature": sampling.temperature,
-            "top_p": sampling.top_p,
-            "max_tokens": sampling.max_tokens,
-        }
-        if n > 1:
-            body["n"] = n
-        if sampling.seed is not None:
-            body["seed"] = sampling.seed + request.sample_index
-        if request.json_schema is not None:
-            body["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": request.task, "schema": request.json_schema, "strict": True},
-            }
-        body.update(self.extra_body)
-        return body
 
     def _transport(self) -> "_Transport":
         """The connection pool of the running event loop (made on first use in that loop)."""
@@ -195,12 +184,102 @@ class OpenAIBackend:
             self._reachable, self._connection_failures = True, 0
             return
         self._unreachable = ServerUnreachableError(
-            f"llm.api_base: the LLM server at {self.base_url} does not answer ({failure}; {self.retry.max_attempts} "
-            f"tries of GET /models over {time.monotonic() - started:.1f} s). Start the server (e.g. `vllm serve MODEL`) "
-            f"or correct llm.api_base / --api-base, then run the same command again: finished shards and every "
-            f"answer so far are kept, and only what is missing is asked."
+            f"{self.section}.api_base: the server at {self.base_url} does not answer ({failure}; "
+            f"{self.retry.max_attempts} tries of GET /models over {time.monotonic() - started:.1f} s). Start the "
+            f"server or correct {self.section}.api_base (or --api-base), then run the same command again: "
+            f"finished shards and every answer so far are kept, and only what is missing is asked."
         )
         raise self._unreachable
+
+    async def post(self, encode: Callable[[], bytes], accept: Callable[[bytes], T]) -> tuple[T | None, Failure | None, int]:
+        """POST the body ``encode`` makes (once, when a slot of the limit is free) until ``accept``
+        takes a 200 answer's body, by the retry policy.
+
+        Returns ``(result, None, attempts)``, or ``(None, Failure, attempts)`` for a permanent failure
+        or the last of the retryable ones. ``accept`` raises ``RetryableGenerationError`` for a body
+        it cannot use. Raises ``ServerUnreachableError`` when the server does not answer at all: before
+        the first request, and after ``retry.unreachable_after`` connection failures in a row, the
+        server is checked (``check_server``), and nothing is sent while it is being checked.
+        """
+        transport = self._transport()
+        assert self._limit is not None
+        retry = self.retry
+        if not self._reachable:
+            await self.check_server()
+        body = b""
+        attempt = 0
+        while True:
+            attempt += 1
+            retry_after: float | None = None
+            try:
+                async with self._limit:
+                    if self._probe is not None and not self._probe.done():
+                        await self.check_server()  # the server is being checked: nothing is sent meanwhile
+                    body = body or encode()
+                    status, headers, raw = await transport.post(body, self.timeout_s)
+                self._connection_failures = 0  # the server answered something
+                if status == 200:
+                    return accept(raw), None, attempt
+                message, code = _error_fields(raw)
+                reason = status_reason(status, code)
+                text = f"HTTP {status}: {message}"
+                if not is_retryable_status(status):
+                    raise PermanentGenerationError(reason, text)
+                retry_after = parse_retry_after(headers.get("retry-after"))
+                raise RetryableGenerationError(reason, text)
+            except PermanentGenerationError as exc:
+                return None, Failure(exc.reason, str(exc), transient=False), attempt
+            except RetryableGenerationError as exc:
+                failure = Failure(exc.reason, str(exc), transient=True)
+            except (asyncio.TimeoutError, TimeoutError):  # distinct classes before Python 3.11
+                failure = Failure("timeout", f"no answer within {self.timeout_s:g}s", transient=True)
+            except CONNECTION_ERRORS as exc:
+                failure = Failure("connection_error", f"{type(exc).__name__}: {exc}", transient=True)
+                self._connection_failures += 1
+                if self._connection_failures >= retry.unreachable_after:
+                    await self.check_server()  # raises when the server is gone; a blip passes
+            if attempt >= retry.max_attempts:
+                return None, failure, attempt
+            await asyncio.sleep(retry.delay(attempt, retry_after))
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+        self._pool = None
+
+
+class OpenAIBackend(OpenAIEndpoint):
+    name = "openai"
+    streaming = True  # answers each request as soon as it is done
+    cacheable = True
+
+    def __init__(self, **endpoint: Any) -> None:
+        super().__init__(**endpoint)
+        self._n_supported: bool | None = None  # whether the server honours n; None: not known yet
+
+    def supports(self, task: str) -> bool:
+        return True
+
+    def payload(self, request: ChatRequest, n: int) -> dict[str, Any]:
+        sampling = request.sampling
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": request.messages,
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+            "max_tokens": sampling.max_tokens,
+        }
+        if n > 1:
+            body["n"] = n
+        if sampling.seed is not None:
+            body["seed"] = sampling.seed + request.sample_index
+        if request.json_schema is not None:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": request.task, "schema": request.json_schema, "strict": True},
+            }
+        body.update(self.extra_body)
+        return body
 
     async def agenerate(self, requests: Sequence[ChatRequest]) -> list[Completion]:
         """Answer ``requests``; those differing only in sample index share one call with ``n``."""
@@ -240,59 +319,18 @@ class OpenAIBackend:
 
     async def complete(self, request: ChatRequest, n: int = 1) -> list[Completion]:
         """One call (with retries) for ``n`` samples of ``request``."""
-        transport = self._transport()
-        assert self._limit is not None
-        if not self._reachable:
-            await self.check_server()
-        body = b""
-        attempt = 0
-        while True:
-            attempt += 1
-            retry_after: float | None = None
-            try:
-                async with self._limit:
-                    if self._probe is not None and not self._probe.done():
-                        await self.check_server()  # the server is being checked: nothing is sent meanwhile
-                    # encoded once a slot is free: thousands of queued requests cost nothing up front
-                    body = body or json.dumps(self.payload(request, n), ensure_ascii=False).encode("utf-8")
-                    status, headers, raw = await transport.post(body, self.timeout_s)
-                self._connection_failures = 0  # the server answered something
-                if status == 200:
-                    completions = parse_choices(raw, n)
-                    for completion in completions:
-                        completion.retries = attempt - 1
-                    return completions
-                message, code = _error_fields(raw)
-                reason = status_reason(status, code)
-                text = f"HTTP {status}: {message}"
-                if not is_retryable_status(status):
-                    raise PermanentGenerationError(reason, text)
-                retry_after = parse_retry_after(headers.get("retry-after"))
-                raise RetryableGenerationError(reason, text)
-            except PermanentGenerationError as exc:
-                return self._failed(exc.reason, str(exc), n, attempt, transient=False)
-            except RetryableGenerationError as exc:
-                failure = (exc.reason, str(exc))
-            except (asyncio.TimeoutError, TimeoutError):  # distinct classes before Python 3.11
-                failure = ("timeout", f"no answer within {self.timeout_s:g}s")
-            except CONNECTION_ERRORS as exc:
-                failure = ("connection_error", f"{type(exc).__name__}: {exc}")
-                self._connection_failures += 1
-                if self._connection_failures >= self.retry.unreachable_after:
-                    await self.check_server()  # raises when the server is gone; a blip passes
-            if attempt >= self.retry.max_attempts:
-                return self._failed(*failure, n, attempt, transient=True)
-            await asyncio.sleep(self.retry.delay(attempt, retry_after))
-
-    @staticmethod
-    def _failed(reason: str, message: str, n: int, attempts: int, *, transient: bool) -> list[Completion]:
-        note = f"{message} (after {attempts} attempt{'s' if attempts > 1 else ''})"
-        return [Completion(error=note, error_reason=reason, retries=attempts - 1, transient=transient) for _ in range(n)]
-
-    async def aclose(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-        self._pool = None
+        completions, failure, attempts = await self.post(
+            # encoded once a slot is free: thousands of queued requests cost nothing up front
+            lambda: json.dumps(self.payload(request, n), ensure_ascii=False).encode("utf-8"),
+            lambda raw: parse_choices(raw, n),
+        )
+        if failure is not None:
+            note = f"{failure.message} (after {attempts} attempt{'s' if attempts > 1 else ''})"
+            return [Completion(error=note, error_reason=failure.reason, retries=attempts - 1,
+                               transient=failure.transient) for _ in range(n)]
+        for completion in completions:
+            completion.retries = attempts - 1
+        return completions
 
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy")
@@ -305,11 +343,12 @@ def proxy_configured() -> bool:
 class _BuiltinTransport:
     """POSTs through llm/http.py: the lean path."""
 
-    def __init__(self, backend: OpenAIBackend) -> None:
+    def __init__(self, backend: OpenAIEndpoint) -> None:
         self.client = HTTPClient(backend.base_url, backend.headers, max_idle=backend.concurrency)
+        self.endpoint = backend.endpoint
 
     async def post(self, body: bytes, timeout_s: float) -> tuple[int, dict[str, str], bytes]:
-        response = await self.client.post_json("/chat/completions", body, timeout_s)
+        response = await self.client.post_json(self.endpoint, body, timeout_s)
         return response.status, response.headers, response.body
 
     async def get(self, path: str, timeout_s: float) -> int:
@@ -322,11 +361,11 @@ class _BuiltinTransport:
 class _AiohttpTransport:
     """POSTs through aiohttp, which honours HTTP(S)_PROXY (trust_env)."""
 
-    def __init__(self, backend: OpenAIBackend) -> None:
+    def __init__(self, backend: OpenAIEndpoint) -> None:
         import aiohttp
 
         self.base_url = backend.base_url.rstrip("/")
-        self.url = self.base_url + "/chat/completions"
+        self.url = self.base_url + backend.endpoint
         self.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=backend.concurrency),
             headers={**backend.headers, "Content-Type": "application/json"},
@@ -366,18 +405,25 @@ def _connection_errors() -> tuple[type[BaseException], ...]:
 CONNECTION_ERRORS = _connection_errors()
 
 
+def read_api_key(env: str, api_base: str | None, section: str) -> str:
+    """The API key from the environment variable ``env``; a placeholder for a local server
+    (``api_base`` given) that needs none. The key is only ever sent in the Authorization header."""
+    api_key = os.environ.get(env or "")
+    if api_key:
+        return api_key
+    if api_base is None:
+        raise ConfigError(
+            f"{section}.api_key_env: the environment variable {env!r} is not set. "
+            f"Export your API key under that name, or set {section}.api_base to a local server."
+        )
+    return LOCAL_SERVER_KEY
+
+
 @register_backend("openai")
 def _make(config: "LLMConfig") -> OpenAIBackend:
     if not config.model:
         raise ConfigError("llm.model: the openai backend needs a model name; set llm.model or pass --model.")
-    api_key = os.environ.get(config.api_key_env or "")
-    if not api_key:
-        if config.api_base is None:
-            raise ConfigError(
-                f"llm.api_key_env: the environment variable {config.api_key_env!r} is not set. "
-                "Export your API key under that name, or set llm.api_base to a local server."
-            )
-        api_key = LOCAL_SERVER_KEY
+    api_key = read_api_key(config.api_key_env, config.api_base, "llm")
     extra_body: dict[str, Any] = dict(config.extra_body)
     if config.chat_template_kwargs:
         extra_body["chat_template_kwargs"] = dict(config.chat_template_kwargs)

@@ -8,6 +8,7 @@ from speechsift.tasks import (  # noqa: F401  (registration)  # noqa: F401
     desta,
     open_ended,
     sift,
+    spoken_instruction,
     transcription,
     word_align,
 )
