@@ -51,7 +51,7 @@ def _guarded(fn, *args, **kwargs):
     except StrictModeError as exc:
         _fail("stopped", str(exc), code=1)
     except ServerUnreachableError as exc:
-        _fail("LLM server unreachable", str(exc), code=3)
+        _fail("server unreachable", str(exc), code=3)
     except SpeechsiftError as exc:
         _fail("error", str(exc), code=1)
     except KeyboardInterrupt:
@@ -198,6 +198,7 @@ def _ingest(corpus: str, root: Path, out: Path, options: list[str], limit: Optio
         items = itertools.islice(items, limit)
     rejects = []
     with ClipWriter(out) as writer, ProgressReporter(enabled=progress) as reporter:
+        reporter.phase("listing", total=limit, unit="clips")
         for item in items:
             if isinstance(item, RejectedRow):
                 rejects.append({"id": item.id, "stage": "read", "reason": item.reason, "message": item.message,
