@@ -23,9 +23,10 @@ test: $(STAMP) system-deps
 bench: $(STAMP)
 	$(PY) benchmarks/bench_prepare.py
 
-# Debian packages the tests use: espeak-ng and sox synthesize speech with known properties,
-# chromium opens the HTML report, fonts-dejavu-core makes its screenshots readable.
-SYSTEM_PACKAGES := espeak-ng sox chromium fonts-dejavu-core
+# Debian packages the tests use: espeak-ng and sox synthesize speech with known properties, lame
+# encodes it as MP3 at known bitrates (distortion tests), chromium opens the HTML report,
+# fonts-dejavu-core makes its screenshots readable.
+SYSTEM_PACKAGES := espeak-ng sox lame chromium fonts-dejavu-core
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -41,6 +41,8 @@ def _speechsift(*args: str, cwd: Path | None = None) -> subprocess.CompletedProc
         (lambda d: d.update(mix={"size": 9, "weights": {"task": {"sit_sp": 2}}}),
          "mix.weights.task names 'sit_sp', which the recipe does not have; use one of sit_ssp, transcription"),
         (lambda d: d.update(mix={"size": 9, "weights": {"source": {"demo": 2}}}), "mix.weights.source names 'demo'"),
+        (lambda d: d.update(curate={"min_quality": 3.0}, features=["reverb"]), "add quality to features"),
+        (lambda d: d.update(curate={"min_quality": 7.0}), "curate.min_quality"),
     ],
 )
 def test_bad_recipes_name_the_file_and_field(tmp_path, mutate, expected):

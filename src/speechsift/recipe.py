@@ -281,6 +281,9 @@ class LabelsConfig(_Section):
     bins: Path | None = None
     # Per meta field: corpus | measured | corpus_then_measured (the default for every field).
     prefer: dict[str, Literal["corpus", "measured", "corpus_then_measured"]] = Field(default_factory=dict)
+    # Estimate the gender from the measured median F0 for clips whose corpus gives none (needs the
+    # pitch feature); never replaces a corpus label. label_sources says gender:measured.
+    gender_from_pitch: bool = False
 
 
 class EngineConfig(_Section):
@@ -338,8 +341,10 @@ class Recipe(_Section):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
-    # Measured from the audio by the enrich stage: duration, loudness, pitch, rate, snr.
-    features: list[Literal["duration", "loudness", "pitch", "rate", "snr"]] = Field(default_factory=list)
+    # Measured from the audio by the enrich stage: duration, loudness, pitch, rate, snr, quality
+    # (DNSMOS; the quality extra), reverb (C50), distortion.
+    features: list[Literal["duration", "loudness", "pitch", "rate", "snr", "quality", "reverb", "distortion"]] = Field(
+        default_factory=list)
     labels: LabelsConfig = Field(default_factory=LabelsConfig)
     splits: SplitsConfig = Field(default_factory=SplitsConfig)
     mix: MixConfig | None = None
@@ -348,6 +353,8 @@ class Recipe(_Section):
     curate: CurateConfig | None = None
     # Speech synthesis for text records and spoken responses (default: espeak-ng when a task needs it).
     tts: TTSConfig | None = None
+    # `speechsift eval` settings (speechsift.eval.config.EvalConfig); `data` defaults to this output.
+    eval: "EvalConfig | None" = None
 
     @field_validator("tasks")
     @classmethod
@@ -392,6 +399,18 @@ class Recipe(_Section):
             if spec.speak_response and get_task(spec.name).audio_target:
                 raise ValueError(f"task {spec.name!r}: speak_response voices a text response, and this "
                                  "task's target is audio already; remove speak_response")
+        return self
+
+    @model_validator(mode="after")
+    def _measured_labels_have_their_features(self) -> "Recipe":
+        if self.labels.gender_from_pitch and "pitch" not in self.features:
+            raise ValueError("labels.gender_from_pitch estimates the gender from the measured pitch: "
+                             "add pitch to features")
+        needs = {"min_quality": "quality", "min_c50_db": "reverb", "min_distortion_sdr_db": "distortion"}
+        if self.curate is not None:
+            for field, feature in needs.items():
+                if getattr(self.curate, field) is not None and feature not in self.features:
+                    raise ValueError(f"curate.{field} filters clips on a measurement: add {feature} to features")
         return self
 
     @model_validator(mode="after")
@@ -489,6 +508,10 @@ def _resolve_input_paths(data: dict[str, Any], base: Path) -> None:
     if isinstance(data.get("tts"), dict):
         places.append((data["tts"], "cache"))
         places += [(voice, "model") for voice in data["tts"].get("voices") or [] if isinstance(voice, dict)]
+    if isinstance(data.get("eval"), dict):
+        from speechsift.eval.config import resolve_paths
+
+        resolve_paths(data["eval"], base)
     for holder, key in places:
         if isinstance(holder.get(key), str):
             path = Path(holder[key]).expanduser()
@@ -537,3 +560,8 @@ def load_recipe(path: str | Path, overrides: dict[str, Any] | None = None) -> Re
     if isinstance(data, dict):
         _resolve_input_paths(data, path.resolve().parent)
     return parse_recipe(data, str(path), overrides)
+
+
+from speechsift.eval.config import EvalConfig  # noqa: E402  (the eval section builds on LLMConfig above)
+
+Recipe.model_rebuild()

@@ -18,11 +18,12 @@ import pyarrow as pa
 
 # Normalized label fields every Clip.meta and Example.meta may carry; one nullable string column
 # each in Parquet, so that every part file of every run shares one schema.
-# The SIFT-50M binned fields (pitch ... noise) come from measurements (labels.bins);
+# The SIFT-50M binned fields (pitch ... distortion_level) come from measurements (labels.bins);
 # label_sources records, for a measured run, which fields came from the corpus or the audio.
 META_FIELDS: tuple[str, ...] = (
     "emotion", "gender", "age", "pace", "volume", "accent",
     "pitch", "pitch_variation", "speaking_speed", "intensity", "noise", "label_sources",
+    "speech_quality", "reverberation", "distortion_level",
 )
 
 # Numeric measurements (Clip.features), named with their unit (features.FEATURE_COLUMNS).
@@ -30,6 +31,7 @@ FEATURE_FIELDS: tuple[str, ...] = (
     "duration_s", "speech_duration_s", "rms_db", "relative_db", "clipped_fraction",
     "f0_median_hz", "f0_mean_hz", "f0_std_hz", "f0_std_st", "voiced_fraction",
     "speaking_rate", "syllables_per_s", "snr_db",
+    "dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "c50_db", "distortion_sdr_db", "clipping_ratio", "bandwidth_hz",
 )
 
 

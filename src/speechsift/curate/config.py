@@ -103,6 +103,18 @@ class CurateConfig(_Section):
     drop_on_error: bool = Field(False, description="Drop examples a scorer failed on (reason scoring_failed); by "
                                                    "default a missing score never drops anything.")
 
+    # --- the audio (clips, before generation) ----------------------------------------------------
+    min_quality: float | None = Field(None, ge=1.0, le=5.0,
+                                      description="Lowest DNSMOS overall score (dnsmos_ovrl, 1-5) of a clip; clips "
+                                                  "below are dropped before any LLM request (stage acoustic_filter, "
+                                                  "reason low_speech_quality). Needs features: [quality].")
+    min_c50_db: float | None = Field(None, description="Lowest estimated C50 (c50_db) of a clip: more reverberant "
+                                                       "clips are dropped before generation (reason "
+                                                       "too_reverberant). Needs features: [reverb].")
+    min_distortion_sdr_db: float | None = Field(None, description="Lowest estimated signal-to-distortion ratio "
+                                                                  "(distortion_sdr_db) of a clip (reason "
+                                                                  "too_distorted). Needs features: [distortion].")
+
     # --- length ----------------------------------------------------------------------------------
     min_words: PerTaskInt | None = Field(None, description="Fewest words a response may have (reason too_short).")
     max_words: PerTaskInt | None = Field(None, description="Most words a response may have (reason too_long).")

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 from speechsift.engine.assemble import Assembly, assemble, make_curator, remove_stale
 from speechsift.engine.context import RunTotals, ShardContext
-from speechsift.engine.enrich import Enrich, default_workers
+from speechsift.engine.enrich import AcousticFilter, Enrich, default_workers
 from speechsift.engine.gc_tuning import streaming_gc
 from speechsift.engine.generation import Answer, GenerationService
 from speechsift.engine.layout import OutputLayout, atomic_write_bytes, atomic_write_text
@@ -57,9 +57,10 @@ from speechsift.tasks import TaskSettings, get_task
 MARKER_VERSION = 2
 logger = logging.getLogger("speechsift.engine")
 
-# Recipe sections only the release uses (the assemble pass, exports, card, report): changing them
-# redoes the release and never a shard.
-RELEASE_SECTIONS = ("name", "description", "license", "output", "curate", "splits", "mix")
+# Recipe sections only the release uses (the assemble pass, exports, card, report), and `eval`, which
+# only `speechsift eval` reads: changing them redoes the release and never a shard. (Of `curate`, the
+# clip filter on measurements is a shard stage: shard_fingerprint keeps its settings.)
+RELEASE_SECTIONS = ("name", "description", "license", "output", "curate", "splits", "mix", "eval")
 # Settings of how the shard stages run and how requests travel, not of what they make or ask (the
 # ledger key ignores them too): changing them redoes nothing.
 RUNTIME_SETTINGS = {
@@ -139,7 +140,11 @@ def build_stages(recipe: Recipe, backend: Backend, layout: OutputLayout) -> Stag
                           ProbeAudio(decode=recipe.engine.verify_audio == "decode")]
     if recipe.features:
         bins = load_bins(recipe.labels.bins) if recipe.labels.bins else None
-        clips.append(Enrich(recipe.features, bins, recipe.labels.prefer, recipe.engine.workers or default_workers()))
+        clips.append(Enrich(recipe.features, bins, recipe.labels.prefer, recipe.engine.workers or default_workers(),
+                            gender_from_pitch=recipe.labels.gender_from_pitch))
+        acoustic = AcousticFilter.from_curate(recipe.curate)
+        if acoustic is not None:
+            clips.append(acoustic)
     return Stages(
         clips,
         ExpandTasks(recipe.task_specs, settings, samples=recipe.llm.n),
@@ -176,10 +181,13 @@ def _hash(data: Any) -> str:
 
 def shard_fingerprint(recipe: Recipe) -> str:
     """A hash of what the shard stages use (sources, tasks, what is asked of the LLM, features,
-    labels, shard size): not the release sections, not how requests travel."""
+    labels, the clip filter on measurements, shard size): not the release sections, not how
+    requests travel."""
     exclude: dict[str, Any] = {name: True for name in RELEASE_SECTIONS}
     exclude.update({section: set(names) for section, names in RUNTIME_SETTINGS.items()})
-    return _hash(recipe.model_dump(mode="json", exclude=exclude))
+    data = recipe.model_dump(mode="json", exclude=exclude)
+    data["acoustic_filter"] = {setting: getattr(recipe.curate, setting, None) for setting, *_ in AcousticFilter.THRESHOLDS}
+    return _hash(data)
 
 
 def release_fingerprint(recipe: Recipe, digests: list[str]) -> str:

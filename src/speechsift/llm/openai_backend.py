@@ -134,7 +134,9 @@ class OpenAIEndpoint:
         timeout_s: float,
         retry: RetryPolicy,
         extra_body: dict[str, Any] | None = None,
+        section: str | None = None,
     ) -> None:
+        self.section = section or self.section
         self.model = model
         self.base_url = api_base
         self.concurrency = concurrency
@@ -252,6 +254,9 @@ class OpenAIBackend(OpenAIEndpoint):
     name = "openai"
     streaming = True  # answers each request as soon as it is done
     cacheable = True
+    # How a 200 body becomes completions: a subclass answering through another endpoint of the same
+    # server (eval's speech output) changes this and ``endpoint``, not the retry loop.
+    parse = staticmethod(parse_choices)
 
     def __init__(self, **endpoint: Any) -> None:
         super().__init__(**endpoint)
@@ -280,6 +285,10 @@ class OpenAIBackend(OpenAIEndpoint):
             }
         body.update(self.extra_body)
         return body
+
+    def encode(self, request: ChatRequest, n: int) -> bytes:
+        """The request body as sent (the JSON of ``payload``)."""
+        return json.dumps(self.payload(request, n), ensure_ascii=False).encode("utf-8")
 
     async def agenerate(self, requests: Sequence[ChatRequest]) -> list[Completion]:
         """Answer ``requests``; those differing only in sample index share one call with ``n``."""
@@ -321,8 +330,8 @@ class OpenAIBackend(OpenAIEndpoint):
         """One call (with retries) for ``n`` samples of ``request``."""
         completions, failure, attempts = await self.post(
             # encoded once a slot is free: thousands of queued requests cost nothing up front
-            lambda: json.dumps(self.payload(request, n), ensure_ascii=False).encode("utf-8"),
-            lambda raw: parse_choices(raw, n),
+            lambda: self.encode(request, n),
+            lambda raw: self.parse(raw, n),
         )
         if failure is not None:
             note = f"{failure.message} (after {attempts} attempt{'s' if attempts > 1 else ''})"
@@ -419,20 +428,27 @@ def read_api_key(env: str, api_base: str | None, section: str) -> str:
     return LOCAL_SERVER_KEY
 
 
-@register_backend("openai")
-def _make(config: "LLMConfig") -> OpenAIBackend:
+def backend_options(config: "LLMConfig", section: str = "llm") -> dict[str, Any]:
+    """The constructor arguments of an OpenAI-compatible backend for ``config`` (also used by the
+    evaluator's audio-input and speech-output backends, which talk to the same kind of server)."""
     if not config.model:
-        raise ConfigError("llm.model: the openai backend needs a model name; set llm.model or pass --model.")
-    api_key = read_api_key(config.api_key_env, config.api_base, "llm")
+        raise ConfigError(f"{section}.model: the openai backend needs a model name; set {section}.model or pass --model.")
+    api_key = read_api_key(config.api_key_env, config.api_base, section)
     extra_body: dict[str, Any] = dict(config.extra_body)
     if config.chat_template_kwargs:
         extra_body["chat_template_kwargs"] = dict(config.chat_template_kwargs)
-    return OpenAIBackend(
-        model=config.model,
-        api_base=config.api_base or "https://api.openai.com/v1",
-        api_key=api_key,
-        concurrency=config.concurrency,
-        timeout_s=config.timeout_s,
-        retry=config.retry.policy(),
-        extra_body=extra_body,
-    )
+    return {
+        "model": config.model,
+        "api_base": config.api_base or "https://api.openai.com/v1",
+        "api_key": api_key,
+        "concurrency": config.concurrency,
+        "timeout_s": config.timeout_s,
+        "retry": config.retry.policy(),
+        "extra_body": extra_body,
+        "section": section,
+    }
+
+
+@register_backend("openai")
+def _make(config: "LLMConfig") -> OpenAIBackend:
+    return OpenAIBackend(**backend_options(config))

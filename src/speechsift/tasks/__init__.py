@@ -4,6 +4,7 @@ from speechsift.tasks import (  # noqa: F401  (registration)  # noqa: F401
     answer_extraction,
     closed_ended,
     comparison,
+    constrained,
     controllable,
     desta,
     open_ended,
