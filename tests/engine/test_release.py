@@ -104,3 +104,15 @@ def test_folders_of_tasks_no_longer_in_the_recipe_are_removed(tmp_path):
     assert list((out / "data" / "sit_ssp").glob("*.parquet"))
     sift = out / "exports" / "sift_jsonl" / "train"
     assert {p.name for p in sift.iterdir()} == {"omni"} and {p.name for p in (sift / "omni").iterdir()} == {"sit_ssp"}
+
+
+def test_the_shard_fingerprint_keeps_the_curate_settings_a_shard_stage_uses(tmp_path):
+    from speechsift.engine.local import shard_fingerprint
+
+    manifest = make_corpus(tmp_path / "corpus", n=1)
+
+    def fingerprint(**curate):
+        return shard_fingerprint(parse_recipe(recipe_dict(manifest, tmp_path / "out", features=["reverb"], curate=curate)))
+
+    assert fingerprint() == fingerprint(dedup="near", drop_leakage=False), "release-only settings"
+    assert fingerprint() != fingerprint(min_c50_db=5.0), "the clip filter on measurements is a shard stage"
