@@ -34,7 +34,7 @@ class Hang:
 
 def scripted_reply(body: dict[str, Any]) -> str:
     """The default answer: a deterministic sentence naming a hash of the request's messages."""
-    digest = hashlib.sha1(json.dumps(body["messages"], sort_keys=True).encode()).hexdigest()[:8]
+    digest = hashlib.sha1(json.dumps(body.get("messages", body.get("prompt")), sort_keys=True).encode()).hexdigest()[:8]
     return f"<think>private reasoning</think>Sounds like a reply {digest}."
 
 
@@ -48,6 +48,7 @@ class ChatServer:
         self.down = False
         self.dropped = 0  # requests dropped while down
         self.headers: list[dict[str, str]] = []
+        self.paths: list[str] = []  # each request's path: /v1/chat/completions, /v1/completions, ...
         self._lock = threading.Lock()
         server = self
 
@@ -87,6 +88,7 @@ class ChatServer:
                 with server._lock:
                     server.requests.append(body)
                     server.headers.append(dict(self.headers))
+                    server.paths.append(self.path)
                 if server.delay_s:
                     time.sleep(server.delay_s)
                 outcome = server.reply(body)
@@ -136,6 +138,12 @@ class ChatServer:
 
 
 def completion_body(request: dict[str, Any], text: str, finish_reason: str = "stop") -> dict[str, Any]:
+    if "prompt" in request:  # /v1/completions (raw completion): choices carry text
+        return {
+            "id": "cmpl-test", "object": "text_completion", "created": 0, "model": request.get("model", "test-model"),
+            "choices": [{"index": i, "text": text, "finish_reason": finish_reason} for i in range(request.get("n", 1))],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+        }
     return {
         "id": "chatcmpl-test",
         "object": "chat.completion",

@@ -35,7 +35,7 @@ def _speechsift(*args: str, cwd: Path | None = None) -> subprocess.CompletedProc
         (lambda d: d["llm"].update(temprature=0.5), "llm.temprature: Extra inputs are not permitted"),
         (lambda d: d.update(tasks=["transcribe"]), "unknown task 'transcribe'"),
         (lambda d: d["sources"][0].update(kind="csv"), "kind: manifest, hf, corpus, lhotse or text"),
-        (lambda d: d.pop("sources"), "sources: Field required; add it"),
+        (lambda d: d.pop("sources"), "sources: add at least one source"),
         (lambda d: d["output"].update(formats=["tfrecord"]), "output.formats.0"),
         (lambda d: d.update(tasks=[{"name": "transcription", "sources": ["nope"]}]), "source 'nope'"),
         (lambda d: d.update(mix={"size": 9, "weights": {"task": {"sit_sp": 2}}}),

@@ -279,6 +279,26 @@ def features(
     _guarded(_features, target, out, feature, fit_bins, workers, progress)
 
 
+annotations_app = typer.Typer(help="Listening annotation of preference pairs.", no_args_is_help=True)
+app.add_typer(annotations_app, name="annotations")
+
+
+def _annotations_import(out: Path, files: list[Path]) -> None:
+    from speechsift.export.annotation import import_annotations
+
+    path, count = import_annotations(out, files)
+    console.print(f"{count:,} preference records -> {path}; DPO exports in {path.parent / 'exports'}")
+
+
+@annotations_app.command("import")
+def annotations_import(
+    out: Path = typer.Argument(..., help="The run's output folder (its exports/annotation pages)."),
+    files: list[Path] = typer.Argument(..., help="Results files saved by the annotation pages."),
+) -> None:
+    """Turn saved listening-annotation results into preference records and DPO exports."""
+    _guarded(_annotations_import, out, files)
+
+
 ledger_app = typer.Typer(help="Inspect request ledgers.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 

@@ -20,7 +20,7 @@ from speechsift.errors import ConfigError
 if TYPE_CHECKING:
     from speechsift.llm.retry import RetryPolicy
 
-EXPORT_FORMATS = ("parquet", "sift_jsonl", "messages", "desta_jsonl")
+EXPORT_FORMATS = ("parquet", "sift_jsonl", "messages", "desta_jsonl", "dpo_llamafactory", "dpo_trl", "annotation")
 
 
 class _Section(BaseModel):
@@ -267,7 +267,8 @@ BACKEND_VOICE_FIELDS: dict[str, frozenset[str]] = {
 class OutputConfig(_Section):
     dir: Path | None = None  # default: out/<recipe name>
     audio: Literal["embed", "path"] = "embed"
-    formats: list[Literal["parquet", "sift_jsonl", "messages", "desta_jsonl"]] = Field(
+    formats: list[Literal["parquet", "sift_jsonl", "messages", "desta_jsonl", "dpo_llamafactory", "dpo_trl",
+                          "annotation"]] = Field(
         default_factory=lambda: ["parquet", "sift_jsonl", "messages"]
     )
     report: bool = True  # OUT/report/index.html at the end of every run
@@ -336,9 +337,13 @@ class Recipe(_Section):
     name: str = Field(min_length=1)
     description: str | None = None
     license: str = "other"
-    sources: list[Source] = Field(min_length=1)
+    # At least one, unless every task writes its own inputs (text tasks with inline or file instructions).
+    sources: list[Source] = Field(default_factory=list)
     tasks: list[Union[str, TaskSpec]] = Field(min_length=1)
     llm: LLMConfig = Field(default_factory=LLMConfig)
+    # More LLMs by name (the recipe's `llm` is `default`): responders, preference candidates and
+    # judges name them in their task options (speechsift.llm.router).
+    llms: dict[str, LLMConfig] = Field(default_factory=dict)
     output: OutputConfig = Field(default_factory=OutputConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     # Measured from the audio by the enrich stage: duration, loudness, pitch, rate, snr, quality
@@ -390,10 +395,30 @@ class Recipe(_Section):
         names = [s.name for s in self.sources]
         if len(set(names)) != len(names):
             raise ValueError(f"source names must be unique, got {names}")
+        from speechsift.tasks.text import is_text_task
+
+        if not self.sources and not all(is_text_task(spec.name) for spec in self.task_specs):
+            raise ValueError("sources: add at least one source (only text tasks with their own instructions "
+                             "run without one)")
         for spec in self.task_specs:
             for name in spec.sources or []:
                 if name not in names:
                     raise ValueError(f"task {spec.name!r} names source {name!r}, which the recipe does not define")
+        if "default" in self.llms:
+            raise ValueError("llms: `default` is the recipe's `llm` section; give the other LLMs other names")
+        from speechsift.tasks import get_task
+
+        known_llms = {"default", *self.llms}
+        for spec in self.task_specs:
+            named = getattr(get_task(spec.name), "llm_names", None)
+            for llm_name in named(spec.options) if named else []:
+                if llm_name not in known_llms:
+                    raise ValueError(f"task {spec.name!r} names the LLM {llm_name!r}, which is neither `default` (the "
+                                     f"recipe's llm) nor under `llms:` ({', '.join(sorted(self.llms)) or 'none'})")
+        voice = self.curate.voice_suitability if self.curate is not None else None
+        if voice is not None and voice.llm not in known_llms:
+            raise ValueError(f"curate.voice_suitability.llm: {voice.llm!r} is neither `default` (the recipe's llm) "
+                             f"nor under `llms:` ({', '.join(sorted(self.llms)) or 'none'})")
         _check_record_kinds(self)
         for spec in self.task_specs:
             if spec.speak_response and get_task(spec.name).audio_target:
@@ -503,6 +528,10 @@ def _resolve_input_paths(data: dict[str, Any], base: Path) -> None:
     ]
     if isinstance(data.get("llm"), dict):
         places.append((data["llm"], "ledger"))
+    for task in data.get("tasks") or []:  # text tasks' instruction files
+        options = task.get("options") if isinstance(task, dict) else None
+        if isinstance(options, dict):
+            places += [(options, key) for key in options if key.endswith("_file")]
     if isinstance(data.get("labels"), dict):
         places.append((data["labels"], "bins"))
     if isinstance(data.get("tts"), dict):

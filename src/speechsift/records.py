@@ -160,6 +160,9 @@ class Example:
     generation: Generation | None = None
     quality: dict[str, float] = field(default_factory=dict)
     request: Any = None
+    # Task-specific facts of any shape (JSON in Parquet): a synthesized instruction's lineage (seed,
+    # round, mutation, who wrote it), a preference pair's rejected response, configs and verdict.
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # --- Arrow schemas ---------------------------------------------------------------------------
@@ -228,6 +231,7 @@ EXAMPLE_SCHEMA = pa.schema(
         ("transcript", pa.string()),
         ("duration_s", pa.float64()),
         ("generation", GENERATION_TYPE),
+        ("extra", pa.string()),  # JSON: task-specific values of any shape (Example.extra)
     ]
 )
 
@@ -347,6 +351,7 @@ def example_to_row(example: Example) -> dict[str, Any]:
         "transcript": example.transcript,
         "duration_s": example.duration_s,
         "generation": _generation_row(example.generation),
+        "extra": json.dumps(example.extra, ensure_ascii=False, sort_keys=True) if example.extra else None,
     }
 
 
@@ -368,6 +373,7 @@ def example_from_row(row: dict[str, Any]) -> Example:
         transcript=row["transcript"],
         duration_s=row["duration_s"],
         generation=Generation(**gen) if gen else None,
+        extra=json.loads(row["extra"]) if row.get("extra") else {},
     )
 
 

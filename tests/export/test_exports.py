@@ -75,5 +75,5 @@ def test_card_front_matter(tmp_path):
     assert meta["license"] == "other" and meta["language"] == ["en"]
     assert "| transcription | 3 |" in body
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", body)
-    assert len(images) == 3 and all((out / image).is_file() for image in images), "the card's plots exist"
+    assert len(images) == 4 and all((out / image).is_file() for image in images), "the card's plots exist"
     assert all((out / image).read_text().startswith("<svg") for image in images)

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from speechsift.curate.voice import VoiceSuitabilityConfig
+
 PerTaskInt = int | dict[str, int]
 PerTaskFloat = float | dict[str, float]
 DEFAULT_KEY = "default"
@@ -52,6 +54,9 @@ class DomainSpec(_Section):
     name: str = Field(min_length=1, description="Short snake_case name written to quality.domain_label.")
     description: str = Field(min_length=1, description="A sentence describing the domain; responses are compared "
                                                        "with its embedding.")
+    examples: list[str] = Field(default_factory=list, description="Example texts of the domain (instruction "
+                                                                  "domains: the centroid averages them with the "
+                                                                  "description).")
 
 
 class JudgeConfig(_Section):
@@ -212,11 +217,20 @@ class CurateConfig(_Section):
     embedding_batch_size: int = Field(64, gt=0, description="Texts per embedding forward pass.")
     domains: list[DomainSpec] | None = Field(None, description="Domains to classify into (default: "
                                                                "data/curate/domains.yaml).")
+    instruction_domains: list[DomainSpec] | None = Field(
+        None, description="Domains of text tasks' instructions, by nearest centroid (default: "
+                          "data/curate/instruction_domains.yaml).")
     allowed_domains: list[str] | None = Field(None, description="Drop responses whose domain is not listed "
                                                                 "(reason off_domain); needs embeddings.")
 
     # --- LLM judge -------------------------------------------------------------------------------
     judge: JudgeConfig | None = Field(None, description="Rate each generated example with an LLM.")
+
+    # --- voice suitability of instructions (text tasks) -------------------------------------------
+    voice_suitability: VoiceSuitabilityConfig | None = Field(
+        None, description="Text tasks: drop instructions a voice assistant could not be asked or answer by voice "
+                          "(Speechworthy's keyword blocklist, then an LLM judge when judge: true), before any "
+                          "response is asked for (reasons not_voice_suitable_keyword, not_voice_suitable_judge).")
 
     @field_validator("min_words", "max_words", "max_repetition", "min_flesch", "max_grade", "toxicity_max",
                      "max_unspeakable")

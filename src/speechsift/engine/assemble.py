@@ -27,6 +27,7 @@ from speechsift.engine.mixing import MixKey, plan_mix
 from speechsift.engine.progress import ProgressReporter
 from speechsift.engine.splits import SplitKey, plan_splits
 from speechsift.export.desta_jsonl import write_desta_jsonl_part
+from speechsift.export.dpo import DPO_FORMATS, is_preference, write_dpo_part
 from speechsift.export.messages import write_messages_part
 from speechsift.export.parquet import AudioCells, write_parquet_part
 from speechsift.export.sift_jsonl import write_sift_jsonl_part
@@ -59,6 +60,7 @@ class Assembly:
     warnings: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
+    preferences: list[Example] = field(default_factory=list)  # released preference pairs, for annotation pages
 
     @classmethod
     def from_run_json(cls, run: dict[str, Any], stage_names: tuple[str, ...] = ("curate", "split", "mix")) -> "Assembly":
@@ -295,6 +297,11 @@ def write_release(
             assembly.files += write_messages_part(kept, layout, part)
         if "desta_jsonl" in formats:
             assembly.files += write_desta_jsonl_part(kept, layout, part)
+        for fmt in DPO_FORMATS:
+            if fmt in formats:
+                assembly.files += write_dpo_part(kept, layout, part, fmt)
+        if "annotation" in formats:
+            assembly.preferences += [e for e in kept if is_preference(e)]
         progress.advance(len(examples))
 
 

@@ -41,18 +41,33 @@ from speechsift.engine.layout import OutputLayout, atomic_write_bytes, atomic_wr
 from speechsift.engine.lock import OutputLock
 from speechsift.engine.pairs import PairItem, pair_specs, plan_pairs, write_clip_index
 from speechsift.engine.progress import ProgressReporter
-from speechsift.engine.stages import BuildPairs, ExpandTasks, Generate, NormalizeLabels, ProbeAudio, Read, Stage
+from speechsift.engine.stages import (
+    STEP_STAGE,
+    BuildPairs,
+    BuildText,
+    ExpandTasks,
+    Generate,
+    NormalizeLabels,
+    ProbeAudio,
+    Read,
+    Stage,
+)
+from speechsift.engine.text_items import check_text_backends, plan_text_items
 from speechsift.errors import ConfigError, SpeechsiftError
+from speechsift.export.annotation import write_annotation_pages
 from speechsift.export.card import render_card
+from speechsift.export.dpo import write_llamafactory_info
 from speechsift.export.messages import write_dataset_info
 from speechsift.labels.bins import load_bins
-from speechsift.llm.base import Backend, make_backend
+from speechsift.llm.base import Backend
 from speechsift.llm.ledger import Ledger
+from speechsift.llm.router import make_recipe_backend
 from speechsift.llm.types import Completion, SamplingParams
 from speechsift.recipe import Recipe
 from speechsift.records import Clip, Example, examples_to_arrow
 from speechsift.sources import RejectedRow, read_sources
 from speechsift.tasks import TaskSettings, get_task
+from speechsift.tasks.text import TextItem
 
 MARKER_VERSION = 2
 logger = logging.getLogger("speechsift.engine")
@@ -105,13 +120,14 @@ def check_backend(recipe: Recipe, backend: Backend) -> None:
 
 @dataclass
 class Stages:
-    """The clip stages (reading to measuring), the expansion of clips into examples, the pair
-    stage, the generate stage the executor feeds from the generation service, and the stages on a
-    shard's finished examples."""
+    """The clip stages (reading to measuring), the expansion of clips into examples, the stages of
+    the items planned over the recipe (clip pairs, text items), the generate stage the executor
+    feeds from the generation service, and the stages on a shard's finished examples."""
 
     clips: list[Stage]
     expand: ExpandTasks
     pairs: BuildPairs
+    texts: BuildText
     generate: Generate
     after_generate: list[Stage] = field(default_factory=list)
 
@@ -132,6 +148,8 @@ def build_stages(recipe: Recipe, backend: Backend, layout: OutputLayout) -> Stag
             seed=recipe.llm.seed,
         ),
         options={spec.name: spec.options for spec in recipe.task_specs},
+        voice=recipe.curate.voice_suitability if recipe.curate is not None else None,
+        models={"default": recipe.llm.model, **{name: config.model for name, config in recipe.llms.items()}},
     )
     from speechsift.engine.speech import speech_stages  # speechsift.tts imports engine.layout
 
@@ -149,6 +167,7 @@ def build_stages(recipe: Recipe, backend: Backend, layout: OutputLayout) -> Stag
         clips,
         ExpandTasks(recipe.task_specs, settings, samples=recipe.llm.n),
         BuildPairs(recipe.task_specs, settings, samples=recipe.llm.n),
+        BuildText(recipe.task_specs, settings, samples=recipe.llm.n),
         Generate(backend, check_language=language_check_ready(recipe)),
         [speak] if speak else [],
     )
@@ -195,13 +214,16 @@ def release_fingerprint(recipe: Recipe, digests: list[str]) -> str:
     return _hash([recipe.model_dump(mode="json"), digests])
 
 
-def batch_digest(batch: list[Clip | RejectedRow | PairItem]) -> str:
+def batch_digest(batch: list[Clip | RejectedRow | PairItem | TextItem]) -> str:
     """A hash of a shard's input rows: ids, audio locations, text and raw labels."""
     h = hashlib.sha256()
     for item in batch:
         if isinstance(item, PairItem):
             h.update(f"P\x1f{item.task}\x1f".encode())
             h.update(batch_digest([item.a, item.b]).encode())
+        elif isinstance(item, TextItem):
+            h.update(json.dumps(["T", item.task, item.item_id, item.source, item.instruction, item.language,
+                                 item.fields], sort_keys=True, default=str).encode("utf-8", "surrogateescape"))
         elif isinstance(item, RejectedRow):
             h.update(f"R\x1f{item.id}\x1f{item.reason}\x1e".encode("utf-8", "surrogateescape"))
         else:
@@ -249,6 +271,8 @@ class PendingShard:
     answers: concurrent.futures.Future
     clips_file: Path | None = None  # the clip index part it wrote (clip shards of recipes with pair tasks)
     settled: dict[int, Answer] = field(default_factory=dict)  # request position -> an earlier permanent failure
+    steps: int = 0  # rounds of answers applied (the later steps of multi-step tasks are rounds too)
+    finished: bool = False  # every step answered: ready to write
 
     def merged(self, asked: list[Answer]) -> list[Answer]:
         """The answers in request order: the settled ones where they were, the asked ones between."""
@@ -304,8 +328,9 @@ class ShardRunner:
                 settled[entry["id"]] = Answer(completion, "settled")
         return settled
 
-    def run(self, batch: list[Any], pairs: bool = False, clip_index: bool = False) -> None:
-        """One shard: clips (writing the clip index when ``clip_index``), or pairs."""
+    def run(self, batch: list[Any], items: Stage | None = None, clip_index: bool = False) -> None:
+        """One shard: clips (writing the clip index when ``clip_index``), or the planned ``items``
+        (pairs, text items) that stage builds."""
         index = self.shards
         self.shards += 1
         digest = batch_digest(batch)
@@ -316,21 +341,24 @@ class ShardRunner:
             self.reporter.advance(len(batch), skipped=True)
             return
         settled = self.settled_failures(index) if self.same_inputs(marker, digest) else {}
-        self.queue.append(self._prepare(batch, index, digest, pairs, clip_index, settled))
+        self.queue.append(self._prepare(batch, index, digest, items, clip_index, settled))
         self.reporter.advance(len(batch))  # prepared; the generating line follows the answers
-        while self.queue and (self.queue[0].answers.done() or sum(p.requests for p in self.queue) > self.budget):
+        while self.queue:
+            self.advance_ready()  # answers that arrived: apply, ask the next steps
+            if not (self.queue[0].finished or sum(p.requests for p in self.queue) > self.budget):
+                break
             self._finish(self.queue.popleft())
 
     def drain(self) -> None:
         while self.queue:
             self._finish(self.queue.popleft())
 
-    def _prepare(self, batch: list[Any], index: int, digest: str, pairs: bool, clip_index: bool,
+    def _prepare(self, batch: list[Any], index: int, digest: str, items: Stage | None, clip_index: bool,
                  settled: dict[str, Answer]) -> PendingShard:
         ctx = ShardContext(strict=self.strict)
         clips_file = None
-        if pairs:
-            examples = self.stages.pairs(batch, ctx)
+        if items is not None:
+            examples = items(batch, ctx)
         else:
             clips: list[Any] = batch
             for stage in self.stages.clips:
@@ -339,24 +367,60 @@ class ShardRunner:
                 clips_file = self.layout.clips_part(index)
                 write_clip_index(clips, clips_file)
             examples = self.stages.expand(clips, ctx)
-        asking = [e for e in examples if e.request is not None]
-        known = {i: settled[e.id] for i, e in enumerate(asking) if e.id in settled}
-        requests = [e.request for i, e in enumerate(asking) if i not in known]
+        requests: list[Any] = []
+        known: dict[int, Answer] = {}  # answers of the first round that are settled already
+        for example in examples:
+            asks = self.stages.generate.requests([example])  # one request, or a multi-step task's several
+            if len(asks) == 1 and example.id in settled:
+                known[len(requests) + len(known)] = settled[example.id]
+            else:
+                requests += asks
         return PendingShard(index, len(batch), digest, ctx, examples, len(requests), self.service.submit(requests),
                             clips_file, known)
 
+    def step(self, pending: PendingShard, answers: list[Answer]) -> None:
+        """Apply one round of a shard's answers, then submit its examples' next steps (multi-step
+        tasks), or mark it finished when none waits on anything."""
+        generate, ctx = self.stages.generate, pending.ctx
+        if pending.steps == 0:
+            pending.examples = generate.apply(pending.examples, pending.merged(answers), ctx)
+        else:
+            waiting = [e for e in pending.examples if e.request is not None]
+            pending.examples = [e for e in pending.examples if e.request is None] + \
+                generate.apply(waiting, answers, ctx, STEP_STAGE)
+        pending.steps += 1
+        requests = generate.requests([e for e in pending.examples if e.request is not None])
+        if requests:
+            pending.answers, pending.requests = self.service.submit(requests), len(requests)
+        else:
+            pending.finished, pending.requests = True, 0
+
+    def advance_ready(self, busy: concurrent.futures.Future | None = None) -> None:
+        """Apply the answers that have arrived for any queued shard (except the one waited on as
+        ``busy``), so that a shard's next step is asked at once, not when its turn to be written comes."""
+        for pending in self.queue:
+            if not pending.finished and pending.answers is not busy and pending.answers.done():
+                self.step(pending, pending.answers.result())
+
     def wait(self, future: concurrent.futures.Future) -> Any:
+        polls = 0
         while True:
             try:
-                return future.result(timeout=0.25)
+                return future.result(timeout=0.05)
             except concurrent.futures.TimeoutError:
-                self.reporter.llm(self.service.snapshot())
+                self.advance_ready(busy=future)  # other shards' next steps
+                polls += 1
+                if polls % 5 == 0:
+                    self.reporter.llm(self.service.snapshot())
 
     def _finish(self, pending: PendingShard) -> None:
-        """Apply the shard's answers, write its outputs, then its rejects, then its done-marker."""
+        """Apply the shard's answers (and the later steps of multi-step tasks, then the stages on
+        finished examples), write its outputs, then its rejects, then its done-marker."""
         ctx = pending.ctx
         layout = self.layout
-        examples = self.stages.generate.apply(pending.examples, pending.merged(self.wait(pending.answers)), ctx)
+        while not pending.finished:
+            self.step(pending, self.wait(pending.answers))
+        examples = pending.examples
         for stage in self.stages.after_generate:
             examples = stage(examples, ctx)
         examples_path = write_shard_examples(examples, layout, pending.index)
@@ -398,8 +462,9 @@ def run_recipe(
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc)
     layout = OutputLayout(recipe.output_dir)
-    backend = make_backend(recipe.llm)
+    backend = make_recipe_backend(recipe)
     check_backend(recipe, backend)
+    check_text_backends(recipe, backend)
     curator = make_curator(recipe)
     with OutputLock(layout), ProgressReporter(enabled=progress) as reporter:
         stages = build_stages(recipe, backend, layout)
@@ -418,11 +483,18 @@ def run_recipe(
                 for batch in batched(items, recipe.engine.shard_size):
                     runner.run(batch, clip_index=clip_index)
                 clip_shards = runner.shards
-                if clip_index:  # pair shards, numbered on: a shard never mixes the two
+                # then pair shards, then text shards, numbered on: a shard never mixes them
+                if clip_index:
                     pair_items, pairing = plan_pairs(recipe, [layout.clips_part(i) for i in range(clip_shards)])
                     reporter.phase("pairs", total=len(pair_items), unit="pairs")
                     for batch in batched(pair_items, recipe.engine.shard_size):
-                        runner.run(batch, pairs=True)
+                        runner.run(batch, items=stages.pairs)
+                text_items, text_plan = plan_text_items(recipe, limit)
+                pairing.update(text_plan)
+                if text_items:
+                    reporter.phase("text items", total=len(text_items), unit="items")
+                    for batch in batched(text_items, recipe.engine.shard_size):
+                        runner.run(batch, items=stages.texts)
                 runner.drain()
                 this_run = service.snapshot()
         finally:
@@ -489,6 +561,11 @@ def finalize(
     if "messages" in recipe.output.formats:
         folders = sorted({(split, task) for task, split in assembly.examples})
         write_dataset_info(layout, folders, recipe.name)
+    if "dpo_llamafactory" in recipe.output.formats:
+        splits = sorted({split for task, split in assembly.examples if task == "preference_pairs"})
+        write_llamafactory_info(layout.exports / "dpo_llamafactory", splits, recipe.name)
+    if "annotation" in recipe.output.formats:
+        assembly.files += write_annotation_pages(layout, recipe.name, assembly.preferences)
     assembly.warnings = release_warnings(recipe, totals, assembly)
     atomic_write_text(layout.card, render_card(recipe, totals, assembly, backend.name, backend.model))
     for name, stats in {**totals.stages, **assembly.stages}.items():

@@ -74,8 +74,32 @@ def _error_fields(body: bytes) -> tuple[str, str | None]:
     return str(error), None
 
 
+# Raw completion (``/completions``, Magpie) is refused by these hosted chat-only APIs: their
+# models' chat templates are not open to a raw prompt (REFERENCE.md §8).
+CHAT_ONLY_HOSTS = ("api.openai.com", "api.anthropic.com", "generativelanguage.googleapis.com", "api.mistral.ai",
+                   "api.groq.com", "api.deepseek.com")
+RAW_PATH = "/completions"  # under api_base: raw completion (a prompt string, no chat template)
+
+
+def chat_only_host(api_base: str) -> str | None:
+    """The hosted chat-only API ``api_base`` points at, or None."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(api_base).hostname or "").lower()
+    return next((known for known in CHAT_ONLY_HOSTS if host == known or host.endswith("." + known)), None)
+
+
+def raw_unsupported(api_base: str, detail: str) -> str:
+    """The one-paragraph explanation for a server without raw completion."""
+    return (f"the server at {api_base} does not do raw completion ({detail}), which Magpie needs: it sends the chat "
+            "template's user-turn prefix to /v1/completions so the model writes the user turn itself. Serve an "
+            "open-weights instruct model with vLLM, SGLang or llama.cpp (`vllm serve MODEL`), or use "
+            "`llm.backend: transformers` or `vllm`; hosted chat-only APIs cannot do Magpie.")
+
+
 def parse_choices(body: bytes, wanted: int) -> list[Completion]:
-    """Completions from a chat.completion body; raises RetryableGenerationError when malformed."""
+    """Completions from a chat.completion or text_completion body (``message.content`` or
+    ``text``); raises RetryableGenerationError when malformed."""
     try:
         data = json.loads(body)
         choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
@@ -89,7 +113,7 @@ def parse_choices(body: bytes, wanted: int) -> list[Completion]:
     completions = []
     for choice in choices[:wanted]:
         message = choice.get("message") or {}
-        text = message.get("content")
+        text = message.get("content") if "message" in choice else choice.get("text")
         if not isinstance(text, str):
             completions.append(Completion(error="the choice has no message content", error_reason="empty_response"))
             continue
@@ -193,9 +217,10 @@ class OpenAIEndpoint:
         )
         raise self._unreachable
 
-    async def post(self, encode: Callable[[], bytes], accept: Callable[[bytes], T]) -> tuple[T | None, Failure | None, int]:
-        """POST the body ``encode`` makes (once, when a slot of the limit is free) until ``accept``
-        takes a 200 answer's body, by the retry policy.
+    async def post(self, encode: Callable[[], bytes], accept: Callable[[bytes], T],
+                   path: str | None = None) -> tuple[T | None, Failure | None, int]:
+        """POST the body ``encode`` makes (once, when a slot of the limit is free) to ``endpoint``
+        (or ``path``, under api_base) until ``accept`` takes a 200 answer's body, by the retry policy.
 
         Returns ``(result, None, attempts)``, or ``(None, Failure, attempts)`` for a permanent failure
         or the last of the retryable ones. ``accept`` raises ``RetryableGenerationError`` for a body
@@ -218,7 +243,7 @@ class OpenAIEndpoint:
                     if self._probe is not None and not self._probe.done():
                         await self.check_server()  # the server is being checked: nothing is sent meanwhile
                     body = body or encode()
-                    status, headers, raw = await transport.post(body, self.timeout_s)
+                    status, headers, raw = await transport.post(body, self.timeout_s, path)
                 self._connection_failures = 0  # the server answered something
                 if status == 200:
                     return accept(raw), None, attempt
@@ -265,15 +290,22 @@ class OpenAIBackend(OpenAIEndpoint):
     def supports(self, task: str) -> bool:
         return True
 
+    @property
+    def raw_completion(self) -> bool:
+        """Whether raw-prompt requests can be answered (not by a known hosted chat-only API)."""
+        return chat_only_host(self.base_url) is None
+
     def payload(self, request: ChatRequest, n: int) -> dict[str, Any]:
         sampling = request.sampling
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": request.messages,
-            "temperature": sampling.temperature,
-            "top_p": sampling.top_p,
-            "max_tokens": sampling.max_tokens,
-        }
+        body: dict[str, Any] = {"model": self.model}
+        if request.prompt is not None:
+            # the prompt already holds every special token: the server must not add a second BOS
+            body.update(prompt=request.prompt, add_special_tokens=False)
+        else:
+            body["messages"] = request.messages
+        body.update(temperature=sampling.temperature, top_p=sampling.top_p, max_tokens=sampling.max_tokens)
+        if request.stop:
+            body["stop"] = list(request.stop)
         if n > 1:
             body["n"] = n
         if sampling.seed is not None:
@@ -283,7 +315,10 @@ class OpenAIBackend(OpenAIEndpoint):
                 "type": "json_schema",
                 "json_schema": {"name": request.task, "schema": request.json_schema, "strict": True},
             }
-        body.update(self.extra_body)
+        extra = self.extra_body
+        if request.prompt is not None and "chat_template_kwargs" in extra:  # a chat-only field
+            extra = {k: v for k, v in extra.items() if k != "chat_template_kwargs"}
+        body.update(extra)
         return body
 
     def encode(self, request: ChatRequest, n: int) -> bytes:
@@ -328,18 +363,31 @@ class OpenAIBackend(OpenAIEndpoint):
 
     async def complete(self, request: ChatRequest, n: int = 1) -> list[Completion]:
         """One call (with retries) for ``n`` samples of ``request``."""
+        raw_prompt = request.prompt is not None
+        if raw_prompt and (host := chat_only_host(self.base_url)):
+            unsupported = Failure("raw_completion_unsupported", raw_unsupported(self.base_url, f"{host} is chat-only"),
+                                  transient=False)
+            return self._failed(unsupported, n, 1)
         completions, failure, attempts = await self.post(
             # encoded once a slot is free: thousands of queued requests cost nothing up front
             lambda: self.encode(request, n),
             lambda raw: self.parse(raw, n),
+            RAW_PATH if raw_prompt else None,
         )
         if failure is not None:
-            note = f"{failure.message} (after {attempts} attempt{'s' if attempts > 1 else ''})"
-            return [Completion(error=note, error_reason=failure.reason, retries=attempts - 1,
-                               transient=failure.transient) for _ in range(n)]
+            if raw_prompt and failure.reason in ("http_404", "http_405"):  # no /completions route on this server
+                failure = Failure("raw_completion_unsupported", raw_unsupported(self.base_url, failure.message),
+                                  transient=False)
+            return self._failed(failure, n, attempts)
         for completion in completions:
             completion.retries = attempts - 1
         return completions
+
+    @staticmethod
+    def _failed(failure: Failure, n: int, attempts: int) -> list[Completion]:
+        note = f"{failure.message} (after {attempts} attempt{'s' if attempts > 1 else ''})"
+        return [Completion(error=note, error_reason=failure.reason, retries=attempts - 1, transient=failure.transient)
+                for _ in range(n)]
 
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy")
@@ -356,8 +404,8 @@ class _BuiltinTransport:
         self.client = HTTPClient(backend.base_url, backend.headers, max_idle=backend.concurrency)
         self.endpoint = backend.endpoint
 
-    async def post(self, body: bytes, timeout_s: float) -> tuple[int, dict[str, str], bytes]:
-        response = await self.client.post_json(self.endpoint, body, timeout_s)
+    async def post(self, body: bytes, timeout_s: float, path: str | None = None) -> tuple[int, dict[str, str], bytes]:
+        response = await self.client.post_json(path or self.endpoint, body, timeout_s)
         return response.status, response.headers, response.body
 
     async def get(self, path: str, timeout_s: float) -> int:
@@ -373,25 +421,25 @@ class _AiohttpTransport:
     def __init__(self, backend: OpenAIEndpoint) -> None:
         import aiohttp
 
-        self.base_url = backend.base_url.rstrip("/")
-        self.url = self.base_url + backend.endpoint
+        self.base = backend.base_url.rstrip("/")
+        self.url = self.base + backend.endpoint
         self.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=backend.concurrency),
             headers={**backend.headers, "Content-Type": "application/json"},
             trust_env=True,
         )
 
-    async def post(self, body: bytes, timeout_s: float) -> tuple[int, dict[str, str], bytes]:
+    async def post(self, body: bytes, timeout_s: float, path: str | None = None) -> tuple[int, dict[str, str], bytes]:
         import aiohttp
 
-        async with self.session.post(self.url, data=body, timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
+        async with self.session.post(self.base + path if path else self.url, data=body, timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
             raw = await response.read()
             return response.status, {k.lower(): v for k, v in response.headers.items()}, raw
 
     async def get(self, path: str, timeout_s: float) -> int:
         import aiohttp
 
-        async with self.session.get(self.base_url + path, timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
+        async with self.session.get(self.base + path, timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
             await response.read()
             return response.status
 

@@ -9,7 +9,9 @@ from speechsift.tasks import (  # noqa: F401  (registration)  # noqa: F401
     desta,
     open_ended,
     sift,
+    speechworthy,
     spoken_instruction,
+    synthesis,
     transcription,
     word_align,
 )

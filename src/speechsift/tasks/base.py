@@ -22,6 +22,8 @@ class TaskSettings:
 
     sampling: SamplingParams = SamplingParams()
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # task name -> its options
+    voice: Any = None  # curate.voice_suitability (VoiceSuitabilityConfig): text tasks screen instructions
+    models: Mapping[str, str | None] = field(default_factory=dict)  # LLM name (default, llms:) -> its model
 
 
 class Task(ABC):

@@ -125,6 +125,11 @@ def _coerce(where: str, value: Any, annotation: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: expected a number, got {value!r}")
         return float(value)
+    if annotation.startswith("tuple[float"):
+        if isinstance(value, (str, bool)) or not isinstance(value, Sequence) or \
+                not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            raise ConfigError(f"{where}: expected a list of numbers, got {value!r}")
+        return tuple(float(v) for v in value)
     if annotation.startswith("tuple"):
         if isinstance(value, str) or not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: expected a list of names, got {value!r}")
