@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -17,6 +18,11 @@ import pytest
 import yaml
 from factories import make_corpus, recipe_dict
 from servers import ChatServer
+
+from speechsift.engine import run_recipe
+from speechsift.engine.local import recurate
+from speechsift.errors import OutputLockedError
+from speechsift.recipe import load_recipe
 
 HOLD = """
 import sys, time
@@ -50,28 +56,29 @@ def _one_paragraph(result: subprocess.CompletedProcess, code: int) -> str:
     return " ".join(result.stderr.split())
 
 
-def test_a_second_run_on_a_held_folder_refuses_and_a_killed_holder_is_taken_over(tmp_path):
+def test_a_second_run_on_a_held_folder_refuses_and_a_killed_holder_is_taken_over(tmp_path, caplog):
     out = tmp_path / "out"
     recipe = _recipe(tmp_path, out)
-    assert _cli("run", str(recipe), "--no-progress").returncode == 0
+    run_recipe(load_recipe(recipe), progress=False)
     written = (out / "run.json").stat().st_mtime_ns
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(out)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        for command in (["run", str(recipe), "--no-progress"], ["curate", str(out)]):
-            refused = _one_paragraph(_cli(*command), 1)
-            assert f"pid {holder.pid} on host {socket.gethostname()}" in refused and "held.yaml" in refused
-            assert "-o OUT" in refused
+        refused = _one_paragraph(_cli("run", str(recipe), "--no-progress"), 1)
+        assert f"pid {holder.pid} on host {socket.gethostname()}" in refused and "held.yaml" in refused
+        assert "-o OUT" in refused
+        with pytest.raises(OutputLockedError, match=f"pid {holder.pid}"):
+            recurate(out)
         assert (out / "run.json").stat().st_mtime_ns == written, "the refused commands wrote nothing"
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
     # the holder was killed: its lock file is still there, but nobody holds it
     assert json.loads((out / ".work" / "lock").read_text())["pid"] == holder.pid
-    taken = _cli("run", str(recipe), "--no-progress")
-    assert taken.returncode == 0, taken.stderr
-    assert "taking over the lock" in taken.stderr and f"pid {holder.pid}" in " ".join(taken.stderr.split())
-    assert json.loads((out / "run.json").read_text())["examples"] == {"transcription": 2}
+    with caplog.at_level(logging.WARNING, logger="speechsift.engine"):
+        result = run_recipe(load_recipe(recipe), progress=False)
+    assert f"taking over the lock of {out}" in caplog.text and f"pid {holder.pid}" in caplog.text
+    assert result.examples == {"transcription": 2}
     assert (out / ".work" / "lock").read_text() == "", "released at the end"
 
 
@@ -114,7 +121,7 @@ def test_a_ledger_that_is_not_one_is_one_paragraph(tmp_path, damage):
             ledger.parent.mkdir(parents=True)
             ledger.write_text("id,answer\n1,hello\n" * 200)
         else:  # a real ledger whose pages are overwritten past the header
-            assert _cli("run", str(recipe), "--no-progress").returncode == 0
+            run_recipe(load_recipe(recipe), progress=False)
             for suffix in ("-wal", "-shm"):
                 Path(f"{ledger}{suffix}").unlink(missing_ok=True)
             data = bytearray(ledger.read_bytes())
