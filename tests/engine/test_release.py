@@ -46,7 +46,7 @@ def test_changing_only_the_release_sections_redoes_no_shard(tmp_path):
     assert (first.shards, first.shards_skipped) == (3, 0)
     examples = {p: p.stat().st_mtime_ns for p in (out / ".work" / "examples").glob("*.parquet")}
     changed = recipe_dict(manifest, out, ["transcription", "sit_ssp"], **base,
-                          curate={"dedup": "exact"}, splits={"dev": {"fraction": 0.25}, "seed": 3},
+                          curate={"dedup": "exact", "language_check": False}, splits={"dev": {"fraction": 0.25}, "seed": 3},
                           mix={"size": 10, "weights": {"task": {"sit_ssp": 4}}},
                           output={"formats": ["parquet", "messages"], "audio": "path", "report": False},
                           llm={"backend": "template", "concurrency": 3, "timeout_s": 5})
