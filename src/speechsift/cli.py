@@ -270,7 +270,8 @@ def features(
     target: Path = typer.Argument(..., help="A manifest (CSV/TSV/JSONL), a clips Parquet from `ingest`, or a recipe."),
     out: Path = typer.Option(Path("features.parquet"), "-o", "--out", help="Parquet file: clip_id + one column per measurement."),
     feature: list[str] = typer.Option([], "--feature", "-f", help="duration, loudness, pitch, rate, snr, quality, "
-                                      "reverb, distortion (default: all but quality, which needs the quality extra)."),
+                                      "quality_p835, reverb, distortion (default: all but the two quality ones, which "
+                                      "need the quality extra)."),
     fit_bins: Optional[Path] = typer.Option(None, "--fit-bins", help="Also fit SIFT-50M bins on these clips and save them (JSON)."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Processes (default: every core)."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),

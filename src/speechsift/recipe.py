@@ -267,6 +267,9 @@ BACKEND_VOICE_FIELDS: dict[str, frozenset[str]] = {
 class OutputConfig(_Section):
     dir: Path | None = None  # default: out/<recipe name>
     audio: Literal["embed", "path"] = "embed"
+    # Put every clip's audio file under OUT/audio/ (hard-linked or copied), so that every path in
+    # every export is relative and OUT is a self-contained release; off: source files stay where they are.
+    copy_audio: bool = False
     formats: list[Literal["parquet", "sift_jsonl", "messages", "desta_jsonl", "dpo_llamafactory", "dpo_trl",
                           "annotation"]] = Field(
         default_factory=lambda: ["parquet", "sift_jsonl", "messages"]
@@ -347,9 +350,10 @@ class Recipe(_Section):
     output: OutputConfig = Field(default_factory=OutputConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     # Measured from the audio by the enrich stage: duration, loudness, pitch, rate, snr, quality
-    # (DNSMOS; the quality extra), reverb (C50), distortion.
-    features: list[Literal["duration", "loudness", "pitch", "rate", "snr", "quality", "reverb", "distortion"]] = Field(
-        default_factory=list)
+    # (DNSMOS P.808) and quality_p835 (DNSMOS P.835, slow; both need the quality extra), reverb (C50),
+    # distortion.
+    features: list[Literal["duration", "loudness", "pitch", "rate", "snr", "quality", "quality_p835", "reverb",
+                           "distortion"]] = Field(default_factory=list)
     labels: LabelsConfig = Field(default_factory=LabelsConfig)
     splits: SplitsConfig = Field(default_factory=SplitsConfig)
     mix: MixConfig | None = None

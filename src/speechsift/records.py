@@ -31,7 +31,8 @@ FEATURE_FIELDS: tuple[str, ...] = (
     "duration_s", "speech_duration_s", "rms_db", "relative_db", "clipped_fraction",
     "f0_median_hz", "f0_mean_hz", "f0_std_hz", "f0_std_st", "voiced_fraction",
     "speaking_rate", "syllables_per_s", "snr_db",
-    "dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "c50_db", "distortion_sdr_db", "clipping_ratio", "bandwidth_hz",
+    "dnsmos_p808", "dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "c50_db", "distortion_sdr_db", "clipping_ratio",
+    "bandwidth_hz",
 )
 
 
@@ -160,6 +161,18 @@ class Example:
     generation: Generation | None = None
     quality: dict[str, float] = field(default_factory=dict)
     request: Any = None
+    # Each audio's transcript, in the order of ``audios``, where the example has several (pairs);
+    # ``audio_transcripts`` gives every audio's.
+    transcripts: list[str | None] = field(default_factory=list)
+
+    def audio_transcripts(self) -> list[str | None]:
+        """The transcript of each audio, in the order of ``audios``: ``transcripts`` where given,
+        the turn's text for the audio of a spoken response, else ``transcript``."""
+        spoken = {p.audio: m.text() for m in self.messages if m.role == "assistant" and m.text()
+                  for p in m.content if p.type == "audio"}
+        return [self.transcripts[i] if i < len(self.transcripts) else spoken.get(i, self.transcript)
+                for i in range(len(self.audios))]
+
     # Task-specific facts of any shape (JSON in Parquet): a synthesized instruction's lineage (seed,
     # round, mutation, who wrote it), a preference pair's rejected response, configs and verdict.
     extra: dict[str, Any] = field(default_factory=dict)
@@ -229,6 +242,7 @@ EXAMPLE_SCHEMA = pa.schema(
         ("meta", META_TYPE),
         ("speaker_id", pa.string()),
         ("transcript", pa.string()),
+        ("transcripts", pa.list_(pa.string())),
         ("duration_s", pa.float64()),
         ("generation", GENERATION_TYPE),
         ("extra", pa.string()),  # JSON: task-specific values of any shape (Example.extra)
@@ -349,6 +363,7 @@ def example_to_row(example: Example) -> dict[str, Any]:
         "meta": _meta_row(example.meta),
         "speaker_id": example.speaker_id,
         "transcript": example.transcript,
+        "transcripts": example.audio_transcripts(),
         "duration_s": example.duration_s,
         "generation": _generation_row(example.generation),
         "extra": json.dumps(example.extra, ensure_ascii=False, sort_keys=True) if example.extra else None,
@@ -373,6 +388,7 @@ def example_from_row(row: dict[str, Any]) -> Example:
         transcript=row["transcript"],
         duration_s=row["duration_s"],
         generation=Generation(**gen) if gen else None,
+        transcripts=list(row.get("transcripts") or []),
         extra=json.loads(row["extra"]) if row.get("extra") else {},
     )
 

@@ -1,7 +1,7 @@
 """A run as a user makes it: clips in two languages, recorded clean, in a reverberant room, in loud
-noise and clipped; quality, reverb and distortion measured, bins fitted on the corpus with
-`speechsift features --fit-bins`, the closed-ended templates asking about the recording, and a
-curation threshold on speech quality that drops clips before generation."""
+noise and clipped; quality (DNSMOS P.808, the default), reverb and distortion measured, bins fitted on
+the corpus with `speechsift features --fit-bins`, the closed-ended templates asking about the
+recording, and a curation threshold on speech quality that drops clips before generation."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from speechsift.engine.context import ShardContext
 from speechsift.engine.enrich import Enrich
 from speechsift.engine.featurize import featurize
 from speechsift.labels import i18n, normalized_clips
-from speechsift.labels.bins import DISTORTION_LEVELS, REVERBERATION_LEVELS, load_bins
+from speechsift.labels.bins import DISTORTION_LEVELS, REVERBERATION_LEVELS, SPEECH_QUALITY_LEVELS, load_bins
 from speechsift.recipe import parse_recipe
 from speechsift.render.desta import render_seed_description
 from speechsift.render.sift_json import sift_metadata
@@ -72,11 +72,15 @@ def test_features_file_and_fitted_bins(corpus):
     for language in SENTENCES:
         clean, hall_, noisy, clipped = (table[f"{language}_{c}"] for c in ("clean", "hall", "noisy", "clipped"))
         assert hall_["c50_db"] < clean["c50_db"] - 10, language
-        assert noisy["dnsmos_ovrl"] < clean["dnsmos_ovrl"] and noisy["dnsmos_bak"] < clean["dnsmos_bak"], language
+        assert noisy["dnsmos_p808"] < clean["dnsmos_p808"] - 1, language
+        assert clipped["dnsmos_p808"] < clean["dnsmos_p808"], language
         assert clipped["distortion_sdr_db"] < clean["distortion_sdr_db"] - 15 and clipped["clipping_ratio"] > 0.05
     bins = load_bins(bins_path)
     assert bins.label("reverberation", min(r["c50_db"] for r in table.values())) == REVERBERATION_LEVELS[0]
     assert bins.label("distortion_level", table["en_clipped"]["distortion_sdr_db"]) in DISTORTION_LEVELS[:2]
+    for language in SENTENCES:
+        assert bins.label("speech_quality", table[f"{language}_noisy"]["dnsmos_p808"]) == SPEECH_QUALITY_LEVELS[0]
+        assert bins.label("speech_quality", table[f"{language}_clean"]["dnsmos_p808"]) in SPEECH_QUALITY_LEVELS[-2:]
 
 
 def test_run_labels_renders_asks_and_filters(corpus, tmp_path):
@@ -88,7 +92,7 @@ def test_run_labels_renders_asks_and_filters(corpus, tmp_path):
                            "options": {"attributes": ["speech_quality", "reverberation", "distortion"],
                                        "questions_per_clip": 3}}],
         features=FEATURES, labels={"bins": str(bins_path)}, engine={"workers": 1},
-        curate={"min_quality": 1.9, "language_check": False},
+        curate={"min_quality": 2.4, "language_check": False},  # noisy clips score about 2.1, the rest >= 2.7
         output={"formats": ["parquet", "sift_jsonl"]},
     )
     run_recipe(parse_recipe(data), progress=False)

@@ -40,12 +40,13 @@ def test_public_api_is_pinned():
         "DEFAULT_FEATURES", "FEATURE_COLUMNS", "FEATURE_NAMES", "MEASUREMENT_VERSION", "FeatureError", "check_features",
         "columns_for", "measure", "measure_clip",
     ])
-    assert FEATURE_NAMES == ("duration", "loudness", "pitch", "rate", "snr", "quality", "reverb", "distortion")
+    assert FEATURE_NAMES == ("duration", "loudness", "pitch", "rate", "snr", "quality", "quality_p835", "reverb",
+                             "distortion")
 
 
 def test_unknown_feature_names_are_a_config_error():
-    with pytest.raises(ConfigError, match="'pich'.*choose from duration, loudness, pitch, rate, snr, quality, reverb, "
-                                          "distortion"):
+    with pytest.raises(ConfigError, match="'pich'.*choose from duration, loudness, pitch, rate, snr, quality, "
+                                          "quality_p835, reverb, distortion"):
         measure(tone(), SR, ["pich"])
 
 

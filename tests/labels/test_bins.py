@@ -134,7 +134,7 @@ def fitted_binset() -> BinSet:
     n = 400
     rows = [
         {"f0_median_hz": f0, "f0_std_st": st, "speaking_rate": r, "relative_db": db, "snr_db": s,
-         "dnsmos_ovrl": q, "c50_db": c, "distortion_sdr_db": d}
+         "dnsmos_p808": q, "c50_db": c, "distortion_sdr_db": d}
         for f0, st, r, db, s, q, c, d in zip(
             np.concatenate([rng.normal(120, 15, n // 2), rng.normal(200, 20, n // 2)]),
             rng.gamma(4, 0.8, n), rng.normal(13, 2, n), rng.normal(-20, 4, n), rng.normal(35, 10, n),
@@ -166,7 +166,7 @@ def test_bins_fitted_on_one_dataset_label_another(tmp_path):
     bins, _, _ = fitted_binset()
     path = save_bins(bins, tmp_path / "a.json")
     other = {"f0_median_hz": 95.0, "f0_std_st": 0.5, "speaking_rate": 22.0, "relative_db": -5.0, "snr_db": 0.0,
-             "dnsmos_ovrl": 1.2, "c50_db": 40.0, "distortion_sdr_db": 50.0}
+             "dnsmos_p808": 1.2, "c50_db": 40.0, "distortion_sdr_db": 50.0}
     assert load_bins(path).labels(other, "male") == {
         "pitch": "very low", "pitch_variation": "very monotone", "speaking_speed": "very fast",
         "intensity": "loudly", "noise": "very noisy", "speech_quality": "very bad speech quality",

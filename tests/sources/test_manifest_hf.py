@@ -122,9 +122,11 @@ def test_hf_source_runs_end_to_end_with_embedded_bytes(tmp_path):
     assert result.totals.examples == {"transcription": 3}
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["unknown_labels"] == {"gender": {"other": 1}}
-    # the JSONL exports need files: bytes-only clips are written once under OUT/audio
-    record = json.loads(next((tmp_path / "out" / "exports" / "messages").rglob("*.jsonl")).read_text().splitlines()[0])
-    assert Path(record["audios"][0]).parent == (tmp_path / "out" / "audio").resolve()
+    # the JSONL exports need files: bytes-only clips are written once under OUT/audio, and referenced
+    # relative to the export's folder
+    folder = tmp_path / "out" / "exports" / "messages"
+    record = json.loads(next(folder.rglob("*.jsonl")).read_text().splitlines()[0])
+    assert (folder / record["audios"][0]).resolve().parent == (tmp_path / "out" / "audio").resolve()
 
 
 def test_hf_missing_folder(tmp_path):

@@ -137,7 +137,7 @@ def test_spoken_prompts_and_responses_reach_the_exports_and_the_page(tmp_path):
     import soundfile as sf
 
     from speechsift.engine.layout import OutputLayout
-    from speechsift.export.annotation import write_annotation_pages
+    from speechsift.export.annotation import absolute_paths, write_annotation_pages
     from speechsift.export.dpo import llamafactory_record, trl_record
     from speechsift.records import AudioRef, Example, Message, Part
 
@@ -154,10 +154,10 @@ def test_spoken_prompts_and_responses_reach_the_exports_and_the_page(tmp_path):
         extra={"rejected": "Tides: 1. moon 2. sun", "chosen_config": "a", "rejected_config": "b", "margin": 2,
                "chosen_audio": str(files["chosen"]), "rejected_audio": {"path": str(files["rejected"])}})
     layout = OutputLayout(tmp_path / "out")
-    lf = llamafactory_record(example, layout)
+    lf = llamafactory_record(example, absolute_paths(layout))  # files outside OUT: absolute either way
     assert lf["messages"] == [{"role": "user", "content": "<audio>"}] and lf["audios"] == [str(files["prompt"])]
     assert lf["chosen_audio"] == str(files["chosen"]) and lf["rejected_audio"] == str(files["rejected"])
-    assert trl_record(example, layout)["prompt_audio"] == [str(files["prompt"])]
+    assert trl_record(example, absolute_paths(layout))["prompt_audio"] == [str(files["prompt"])]
     [page, _pairs] = write_annotation_pages(layout, "t", [example])
     html = page.read_text()
     assert html.count("../../../../tts/") == 3  # out/exports/annotation/train/ -> tts/
@@ -182,6 +182,7 @@ def test_spoken_responses_of_text_tasks_reach_the_preference_exports(tmp_path):
     rows = [json.loads(line) for path in sorted((exports / "dpo_llamafactory").glob("*/*.jsonl"))
             for line in path.read_text().splitlines()]
     assert rows and all(row["audios"] == [] and "<audio>" not in row["messages"][0]["content"] for row in rows)
-    assert all(Path(row["chosen_audio"]).is_file() for row in rows)
+    # synthesized speech lies inside OUT (.work/tts): relative to the export's folder (LLaMA-Factory's media_dir)
+    assert all((exports / "dpo_llamafactory" / row["chosen_audio"]).is_file() for row in rows)
     page = next((exports / "annotation").glob("*/batch-*.html")).read_text()
     assert page.count(".flac") + page.count(".wav") >= len(rows)  # the chosen responses play on the page

@@ -110,7 +110,7 @@ class CurateConfig(_Section):
 
     # --- the audio (clips, before generation) ----------------------------------------------------
     min_quality: float | None = Field(None, ge=1.0, le=5.0,
-                                      description="Lowest DNSMOS overall score (dnsmos_ovrl, 1-5) of a clip; clips "
+                                      description="Lowest DNSMOS P.808 score (dnsmos_p808, 1-5) of a clip; clips "
                                                   "below are dropped before any LLM request (stage acoustic_filter, "
                                                   "reason low_speech_quality). Needs features: [quality].")
     min_c50_db: float | None = Field(None, description="Lowest estimated C50 (c50_db) of a clip: more reverberant "

@@ -161,7 +161,7 @@ class AcousticFilter(Stage):
     name = "acoustic_filter"
     # (curate setting, feature column, reject reason, what the column is)
     THRESHOLDS = (
-        ("min_quality", "dnsmos_ovrl", "low_speech_quality", "DNSMOS overall score"),
+        ("min_quality", "dnsmos_p808", "low_speech_quality", "DNSMOS P.808 score"),
         ("min_c50_db", "c50_db", "too_reverberant", "estimated C50 (dB)"),
         ("min_distortion_sdr_db", "distortion_sdr_db", "too_distorted", "estimated signal-to-distortion ratio (dB)"),
     )

@@ -558,9 +558,8 @@ def finalize(
     lines += [json.dumps(r, ensure_ascii=False) + "\n" for r in assembly.rejects]
     layout.root.mkdir(parents=True, exist_ok=True)
     atomic_write_text(layout.rejects, "".join(lines))
-    if "messages" in recipe.output.formats:
-        folders = sorted({(split, task) for task, split in assembly.examples})
-        write_dataset_info(layout, folders, recipe.name)
+    if "messages" in assembly.exports:
+        write_dataset_info(layout, sorted(assembly.exports["messages"].rows), recipe.name)
     if "dpo_llamafactory" in recipe.output.formats:
         splits = sorted({split for task, split in assembly.examples if task == "preference_pairs"})
         write_llamafactory_info(layout.exports / "dpo_llamafactory", splits, recipe.name)
@@ -697,6 +696,7 @@ def write_run_json(
         "split_plan": assembly.splits,
         "mix": assembly.mix,
         "pairing": assembly.pairing,
+        "exports": {name: counts.to_dict() for name, counts in assembly.exports.items()},
         "rejects": sum(sum(s.rejected.values()) for s in {**totals.stages, **assembly.stages}.values()),
         "unknown_labels": totals.unknown_labels_by_field(),
         # over every shard of the output (resumed shards count as they were made)

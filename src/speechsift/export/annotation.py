@@ -21,14 +21,15 @@ import html
 import json
 import os
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from speechsift.engine.layout import OutputLayout, atomic_write_text
 from speechsift.errors import ConfigError
-from speechsift.export.audio_files import audio_file
+from speechsift.export.audio_files import AudioPaths
 from speechsift.export.dpo import pair_fields, prompt_audios
-from speechsift.records import Example, Message, Part
+from speechsift.records import AudioRef, Example, Message, Part
 from speechsift.tasks.pairing import seeded_rng
 
 RESULTS_FORMAT = "speechsift-annotations/1"
@@ -40,10 +41,17 @@ def _relative(path: str | None, page_dir: Path) -> str | None:
     return os.path.relpath(path, page_dir) if path else None
 
 
+def absolute_paths(layout: OutputLayout) -> Callable[[AudioRef], str]:
+    """Each audio's file as an absolute path (pages make them relative to themselves)."""
+    paths = AudioPaths(layout)
+    return lambda ref: str(paths.file(ref))
+
+
 def pair_entry(example: Example, layout: OutputLayout) -> dict[str, Any]:
     """What a page shows of one preference example: no hint of which response the judge chose."""
     extra = example.extra
-    record = pair_fields(example, layout)  # the prompt's and both responses' audio paths, where voiced
+    path_of = absolute_paths(layout)
+    record = pair_fields(example, path_of)  # the prompt's and both responses' audio paths, where voiced
     sides = [
         {"config": extra.get("chosen_config"), "text": example.response, "audio": record.get("chosen_audio")},
         {"config": extra.get("rejected_config"), "text": extra["rejected"], "audio": record.get("rejected_audio")},
@@ -54,7 +62,7 @@ def pair_entry(example: Example, layout: OutputLayout) -> dict[str, Any]:
         "pair_id": example.id,
         "split": example.split,
         "instruction": example.instruction,
-        "instruction_audio": next((audio_file(ref, layout) for ref in prompt_audios(example)), None),
+        "instruction_audio": next((path_of(ref) for ref in prompt_audios(example)), None),
         "responses": sides,
     }
 
@@ -263,7 +271,7 @@ def import_annotations(out: Path, files: list[Path]) -> tuple[Path, int]:
     atomic_write_text(target / "preferences.jsonl", "".join(line + "\n" for line in lines))
     exports = OutputLayout(target)
     for fmt in DPO_FORMATS:
-        write_dpo_part(examples, exports, 0, fmt)
+        write_dpo_part(examples, exports, 0, fmt, AudioPaths(exports))
     write_llamafactory_info(exports.exports / "dpo_llamafactory", sorted({e.split for e in examples}), "annotations")
     return target / "preferences.jsonl", len(records)
 

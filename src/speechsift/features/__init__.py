@@ -8,21 +8,22 @@ unit (``FEATURE_COLUMNS``); a value that cannot be measured is NaN, never a miss
 clip of a batch has the same columns. Only a wave that is not audio at all (empty, NaN samples)
 raises ``FeatureError``, whose ``reason`` is a reject code.
 
-| feature    | columns                                                          | module          |
-|------------|------------------------------------------------------------------|-----------------|
-| duration   | duration_s, speech_duration_s                                    | features.vad    |
-| loudness   | rms_db, relative_db, clipped_fraction                            | features.loudness |
-| pitch      | f0_median_hz, f0_mean_hz, f0_std_hz, f0_std_st, voiced_fraction  | features.pitch  |
-| rate       | speaking_rate (phonemes/s of speech), syllables_per_s            | features.rate   |
-| snr        | snr_db                                                           | features.snr    |
-| quality    | dnsmos_sig, dnsmos_bak, dnsmos_ovrl (DNSMOS P.835, 1-5)          | features.quality |
-| reverb     | c50_db (blind clarity estimate)                                  | features.reverb |
-| distortion | distortion_sdr_db, clipping_ratio, bandwidth_hz                  | features.distortion |
+| feature      | columns                                                               | module              |
+|--------------|-----------------------------------------------------------------------|---------------------|
+| duration     | duration_s, speech_duration_s                                         | features.vad        |
+| loudness     | rms_db, relative_db, clipped_fraction                                 | features.loudness   |
+| pitch        | f0_median_hz, f0_mean_hz, f0_std_hz, f0_std_st, voiced_fraction       | features.pitch      |
+| rate         | speaking_rate (phonemes/s of speech), syllables_per_s                 | features.rate       |
+| snr          | snr_db                                                                | features.snr        |
+| quality      | dnsmos_p808 (DNSMOS P.808 MOS, 1-5)                                   | features.quality    |
+| quality_p835 | dnsmos_sig, dnsmos_bak, dnsmos_ovrl (DNSMOS P.835, 1-5; opt-in, slow) | features.quality    |
+| reverb       | c50_db (blind clarity estimate)                                       | features.reverb     |
+| distortion   | distortion_sdr_db, clipping_ratio, bandwidth_hz                       | features.distortion |
 
 Everything is numpy/scipy plus the bundled CMU Pronouncing Dictionary; non-English speaking
-rates also need the espeak-ng program (missing -> NaN rate, one warning). ``quality`` needs the
-``quality`` extra (onnxruntime and the speechmos package, which ships the DNSMOS model):
-``check_features`` raises ConfigError with the install command when it is missing.
+rates also need the espeak-ng program (missing -> NaN rate, one warning). ``quality`` and
+``quality_p835`` need the ``quality`` extra (onnxruntime and the speechmos package, which ships the
+DNSMOS models): ``check_features`` raises ConfigError with the install command when it is missing.
 """
 
 from __future__ import annotations
@@ -55,14 +56,17 @@ FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
     "pitch": ("f0_median_hz", "f0_mean_hz", "f0_std_hz", "f0_std_st", "voiced_fraction"),
     "rate": ("speaking_rate", "syllables_per_s"),
     "snr": ("snr_db",),
-    "quality": ("dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl"),
+    "quality": ("dnsmos_p808",),
+    "quality_p835": ("dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl"),
     "reverb": ("c50_db",),
     "distortion": ("distortion_sdr_db", "clipping_ratio", "bandwidth_hz"),
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURE_COLUMNS)
-# What `speechsift features` measures when no feature is named: all but ``quality``, which needs the
-# quality extra and costs more than the others together (README "Measured labels").
-DEFAULT_FEATURES: tuple[str, ...] = tuple(name for name in FEATURE_NAMES if name != "quality")
+# The features that run DNSMOS and need the quality extra (features.quality).
+_DNSMOS = frozenset({"quality", "quality_p835"})
+# What `speechsift features` measures when no feature is named: all but the DNSMOS ones, which need
+# the quality extra (README "Measured labels").
+DEFAULT_FEATURES: tuple[str, ...] = tuple(name for name in FEATURE_NAMES if name not in _DNSMOS)
 
 # The features that share the voice-activity analysis (computed once per clip).
 _USES_VAD = frozenset({"duration", "rate", "snr"})
@@ -70,17 +74,17 @@ _USES_VAD = frozenset({"duration", "rate", "snr"})
 
 def check_features(features: Sequence[str]) -> tuple[str, ...]:
     """The requested feature names, validated and de-duplicated in order; ConfigError names the
-    unknown ones and lists the valid ones, or says what to install for ``quality``."""
+    unknown ones and lists the valid ones, or says what to install for ``quality``/``quality_p835``."""
     if isinstance(features, str):
         features = [features]
     unknown = [name for name in features if name not in FEATURE_COLUMNS]
     if unknown:
         raise ConfigError(f"unknown feature(s) {', '.join(map(repr, unknown))}: choose from "
                           f"{', '.join(FEATURE_NAMES)}")
-    if "quality" in features:
+    for name in [name for name in features if name in _DNSMOS]:
         from speechsift.features.quality import check_available
 
-        check_available()
+        check_available(name)
     return tuple(dict.fromkeys(features))
 
 
@@ -124,6 +128,10 @@ def measure(wave: np.ndarray, sr: int, features: Sequence[str] = FEATURE_NAMES, 
             from speechsift.features.quality import measure_quality  # onnxruntime: the quality extra
 
             out.update(measure_quality(x, sr))
+        elif name == "quality_p835":
+            from speechsift.features.quality import measure_quality_p835
+
+            out.update(measure_quality_p835(x, sr))
         elif name == "reverb":
             out.update(measure_reverb(x, sr))
         elif name == "distortion":

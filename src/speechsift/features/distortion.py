@@ -27,8 +27,8 @@ transcoding faults leave, each with a stated model, and adds them:
 ``distortion_sdr_db = -10 log10(clipping share + missing-band share)``, clamped to
 ``[SDR_MIN_DB, SDR_MAX_DB]``: higher is cleaner, as with SI-SDR. Noise is not distortion here
 (``snr_db`` measures it), and codec artefacts other than the cut-off (quantization noise, pre-echo)
-are rated by DNSMOS' SIG score (``features.quality``, ``dnsmos_sig``: P.835's speech-distortion
-rating), not by this measure.
+are rated by DNSMOS' SIG score (the opt-in ``quality_p835`` feature, ``dnsmos_sig``: P.835's
+speech-distortion rating), not by this measure.
 
 Accuracy (tests/features/test_quality_distortion.py, espeak-ng speech): clipping at 50 %, 25 %,
 10 % and 5 % of the peak, low-passes at 6, 4, 2 and 1 kHz and MP3 at 64, 32, 16 and 8 kbit/s give
