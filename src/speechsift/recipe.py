@@ -126,6 +126,9 @@ class TaskSpec(_Section):
     # Also voice the target (speech synthesis, the `tts` section): each assistant turn gets an
     # audio part beside its text, for speech-out training data.
     speak_response: bool = False
+    # A text task's instruction voiced too: each user turn becomes an audio part, for speech-in
+    # training data and listening (preference pairs).
+    speak_instruction: bool = False
 
 
 class RetryConfig(_Section):
@@ -424,10 +427,17 @@ class Recipe(_Section):
             raise ValueError(f"curate.voice_suitability.llm: {voice.llm!r} is neither `default` (the recipe's llm) "
                              f"nor under `llms:` ({', '.join(sorted(self.llms)) or 'none'})")
         _check_record_kinds(self)
+        from speechsift.tasks.text import is_text_task
+
         for spec in self.task_specs:
             if spec.speak_response and get_task(spec.name).audio_target:
                 raise ValueError(f"task {spec.name!r}: speak_response voices a text response, and this "
                                  "task's target is audio already; remove speak_response")
+            if spec.speak_instruction and not is_text_task(spec.name):
+                raise ValueError(f"task {spec.name!r}: speak_instruction voices the instruction of a text task (one "
+                                 "that reads or writes text instructions), and this task's user turn holds its audio "
+                                 "already; remove speak_instruction (text records become spoken instructions "
+                                 "through the spoken_instruction task)")
         return self
 
     @model_validator(mode="after")

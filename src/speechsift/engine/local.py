@@ -153,7 +153,7 @@ def build_stages(recipe: Recipe, backend: Backend, layout: OutputLayout) -> Stag
     )
     from speechsift.engine.speech import speech_stages  # speechsift.tts imports engine.layout
 
-    synthesize, speak = speech_stages(recipe, layout)
+    synthesize, speaking = speech_stages(recipe, layout)
     clips: list[Stage] = [Read(), NormalizeLabels(), *([synthesize] if synthesize else []),
                           ProbeAudio(decode=recipe.engine.verify_audio == "decode")]
     if recipe.features:
@@ -169,7 +169,7 @@ def build_stages(recipe: Recipe, backend: Backend, layout: OutputLayout) -> Stag
         BuildPairs(recipe.task_specs, settings, samples=recipe.llm.n),
         BuildText(recipe.task_specs, settings, samples=recipe.llm.n),
         Generate(backend, check_language=language_check_ready(recipe)),
-        [speak] if speak else [],
+        list(speaking),
     )
 
 

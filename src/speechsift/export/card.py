@@ -131,11 +131,18 @@ def speech_lines(recipe: Any, totals: RunTotals) -> list[str]:
              f"{tts.get('cache_hits', 0)} from the cache, "
              f"{sum(n for k, n in tts.items() if k.startswith('failed.'))} failed",
              "- synthesized clips carry the voice's labels (`label_sources`: `synthesized`) and speaker `tts/<voice>`"]
+    asked = [spec.name for spec in recipe.task_specs if spec.speak_instruction]
+    if asked:
+        lines.append(f"- spoken instructions ({', '.join(asked)}): the user turn is audio in every format (its "
+                     "text is the example's `instruction` and `transcript`), speaker `tts/<voice>`")
     spoken = [spec.name for spec in recipe.task_specs if spec.speak_response]
     if spoken:
         lines.append(f"- spoken responses ({', '.join(spoken)}): an audio part after the assistant's text in "
                      "`data/` (Parquet) and `sift_jsonl`; the `messages` export (LLaMA-Factory, ms-swift) has no "
                      "place for assistant audio and keeps their text only")
+    if "preference_pairs" in spoken:
+        lines.append("- a preference pair's rejected response is spoken in the chosen one's voice: "
+                     "`extra.rejected_audio` is its index in `audios`, `rejected_audio` its path in the DPO exports")
     return lines
 
 
