@@ -297,12 +297,13 @@ class Generate(Stage):
             self._language = (LanguageScorer(), ResponseText)
         scorer, response_text = self._language
         for example in examples:
-            if not example.response or not example.language:
+            text = response_text(example, 2000)  # the instruction, for an audio target
+            if text.empty or not example.language:
                 continue
-            scores = scorer.score(example, response_text(example, 2000))
+            scores = scorer.score(example, text)
             if scores.get("language_match") is False:
                 return (f"the answer is in {scores.get('language_detected')!r}, the clip in "
-                        f"{example.language!r}: {example.response[:80]!r}")
+                        f"{example.language!r}: {text.text[:80]!r}")
         return None
 
     @staticmethod
