@@ -138,6 +138,9 @@ class RetryConfig(_Section):
     backoff_base_s: float = Field(0.5, ge=0)
     backoff_max_s: float = Field(30.0, ge=0)
     retry_after_max_s: float = Field(60.0, ge=0)
+    # Connection failures in a row (refused, reset; no answer of any kind in between) after which the
+    # server is checked with GET /models, and the run stops if it still does not answer.
+    unreachable_after: int = Field(16, ge=1)
 
     def policy(self) -> "RetryPolicy":
         from speechsift.llm.retry import RetryPolicy
@@ -449,9 +452,34 @@ class Recipe(_Section):
                     raise ValueError(f"curate.{field} filters clips on a measurement: add {feature} to features")
         return self
 
+    @model_validator(mode="after")
+    def _mix_names_exist(self) -> "Recipe":
+        """Mix weights may only name tasks (or the partitions they write) and sources of the recipe:
+        a misspelt name would otherwise weigh nothing and change nothing, silently."""
+        if self.mix is None:
+            return self
+        known = {"task": self.example_tasks, "source": {s.name for s in self.sources}}
+        for kind, table in self.mix.weights.items():
+            unknown = sorted(set(table) - known[kind])
+            if unknown:
+                raise ValueError(
+                    f"mix.weights.{kind} names {', '.join(map(repr, unknown))}, which the recipe does not have; "
+                    f"use one of {', '.join(sorted(known[kind]))}"
+                )
+        return self
+
     @property
     def task_specs(self) -> list[TaskSpec]:
         return [t if isinstance(t, TaskSpec) else TaskSpec(name=t) for t in self.tasks]
+
+    @property
+    def example_tasks(self) -> set[str]:
+        """The task names this recipe's examples carry: its tasks and the partitions they write
+        (``word_align`` writes ``word_align_timestamps`` too)."""
+        from speechsift.tasks import get_task, task_names
+
+        names = {spec.name for spec in self.task_specs}
+        return names | {t for t in task_names() if getattr(get_task(t), "partition_of", None) in names}
 
     @property
     def output_dir(self) -> Path:

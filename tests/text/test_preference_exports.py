@@ -200,8 +200,12 @@ def test_spoken_preference_pairs_from_text_data_end_to_end(tmp_path):
     with ChatServer(text_reply) as server:
         result = run_recipe(parse_recipe(spoken_recipe(tmp_path, server.url, formats)), progress=False)
         asked = len(server.requests)
-        # a changed recipe rebuilds every shard: its answers come from the ledger, its speech from the cache
+        # another export is a change of the release only: every shard is reused
         again = run_recipe(parse_recipe(spoken_recipe(tmp_path, server.url, [*formats, "sift_jsonl"])), progress=False)
+        assert len(server.requests) == asked and again.shards_skipped == again.shards
+        # a change the shard stages use rebuilds every shard: answers from the ledger, speech from the cache
+        checked = {**spoken_recipe(tmp_path, server.url, [*formats, "sift_jsonl"]), "engine": {"verify_audio": "decode"}}
+        again = run_recipe(parse_recipe(checked), progress=False)
         assert len(server.requests) == asked and again.shards_skipped == 0
     assert again.tts_this_run.get("synthesized", 0) == 0 and again.tts_this_run["cache_hits"] > 0
     out = result.out_dir

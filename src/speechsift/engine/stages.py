@@ -228,17 +228,13 @@ class BuildItems(Stage):
 
 
 class BuildPairs(BuildItems):
-    """Two-clip examples from the pairs the engine formed: both clips' audio is checked first."""
+    """Two-clip examples from the pairs the engine formed over the clip index (``engine/pairs.py``):
+    both clips have passed the clip stages already (labels, audio check, measurements)."""
 
     name = "pairs"
 
-    def __init__(self, specs: Sequence[TaskSpec], settings: TaskSettings, samples: int = 1) -> None:
-        super().__init__(specs, settings, samples)
-        self.probe = ProbeAudio()
-
     def build(self, item: PairItem, ctx: ShardContext) -> Example | list[Example]:
-        a, b = self.probe.process(item.a, ctx), self.probe.process(item.b, ctx)
-        return get_task(item.task).build_pair(a, b, self.settings)
+        return get_task(item.task).build_pair(item.a, item.b, self.settings)
 
     def item_id(self, item: PairItem) -> str:
         return item.pair_id
@@ -271,6 +267,10 @@ def raw_prompt_messages(request: ChatRequest) -> list[dict[str, str]]:
     if request.prompt is not None:
         return [{"role": "raw", "content": request.prompt}]
     return list(request.messages)
+
+
+# How an answer was obtained -> the counter of run.json's "llm" that counts it.
+ORIGIN_COUNTERS = {"sent": "sent", "ledger": "ledger_hits", "dedup": "deduplicated", "settled": "settled_failures"}
 
 
 class Generate(Stage):
@@ -359,7 +359,11 @@ class Generate(Stage):
                 finished = self._answered(example, answer.completion)
             except Reject as rejected:
                 ctx.llm[f"failed.{rejected.reason}"] += 1
-                ctx.reject(self.name, example.id, rejected.reason, rejected.message, source=example.source, task=example.task)
+                # a transient failure (server down, overloaded, too slow) keeps its shard unfinished:
+                # a rerun asks again
+                transient = answer.completion.transient or None
+                ctx.reject(self.name, example.id, rejected.reason, rejected.message, source=example.source,
+                           task=example.task, transient=transient)
                 continue
             stats.outputs += 1  # counted per answered example; one answer may make several
             for reason, count in dropped_counts(finished).items():
@@ -372,7 +376,9 @@ class Generate(Stage):
     def _count(answer: Answer, ctx: ShardContext) -> None:
         completion = answer.completion
         ctx.llm["requests"] += 1
-        ctx.llm[{"sent": "sent", "ledger": "ledger_hits", "dedup": "deduplicated"}[answer.origin]] += 1
+        ctx.llm[ORIGIN_COUNTERS[answer.origin]] += 1
+        if completion.transient:  # not answered for now: the shard stays unfinished, a rerun asks again
+            ctx.llm["transient_failures"] += 1
         if answer.origin == "sent":
             ctx.llm["retries"] += completion.retries
             ctx.llm["tokens_in"] += completion.prompt_tokens or 0
