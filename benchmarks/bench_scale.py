@@ -356,8 +356,9 @@ def print_targets(rows: list[dict[str, Any]]) -> None:
               f"{row['seconds']:g} s) | {ratio:.2f}× | {'yes' if ratio <= TARGET_DISK else 'no'} |")
 
 
-def baseline_checkout(rev: str, folder: Path) -> Path:
+def checkout(rev: str, folder: Path) -> Path:
     """``rev`` checked out with ``git worktree add`` (detached); returns its ``src`` folder."""
+    shutil.rmtree(folder, ignore_errors=True)
     subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "--quiet", str(folder), rev], check=True)
     return folder / "src"
 
@@ -368,6 +369,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="clips per run")
     parser.add_argument("--baseline", default=BASELINE_COMMIT, help="the baseline's git revision")
     parser.add_argument("--no-baseline", action="store_true", help="measure this version only")
+    parser.add_argument("--this", metavar="REV", help="measure this git revision as 'this version' (default: the "
+                                                      "working tree's src/)")
+    parser.add_argument("--no-this", action="store_true", help="measure the baseline only")
     parser.add_argument("--pool", type=int, default=2000, help="distinct audio files the clips share")
     parser.add_argument("--clip-seconds", type=float, default=0.2, help="length of each pooled audio file")
     parser.add_argument("--disk-clips", type=int, default=1000,
@@ -382,13 +386,15 @@ def main() -> None:
 
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench_scale-"))
     root.mkdir(parents=True, exist_ok=True)
-    versions = [("this version", REPO / "src")]
-    worktree = None
+    versions = [] if args.no_this else [("this version", REPO / "src")]
+    worktrees = []
+    subprocess.run(["git", "-C", str(REPO), "worktree", "prune"], check=True)
+    if args.this and versions:
+        worktrees.append(root / "this")
+        versions = [("this version", checkout(args.this, worktrees[-1]))]
     if not args.no_baseline:
-        worktree = root / "baseline"
-        shutil.rmtree(worktree, ignore_errors=True)
-        subprocess.run(["git", "-C", str(REPO), "worktree", "prune"], check=True)
-        versions.insert(0, ("baseline " + args.baseline, baseline_checkout(args.baseline, worktree)))
+        worktrees.append(root / "baseline")
+        versions.insert(0, ("baseline " + args.baseline, checkout(args.baseline, worktrees[-1])))
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
           f"load average at start {os.getloadavg()[0]:.1f}; work folder {root}")
     rows: list[dict[str, Any]] = []
@@ -418,7 +424,7 @@ def main() -> None:
                 if not args.keep:
                     shutil.rmtree(folder / ("out-" + version.split()[0]), ignore_errors=True)
     finally:
-        if worktree is not None:
+        for worktree in worktrees:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(worktree)], check=False)
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -7,6 +7,8 @@ the writer names differently.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,16 +59,36 @@ class OutputLayout:
     def part_name(shard: int) -> str:
         return f"part-{shard:05d}"
 
-    def data_part(self, task: str, split: str, shard: int) -> Path:
-        return self.data / task / f"{split}-{self.part_name(shard)}.parquet"
+    def data_part(self, split: str, shard: int) -> Path:
+        """One split of one release part: every task, rows sorted by clip (``export/parquet.py``)."""
+        return self.data / f"{split}-{self.part_name(shard)}.parquet"
+
+    def data_parts(self, split: str = "*") -> list[Path]:
+        """The release's Parquet files of ``split`` (every split with ``*``), in part order; also
+        the per-task files (``data/<task>/<split>-part-*.parquet``) of older outputs."""
+        return sorted({*self.data.glob(f"{split}-part-*.parquet"), *self.data.glob(f"*/{split}-part-*.parquet")})
 
     @property
     def complete(self) -> Path:
         """Every example with its quality scores (the unfiltered release) when curation is on."""
         return self.root / "complete"
 
-    def complete_part(self, task: str, shard: int) -> Path:
-        return self.complete / task / f"{self.part_name(shard)}.parquet"
+    def complete_part(self, shard: int) -> Path:
+        return self.complete / f"{self.part_name(shard)}.parquet"
+
+    @property
+    def release_work(self) -> Path:
+        """The release's working files: compact keys, decisions per part, spilled group-bys. Made
+        anew by every release; nothing in it is resume state."""
+        return self.work / "release"
+
+    def decisions_part(self, shard: int) -> Path:
+        """What the release does with each example of a part: its split and copies, or why it is left out."""
+        return self.release_work / "decisions" / f"{self.part_name(shard)}.parquet"
+
+    def release_rejects(self, shard: int) -> Path:
+        """The examples of a part the release leaves out (rejects.jsonl gathers them)."""
+        return self.release_work / "rejects" / f"{self.part_name(shard)}.jsonl"
 
     def scored_part(self, shard: int) -> Path:
         return self.work / "scored" / f"{self.part_name(shard)}.parquet"
@@ -93,3 +115,16 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+@contextmanager
+def atomic_file(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; renamed onto ``path`` when the block ends
+    without an error (removed when it fails), so readers see the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

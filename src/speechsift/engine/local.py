@@ -32,7 +32,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from speechsift.engine.assemble import Assembly, assemble, make_curator, remove_stale
+from speechsift.engine.assemble import Assembly, assemble, gather_rejects, make_curator, remove_stale
 from speechsift.engine.context import RunTotals, ShardContext
 from speechsift.engine.enrich import AcousticFilter, Enrich, default_workers
 from speechsift.engine.gc_tuning import streaming_gc
@@ -550,14 +550,7 @@ def finalize(
     """The assemble pass, then rejects.jsonl, dataset_info.json and the card."""
     assembly = assemble(parts, recipe, layout, curator, progress, examples=sum(totals.examples.values()))
     remove_stale(layout, assembly.files)
-    lines = []
-    for shard in range(shards):
-        path = layout.shard_rejects(shard)
-        if path.exists():
-            lines.append(path.read_text(encoding="utf-8"))
-    lines += [json.dumps(r, ensure_ascii=False) + "\n" for r in assembly.rejects]
-    layout.root.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(layout.rejects, "".join(lines))
+    gather_rejects(layout, shards, assembly)
     if "messages" in assembly.exports:
         write_dataset_info(layout, sorted(assembly.exports["messages"].rows), recipe.name)
     if "dpo_llamafactory" in recipe.output.formats:

@@ -61,16 +61,21 @@ class AudioPaths:
         self._work = layout.work.resolve()
         self._files: dict[tuple, Path] = {}
         self._roots: dict[Path, Path] = {}
+        self._references: dict[tuple, str] = {}  # (clip key, export root) -> the path written
 
     @property
     def written(self) -> list[Path]:
         """The files under ``OUT/audio/`` this run references (the others there are stale)."""
         return [path for path in self._files.values() if path.parent == self._audio_dir]
 
-    def file(self, ref: AudioRef) -> Path:
-        """An absolute path to a file holding exactly this clip's audio."""
+    @staticmethod
+    def _key(ref: AudioRef) -> tuple:
         digest = hashlib.sha1(ref.bytes).hexdigest() if ref.bytes is not None else None
-        key = (ref.path, ref.offset_s, ref.duration_s, ref.channel, digest)
+        return (ref.path, ref.offset_s, ref.duration_s, ref.channel, digest)
+
+    def file(self, ref: AudioRef, key: tuple | None = None) -> Path:
+        """An absolute path to a file holding exactly this clip's audio."""
+        key = key or self._key(ref)
         path = self._files.get(key)
         if path is None:
             path = self._files[key] = self._make(ref, "|".join(map(str, key)))
@@ -97,11 +102,18 @@ class AudioPaths:
 
     def reference(self, ref: AudioRef, root: Path) -> str:
         """The path an export rooted at ``root`` writes: relative to ``root`` for a file inside OUT
-        (POSIX separators), absolute otherwise."""
-        path = self.file(ref)
+        (POSIX separators), absolute otherwise. Worked out once per clip and root."""
+        key = self._key(ref)
+        found = self._references.get((key, root))
+        if found is not None:
+            return found
+        path = self.file(ref, key)
         if not path.is_relative_to(self.root):
-            return str(path)
-        resolved = self._roots.get(root)
-        if resolved is None:
-            resolved = self._roots[root] = root.resolve()
-        return Path(os.path.relpath(path, resolved)).as_posix()
+            found = str(path)
+        else:
+            resolved = self._roots.get(root)
+            if resolved is None:
+                resolved = self._roots[root] = root.resolve()
+            found = Path(os.path.relpath(path, resolved)).as_posix()
+        self._references[(key, root)] = found
+        return found
