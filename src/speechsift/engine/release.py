@@ -8,8 +8,8 @@ parts are written in parallel (a process pool locally; any executor can map ``wr
 
 - ``data/<split>-part-N.parquet``: the released examples (repeated as the mixture asks), every
   task in one file, sorted by clip, each clip's audio stored once (``export/parquet.py``);
-- ``complete/part-N.parquet`` (with curation): every example with its scores, ``kept`` and
-  ``drop_reason``, audio by path;
+- ``complete/part-N.parquet`` (with curation): every example with its scores, ``kept`` (in data/),
+  ``drop_stage`` and ``drop_reason`` (curate, split or mix, and its reason code), audio by path;
 - the JSONL and DPO exports' files of the part;
 - ``.work/release/rejects/part-N.jsonl``: the examples the release leaves out.
 
@@ -176,7 +176,9 @@ def write_part(job: PartJob) -> PartResult:
     paths = AudioPaths(layout, copy=settings.copy_audio)
     if settings.curated:  # every example with its scores and the decision, audio by path
         table = _with_dedup(table, decisions)
-        complete = table.append_column("kept", pa.array(kept_mask)).append_column("drop_reason", decisions.column("reason"))
+        complete = (table.append_column("kept", pa.array(kept_mask))
+                    .append_column("drop_stage", decisions.column("stage"))
+                    .append_column("drop_reason", decisions.column("reason")))
         complete = complete.take(pa.array(clip_order(complete)))
         write_parquet_part(complete, layout.complete_part(job.part), AudioCells("path", paths))
         result.files.append(layout.complete_part(job.part))

@@ -196,7 +196,7 @@ def render_card(recipe: Any, totals: RunTotals, assembly: Assembly, backend: str
             "",
             f"{curate_stats.inputs} examples scored, {curate_stats.outputs} kept. Filters: "
             + (", ".join(f"`{k}: {v}`" for k, v in settings.items()) or "the defaults") + ".",
-            "`complete/` holds every example with its `quality` scores, `kept` and `drop_reason`.",
+            "`complete/` holds every example with its `quality` scores, `kept` (in `data/`), `drop_stage` and `drop_reason`.",
             "",
             "| filter reason | dropped |",
             "|---|---|",
