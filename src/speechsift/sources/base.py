@@ -54,8 +54,19 @@ LABEL_FIELDS = ("emotion", "gender", "age", "accent", "speaking_rate", "relative
 def resolve_columns(
     columns: Iterable[str], mapping: Mapping[str, str], origin: str, *, need_audio: bool = True
 ) -> dict[str, str]:
-    """Our field -> the column holding it: the recipe's ``fields`` first, then the usual names."""
+    """Our field -> the column holding it: the recipe's ``fields`` first, then the usual names.
+
+    Names match in any letter case and with surrounding spaces (``Audio``, ``TEXT``, `` Speaker``);
+    a column spelled exactly as asked wins over one that matches only so.
+    """
     present = list(columns)
+    folded: dict[str, str] = {}
+    for column in present:
+        folded.setdefault(column.strip().casefold(), column)
+
+    def find(name: str) -> str | None:
+        return name if name in present else folded.get(name.strip().casefold())
+
     unknown = sorted(set(mapping) - set(FIELD_ALIASES))
     if unknown:
         raise CorpusError(
@@ -65,16 +76,18 @@ def resolve_columns(
     resolved: dict[str, str] = {}
     for field, aliases in FIELD_ALIASES.items():
         if field in mapping:
-            if mapping[field] not in present:
+            column = find(mapping[field])
+            if column is None:
                 raise CorpusError(
                     f"{origin}: fields.{field} names column {mapping[field]!r}, which is not there; "
                     f"the columns are {', '.join(present)}."
                 )
-            resolved[field] = mapping[field]
+            resolved[field] = column
             continue
         for alias in aliases:
-            if alias in present:
-                resolved[field] = alias
+            column = find(alias)
+            if column is not None:
+                resolved[field] = column
                 break
     if need_audio and "audio" not in resolved:
         raise CorpusError(
