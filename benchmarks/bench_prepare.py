@@ -5,8 +5,9 @@
 a ``transcription`` example and a ``sit_ssp`` example whose ``ChatRequest`` holds the rendered
 audio context. Nothing is written; examples are built and dropped, batch by batch.
 
-- speechsift's way: ``read_manifest`` -> ``Read`` -> ``NormalizeLabels`` -> ``ExpandTasks``,
-  through the stage objects in batches (one ``ShardContext`` per batch), streaming. A second
+- speechsift's way: ``read_manifest`` -> ``unique_clips`` (the duplicate-id check ``read_sources``
+  puts on every run's stream) -> ``Read`` -> ``NormalizeLabels`` -> ``ExpandTasks``, through the
+  stage objects in batches (one ``ShardContext`` per batch), streaming. A second
   line adds ``ProbeAudio`` (opens every clip's header), which a real run does by default.
 - the naive way: a per-row loop that decodes each clip with ``soundfile.read`` and then maps
   its labels with small dicts and renders the same audio context (a one-off script).
@@ -120,8 +121,8 @@ def speechsift_pass(
     manifest: Path, *, batch_size: int, probe: bool = False, limit: int | None = None, keep_contexts: bool = False,
     segment: int = 100_000, streaming_gc: bool = True,
 ) -> dict[str, Any]:
-    """read_manifest -> Read -> NormalizeLabels [-> ProbeAudio] -> ExpandTasks, streamed in batches,
-    under the engine's GC settings (``streaming_gc``) as ``speechsift run`` does."""
+    """read_manifest -> unique_clips -> Read -> NormalizeLabels [-> ProbeAudio] -> ExpandTasks, streamed
+    in batches, under the engine's GC settings (``streaming_gc``) as ``speechsift run`` does."""
     from contextlib import nullcontext
 
     from speechsift.engine import gc_tuning
@@ -137,6 +138,7 @@ def _speechsift_pass(
     from speechsift.engine.context import ShardContext
     from speechsift.engine.stages import ExpandTasks, NormalizeLabels, ProbeAudio, Read
     from speechsift.recipe import TaskSpec
+    from speechsift.sources.ids import unique_clips
     from speechsift.sources.manifest import read_manifest
     from speechsift.tasks import TaskSettings
 
@@ -151,7 +153,7 @@ def _speechsift_pass(
     contexts: list[str] = []
     segments: list[float] = []  # clips/s over each stretch of `segment` clips
     segment_started = started = time.perf_counter()
-    rows = read_manifest(manifest, source=SOURCE)
+    rows = unique_clips(read_manifest(manifest, source=SOURCE))
     if limit is not None:
         rows = itertools.islice(rows, limit)
     while batch := list(itertools.islice(rows, batch_size)):
@@ -438,7 +440,7 @@ def main() -> None:
           f"{best['rejects']:,} rejects, {best['unknown_labels']:,} unknown labels counted")
     stage_s = best["stage_seconds"]
     reading = best["seconds"] - sum(stage_s.values())
-    parts = [f"read_manifest {1e6 * reading / best['clips']:.2f}"]
+    parts = [f"read_manifest + unique_clips {1e6 * reading / best['clips']:.2f}"]
     parts += [f"{name} {1e6 * s / best['clips']:.2f}" for name, s in stage_s.items()]
     print(f"  where a clip's time goes (us/clip): {', '.join(parts)}")
     print(f"naive way: best of {len(naives)} passes over {naive['clips']:,} rows ({rates(naives)} clips/s), "

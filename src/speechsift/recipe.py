@@ -35,6 +35,20 @@ class ManifestSource(_Section):
     path: Path
     language: str | None = None
     fields: dict[str, str] = Field(default_factory=dict)
+    encoding: str = "utf-8"  # the file's text encoding: any Python codec name (latin-1, cp1252, utf-16, ...)
+    delimiter: str | None = Field(None, min_length=1, max_length=1)  # CSV: default sniffed from the header
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, encoding: str) -> str:
+        from speechsift.sources.manifest import check_encoding
+
+        try:
+            check_encoding(encoding)
+        except LookupError:
+            raise ValueError(f"unknown encoding {encoding!r}; use a Python codec name such as utf-8, latin-1, "
+                             "cp1252 or utf-16") from None
+        return encoding
 
 
 class HFSource(_Section):
@@ -174,6 +188,23 @@ class EngineConfig(_Section):
     # "header" reads each file's header (fast); "decode" decodes every clip once to catch
     # truncated or corrupt audio data behind a good header.
     verify_audio: Literal["header", "decode"] = "header"
+    # Clip length limits, decided from the file header before anything decodes it (`too_short`,
+    # `too_long` rejects); null switches a limit off. 30 s is the input window of the Whisper
+    # encoder that Qwen-Audio, Qwen2-Audio, SALMONN and DeSTA build on, and the cap trainers
+    # commonly apply (REFERENCE.md §6); under 0.3 s a clip holds less than one short word
+    # (syllables last about 0.2 s in read speech), too little to describe or answer about.
+    min_duration_s: float | None = Field(0.3, ge=0)
+    max_duration_s: float | None = Field(30.0, gt=0)
+    # The longest clip the enrich stage (`features:`) measures: measuring holds about 2 MB of
+    # working memory per second of audio in each worker, so this bounds it (about 0.6 GB at 300 s);
+    # a longer clip is a `too_long_to_measure` reject. null: no bound.
+    max_measure_s: float | None = Field(300.0, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered_limits(self) -> "EngineConfig":
+        if self.min_duration_s is not None and self.max_duration_s is not None and self.min_duration_s >= self.max_duration_s:
+            raise ValueError(f"min_duration_s ({self.min_duration_s}) must be below max_duration_s ({self.max_duration_s})")
+        return self
 
 
 class EvalSplitConfig(_Section):
