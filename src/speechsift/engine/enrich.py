@@ -48,13 +48,22 @@ def word_prosody(wave: np.ndarray, sr: int, words: Sequence[Mapping[str, Any]]) 
     return out
 
 
-def measure_one(job: tuple[Clip, tuple[str, ...]]) -> tuple[dict[str, float] | None, list | None, str | None, str | None]:
-    """Worker: ``(features, words, reject reason, message)`` for one clip; decodes it once."""
+def measure_one(job: tuple[Clip, tuple[str, ...], float | None]) -> tuple[dict[str, float] | None, list | None, str | None, str | None]:
+    """Worker: ``(features, words, reject reason, message)`` for one clip; decodes it once.
+
+    A clip longer than ``max_s`` seconds (the header says) is refused before it is decoded:
+    measuring holds the clip and its analysis frames in memory, about 2 MB per second of audio.
+    """
     from speechsift import audio
     from speechsift.features import measure
 
-    clip, names = job
+    clip, names, max_s = job
     try:
+        if max_s is not None and (seconds := audio.probe(clip.audio).duration_s) > max_s:
+            return None, None, "too_long_to_measure", (
+                f"{clip.audio.describe()} is {seconds:.4g} s long; features are measured on clips up to "
+                f"engine.max_measure_s = {max_s:g} s, which bounds the memory measuring takes; cut the file "
+                "into segments, keep such clips out with engine.max_duration_s, or raise the bound")
         wave, sr = audio.load(clip.audio)
         values = measure(wave, sr, names, text=clip.text, language=clip.language)
         words = clip.extra.get("words")
@@ -81,17 +90,18 @@ class Enrich(Stage):
     name = "enrich"
 
     def __init__(self, features: Sequence[str], bins: BinSet | None = None, policies: Mapping[str, str] | None = None,
-                 workers: int = 1) -> None:
+                 workers: int = 1, max_measure_s: float | None = None) -> None:
         from speechsift.features import check_features
 
         self.features = check_features(features)
         self.bins = bins or FIXED_BINS
         self.policies = dict(policies or {})
         self.workers = max(1, workers)
+        self.max_measure_s = max_measure_s
         self._pool: ProcessPoolExecutor | None = None
 
     def _measurements(self, clips: list[Clip]) -> list[Any]:
-        jobs = [(clip, self.features) for clip in clips]
+        jobs = [(clip, self.features, self.max_measure_s) for clip in clips]
         if self.workers == 1 or len(clips) < 2:
             return [measure_one(job) for job in jobs]
         if self._pool is None:

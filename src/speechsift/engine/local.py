@@ -99,12 +99,15 @@ def build_stages(recipe: Recipe, backend: Backend) -> Stages:
         ),
         options={spec.name: spec.options for spec in recipe.task_specs},
     )
-    clips: list[Stage] = [Read(), NormalizeLabels(), ProbeAudio(decode=recipe.engine.verify_audio == "decode")]
+    engine = recipe.engine
+    probe = ProbeAudio(engine.verify_audio == "decode", engine.min_duration_s, engine.max_duration_s)
+    clips: list[Stage] = [Read(), NormalizeLabels(), probe]
     if recipe.features:
         bins = load_bins(recipe.labels.bins) if recipe.labels.bins else None
-        clips.append(Enrich(recipe.features, bins, recipe.labels.prefer, recipe.engine.workers or default_workers()))
+        clips.append(Enrich(recipe.features, bins, recipe.labels.prefer, engine.workers or default_workers(),
+                            max_measure_s=engine.max_measure_s))
     clips.append(ExpandTasks(recipe.task_specs, settings, samples=recipe.llm.n))
-    pairs = [BuildPairs(recipe.task_specs, settings, samples=recipe.llm.n)]
+    pairs = [BuildPairs(recipe.task_specs, settings, samples=recipe.llm.n, probe=probe)]
     return Stages(clips, pairs, Generate(backend, check_language=language_check_ready(recipe)))
 
 

@@ -99,23 +99,37 @@ class NormalizeLabels(Stage):
 
 
 class ProbeAudio(Stage):
-    """Checks every clip's audio can be read (header, or a full decode) and records its duration."""
+    """Checks every clip's audio can be read and records its duration; refuses clips outside the
+    length limits (``engine.min_duration_s``/``max_duration_s``), decided from the header alone, so
+    a clip that is too long is never decoded. With ``decode``, the clips within the limits are
+    then decoded once, block by block, to catch corrupt audio data behind a good header."""
 
     name = "probe_audio"
 
-    def __init__(self, decode: bool = False) -> None:
+    def __init__(self, decode: bool = False, min_duration_s: float | None = None,
+                 max_duration_s: float | None = None) -> None:
         self.decode = decode
+        self.min_duration_s = min_duration_s
+        self.max_duration_s = max_duration_s
 
     def process(self, clip: Clip, ctx: ShardContext) -> Clip:
         try:
             info = audio.probe(clip.audio)
+            duration = info.duration_s
+            if self.min_duration_s is not None and duration < self.min_duration_s:
+                raise Reject("too_short", f"{clip.audio.describe()} is {duration:.3g} s long, shorter than "
+                             f"engine.min_duration_s = {self.min_duration_s:g} s (null switches the limit off)")
+            if self.max_duration_s is not None and duration > self.max_duration_s:
+                raise Reject("too_long", f"{clip.audio.describe()} is {duration:.4g} s long, longer than "
+                             f"engine.max_duration_s = {self.max_duration_s:g} s (cut the file into segments, or "
+                             "raise the limit; null switches it off)")
             if self.decode:
-                audio.load(clip.audio, sampling_rate=None)
+                audio.verify(clip.audio)
         except AudioLoadError as exc:
             raise Reject(exc.reason, str(exc)) from None
         a = clip.audio
         audio_ref = AudioRef(a.path, a.bytes, info.sampling_rate, a.offset_s, a.duration_s, a.channel)
-        features = {**clip.features, "duration_s": round(info.duration_s, 4)}
+        features = {**clip.features, "duration_s": round(duration, 4)}
         return Clip(clip.clip_id, clip.source, audio_ref, clip.language, clip.speaker_id, clip.text,
                     clip.raw, clip.meta, features, clip.extra)
 
@@ -182,11 +196,12 @@ class BuildPairs(Stage):
 
     name = "pairs"
 
-    def __init__(self, specs: Sequence[TaskSpec], settings: TaskSettings, samples: int = 1) -> None:
+    def __init__(self, specs: Sequence[TaskSpec], settings: TaskSettings, samples: int = 1,
+                 probe: ProbeAudio | None = None) -> None:
         self.schemas = {s.name: s.json_schema for s in specs}
         self.settings = settings
         self.samples = samples
-        self.probe = ProbeAudio()
+        self.probe = probe or ProbeAudio()
 
     def run(self, items: list[PairItem], ctx: ShardContext) -> list[Example]:
         examples: list[Example] = []
