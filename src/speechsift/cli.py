@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Optional
 
@@ -99,6 +100,17 @@ def _run(recipe_path: Path, out: Optional[Path], limit: Optional[int], strict: b
     recipe = load_recipe(recipe_path, overrides)
     result = run_recipe(recipe, limit=limit, strict=strict, progress=progress, cache=cache)
     print_summary(result)
+    from speechsift.engine.enrich import Enrich
+    from speechsift.engine.layout import OutputLayout
+    from speechsift.engine.stages import NormalizeLabels, ProbeAudio, Read
+
+    stages = result.totals.stages  # the stages that refuse clips before any task sees them
+    read = stages[Read.name].inputs if Read.name in stages else 0
+    rejected = Counter()
+    for name in (Read.name, NormalizeLabels.name, ProbeAudio.name, Enrich.name):
+        if name in stages:
+            rejected.update(stages[name].rejected)
+    check_clips_survived(read, rejected, OutputLayout(result.out_dir).rejects, f"run {recipe_path}")
 
 
 @app.command()
@@ -163,6 +175,22 @@ def _parse_options(pairs: list[str]) -> dict[str, object]:
     return options
 
 
+def check_clips_survived(read: int, rejected: Counter, rejects_path: Path, what: str) -> None:
+    """CorpusError (exit 2) when no clip came through: none read, or every one rejected; the
+    paragraph names the reasons and points at the rejects file."""
+    if read and sum(rejected.values()) < read:
+        return
+    if not read:
+        raise CorpusError(f"{what}: the sources hold no clips, so nothing was made; check their paths and contents.")
+    reasons = ", ".join(f"{reason} {count:,}" for reason, count in rejected.most_common(4))
+    raise CorpusError(
+        f"{what}: every one of the {read:,} clips was rejected ({reasons}), so nothing was made. Each clip's "
+        f"reason and message are in {rejects_path}. The usual causes: audio paths that do not resolve (a "
+        "manifest's relative paths are relative to the manifest's own folder), a wrong `fields` mapping, or "
+        "clips outside engine.min_duration_s/max_duration_s."
+    )
+
+
 def _ingest(corpus: str, root: Path, out: Path, options: list[str], limit: Optional[int], progress: bool) -> None:
     import itertools
     import json
@@ -171,8 +199,9 @@ def _ingest(corpus: str, root: Path, out: Path, options: list[str], limit: Optio
     from speechsift.engine.progress import ProgressReporter
     from speechsift.sources.clips_io import ClipWriter
     from speechsift.sources.corpora import read_corpus
+    from speechsift.sources.ids import unique_clips
 
-    items = read_corpus(corpus, root, **_parse_options(options))
+    items = unique_clips(read_corpus(corpus, root, **_parse_options(options)))
     if limit is not None:
         items = itertools.islice(items, limit)
     rejects = []
@@ -187,6 +216,8 @@ def _ingest(corpus: str, root: Path, out: Path, options: list[str], limit: Optio
     rejects_path = out.with_name(out.stem + ".rejects.jsonl")
     atomic_write_text(rejects_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejects))
     console.print(f"{writer.count:,} clips -> {out}; {len(rejects):,} rejects -> {rejects_path}")
+    check_clips_survived(writer.count + len(rejects), Counter(r["reason"] for r in rejects), rejects_path,
+                         f"ingest {corpus} {root}")
 
 
 @app.command()
