@@ -7,9 +7,13 @@ What it does, in one run:
    (fixed sentences, six voices, speeds 120-260 words/min, pitches 25-75; half the clips mixed
    with white noise at 5-30 dB SNR), written as 16 kHz mono FLAC, like a prepared corpus.
 2. **speechsift**: every clip decoded once (``audio.load``) and measured with the whole feature
-   set (``features.measure``: duration, loudness, pitch, rate, snr) with its transcript. Best of
-   ``--repeat`` passes; then each feature alone on the decoded clips, to show where time goes.
-   The one-off cost (loading the bundled CMUdict) is reported apart.
+   set (``features.measure``: duration, loudness, pitch, rate, snr, quality (DNSMOS P.808), reverb,
+   distortion) with its transcript. Best of ``--repeat`` passes; then, on the decoded clips, the
+   five features of the version before (duration ... snr: the baseline, measured in the same run),
+   every feature but ``quality``, the whole set with the opt-in ``quality_p835`` (DNSMOS P.835) too,
+   and each feature alone, to show where time goes. The one-off costs (loading the bundled CMUdict,
+   the DNSMOS sessions) are reported apart, and so is the process's peak RSS. ``quality`` and
+   ``quality_p835`` need the quality extra; without it the table leaves them out.
 3. **Pitch side by side** on the same decoded clips: speechsift's tracker (Praat's
    autocorrelation method), ``librosa.pyin`` (fmin 75, fmax 600 Hz as Praat's defaults,
    frame 1024, hop 160 = 10 ms; its numba compilation is warmed up first and not timed) and,
@@ -54,13 +58,15 @@ try:
 except ImportError:  # a checkout without the package installed
     sys.path.insert(0, str(REPO / "src"))
     from speechsift import audio
-from speechsift.features import FEATURE_NAMES, measure
+from speechsift.features import DEFAULT_FEATURES, FEATURE_NAMES, measure
 from speechsift.features import phonemes as g2p
+from speechsift.errors import ConfigError
 from speechsift.features.pitch import PITCH_CEILING_HZ, PITCH_FLOOR_HZ, track_pitch
 from speechsift.records import AudioRef
 
 SR = 16_000
 TARGET_RTF = 100.0  # the target: >= 100x real time per core for the whole feature set
+BASELINE = ("duration", "loudness", "pitch", "rate", "snr")  # the feature set before quality, reverb, distortion
 GROSS_CENTS = 50.0
 
 SENTENCES = (
@@ -98,6 +104,12 @@ class Clip:
     path: Path
     text: str
     seconds: float
+
+
+def peak_rss_mib() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
 def pin_to_one_cpu() -> str:
@@ -221,7 +233,16 @@ def main(argv: list[str] | None = None) -> int:
         g2p.cmudict()
         cmudict_s = time.process_time() - t0
         waves = [audio.load(r)[0] for r in refs]  # warm the page cache and every code path once
-        measure(waves[0], SR, FEATURE_NAMES, text=clips[0].text, language="en")
+        try:
+            t0 = time.process_time()
+            measure(waves[0], SR, ["quality", "quality_p835"])
+            session_s = time.process_time() - t0
+            names = tuple(name for name in FEATURE_NAMES if name != "quality_p835")  # the default quality
+            extra = ("quality_p835",)
+        except ConfigError as exc:  # the quality extra is not installed
+            print(f"quality left out: {exc}", file=sys.stderr)
+            session_s, names, extra = None, DEFAULT_FEATURES, ()
+        measure(waves[0], SR, names, text=clips[0].text, language="en")
 
         def decode_all():
             return [audio.load(r)[0] for r in refs]
@@ -230,17 +251,20 @@ def main(argv: list[str] | None = None) -> int:
             out = []
             for ref, clip in zip(refs, clips):
                 wave, sr = audio.load(ref)
-                out.append(measure(wave, sr, FEATURE_NAMES, text=clip.text, language="en"))
+                out.append(measure(wave, sr, names, text=clip.text, language="en"))
             return out
+
+        def measure_set(features):
+            return best_of(args.repeat, lambda: [measure(w, SR, features, text=c.text, language="en")
+                                                 for w, c in zip(waves, clips)])[0]
 
         decode_s, waves = best_of(args.repeat, decode_all)
         total_s, rows = best_of(args.repeat, decode_and_measure)
-        measure_s, _ = best_of(args.repeat, lambda: [measure(w, SR, FEATURE_NAMES, text=c.text, language="en")
-                                                   for w, c in zip(waves, clips)])
-        per_feature = {}
-        for name in FEATURE_NAMES:
-            per_feature[name], _ = best_of(args.repeat, lambda name=name: [
-                measure(w, SR, [name], text=c.text, language="en") for w, c in zip(waves, clips)])
+        measure_s = measure_set(names)
+        baseline_s = measure_set(BASELINE)
+        cheap_s = measure_set(DEFAULT_FEATURES)
+        with_p835_s = measure_set(names + extra) if extra else None
+        per_feature = {name: measure_set([name]) for name in names + extra}
 
         # --- pitch side by side ---
         if args.pyin_minutes == "all":
@@ -300,16 +324,40 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label:<44}{t.cpu_s:>9.2f}{audio_s / t.cpu_s:>13.0f}{t.wall_s:>9.2f}{audio_s / t.wall_s:>10.0f}")
 
     line("decode (audio.load, FLAC -> float32)", decode_s)
-    line("measure: all five features", measure_s)
-    for name in FEATURE_NAMES:
+    line(f"measure: all {len(names)} features", measure_s)
+    line("measure: the five before (baseline)", baseline_s)
+    line("measure: all but quality (DNSMOS)", cheap_s)
+    if with_p835_s is not None:
+        line(f"measure: all {len(names)} + quality_p835 (opt-in)", with_p835_s)
+    for name in per_feature:
         line(f"  {name} alone", per_feature[name])
     line("decode once + measure all (per clip)", total_s)
     print(f"{'one-off: load bundled CMUdict':<44}{cmudict_s:>9.2f}")
+    if session_s is not None:
+        print(f"{'one-off: DNSMOS sessions + first clip':<44}{session_s:>9.2f}")
+    print(f"peak RSS of this process: {peak_rss_mib():.0f} MiB")
+    new = [n for n in names if n not in BASELINE]
+    print(f"the new features together ({', '.join(new)}) cost "
+          f"{(measure_s.cpu_s - baseline_s.cpu_s) / baseline_s.cpu_s:.1f}x the five before; all {len(names)} run at "
+          f"{baseline_s.cpu_s / measure_s.cpu_s:.2f}x the baseline's speed, all but quality at "
+          f"{baseline_s.cpu_s / cheap_s.cpu_s:.2f}x")
+    rest = measure_s.cpu_s - per_feature["quality"].cpu_s if "quality" in per_feature else None
+    for name, model in (("quality", "DNSMOS P.808"), ("quality_p835", "DNSMOS P.835")):
+        if rest is not None:
+            dnsmos_s = per_feature[name].cpu_s
+            print(f"{model} path ({name}): {dnsmos_s:.2f} CPU s ({audio_s / dnsmos_s:.0f}x real time) against "
+                  f"{rest:.2f} s for every other feature together: {dnsmos_s / rest:.2f}x the rest")
     rtf = audio_s / total_s.cpu_s
     print()
     print(f"whole feature set incl. decoding: {rtf:.0f}x real time per core (CPU time; "
           f"{audio_s / total_s.wall_s:.0f}x by wall clock, load average {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} CPUs); target >= {TARGET_RTF:.0f}x: {'met' if rtf >= TARGET_RTF else 'NOT met'}")
+    cheap_rtf = audio_s / (decode_s.cpu_s + cheap_s.cpu_s)
+    print(f"without quality (DNSMOS), decoding included: {cheap_rtf:.0f}x real time per core; target: "
+          f"{'met' if cheap_rtf >= TARGET_RTF else 'NOT met'}")
+    if with_p835_s is not None:
+        p835_rtf = audio_s / (decode_s.cpu_s + with_p835_s.cpu_s)
+        print(f"with the opt-in quality_p835 too, decoding included: {p835_rtf:.0f}x real time per core")
     print("share of clips with a finite value: " + ", ".join(f"{k} {v:.0%}" for k, v in finite.items()))
 
     print()

@@ -31,9 +31,9 @@ TARGET_FRACTION = 0.90
 TARGET_RERUN_FRACTION = 0.05
 
 
-def start_server(latency: float) -> tuple[subprocess.Popen, str]:
+def start_server(latency: float, *flags: str) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
-        [sys.executable, str(REPO / "benchmarks" / "latency_server.py"), "--latency", str(latency)],
+        [sys.executable, str(REPO / "benchmarks" / "latency_server.py"), "--latency", str(latency), *flags],
         stdout=subprocess.PIPE, text=True,
     )
     port = int(process.stdout.readline().split()[1])

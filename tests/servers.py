@@ -2,7 +2,9 @@
 
 It stands for an OpenAI-compatible LLM server (vLLM serve, SGLang, llama.cpp): it answers every
 request deterministically from the request's content, counts what it receives, and can be told
-to fail, to delay, or to answer in malformed ways, to inject faults.
+to fail, to delay, or to answer in malformed ways, to inject faults. With ``espeak_speech`` as its
+reply it stands for a ``/v1/audio/speech`` server (Kokoro-FastAPI, openedai-speech): it speaks the
+request's ``input`` with espeak-ng, the ``voice`` being an espeak-ng voice name.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class Hang:
 
 def scripted_reply(body: dict[str, Any]) -> str:
     """The default answer: a deterministic sentence naming a hash of the request's messages."""
-    digest = hashlib.sha1(json.dumps(body["messages"], sort_keys=True).encode()).hexdigest()[:8]
+    digest = hashlib.sha1(json.dumps(body.get("messages", body.get("prompt")), sort_keys=True).encode()).hexdigest()[:8]
     return f"<think>private reasoning</think>Sounds like a reply {digest}."
 
 
@@ -39,6 +41,7 @@ class ChatServer:
         self.delay_s = delay_s
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.paths: list[str] = []  # each request's path: /v1/chat/completions, /v1/completions, ...
         self._lock = threading.Lock()
         server = self
 
@@ -54,6 +57,7 @@ class ChatServer:
                 with server._lock:
                     server.requests.append(body)
                     server.headers.append(dict(self.headers))
+                    server.paths.append(self.path)
                 if server.delay_s:
                     time.sleep(server.delay_s)
                 outcome = server.reply(body)
@@ -72,8 +76,9 @@ class ChatServer:
                 if isinstance(payload, str):
                     payload = completion_body(body, payload)
                 data = json.dumps(payload).encode() if not isinstance(payload, bytes) else payload
+                headers = dict(headers)
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
                 self.send_header("Content-Length", str(len(data)))
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -102,6 +107,12 @@ class ChatServer:
 
 
 def completion_body(request: dict[str, Any], text: str, finish_reason: str = "stop") -> dict[str, Any]:
+    if "prompt" in request:  # /v1/completions (raw completion): choices carry text
+        return {
+            "id": "cmpl-test", "object": "text_completion", "created": 0, "model": request.get("model", "test-model"),
+            "choices": [{"index": i, "text": text, "finish_reason": finish_reason} for i in range(request.get("n", 1))],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+        }
     return {
         "id": "chatcmpl-test",
         "object": "chat.completion",
@@ -113,3 +124,14 @@ def completion_body(request: dict[str, Any], text: str, finish_reason: str = "st
         ],
         "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
     }
+
+
+def espeak_speech(body: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
+    """A ``/v1/audio/speech`` answer: the request's input spoken by espeak-ng (voice = an espeak-ng
+    voice, ``speed`` a factor on its 175 words a minute), as a WAV file."""
+    import subprocess
+
+    rate = str(round(175 * float(body.get("speed", 1.0))))
+    wav = subprocess.run(["espeak-ng", "--stdout", "--stdin", "-v", body["voice"], "-s", rate],
+                         input=body["input"].encode(), capture_output=True, check=True, timeout=60).stdout
+    return 200, wav, {"Content-Type": "audio/wav"}

@@ -33,10 +33,12 @@ def _speechsift(*args: str, cwd: Path | None = None) -> subprocess.CompletedProc
         (lambda d: d["llm"].update(temperature="hot"), "llm.temperature"),
         (lambda d: d["llm"].update(temprature=0.5), "llm.temprature: Extra inputs are not permitted"),
         (lambda d: d.update(tasks=["transcribe"]), "unknown task 'transcribe'"),
-        (lambda d: d["sources"][0].update(kind="csv"), "kind: manifest, hf, corpus or lhotse"),
-        (lambda d: d.pop("sources"), "sources: Field required; add it"),
+        (lambda d: d["sources"][0].update(kind="csv"), "kind: manifest, hf, corpus, lhotse or text"),
+        (lambda d: d.pop("sources"), "sources: add at least one source"),
         (lambda d: d["output"].update(formats=["tfrecord"]), "output.formats.0"),
         (lambda d: d.update(tasks=[{"name": "transcription", "sources": ["nope"]}]), "source 'nope'"),
+        (lambda d: d.update(curate={"min_quality": 3.0}, features=["reverb"]), "add quality to features"),
+        (lambda d: d.update(curate={"min_quality": 7.0}), "curate.min_quality"),
     ],
 )
 def test_bad_recipes_name_the_file_and_field(tmp_path, mutate, expected):

@@ -78,6 +78,14 @@ def print_summary(result) -> None:
             f"{llm.get('retries', 0):,} retries, {failed:,} failed; "
             f"tokens {llm.get('tokens_in', 0):,} in / {llm.get('tokens_out', 0):,} out"
         )
+    tts = result.tts_this_run
+    if tts.get("requests"):
+        failed = sum(v for k, v in tts.items() if k.startswith("failed."))
+        console.print(
+            f"tts: {tts.get('requests', 0):,} utterances, {tts.get('synthesized', 0):,} synthesized "
+            f"({tts.get('audio_ms', 0) / 60_000:,.1f} min of audio), {tts.get('cache_hits', 0):,} from the cache, "
+            f"{tts.get('deduplicated', 0):,} deduplicated, {tts.get('retries', 0):,} retries, {failed:,} failed"
+        )
     console.print(
         f"shards: {result.shards} ({result.shards_skipped} reused from an earlier run) in {result.seconds:.1f}s; "
         f"inputs = outputs + rejects holds for every stage."
@@ -278,13 +286,35 @@ def _features(target: Path, out: Path, features: list[str], fit_bins: Optional[P
 def features(
     target: Path = typer.Argument(..., help="A manifest (CSV/TSV/JSONL), a clips Parquet from `ingest`, or a recipe."),
     out: Path = typer.Option(Path("features.parquet"), "-o", "--out", help="Parquet file: clip_id + one column per measurement."),
-    feature: list[str] = typer.Option([], "--feature", "-f", help="duration, loudness, pitch, rate, snr (default: all)."),
+    feature: list[str] = typer.Option([], "--feature", "-f", help="duration, loudness, pitch, rate, snr, quality, "
+                                      "quality_p835, reverb, distortion (default: all but the two quality ones, which "
+                                      "need the quality extra)."),
     fit_bins: Optional[Path] = typer.Option(None, "--fit-bins", help="Also fit SIFT-50M bins on these clips and save them (JSON)."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Processes (default: every core)."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
-    """Measure every clip's audio (decoded once): duration, loudness, pitch, speaking rate, SNR."""
+    """Measure every clip's audio (decoded once): duration, loudness, pitch, speaking rate, SNR, quality, C50, distortion."""
     _guarded(_features, target, out, feature, fit_bins, workers, progress)
+
+
+annotations_app = typer.Typer(help="Listening annotation of preference pairs.", no_args_is_help=True)
+app.add_typer(annotations_app, name="annotations")
+
+
+def _annotations_import(out: Path, files: list[Path]) -> None:
+    from speechsift.export.annotation import import_annotations
+
+    path, count = import_annotations(out, files)
+    console.print(f"{count:,} preference records -> {path}; DPO exports in {path.parent / 'exports'}")
+
+
+@annotations_app.command("import")
+def annotations_import(
+    out: Path = typer.Argument(..., help="The run's output folder (its exports/annotation pages)."),
+    files: list[Path] = typer.Argument(..., help="Results files saved by the annotation pages."),
+) -> None:
+    """Turn saved listening-annotation results into preference records and DPO exports."""
+    _guarded(_annotations_import, out, files)
 
 
 ledger_app = typer.Typer(help="Inspect request ledgers.", no_args_is_help=True)
@@ -319,6 +349,124 @@ def ledger_stats(
 ) -> None:
     """Entries, hits and tokens stored in a request ledger."""
     _guarded(_ledger_stats, path, as_json)
+
+
+class _EvalGroup(typer.core.TyperGroup):
+    """``speechsift eval DATA ...`` runs an evaluation; ``speechsift eval compare ...`` compares them."""
+
+    def parse_args(self, ctx, args):  # noqa: ANN001 - click's signature
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+eval_app = typer.Typer(cls=_EvalGroup, no_args_is_help=True,
+                       help="Score a speech LLM on a held-out set (speechsift eval DATA -o EVAL_OUT ...), "
+                            "or compare runs (speechsift eval compare A B -o OUT).")
+app.add_typer(eval_app, name="eval")
+
+
+def _eval(data: Optional[Path], out: Optional[Path], recipe: Optional[Path], overrides: dict, progress: bool) -> None:
+    from speechsift.eval import run_eval
+    from speechsift.eval.cli_config import eval_config
+
+    result = run_eval(eval_config(data, out, recipe, overrides), progress=progress)
+    print_eval_summary(result)
+
+
+def print_eval_summary(result) -> None:
+    summary = result.summary
+    table = Table(title=f"speechsift eval: {result.out_dir}")
+    for column in ("task", "items", "failed", "metric", "value", "95% interval", "n"):
+        table.add_column(column, justify="right" if column in ("items", "failed", "value", "n") else "left")
+    for task, entry in summary["tasks"].items():
+        first = True
+        for metric, value in entry["metrics"].items():
+            if "." in metric:
+                continue
+            ci = value["ci95"]
+            table.add_row(task if first else "", str(entry["n"]) if first else "", str(entry["failed"]) if first else "",
+                          metric, "–" if value["value"] is None else f"{value['value']:.4g}",
+                          "–" if not ci else f"{ci[0]:.3g} – {ci[1]:.3g}", str(value["n"]))
+            first = False
+        if first:
+            table.add_row(task, str(entry["n"]), str(entry["failed"]), "(none)", "–", "–", "0")
+    console.print(table)
+    if "speech_ifeval" in summary:
+        block = summary["speech_ifeval"]
+        line = f"Speech-IFEval IF rate {block['if_rate']['value']}"
+        if "forgetting" in block:
+            line += f", text backbone {block['if_rate_text']['value']}, forgetting {block['forgetting']['value']}%"
+        console.print(line)
+    failures = ", ".join(f"{r} {n}" for r, n in summary["failures"].items())
+    console.print(f"items: {summary['items']:,} = {summary['answered']:,} answered + {summary['failed']:,} failed"
+                  + (f" ({failures})" if failures else "") + f"; {result.seconds:.1f}s")
+    for note in summary["notes"]:
+        console.print(f"[yellow]note[/]: {note}")
+    console.print(f"summary: {result.out_dir / 'summary.json'}; predictions: {result.out_dir / 'predictions.parquet'}")
+
+
+@eval_app.command("run")
+def eval_run(
+    data: Optional[Path] = typer.Argument(None, help="A speechsift output folder, a SIFT JSONL tree (EvalSIFT layout) "
+                                          "or a Speech-IFEval JSONL file."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="EVAL_OUT (default: DATA-eval)."),
+    recipe: Optional[Path] = typer.Option(None, "--recipe", help="A YAML file with an `eval:` section (flags win)."),
+    api_base: Optional[str] = typer.Option(None, "--api-base", help="The model's OpenAI-compatible base URL."),
+    model: Optional[str] = typer.Option(None, "--model", help="The model's name (or local folder for transformers/vllm)."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="openai (default), transformers or vllm."),
+    judge_api_base: Optional[str] = typer.Option(None, "--judge-api-base", help="The judge's base URL."),
+    judge_model: Optional[str] = typer.Option(None, "--judge-model", help="The judge model (turns judging on)."),
+    text_api_base: Optional[str] = typer.Option(None, "--text-api-base", help="Speech-IFEval forgetting: the text "
+                                                "backbone's base URL."),
+    text_model: Optional[str] = typer.Option(None, "--text-model", help="The text backbone (turns forgetting on)."),
+    speech_api_base: Optional[str] = typer.Option(None, "--speech-api-base", help="Controllable items: the base URL "
+                                                  "of a model that returns audio (default: --api-base)."),
+    speech_model: Optional[str] = typer.Option(None, "--speech-model", help="Controllable items: its model name."),
+    audio_output: Optional[str] = typer.Option(None, "--audio-output", help="speech (/v1/audio/speech) or chat "
+                                               "(chat completions with audio output)."),
+    tasks: Optional[str] = typer.Option(None, "--tasks", help="Only these tasks, comma-separated."),
+    split: Optional[str] = typer.Option(None, "--split", help="The split to score (default: eval)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N items."),
+    bins: Optional[Path] = typer.Option(None, "--bins", help="Bins JSON for controllable items (default: the dataset's)."),
+    audio_root: Optional[Path] = typer.Option(None, "--audio-root", help="Speech-IFEval: the folder audio_filepath is "
+                                              "relative to (default: the file's folder)."),
+    concurrency: Optional[int] = typer.Option(None, "--concurrency", min=1, help="Requests in flight to the model."),
+    bootstrap: Optional[int] = typer.Option(None, "--bootstrap", min=0, help="Bootstrap resamples (default 1000)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the request ledger."),
+    no_report: bool = typer.Option(False, "--no-report", help="Skip EVAL_OUT/report/index.html."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show live progress."),
+) -> None:
+    """Score a model on DATA: predictions.parquet, summary.json and report/ in EVAL_OUT."""
+    overrides = {
+        "model.api_base": api_base, "model.model": model, "model.backend": backend,
+        "model.concurrency": concurrency,
+        "judge.api_base": judge_api_base, "judge.model": judge_model,
+        "text_model.api_base": text_api_base, "text_model.model": text_model,
+        "controllable.api_base": speech_api_base, "controllable.model": speech_model, "controllable.mode": audio_output,
+        "tasks": [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None,
+        "split": split, "limit": limit, "bins": str(bins.resolve()) if bins else None,
+        "audio_root": str(audio_root.resolve()) if audio_root else None,
+        "bootstrap_samples": bootstrap, "cache": False if no_cache else None, "report": False if no_report else None,
+    }
+    _guarded(_eval, data, out, recipe, overrides, progress)
+
+
+def _eval_compare(runs: list[Path], out: Path, bootstrap: int) -> None:
+    from speechsift.eval.compare import compare_runs
+
+    path = compare_runs(runs, out, samples=bootstrap)
+    console.print(f"compare: {path}")
+
+
+@eval_app.command("compare")
+def eval_compare(
+    runs: list[Path] = typer.Argument(..., help="Two or more EVAL_OUT folders of `speechsift eval`."),
+    out: Path = typer.Option(..., "-o", "--out", help="COMPARE_OUT: compare.json and index.html."),
+    bootstrap: int = typer.Option(1000, "--bootstrap", min=0, help="Paired bootstrap resamples."),
+) -> None:
+    """Several models in one page: metrics side by side, per-item wins/ties/losses, paired bootstrap."""
+    _guarded(_eval_compare, runs, out, bootstrap)
 
 
 def entrypoint() -> None:

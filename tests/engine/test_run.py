@@ -185,4 +185,4 @@ def test_splits_and_mixing_in_a_run(tmp_path):
     card = (out / "README.md").read_text()
     assert "path: data/sit_ssp/eval-*.parquet" in card and "| task | train | dev | eval |" in card
     sift = {p.relative_to(out / "exports" / "sift_jsonl").parts[0] for p in (out / "exports" / "sift_jsonl").rglob("*.jsonl")}
-    assert sift == {"train", "dev", "eval"}
+    assert sift == {"train", "dev", "EvalSIFT"}  # SIFT-50M's name for the held-out split

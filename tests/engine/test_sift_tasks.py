@@ -52,7 +52,7 @@ def test_template_families_and_pairs_in_one_run(tmp_path):
             "train/controllable_generation/en"} <= folders
     sift = [json.loads(line) for p in (out / "exports" / "sift_jsonl" / "train" / "closed_ended" / "comparison").rglob("*.jsonl")
             for line in p.read_text().splitlines()]
-    assert all(sum("audio_path" in part for part in r["messages"][0]["content"]) == 2 for r in sift)
+    assert all(sum(part["audio_path"] is not None for part in r["messages"][0]["content"]) == 2 for r in sift)
 
 
 def test_single_speaker_corpus_reports_pairs_it_cannot_form(tmp_path):
@@ -80,7 +80,7 @@ def test_llm_families_against_a_scripted_server_and_the_desta_export(tmp_path):
     assert result.examples.get("closed_ended_acoustic", 0) + run["counts"]["generate"]["rejected"] > 0
     desta = [json.loads(line) for p in (out / "exports" / "desta_jsonl").rglob("*.jsonl") for line in p.read_text().splitlines()]
     assert desta and all({"id", "dataset", "seed_description", "prompt", "response", "messages", "audios"} <= set(d) for d in desta)
-    assert all("<|AUDIO|>" in d["messages"][0]["content"] for d in desta)
+    assert all(d["messages"][0]["role"] == "system" and "<|AUDIO|>" in d["messages"][1]["content"] for d in desta)
 
 
 def test_task_options_and_partitions_are_checked_at_load_time(tmp_path):

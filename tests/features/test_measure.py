@@ -37,14 +37,16 @@ def test_public_api_is_pinned():
     from speechsift import features
 
     assert sorted(features.__all__) == sorted([
-        "FEATURE_COLUMNS", "FEATURE_NAMES", "MEASUREMENT_VERSION", "FeatureError", "check_features",
+        "DEFAULT_FEATURES", "FEATURE_COLUMNS", "FEATURE_NAMES", "MEASUREMENT_VERSION", "FeatureError", "check_features",
         "columns_for", "measure", "measure_clip",
     ])
-    assert FEATURE_NAMES == ("duration", "loudness", "pitch", "rate", "snr")
+    assert FEATURE_NAMES == ("duration", "loudness", "pitch", "rate", "snr", "quality", "quality_p835", "reverb",
+                             "distortion")
 
 
 def test_unknown_feature_names_are_a_config_error():
-    with pytest.raises(ConfigError, match="'pich'.*choose from duration, loudness, pitch, rate, snr"):
+    with pytest.raises(ConfigError, match="'pich'.*choose from duration, loudness, pitch, rate, snr, quality, "
+                                          "quality_p835, reverb, distortion"):
         measure(tone(), SR, ["pich"])
 
 

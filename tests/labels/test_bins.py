@@ -133,10 +133,12 @@ def fitted_binset() -> BinSet:
     rng = np.random.default_rng(3)
     n = 400
     rows = [
-        {"f0_median_hz": f0, "f0_std_st": st, "speaking_rate": r, "relative_db": db, "snr_db": s}
-        for f0, st, r, db, s in zip(
+        {"f0_median_hz": f0, "f0_std_st": st, "speaking_rate": r, "relative_db": db, "snr_db": s,
+         "dnsmos_p808": q, "c50_db": c, "distortion_sdr_db": d}
+        for f0, st, r, db, s, q, c, d in zip(
             np.concatenate([rng.normal(120, 15, n // 2), rng.normal(200, 20, n // 2)]),
-            rng.gamma(4, 0.8, n), rng.normal(13, 2, n), rng.normal(-20, 4, n), rng.normal(35, 10, n))
+            rng.gamma(4, 0.8, n), rng.normal(13, 2, n), rng.normal(-20, 4, n), rng.normal(35, 10, n),
+            rng.normal(3.0, 0.4, n), rng.normal(15, 6, n), rng.normal(30, 8, n))
     ]
     genders = ["male"] * (n // 2) + ["female"] * (n // 2)
     return BinSet.fit(rows, genders, name="synthetic"), rows, genders
@@ -163,10 +165,12 @@ def test_fixed_bins_round_trip_including_omitted_labels(tmp_path):
 def test_bins_fitted_on_one_dataset_label_another(tmp_path):
     bins, _, _ = fitted_binset()
     path = save_bins(bins, tmp_path / "a.json")
-    other = {"f0_median_hz": 95.0, "f0_std_st": 0.5, "speaking_rate": 22.0, "relative_db": -5.0, "snr_db": 0.0}
+    other = {"f0_median_hz": 95.0, "f0_std_st": 0.5, "speaking_rate": 22.0, "relative_db": -5.0, "snr_db": 0.0,
+             "dnsmos_p808": 1.2, "c50_db": 40.0, "distortion_sdr_db": 50.0}
     assert load_bins(path).labels(other, "male") == {
         "pitch": "very low", "pitch_variation": "very monotone", "speaking_speed": "very fast",
-        "intensity": "loudly", "noise": "very noisy",
+        "intensity": "loudly", "noise": "very noisy", "speech_quality": "very bad speech quality",
+        "reverberation": "very close-sounding", "distortion_level": "no distortion",
     }
 
 

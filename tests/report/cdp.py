@@ -35,6 +35,20 @@ CHROMIUM_FLAGS = (
     "--window-size=1280,900",
 )
 
+# Waits until every <audio> of the page has loaded its metadata (or failed); returns each player's state.
+WAIT_FOR_AUDIO = """
+(async () => {
+  const players = [...document.querySelectorAll('audio')];
+  await Promise.all(players.map(a => (a.readyState >= 1 || a.error) ? null : new Promise(done => {
+    a.addEventListener('loadedmetadata', done, {once: true});
+    a.addEventListener('error', done, {once: true});
+    setTimeout(done, 20000);
+  })));
+  return players.map(a => ({src: a.getAttribute('src'), url: a.currentSrc, ready: a.readyState,
+                            error: a.error ? a.error.code : null, duration: a.duration}));
+})()
+"""
+
 
 def find_chromium() -> str | None:
     explicit = os.environ.get("SPEECHSIFT_CHROMIUM")

@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cdp import Browser, find_chromium
+from cdp import WAIT_FOR_AUDIO, Browser, find_chromium
 from report_outputs import SCRIPT, add_quality
 
 from speechsift.report import build_report
@@ -27,18 +27,6 @@ pytestmark = pytest.mark.skipif(
 )
 SCREENSHOT = Path("/tmp/report-screenshot.png")
 
-WAIT_FOR_AUDIO = """
-(async () => {
-  const players = [...document.querySelectorAll('audio')];
-  await Promise.all(players.map(a => (a.readyState >= 1 || a.error) ? null : new Promise(done => {
-    a.addEventListener('loadedmetadata', done, {once: true});
-    a.addEventListener('error', done, {once: true});
-    setTimeout(done, 20000);
-  })));
-  return players.map(a => ({src: a.getAttribute('src'), url: a.currentSrc, ready: a.readyState,
-                            error: a.error ? a.error.code : null, duration: a.duration}));
-})()
-"""
 LAYOUT = """
 ({
   pwned: typeof window.__pwned,

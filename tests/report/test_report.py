@@ -32,6 +32,7 @@ SECTIONS = [
     "domains",
     "map",
     "quality",
+    "speech",
     "samples",
 ]
 TASKS = ["transcription", "sit_ssp", "answer_extraction"]

@@ -122,9 +122,11 @@ def test_hf_source_runs_end_to_end_with_embedded_bytes(tmp_path):
     assert result.totals.examples == {"transcription": 3}
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["unknown_labels"] == {"gender": {"other": 1}}
-    # the JSONL exports need files: bytes-only clips are written once under OUT/audio
-    record = json.loads(next((tmp_path / "out" / "exports" / "messages").rglob("*.jsonl")).read_text().splitlines()[0])
-    assert Path(record["audios"][0]).parent == (tmp_path / "out" / "audio").resolve()
+    # the JSONL exports need files: bytes-only clips are written once under OUT/audio, and referenced
+    # relative to the export's folder
+    folder = tmp_path / "out" / "exports" / "messages"
+    record = json.loads(next(folder.rglob("*.jsonl")).read_text().splitlines()[0])
+    assert (folder / record["audios"][0]).resolve().parent == (tmp_path / "out" / "audio").resolve()
 
 
 def test_hf_missing_folder(tmp_path):
@@ -218,7 +220,7 @@ def test_empty_and_header_only_manifests_fail_alike_when_opened(tmp_path, conten
     path.write_bytes(content.replace(b",", b"\t") if suffix == ".tsv" else content)
     if suffix == ".jsonl" and content.startswith(b"id"):
         path.write_bytes(b"\n\n")
-    with pytest.raises(CorpusError, match=r"holds no clips; add rows or remove the source"):
+    with pytest.raises(CorpusError, match=r"holds no rows; add rows or remove the source"):
         read_manifest(path, source="s")  # raised when the source is opened, before any row is read
 
 

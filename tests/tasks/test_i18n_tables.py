@@ -39,7 +39,8 @@ def test_binning_vocabularies_map_onto_levels_in_order():
     bins = pytest.importorskip("speechsift.labels.bins")
     for field, words in (("pitch", bins.PITCH_LEVELS), ("pitch_variation", bins.PITCH_VARIATION_LEVELS),
                          ("speaking_speed", bins.SPEAKING_SPEED_LEVELS), ("intensity", bins.INTENSITY_LEVELS),
-                         ("noise", bins.NOISE_LEVELS)):
+                         ("noise", bins.NOISE_LEVELS), ("speech_quality", bins.SPEECH_QUALITY_LEVELS),
+                         ("reverberation", bins.REVERBERATION_LEVELS), ("distortion_level", bins.DISTORTION_LEVELS)):
         assert [i18n.scale_step(field, w) for w in words] == list(range(len(words))), field
         assert i18n.levels(field) == len(words)
 

@@ -16,8 +16,9 @@ SETTINGS = TaskSettings()
 def test_registry_lists_the_omni_and_sift_tasks():
     assert task_names() == [
         "answer_extraction", "closed_ended_acoustic", "closed_ended_content", "closed_ended_template", "comparison",
-        "comparison_template", "controllable", "controllable_template", "desta", "open_ended", "sift_s",
-        "sift_ssp", "sit_ssp", "transcription", "word_align", "word_align_timestamps",
+        "comparison_template", "constrained", "controllable", "controllable_template", "desta", "evol_instruct",
+        "magpie", "open_ended", "preference_pairs", "self_instruct", "sift_s", "sift_ssp", "sit_ssp", "speech_response",
+        "spoken_instruction", "transcription", "word_align", "word_align_timestamps",
     ]
 
 

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from speechsift.curate.voice import VoiceSuitabilityConfig
+
 PerTaskInt = int | dict[str, int]
 PerTaskFloat = float | dict[str, float]
 DEFAULT_KEY = "default"
@@ -52,6 +54,9 @@ class DomainSpec(_Section):
     name: str = Field(min_length=1, description="Short snake_case name written to quality.domain_label.")
     description: str = Field(min_length=1, description="A sentence describing the domain; responses are compared "
                                                        "with its embedding.")
+    examples: list[str] = Field(default_factory=list, description="Example texts of the domain (instruction "
+                                                                  "domains: the centroid averages them with the "
+                                                                  "description).")
 
 
 class JudgeConfig(_Section):
@@ -102,6 +107,18 @@ class CurateConfig(_Section):
     drop_empty: bool = Field(True, description="Drop empty or whitespace-only responses (reason empty_response).")
     drop_on_error: bool = Field(False, description="Drop examples a scorer failed on (reason scoring_failed); by "
                                                    "default a missing score never drops anything.")
+
+    # --- the audio (clips, before generation) ----------------------------------------------------
+    min_quality: float | None = Field(None, ge=1.0, le=5.0,
+                                      description="Lowest DNSMOS P.808 score (dnsmos_p808, 1-5) of a clip; clips "
+                                                  "below are dropped before any LLM request (stage acoustic_filter, "
+                                                  "reason low_speech_quality). Needs features: [quality].")
+    min_c50_db: float | None = Field(None, description="Lowest estimated C50 (c50_db) of a clip: more reverberant "
+                                                       "clips are dropped before generation (reason "
+                                                       "too_reverberant). Needs features: [reverb].")
+    min_distortion_sdr_db: float | None = Field(None, description="Lowest estimated signal-to-distortion ratio "
+                                                                  "(distortion_sdr_db) of a clip (reason "
+                                                                  "too_distorted). Needs features: [distortion].")
 
     # --- length ----------------------------------------------------------------------------------
     min_words: PerTaskInt | None = Field(None, description="Fewest words a response may have (reason too_short).")
@@ -200,11 +217,20 @@ class CurateConfig(_Section):
     embedding_batch_size: int = Field(64, gt=0, description="Texts per embedding forward pass.")
     domains: list[DomainSpec] | None = Field(None, description="Domains to classify into (default: "
                                                                "data/curate/domains.yaml).")
+    instruction_domains: list[DomainSpec] | None = Field(
+        None, description="Domains of text tasks' instructions, by nearest centroid (default: "
+                          "data/curate/instruction_domains.yaml).")
     allowed_domains: list[str] | None = Field(None, description="Drop responses whose domain is not listed "
                                                                 "(reason off_domain); needs embeddings.")
 
     # --- LLM judge -------------------------------------------------------------------------------
     judge: JudgeConfig | None = Field(None, description="Rate each generated example with an LLM.")
+
+    # --- voice suitability of instructions (text tasks) -------------------------------------------
+    voice_suitability: VoiceSuitabilityConfig | None = Field(
+        None, description="Text tasks: drop instructions a voice assistant could not be asked or answer by voice "
+                          "(Speechworthy's keyword blocklist, then an LLM judge when judge: true), before any "
+                          "response is asked for (reasons not_voice_suitable_keyword, not_voice_suitable_judge).")
 
     @field_validator("min_words", "max_words", "max_repetition", "min_flesch", "max_grade", "toxicity_max",
                      "max_unspeakable")

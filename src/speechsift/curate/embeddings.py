@@ -96,14 +96,35 @@ def default_domains() -> list[dict[str, str]]:
     return [dict(d) for d in load_yaml("domains.yaml")]
 
 
+def default_instruction_domains() -> list[dict[str, Any]]:
+    return [dict(d) for d in load_yaml("instruction_domains.yaml")]
+
+
+def domain_centroids(embedder: Embedder, domains: Sequence[dict[str, Any]]) -> np.ndarray:
+    """One unit-length row per domain: the normalized mean embedding of its description and its
+    example texts (nearest-centroid classification; a domain without examples is its description)."""
+    groups = [[str(d["description"]), *[str(t) for t in d.get("examples") or []]] for d in domains]
+    vectors = np.asarray(embedder.model.encode([t for group in groups for t in group], normalize_embeddings=True,
+                                               convert_to_numpy=True, show_progress_bar=False,
+                                               batch_size=embedder.batch_size), dtype=np.float32)
+    rows, start = [], 0
+    for group in groups:  # one encode call for every text, then each domain's mean
+        mean = vectors[start:start + len(group)].mean(axis=0)
+        rows.append(mean / (np.linalg.norm(mean) or 1.0))
+        start += len(group)
+    return np.asarray(rows, dtype=np.float32)
+
+
 class DomainScorer(Scorer):
-    """``domain_label`` (the closest domain's name) and ``domain_similarity`` (its cosine similarity
-    to the response, -1..1)."""
+    """``domain_label`` (the closest domain's name) and ``domain_similarity`` (its cosine similarity,
+    -1..1): the response among ``domains`` (what speech conversations talk about), or, for text
+    tasks (instruction data), the instruction among ``instruction_domains`` by nearest centroid."""
 
     name = "domain"
     columns: ClassVar[dict[str, ColumnType]] = {"domain_label": "str", "domain_similarity": "float"}
 
-    def __init__(self, embedder: Embedder, domains: Sequence[dict[str, Any]] | None = None) -> None:
+    def __init__(self, embedder: Embedder, domains: Sequence[dict[str, Any]] | None = None,
+                 instruction_domains: Sequence[dict[str, Any]] | None = None) -> None:
         domains = list(domains) if domains else default_domains()
         if not domains:
             raise ConfigError("curate.domains: give at least one {name, description}")
@@ -113,15 +134,35 @@ class DomainScorer(Scorer):
         self.matrix = np.asarray(embedder.model.encode([str(d["description"]) for d in domains],
                                                        normalize_embeddings=True, convert_to_numpy=True,
                                                        show_progress_bar=False), dtype=np.float32)
+        instruction_domains = list(instruction_domains) if instruction_domains else default_instruction_domains()
+        self.instruction_names = [str(d["name"]) for d in instruction_domains]
+        self._instruction_domains = instruction_domains
+        self._centroids: np.ndarray | None = None  # built on the first text-task example
 
     def score_batch(self, examples: Sequence[Example], texts: Sequence[ResponseText]) -> list[Scores]:
+        from speechsift.tasks.text import is_text_task
+
         vectors = self.embedder.encode([t.text for t in texts])
         similarities = vectors @ self.matrix.T
         best = similarities.argmax(axis=1)
         results: list[Scores] = []
+        text_rows = [i for i, e in enumerate(examples) if is_text_task(e.task) and (e.instruction or "").strip()]
+        by_instruction: dict[int, Scores] = {}
+        if text_rows:
+            if self._centroids is None:
+                self._centroids = domain_centroids(self.embedder, self._instruction_domains)
+            instruction_vectors = np.asarray(self.embedder.model.encode(
+                [examples[i].instruction[: self.embedder.max_chars] for i in text_rows], normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False, batch_size=self.embedder.batch_size), dtype=np.float32)
+            scores = instruction_vectors @ self._centroids.T
+            for row, i in enumerate(text_rows):
+                k = int(scores[row].argmax())
+                by_instruction[i] = {"domain_label": self.instruction_names[k], "domain_similarity": float(scores[row, k])}
         for i, text in enumerate(texts):
-            if text.empty:
+            if i in by_instruction:
+                results.append(by_instruction[i])
+            elif text.empty:
                 results.append({})
-                continue
-            results.append({"domain_label": self.names[best[i]], "domain_similarity": float(similarities[i, best[i]])})
+            else:
+                results.append({"domain_label": self.names[best[i]], "domain_similarity": float(similarities[i, best[i]])})
         return results

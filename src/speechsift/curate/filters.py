@@ -111,6 +111,10 @@ def build_filters(config: CurateConfig | None = None) -> list[Filter]:
             audios = example.audios
             if audios and all(a is not None and (a.path or a.bytes) for a in audios):
                 return None
+            from speechsift.tasks.text import is_text_task  # tasks import curate: not at import time
+
+            if not audios and is_text_task(example.task):  # text instruction data has no audio yet
+                return None
             return "the example references no audio" if not audios else "an audio reference has neither path nor bytes"
         filters.append(Filter("require_audio", "no_audio", no_audio))
 

@@ -99,7 +99,9 @@ def build_scorers(config: CurateConfig, *, judge_backend: Backend | None = None,
     if config.embeddings:
         if embedder is None:
             raise ValueError("build_scorers: embeddings are on but no embedder was given")
-        scorers.append(DomainScorer(embedder, [d.model_dump() for d in config.domains] if config.domains else None))
+        scorers.append(DomainScorer(embedder, [d.model_dump() for d in config.domains] if config.domains else None,
+                                    [d.model_dump() for d in config.instruction_domains]
+                                    if config.instruction_domains else None))
     if config.judge is not None:
         judge = config.judge
         if judge_backend is None:

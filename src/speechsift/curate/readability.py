@@ -107,11 +107,14 @@ def flesch_scores(text: str, lang: str = "en_US") -> tuple[float, float]:
 
 class ReadabilityScorer(Scorer):
     """``readability_flesch`` (Flesch reading ease with the constants of the example's language;
-    null for languages textstat has none for) and ``readability_grade`` (Flesch-Kincaid grade
-    level; English only: its constants are calibrated on English)."""
+    null for languages textstat has none for), ``readability_grade`` (Flesch-Kincaid grade
+    level; English only: its constants are calibrated on English) and, for text tasks' English
+    responses, ``complexity_score`` (textstat's ``text_standard``: the consensus grade level of its
+    readability formulas, the SFT card's complexity measure; REFERENCE.md §5)."""
 
     name = "readability"
-    columns: ClassVar[dict[str, ColumnType]] = {"readability_flesch": "float", "readability_grade": "float"}
+    columns: ClassVar[dict[str, ColumnType]] = {"readability_flesch": "float", "readability_grade": "float",
+                                                "complexity_score": "float"}
 
     def __init__(self) -> None:
         require("textstat", "textstat==0.7.8", "curate readability")
@@ -124,4 +127,11 @@ class ReadabilityScorer(Scorer):
         if lang is None:
             return {}
         ease, grade = flesch_scores(text.text, lang)
-        return {"readability_flesch": ease, "readability_grade": grade if language == "en" else None}
+        scores = {"readability_flesch": ease, "readability_grade": grade if language == "en" else None}
+        from speechsift.tasks.text import is_text_task  # tasks import curate: not at import time
+
+        if language == "en" and is_text_task(example.task):  # the card's measure, for instruction data
+            from textstat import text_standard
+
+            scores["complexity_score"] = float(text_standard(text.text, float_output=True))
+        return scores

@@ -25,10 +25,11 @@ from speechsift.engine.context import StageStats
 from speechsift.engine.layout import OutputLayout, atomic_write_bytes
 from speechsift.engine.mixing import MixKey, plan_mix
 from speechsift.engine.splits import SplitKey, plan_splits
-from speechsift.export.desta_jsonl import write_desta_jsonl_part
-from speechsift.export.messages import write_messages_part
+from speechsift.export import JSONL_EXPORTS, ExportCounts
+from speechsift.export.audio_files import AudioPaths
+from speechsift.export.dpo import DPO_FORMATS, is_preference, write_dpo_part
 from speechsift.export.parquet import AudioCells, write_parquet_part
-from speechsift.export.sift_jsonl import write_sift_jsonl_part
+from speechsift.export.text import neutral_example
 from speechsift.recipe import Recipe
 from speechsift.records import Example, examples_from_arrow, examples_to_arrow
 from speechsift.tasks import get_task
@@ -53,8 +54,10 @@ class Assembly:
     splits: dict[str, Any] = field(default_factory=dict)
     mix: dict[str, Any] = field(default_factory=dict)
     pairing: dict[str, Any] = field(default_factory=dict)  # per pair task: strategy and what could not pair
+    exports: dict[str, ExportCounts] = field(default_factory=dict)  # per JSONL export: rows written, left out
     files: list[Path] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
+    preferences: list[Example] = field(default_factory=list)  # released preference pairs, for annotation pages
 
     @classmethod
     def from_run_json(cls, run: dict[str, Any], stage_names: tuple[str, ...] = ("curate", "split", "mix")) -> "Assembly":
@@ -66,6 +69,7 @@ class Assembly:
         for name in stage_names:
             if name in run.get("counts", {}):
                 assembly.stages[name] = StageStats.from_dict(run["counts"][name])
+        assembly.exports = {name: ExportCounts.from_dict(data) for name, data in run.get("exports", {}).items()}
         return assembly
 
     def by_task(self) -> Counter:
@@ -229,8 +233,13 @@ def write_release(
 ) -> None:
     formats = set(recipe.output.formats)
     curated = recipe.curate is not None
+    audio = AudioPaths(layout, copy=recipe.output.copy_audio)
+    exports = [JSONL_EXPORTS[name] for name in recipe.output.formats if name in JSONL_EXPORTS]
+    for export in exports:
+        assembly.exports[export.name] = ExportCounts()
     for part_index, path in enumerate(parts):
         examples = read_scored(path) if curated else examples_from_arrow(pq.read_table(path))
+        examples = [neutral_example(e) for e in examples]  # trainer tokens in text, for every format
         part = int(path.stem.removeprefix("part-"))
         kept: list[Example] = []
         for row_index, example in enumerate(examples):
@@ -246,7 +255,7 @@ def write_release(
             by_task: dict[str, list[int]] = defaultdict(list)
             for row_index, example in enumerate(examples):
                 by_task[example.task].append(row_index)
-            path_cells = AudioCells("path", layout)
+            path_cells = AudioCells("path", audio)
             for task, rows in by_task.items():
                 group = [examples[i] for i in rows]
                 target = layout.complete_part(task, part)
@@ -258,7 +267,7 @@ def write_release(
             if example.language:
                 assembly.languages.add(example.language)
         if "parquet" in formats:
-            cells = AudioCells(recipe.output.audio, layout)
+            cells = AudioCells(recipe.output.audio, audio)
             groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
             for example in kept:
                 groups[(example.task, example.split)].append(example)
@@ -266,14 +275,16 @@ def write_release(
                 target = layout.data_part(task, split, part)
                 write_parquet_part(group, target, cells, _quality_columns(group, None) if curated else None)
                 assembly.files.append(target)
-        if "sift_jsonl" in formats:
-            assembly.files += write_sift_jsonl_part(kept, layout, part)
-        if "messages" in formats:
-            assembly.files += write_messages_part(kept, layout, part)
-        if "desta_jsonl" in formats:
-            assembly.files += write_desta_jsonl_part(kept, layout, part)
+        for export in exports:
+            assembly.files += export.write_part(kept, layout, part, audio, assembly.exports[export.name])
+        for fmt in DPO_FORMATS:
+            if fmt in formats:
+                assembly.files += write_dpo_part(kept, layout, part, fmt, audio)
+        if "annotation" in formats:
+            assembly.preferences += [e for e in kept if is_preference(e)]
         if progress is not None:
             progress(len(examples))
+    assembly.files += audio.written
 
 
 def make_curator(recipe: Recipe) -> Any:
@@ -299,7 +310,8 @@ def assemble(parts: list[Path], recipe: Recipe, layout: OutputLayout, curator: A
 def remove_stale(layout: OutputLayout, written: list[Path]) -> None:
     """Delete release files no longer written (tasks, splits or shards gone since the last run)."""
     keep = {p.resolve() for p in written}
-    for folder, pattern in ((layout.data, "*.parquet"), (layout.complete, "*.parquet"), (layout.exports, "part-*.jsonl")):
+    for folder, pattern in ((layout.data, "*.parquet"), (layout.complete, "*.parquet"), (layout.exports, "part-*.jsonl"),
+                            (layout.audio, "*")):
         if folder.exists():
             for path in folder.rglob(pattern):
                 if path.resolve() not in keep:

@@ -47,6 +47,7 @@ class ShardContext:
     unknown_labels: Counter = field(default_factory=Counter)  # "field=value" -> count
     llm: Counter = field(default_factory=Counter)  # requests_sent, deduplicated, tokens_in, ...
     seconds: Counter = field(default_factory=Counter)  # stage -> seconds spent
+    tts: Counter = field(default_factory=Counter)  # speech synthesis: requests, cache_hits, synthesized, ...
 
     def stats(self, stage: str) -> StageStats:
         if stage not in self.stages:
@@ -68,6 +69,7 @@ class ShardContext:
             "unknown_labels": dict(self.unknown_labels),
             "llm": dict(self.llm),
             "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
+            "tts": dict(self.tts),
         }
 
 
@@ -80,6 +82,7 @@ class RunTotals:
     llm: Counter = field(default_factory=Counter)
     examples: Counter = field(default_factory=Counter)  # task -> rows written
     seconds: Counter = field(default_factory=Counter)  # stage -> seconds, over all shards
+    tts: Counter = field(default_factory=Counter)  # speech synthesis counters, over all shards
 
     def add_shard(self, shard: dict[str, Any]) -> None:
         for name, data in shard["stages"].items():
@@ -88,6 +91,7 @@ class RunTotals:
         self.llm.update(shard["llm"])
         self.examples.update(shard.get("examples", {}))
         self.seconds.update(shard.get("seconds", {}))
+        self.tts.update(shard.get("tts", {}))
 
     def unknown_labels_by_field(self) -> dict[str, dict[str, int]]:
         nested: dict[str, dict[str, int]] = {}

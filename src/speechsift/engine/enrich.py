@@ -1,4 +1,5 @@
-"""The ``enrich`` stage: labels measured from the audio itself (issue #4).
+"""The ``enrich`` stage: labels measured from the audio itself (issue #4), and the
+``acoustic_filter`` stage that drops clips whose measured audio is too poor to train on.
 
 Each clip is decoded once (``features.measure_clip``) in a process pool; its measurements go into
 ``Clip.features`` (numbers, named with their unit) and, binned into words (``labels.bins``: the
@@ -6,7 +7,13 @@ seed's fixed thresholds by default, or edges fitted on a dataset and saved as JS
 ``Clip.meta``. Per field the recipe says whose label wins: the corpus's, the measured one, or the
 corpus's where it has one (the default). ``meta["label_sources"]`` records which, as
 ``field:origin`` pairs; ``raw`` (corpus) and ``features`` (measured) keep both sides. Clips with
-word timings also get per-word median F0 and level, for the word-align task.
+word timings also get per-word median F0 and level, for the word-align task. With
+``labels.gender_from_pitch``, a clip whose corpus gives no gender gets one estimated from its median
+F0 (``labels.normalize.gender_from_f0``), recorded as ``gender:measured``.
+
+``AcousticFilter`` applies the recipe's ``curate.min_quality``, ``min_c50_db`` and
+``min_distortion_sdr_db`` to the measured clips, before any example or LLM request is made from
+them; a clip without the measurement (NaN: too short, silent) is kept.
 """
 
 from __future__ import annotations
@@ -21,10 +28,12 @@ import numpy as np
 
 from speechsift.engine.context import ShardContext
 from speechsift.engine.stages import Stage
-from speechsift.errors import AudioLoadError
+from speechsift.errors import AudioLoadError, Reject
 from speechsift.features.base import FeatureError
 from speechsift.labels.bins import FIXED_BINS, BinSet
+from speechsift.labels.normalize import gender_from_f0
 from speechsift.records import Clip
+from speechsift.sources.text import record_kind
 
 POLICIES = ("corpus", "measured", "corpus_then_measured")
 POOL_CHUNK = 8  # clips per task sent to a worker process
@@ -73,10 +82,13 @@ def measure_one(job: tuple[Clip, tuple[str, ...], float | None]) -> tuple[dict[s
     return values, prosody, None, None
 
 
-def choose_labels(corpus: Mapping[str, str], measured: Mapping[str, str], policies: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
-    """Meta from the corpus labels and the measured ones, field by field, and where each came from."""
+def choose_labels(corpus: Mapping[str, str], measured: Mapping[str, str], policies: Mapping[str, str],
+                  given_origins: Mapping[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
+    """Meta from the corpus labels and the measured ones, field by field, and where each came from
+    (``corpus``, or the origin ``given_origins`` names: ``synthesized`` for a voice's labels)."""
     meta = dict(corpus)
-    origins = [f"{field}:corpus" for field in corpus]
+    given_origins = given_origins or {}
+    origins = [f"{field}:{given_origins.get(field, 'corpus')}" for field in corpus]
     for field, word in measured.items():
         policy = policies.get(field, "corpus_then_measured")
         if policy == "corpus" or (policy == "corpus_then_measured" and field in corpus):
@@ -86,17 +98,27 @@ def choose_labels(corpus: Mapping[str, str], measured: Mapping[str, str], polici
     return meta, origins
 
 
+def label_origins(meta: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """A clip's labels without ``label_sources``, and the origins it names (``gender:synthesized``)."""
+    named = meta.get("label_sources")
+    if not named:
+        return dict(meta), {}
+    origins = dict(pair.split(":", 1) for pair in named.split(",") if ":" in pair)
+    return {k: v for k, v in meta.items() if k != "label_sources"}, origins
+
+
 class Enrich(Stage):
     name = "enrich"
 
     def __init__(self, features: Sequence[str], bins: BinSet | None = None, policies: Mapping[str, str] | None = None,
-                 workers: int = 1, max_measure_s: float | None = None) -> None:
+                 workers: int = 1, gender_from_pitch: bool = False, max_measure_s: float | None = None) -> None:
         from speechsift.features import check_features
 
         self.features = check_features(features)
         self.bins = bins or FIXED_BINS
         self.policies = dict(policies or {})
         self.workers = max(1, workers)
+        self.gender_from_pitch = gender_from_pitch
         self.max_measure_s = max_measure_s
         self._pool: ProcessPoolExecutor | None = None
 
@@ -112,13 +134,24 @@ class Enrich(Stage):
         stats = ctx.stats(self.name)
         stats.inputs += len(clips)
         kept = []
-        for clip, (values, words, reason, message) in zip(clips, self._measurements(clips)):
+        silent = [record_kind(clip) == "text" for clip in clips]  # text records: nothing to measure
+        results = iter(self._measurements([clip for clip, text in zip(clips, silent) if not text]))
+        for clip, text in zip(clips, silent):
+            if text:
+                kept.append(clip)
+                continue
+            values, words, reason, message = next(results)
             if values is None:
                 ctx.reject(self.name, clip.clip_id, reason or "unreadable_audio", message or "", source=clip.source)
                 continue
             features = {**clip.features, **{k: v for k, v in values.items() if math.isfinite(v)}}
-            measured = self.bins.labels(features, gender=clip.meta.get("gender"))
-            meta, origins = choose_labels(clip.meta, measured, self.policies)
+            gender = clip.meta.get("gender")
+            estimated = gender_from_f0(features.get("f0_median_hz")) if self.gender_from_pitch and not gender else None
+            measured = self.bins.labels(features, gender=gender or estimated)
+            if estimated:
+                measured["gender"] = estimated
+            corpus, given = label_origins(clip.meta)
+            meta, origins = choose_labels(corpus, measured, self.policies, given)
             meta["label_sources"] = ",".join(origins)
             extra = {**clip.extra, "words": words} if words is not None else clip.extra
             kept.append(Clip(clip.clip_id, clip.source, clip.audio, clip.language, clip.speaker_id, clip.text,
@@ -130,6 +163,35 @@ class Enrich(Stage):
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+
+
+class AcousticFilter(Stage):
+    """Drops measured clips below the recipe's audio thresholds (``curate.min_quality`` ...)."""
+
+    name = "acoustic_filter"
+    # (curate setting, feature column, reject reason, what the column is)
+    THRESHOLDS = (
+        ("min_quality", "dnsmos_p808", "low_speech_quality", "DNSMOS P.808 score"),
+        ("min_c50_db", "c50_db", "too_reverberant", "estimated C50 (dB)"),
+        ("min_distortion_sdr_db", "distortion_sdr_db", "too_distorted", "estimated signal-to-distortion ratio (dB)"),
+    )
+
+    def __init__(self, limits: Mapping[str, float]) -> None:
+        self.checks = [(column, reason, what, limits[setting])
+                       for setting, column, reason, what in self.THRESHOLDS if limits.get(setting) is not None]
+
+    @classmethod
+    def from_curate(cls, curate: Any) -> AcousticFilter | None:
+        """The filter a recipe's ``curate`` section asks for; None when it sets no audio threshold."""
+        limits = {setting: getattr(curate, setting, None) for setting, *_ in cls.THRESHOLDS} if curate else {}
+        return cls(limits) if any(v is not None for v in limits.values()) else None
+
+    def process(self, clip: Clip, ctx: ShardContext) -> Clip:
+        for column, reason, what, limit in self.checks:
+            value = clip.features.get(column)
+            if value is not None and value < limit:
+                raise Reject(reason, f"{what} {value:.3g} < min {limit:g}")
+        return clip
 
 
 def measuring_pool(workers: int) -> ProcessPoolExecutor:

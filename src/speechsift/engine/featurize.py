@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from speechsift.engine.enrich import default_workers, measure_one, measuring_pool
 from speechsift.engine.layout import atomic_write_text
 from speechsift.engine.progress import ProgressReporter
-from speechsift.features import FEATURE_NAMES, MEASUREMENT_VERSION, check_features, columns_for
+from speechsift.features import DEFAULT_FEATURES, MEASUREMENT_VERSION, check_features, columns_for
 from speechsift.labels import normalized_clips
 from speechsift.labels.bins import BinSet, save_bins
 from speechsift.recipe import EngineConfig
@@ -52,7 +52,7 @@ def _items(target: Path) -> tuple[Iterator[Any], EngineConfig]:
 
 def featurize(target: Path, out: Path, features: list[str] | None = None, *, fit_bins: Path | None = None,
               workers: int | None = None, progress: bool = True) -> str:
-    names = check_features(features or FEATURE_NAMES)
+    names = check_features(features or DEFAULT_FEATURES)
     columns = columns_for(names)
     items, engine = _items(Path(target))
     rows: list[dict[str, Any]] = []

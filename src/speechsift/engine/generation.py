@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from speechsift.llm.base import Backend, aclose
 from speechsift.llm.ledger import Ledger
+from speechsift.llm.router import identity
 from speechsift.llm.types import ChatRequest, Completion
 
 
@@ -83,7 +84,7 @@ class GenerationService:
         return asyncio.run_coroutine_threadsafe(self._answer(list(requests)), self._loop)
 
     def _key(self, request: ChatRequest) -> str:
-        return request.key(self.backend.name, self.backend.model)
+        return request.key(*identity(self.backend, request))
 
     async def _answer(self, requests: list[ChatRequest]) -> list[Answer]:
         """Ledger first, then in-flight twins, then the backend; sends start chunk by chunk, so
@@ -140,7 +141,7 @@ class GenerationService:
             groups: dict[str, list[str]] = {}
             for key in keys:
                 request = to_send[key]
-                groups.setdefault(request.prompt_key(self.backend.name, self.backend.model), []).append(key)
+                groups.setdefault(request.prompt_key(*identity(self.backend, request)), []).append(key)
             await asyncio.gather(*(self._call(group, to_send) for group in groups.values()))
         else:
             await self._call(keys, to_send)
@@ -154,16 +155,16 @@ class GenerationService:
             message = f"the {self.backend.name} backend failed: {type(exc).__name__}: {exc}"
             completions = [Completion(error=message, error_reason="backend_error") for _ in keys]
         for key, completion in zip(keys, completions):
-            self._settle(key, completion)
+            self._settle(key, completion, identity(self.backend, to_send[key]))
 
-    def _settle(self, key: str, completion: Completion) -> None:
+    def _settle(self, key: str, completion: Completion, who: tuple[str, str | None] | None = None) -> None:
         self.counters["sent"] += 1
         self.counters["retries"] += completion.retries
         self.counters["tokens_in"] += completion.prompt_tokens or 0
         self.counters["tokens_out"] += completion.completion_tokens or 0
         if completion.ok:
             if self.ledger is not None:
-                self.ledger.record(key, self.backend.name, self.backend.model, completion)
+                self.ledger.record(key, *(who or (self.backend.name, self.backend.model)), completion)
         else:
             self.counters[f"failed.{completion.error_reason}"] += 1
         future = self._inflight.pop(key, None)

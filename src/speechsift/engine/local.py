@@ -28,24 +28,39 @@ import pyarrow.parquet as pq
 
 from speechsift.engine.assemble import Assembly, assemble, make_curator, remove_stale
 from speechsift.engine.context import RunTotals, ShardContext
-from speechsift.engine.enrich import Enrich, default_workers
+from speechsift.engine.enrich import AcousticFilter, Enrich, default_workers
 from speechsift.engine.gc_tuning import streaming_gc
 from speechsift.engine.generation import GenerationService
 from speechsift.engine.layout import OutputLayout, atomic_write_bytes, atomic_write_text
 from speechsift.engine.pairs import PairItem, plan_pairs
 from speechsift.engine.progress import ProgressReporter
-from speechsift.engine.stages import BuildPairs, ExpandTasks, Generate, NormalizeLabels, ProbeAudio, Read, Stage
+from speechsift.engine.stages import (
+    STEP_STAGE,
+    BuildPairs,
+    BuildText,
+    ExpandTasks,
+    Generate,
+    NormalizeLabels,
+    ProbeAudio,
+    Read,
+    Stage,
+)
+from speechsift.engine.text_items import check_text_backends, plan_text_items
 from speechsift.errors import ConfigError, SpeechsiftError
+from speechsift.export.annotation import write_annotation_pages
 from speechsift.export.card import render_card
+from speechsift.export.dpo import write_llamafactory_info
 from speechsift.export.messages import write_dataset_info
 from speechsift.labels.bins import load_bins
-from speechsift.llm.base import Backend, make_backend
+from speechsift.llm.base import Backend
 from speechsift.llm.ledger import Ledger
+from speechsift.llm.router import make_recipe_backend
 from speechsift.llm.types import SamplingParams
 from speechsift.recipe import Recipe
 from speechsift.records import Clip, Example, examples_to_arrow
 from speechsift.sources import RejectedRow, read_sources
 from speechsift.tasks import TaskSettings, get_task
+from speechsift.tasks.text import TextItem
 
 MARKER_VERSION = 1
 logger = logging.getLogger("speechsift.engine")
@@ -60,6 +75,7 @@ class RunResult:
     seconds: float
     llm_this_run: dict[str, int] = field(default_factory=dict)  # requests sent, hits, retries, ...
     assembly: Assembly | None = None
+    tts_this_run: dict[str, int] = field(default_factory=dict)  # utterances synthesized, cache hits, ...
 
     @property
     def examples(self) -> Counter:
@@ -87,9 +103,11 @@ class Stages:
     clips: list[Stage]
     pairs: list[Stage]
     generate: Generate
+    after_generate: list[Stage] = field(default_factory=list)  # on a shard's finished examples
+    texts: list[Stage] = field(default_factory=list)  # text items (engine.text_items)
 
 
-def build_stages(recipe: Recipe, backend: Backend) -> Stages:
+def build_stages(recipe: Recipe, backend: Backend, layout: OutputLayout) -> Stages:
     settings = TaskSettings(
         sampling=SamplingParams(
             temperature=recipe.llm.temperature,
@@ -98,17 +116,27 @@ def build_stages(recipe: Recipe, backend: Backend) -> Stages:
             seed=recipe.llm.seed,
         ),
         options={spec.name: spec.options for spec in recipe.task_specs},
+        voice=recipe.curate.voice_suitability if recipe.curate is not None else None,
+        models={"default": recipe.llm.model, **{name: config.model for name, config in recipe.llms.items()}},
     )
+    from speechsift.engine.speech import speech_stages  # speechsift.tts imports engine.layout
+
     engine = recipe.engine
+    synthesize, speak = speech_stages(recipe, layout)
     probe = ProbeAudio(engine.verify_audio == "decode", engine.min_duration_s, engine.max_duration_s)
-    clips: list[Stage] = [Read(), NormalizeLabels(), probe]
+    clips: list[Stage] = [Read(), NormalizeLabels(), *([synthesize] if synthesize else []), probe]
     if recipe.features:
         bins = load_bins(recipe.labels.bins) if recipe.labels.bins else None
         clips.append(Enrich(recipe.features, bins, recipe.labels.prefer, engine.workers or default_workers(),
-                            max_measure_s=engine.max_measure_s))
+                            gender_from_pitch=recipe.labels.gender_from_pitch, max_measure_s=engine.max_measure_s))
+        acoustic = AcousticFilter.from_curate(recipe.curate)
+        if acoustic is not None:
+            clips.append(acoustic)
     clips.append(ExpandTasks(recipe.task_specs, settings, samples=recipe.llm.n))
     pairs = [BuildPairs(recipe.task_specs, settings, samples=recipe.llm.n, probe=probe)]
-    return Stages(clips, pairs, Generate(backend, check_language=language_check_ready(recipe)))
+    texts = [BuildText(recipe.task_specs, settings, samples=recipe.llm.n)]
+    return Stages(clips, pairs, Generate(backend, check_language=language_check_ready(recipe)),
+                  [speak] if speak else [], texts)
 
 
 def language_check_ready(recipe: Recipe) -> bool:
@@ -145,6 +173,9 @@ def batch_digest(batch: list[Clip | RejectedRow | PairItem]) -> str:
         if isinstance(item, PairItem):
             h.update(f"P\x1f{item.task}\x1f".encode())
             h.update(batch_digest([item.a, item.b]).encode())
+        elif isinstance(item, TextItem):
+            h.update(json.dumps(["T", item.task, item.item_id, item.source, item.instruction, item.language,
+                                 item.fields], sort_keys=True, default=str).encode("utf-8", "surrogateescape"))
         elif isinstance(item, RejectedRow):
             h.update(f"R\x1f{item.id}\x1f{item.reason}\x1e".encode("utf-8", "surrogateescape"))
         else:
@@ -190,6 +221,35 @@ class PendingShard:
     examples: list[Example]
     requests: int
     answers: concurrent.futures.Future
+    steps: int = 0  # rounds of answers applied (the later steps of multi-step tasks are rounds too)
+    finished: bool = False  # every step answered: ready to write
+
+
+def step_shard(pending: PendingShard, generate: Generate, service: GenerationService | None, answers: Any) -> None:
+    """Apply one round of a shard's answers, then submit its examples' next steps (multi-step
+    tasks), or mark it finished when none waits on anything."""
+    ctx = pending.ctx
+    if pending.steps == 0:
+        pending.examples = generate.apply(pending.examples, answers, ctx)
+    else:
+        waiting = [e for e in pending.examples if e.request is not None]
+        pending.examples = [e for e in pending.examples if e.request is None] + \
+            generate.apply(waiting, answers, ctx, STEP_STAGE)
+    pending.steps += 1
+    requests = generate.requests([e for e in pending.examples if e.request is not None])
+    if requests and service is not None:
+        pending.answers, pending.requests = service.submit(requests), len(requests)
+    else:
+        pending.finished, pending.requests = True, 0
+
+
+def advance_ready(queue: Iterable[PendingShard], generate: Generate, service: GenerationService,
+                  busy: concurrent.futures.Future | None = None) -> None:
+    """Apply the answers that have arrived for any queued shard (except the one waited on as
+    ``busy``), so that a shard's next step is asked at once, not when its turn to be written comes."""
+    for pending in queue:
+        if not pending.finished and pending.answers is not busy and pending.answers.done():
+            step_shard(pending, generate, service, pending.answers.result())
 
 
 def prepare_shard(
@@ -206,11 +266,17 @@ def prepare_shard(
 
 def finish_shard(
     pending: PendingShard, generate: Generate, recipe: Recipe, layout: OutputLayout, fingerprint: str,
-    wait: Callable[[concurrent.futures.Future], Any],
+    wait: Callable[[concurrent.futures.Future], Any], after: Iterable[Stage] = (),
+    service: GenerationService | None = None,
 ) -> dict[str, Any]:
-    """Apply the shard's answers, write its outputs, then its rejects, then its done-marker."""
+    """Apply the shard's answers (and the later steps of multi-step tasks, then the ``after``
+    stages), write its outputs, then its rejects, then its done-marker."""
     ctx = pending.ctx
-    examples = generate.apply(pending.examples, wait(pending.answers), ctx)
+    while not pending.finished:
+        step_shard(pending, generate, service, wait(pending.answers))
+    examples = pending.examples
+    for stage in after:
+        examples = stage(examples, ctx)
     examples_path = write_shard_examples(examples, layout, pending.index)
     rejects_path = layout.shard_rejects(pending.index)
     atomic_write_text(rejects_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ctx.rejects))
@@ -241,9 +307,10 @@ def run_recipe(
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc)
     layout = OutputLayout(recipe.output_dir)
-    backend = make_backend(recipe.llm)
+    backend = make_recipe_backend(recipe)
     check_backend(recipe, backend)
-    stages = build_stages(recipe, backend)
+    check_text_backends(recipe, backend)
+    stages = build_stages(recipe, backend, layout)
     curator = make_curator(recipe)
     generate = stages.generate
     fingerprint = recipe_fingerprint(recipe)
@@ -251,15 +318,19 @@ def run_recipe(
     if limit is not None:
         items = itertools.islice(items, limit)
     pair_items, pairing = plan_pairs(recipe, limit)
+    text_items, text_plan = plan_text_items(recipe, limit)
+    pairing.update(text_plan)
     size = recipe.engine.shard_size
-    # clip shards first, then pair shards, numbered on: a shard never mixes the two
+    # clip shards first, then pair shards, then text shards, numbered on: a shard never mixes them
     shard_stream = itertools.chain(
         ((batch, stages.clips) for batch in batched(items, size)),
         ((batch, stages.pairs) for batch in batched(pair_items, size)),
+        ((batch, stages.texts) for batch in batched(text_items, size)),
     )
     use_ledger = cache and recipe.llm.cache and getattr(backend, "cacheable", True)
     ledger = Ledger(ledger_path(recipe, layout)) if use_ledger else None
     totals = RunTotals()
+    tts_this_run: Counter = Counter()  # speech synthesis of the shards this invocation made
     parts: list[Path] = []
     digests: list[str] = []
     shards = skipped = 0
@@ -269,14 +340,20 @@ def run_recipe(
                 streaming_gc():
 
             def wait(future: concurrent.futures.Future) -> Any:
+                polls = 0
                 while True:
                     try:
-                        return future.result(timeout=0.25)
+                        return future.result(timeout=0.05)
                     except concurrent.futures.TimeoutError:
-                        reporter.llm(service.snapshot())
+                        advance_ready(queue, generate, service, busy=future)  # other shards' next steps
+                        polls += 1
+                        if polls % 5 == 0:
+                            reporter.llm(service.snapshot())
 
             def finish(pending: PendingShard) -> None:
-                marker = finish_shard(pending, generate, recipe, layout, fingerprint, wait)
+                marker = finish_shard(pending, generate, recipe, layout, fingerprint, wait, stages.after_generate,
+                                      service)
+                tts_this_run.update(marker.get("tts", {}))
                 record(marker)
                 reporter.advance(pending.inputs)
                 reporter.llm(service.snapshot())
@@ -298,7 +375,10 @@ def run_recipe(
                     reporter.advance(len(batch), skipped=True)
                     continue
                 queue.append(prepare_shard(batch, index, digest, shard_stages, generate, service, strict))
-                while queue and (queue[0].answers.done() or sum(p.requests for p in queue) > budget):
+                while queue:
+                    advance_ready(queue, generate, service)  # answers that arrived: apply, ask the next steps
+                    if not (queue[0].finished or sum(p.requests for p in queue) > budget):
+                        break
                     finish(queue.popleft())
             while queue:
                 finish(queue.popleft())
@@ -318,17 +398,19 @@ def run_recipe(
         assembly = Assembly.from_run_json(previous)
         previous.update(started_at=started_at.isoformat(timespec="seconds"), seconds=round(time.perf_counter() - started, 3),
                         shards={"total": shards, "skipped": skipped, "processed": 0},
-                        llm_this_run=dict(sorted(this_run.items())), release_reused=True)
+                        llm_this_run=dict(sorted(this_run.items())), tts_this_run=dict(sorted(tts_this_run.items())),
+                        release_reused=True)
         atomic_write_text(layout.run_json, json.dumps(previous, indent=2) + "\n")
-        return RunResult(layout.root, totals, shards, skipped, time.perf_counter() - started, this_run, assembly)
+        return RunResult(layout.root, totals, shards, skipped, time.perf_counter() - started, this_run, assembly,
+                         dict(tts_this_run))
     assembly = finalize(layout, recipe, totals, sorted(parts), shards, backend, curator)
     seconds = time.perf_counter() - started
     assembly.pairing = pairing
     write_run_json(layout, recipe, totals, assembly, shards, skipped, started_at, seconds, limit, this_run, ledger,
-                   release)
+                   release, tts_this_run)
     if recipe.output.report:
         write_report(layout.root)
-    return RunResult(layout.root, totals, shards, skipped, seconds, this_run, assembly)
+    return RunResult(layout.root, totals, shards, skipped, seconds, this_run, assembly, dict(tts_this_run))
 
 
 def _remove_stale_shards(layout: OutputLayout, shards: int) -> None:
@@ -356,9 +438,13 @@ def finalize(
     lines += [json.dumps(r, ensure_ascii=False) + "\n" for r in assembly.rejects]
     layout.root.mkdir(parents=True, exist_ok=True)
     atomic_write_text(layout.rejects, "".join(lines))
-    if "messages" in recipe.output.formats:
-        folders = sorted({(split, task) for task, split in assembly.examples})
-        write_dataset_info(layout, folders, recipe.name)
+    if "messages" in assembly.exports:
+        write_dataset_info(layout, sorted(assembly.exports["messages"].rows), recipe.name)
+    if "dpo_llamafactory" in recipe.output.formats:
+        splits = sorted({split for task, split in assembly.examples if task == "preference_pairs"})
+        write_llamafactory_info(layout.exports / "dpo_llamafactory", splits, recipe.name)
+    if "annotation" in recipe.output.formats:
+        assembly.files += write_annotation_pages(layout, recipe.name, assembly.preferences)
     atomic_write_text(layout.card, render_card(recipe, totals, assembly, backend.name, backend.model))
     for name, stats in {**totals.stages, **assembly.stages}.items():
         if stats.inputs != stats.outputs + sum(stats.rejected.values()):
@@ -434,7 +520,7 @@ def release_fingerprint(recipe: Recipe, digests: list[str]) -> str:
 def write_run_json(
     layout: OutputLayout, recipe: Recipe, totals: RunTotals, assembly: Assembly, shards: int, skipped: int,
     started_at: datetime, seconds: float, limit: int | None, llm_this_run: dict[str, int], ledger: Ledger | None,
-    release: str | None = None,
+    release: str | None = None, tts_this_run: dict[str, int] | None = None,
 ) -> None:
     report = {
         "recipe": recipe.model_dump(mode="json"),
@@ -451,6 +537,7 @@ def write_run_json(
         "split_plan": assembly.splits,
         "mix": assembly.mix,
         "pairing": assembly.pairing,
+        "exports": {name: counts.to_dict() for name, counts in assembly.exports.items()},
         "rejects": sum(sum(s.rejected.values()) for s in {**totals.stages, **assembly.stages}.values()),
         "unknown_labels": totals.unknown_labels_by_field(),
         # over every shard of the output (resumed shards count as they were made)
@@ -458,6 +545,9 @@ def write_run_json(
         # what this invocation did: a rerun of an unchanged recipe sends nothing
         "llm_this_run": dict(sorted(llm_this_run.items())),
         "ledger": str(ledger.path) if ledger is not None else None,
+        # speech synthesis (utterances, cache hits, failures) over every shard, and this invocation's
+        "tts": dict(sorted(totals.tts.items())),
+        "tts_this_run": dict(sorted((tts_this_run or {}).items())),
         "release_fingerprint": release,
     }
     atomic_write_text(layout.run_json, json.dumps(report, indent=2) + "\n")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from speechsift.labels import normalized_clips
 from speechsift.records import Clip
 from speechsift.sources import read_sources
+from speechsift.sources.text import record_kind
 from speechsift.tasks import get_task
 from speechsift.tasks.pairing import entry_of, form_pairs
 
@@ -55,7 +56,7 @@ def plan_pairs(recipe: "Recipe", limit: int | None = None) -> tuple[list[PairIte
             items = itertools.islice(items, limit)
         return normalized_clips(items)
 
-    entries = [(entry_of(clip), clip.source) for clip in clips()]
+    entries = [(entry_of(clip), clip.source) for clip in clips() if record_kind(clip) == "audio"]
     chosen: dict[str, list[tuple[str, str]]] = {}
     report: dict[str, Any] = {}
     for spec in specs:

@@ -19,13 +19,18 @@ from speechsift.errors import AudioLoadError, Reject
 from speechsift.labels import with_labels
 from speechsift.llm.base import Backend, generate
 from speechsift.llm.parse import is_truncated, strip_think
+from speechsift.llm.router import identity
 from speechsift.llm.types import ChatRequest, Completion
 from speechsift.recipe import TaskSpec
 from speechsift.records import AudioRef, Clip, Example, Generation, stable_id
 from speechsift.sources.base import RejectedRow
+from speechsift.sources.text import EXTRA_KEY as TEXT_RECORD
 from speechsift.tasks import TaskSettings, get_task
+from speechsift.tasks.base import takes
 from speechsift.tasks.closed_ended import dropped_counts
 from speechsift.tasks.comparison import PairTask
+from speechsift.tasks.steps import Dropped, Reply, Step
+from speechsift.tasks.text import TextItem, TextTask
 
 
 def record_id(record: Any) -> str:
@@ -113,6 +118,8 @@ class ProbeAudio(Stage):
         self.max_duration_s = max_duration_s
 
     def process(self, clip: Clip, ctx: ShardContext) -> Clip:
+        if clip.audio.path is None and clip.audio.bytes is None and TEXT_RECORD in clip.extra:
+            return clip  # a text record: no audio to check
         try:
             info = audio.probe(clip.audio)
             duration = info.duration_s
@@ -136,7 +143,10 @@ class ProbeAudio(Stage):
 
 def sample_copies(example: Example, samples: int, json_schema: dict | None) -> list[Example]:
     """``samples`` copies of an LLM example, one per sample index (the first keeps its id; the
-    others' ids derive from it), with the task's JSON schema on the request."""
+    others' ids derive from it), with the task's JSON schema on the request. An example on a chain
+    of steps (``Step``) is one example."""
+    if example.request.__class__ is Step:
+        return [example]
     if example.request is not None and json_schema is not None:
         example.request.json_schema = json_schema
     if example.request is None or samples == 1:
@@ -159,7 +169,8 @@ class ExpandTasks(Stage):
     name = "tasks"
 
     def __init__(self, specs: Sequence[TaskSpec], settings: TaskSettings, samples: int = 1) -> None:
-        specs = [s for s in specs if not isinstance(get_task(s.name), PairTask)]  # pairs: BuildPairs
+        # pairs: BuildPairs; text tasks: BuildText
+        specs = [s for s in specs if not isinstance(get_task(s.name), (PairTask, TextTask))]
         self.tasks = [(get_task(s.name), frozenset(s.sources) if s.sources else None, s.json_schema) for s in specs]
         self.settings = settings
         self.samples = samples
@@ -167,9 +178,12 @@ class ExpandTasks(Stage):
     def run(self, clips: list[Clip], ctx: ShardContext) -> list[Example]:
         examples: list[Example] = []
         plain = self.samples == 1  # one sample per prompt: examples need no copies
+        mixed = any(TEXT_RECORD in clip.extra for clip in clips)  # text records among the clips
         for task, sources, schema in self.tasks:
             stage = f"task.{task.name}"
             mine = clips if sources is None else [clip for clip in clips if clip.source in sources]
+            if mixed or "audio" not in task.inputs:  # each task takes the kinds of record it builds from
+                mine = [clip for clip in mine if takes(task, clip)]
             build, settings = task.build, self.settings
             plain_task = plain and schema is None
             rejected = 0
@@ -191,35 +205,87 @@ class ExpandTasks(Stage):
         return examples
 
 
-class BuildPairs(Stage):
+class BuildItems(Stage):
+    """Examples from the items the engine planned over the whole recipe (clip pairs, text items):
+    ``build`` makes one item's examples; counted per task in items, ``samples`` per LLM request."""
+
+    def __init__(self, specs: Sequence[TaskSpec], settings: TaskSettings, samples: int = 1) -> None:
+        self.schemas = {s.name: s.json_schema for s in specs}
+        self.settings = settings
+        self.samples = samples
+
+    def build(self, item: Any, ctx: ShardContext) -> Example | list[Example]:
+        raise NotImplementedError
+
+    def item_id(self, item: Any) -> str:
+        raise NotImplementedError
+
+    def item_source(self, item: Any) -> str | None:
+        raise NotImplementedError
+
+    def run(self, items: list[Any], ctx: ShardContext) -> list[Example]:
+        examples: list[Example] = []
+        for item in items:
+            stage = f"task.{item.task}"
+            stats = ctx.stats(stage)
+            stats.inputs += 1
+            try:
+                built = self.build(item, ctx)
+            except Reject as rejected:
+                ctx.reject(stage, self.item_id(item), rejected.reason, rejected.message, source=self.item_source(item),
+                           task=item.task)
+                continue
+            stats.outputs += 1
+            for example in built if isinstance(built, list) else [built]:
+                examples.extend(sample_copies(example, self.samples, self.schemas.get(item.task)))
+        return examples
+
+
+class BuildPairs(BuildItems):
     """Two-clip examples from the pairs the engine formed: both clips' audio is checked first."""
 
     name = "pairs"
 
     def __init__(self, specs: Sequence[TaskSpec], settings: TaskSettings, samples: int = 1,
                  probe: ProbeAudio | None = None) -> None:
-        self.schemas = {s.name: s.json_schema for s in specs}
-        self.settings = settings
-        self.samples = samples
-        self.probe = probe or ProbeAudio()
+        super().__init__(specs, settings, samples)
+        self.probe = probe or ProbeAudio()  # the run's, with its length limits
 
-    def run(self, items: list[PairItem], ctx: ShardContext) -> list[Example]:
-        examples: list[Example] = []
-        for item in items:
-            stage = f"task.{item.task}"
-            stats = ctx.stats(stage)
-            stats.inputs += 1
-            task = get_task(item.task)
-            try:
-                a, b = self.probe.process(item.a, ctx), self.probe.process(item.b, ctx)
-                built = task.build_pair(a, b, self.settings)
-            except Reject as rejected:
-                ctx.reject(stage, item.pair_id, rejected.reason, rejected.message, source=item.a.source, task=item.task)
-                continue
-            stats.outputs += 1
-            for example in built if isinstance(built, list) else [built]:
-                examples.extend(sample_copies(example, self.samples, self.schemas.get(item.task)))
-        return examples
+    def build(self, item: PairItem, ctx: ShardContext) -> Example | list[Example]:
+        a, b = self.probe.process(item.a, ctx), self.probe.process(item.b, ctx)
+        return get_task(item.task).build_pair(a, b, self.settings)
+
+    def item_id(self, item: PairItem) -> str:
+        return item.pair_id
+
+    def item_source(self, item: PairItem) -> str | None:
+        return item.a.source
+
+
+class BuildText(BuildItems):
+    """Examples of the text tasks (instruction synthesis, speech responses, preference pairs) from
+    the text items the engine planned (``engine.text_items``)."""
+
+    name = "text"
+
+    def build(self, item: TextItem, ctx: ShardContext) -> Example | list[Example]:
+        return get_task(item.task).build_text(item, self.settings)
+
+    def item_id(self, item: TextItem) -> str:
+        return item.item_id
+
+    def item_source(self, item: TextItem) -> str | None:
+        return item.source
+
+
+STEP_STAGE = "generate.step"  # the count of multi-step tasks' later steps
+
+
+def raw_prompt_messages(request: ChatRequest) -> list[dict[str, str]]:
+    """The exact LLM input for provenance: the chat messages, or a raw prompt as one ``raw`` turn."""
+    if request.prompt is not None:
+        return [{"role": "raw", "content": request.prompt}]
+    return list(request.messages)
 
 
 class Generate(Stage):
@@ -256,15 +322,32 @@ class Generate(Stage):
 
     @staticmethod
     def requests(examples: Sequence[Example]) -> list[ChatRequest]:
-        return [e.request for e in examples if e.request is not None]
+        """Every request the examples wait on, in order (a ``Step`` contributes all of its own)."""
+        requests: list[ChatRequest] = []
+        for example in examples:
+            request = example.request
+            if request is None:
+                continue
+            if request.__class__ is Step:
+                requests.extend(request.requests)
+            else:
+                requests.append(request)
+        return requests
 
     def run(self, examples: list[Example], ctx: ShardContext) -> list[Example]:
-        completions = generate(self.backend, self.requests(examples))
-        return self.apply(examples, [Answer(c, "sent") for c in completions], ctx)
+        examples = self.apply(examples, [Answer(c, "sent") for c in generate(self.backend, self.requests(examples))], ctx)
+        while any(e.request is not None for e in examples):  # the next steps of multi-step tasks
+            waiting = [e for e in examples if e.request is not None]
+            answers = [Answer(c, "sent") for c in generate(self.backend, self.requests(waiting))]
+            examples = [e for e in examples if e.request is None] + self.apply(waiting, answers, ctx, STEP_STAGE)
+        return examples
 
-    def apply(self, examples: list[Example], answers: Sequence[Answer], ctx: ShardContext) -> list[Example]:
+    def apply(self, examples: list[Example], answers: Sequence[Answer], ctx: ShardContext,
+              stage: str | None = None) -> list[Example]:
+        """The examples with their answers applied. ``stage`` names the count (default ``generate``;
+        the later steps of multi-step tasks count under ``generate.step``)."""
         started = time.perf_counter()
-        stats = ctx.stats(self.name)
+        stats = ctx.stats(stage or self.name)
         stats.inputs += len(examples)
         pending = iter(answers)
         kept: list[Example] = []
@@ -272,6 +355,17 @@ class Generate(Stage):
             if example.request is None:
                 kept.append(example)
                 stats.outputs += 1
+                continue
+            if example.request.__class__ is Step:
+                try:
+                    finished = self._stepped(example, example.request, pending, ctx)
+                except Reject as rejected:
+                    ctx.llm[f"failed.{rejected.reason}"] += 1
+                    ctx.reject(stage or self.name, example.id, rejected.reason, rejected.message,
+                               source=example.source, task=example.task)
+                    continue
+                stats.outputs += 1
+                kept.extend(finished)
                 continue
             answer = next(pending)
             self._count(answer, ctx)
@@ -300,27 +394,54 @@ class Generate(Stage):
         if completion.finish_reason == "length":
             ctx.llm["truncated"] += 1
 
+    def _stepped(self, example: Example, step: Step, pending: Any, ctx: ShardContext) -> list[Example]:
+        """A multi-step example's replies handed to its step's ``then``."""
+        replies = []
+        for request in step.requests:
+            answer = next(pending)
+            self._count(answer, ctx)
+            completion = answer.completion
+            text = strip_think(completion.text or "") if completion.ok else None
+            replies.append(Reply(text or None, completion, self.provenance(request, completion)))
+        finished = step.then(example, replies)
+        if not isinstance(finished, list):
+            return [finished]
+        kept = [one for one in finished if one.__class__ is not Dropped]
+        if len(kept) < len(finished) or len(finished) > 1:  # one answer, several items: counted per item
+            items = ctx.stats(f"task.{example.task}.items")
+            items.inputs += len(finished)
+            items.outputs += len(kept)
+            for one in finished:
+                if one.__class__ is Dropped:
+                    ctx.reject(f"task.{example.task}.items", one.id, one.reason, one.message,
+                               source=example.source, task=example.task)
+        return kept
+
+    def provenance(self, request: ChatRequest, completion: Completion) -> Generation:
+        """Who answered ``request`` and how: the ``generation`` of what is built from the answer."""
+        backend, model = identity(self.backend, request)
+        return Generation(
+            backend=backend,
+            model=model,
+            temperature=request.sampling.temperature,
+            top_p=request.sampling.top_p,
+            max_tokens=request.sampling.max_tokens,
+            seed=request.sampling.seed,
+            sample_index=request.sample_index,
+            llm_messages=raw_prompt_messages(request) if backend != "template" else [],
+            finish_reason=completion.finish_reason,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            truncated=is_truncated(completion.finish_reason),
+        )
+
     def _answered(self, example: Example, completion: Completion) -> list[Example]:
         if not completion.ok:
             raise Reject(completion.error_reason or "llm_error", completion.error or "the backend gave no text")
         response = strip_think(completion.text or "")
         if not response:
             raise Reject("empty_response", "the model's answer was empty after removing <think> blocks")
-        request = example.request
-        generation = Generation(
-            backend=self.backend.name,
-            model=self.backend.model,
-            temperature=request.sampling.temperature,
-            top_p=request.sampling.top_p,
-            max_tokens=request.sampling.max_tokens,
-            seed=request.sampling.seed,
-            sample_index=request.sample_index,
-            llm_messages=[] if self.backend.name == "template" else list(request.messages),
-            finish_reason=completion.finish_reason,
-            prompt_tokens=completion.prompt_tokens,
-            completion_tokens=completion.completion_tokens,
-            truncated=is_truncated(completion.finish_reason),
-        )
+        generation = self.provenance(example.request, completion)
         task = get_task(example.task)
         finished = task.finish(example, response, generation)
         if self.check_language and getattr(task, "checks_language", False):

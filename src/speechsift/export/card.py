@@ -49,6 +49,76 @@ def front_matter(name: str, license: str, assembly: Assembly) -> dict[str, Any]:
     }
 
 
+def loading_snippet(out: str, task: str) -> str:
+    """Python that loads a task's train split from Parquet and reads its audio with soundfile
+    (never ``datasets``' decoder, which needs torchcodec); the README shows the same code."""
+    return f"""import io, os
+import soundfile as sf
+from datasets import Audio, load_dataset
+
+out, task = "{out}", "{task}"
+ds = load_dataset("parquet", data_files=f"{{out}}/data/{{task}}/train-*.parquet", split="train")
+# one-clip rows have an `audio` column, rows with several audios (comparison) an `audios` list
+column = "audio" if "audio" in ds.column_names else "audios"
+ds = ds.cast_column(column, Audio(decode=False) if column == "audio" else [Audio(decode=False)])
+cells = ds[0]["audios"] if column == "audios" else [ds[0]["audio"]]
+# embedded bytes, or (output.audio: path) a path relative to OUT
+waves = [sf.read(io.BytesIO(c["bytes"]) if c["bytes"] is not None else os.path.join(out, c["path"])) for c in cells]"""
+
+
+def export_lines(recipe: Any, assembly: Assembly) -> list[str]:
+    """The card's section on the JSONL exports: rows, rows left out and why, how paths resolve."""
+    from speechsift.export import JSONL_EXPORTS
+
+    if not assembly.exports:
+        return []
+    lines = ["", "## Exports", "", "| export | read by | rows | left out |", "|---|---|---|---|"]
+    notes = []
+    for name, counts in assembly.exports.items():
+        export = JSONL_EXPORTS[name]
+        by_reason: dict[str, list[str]] = {}
+        for (task, reason), n in sorted(counts.left_out.items()):
+            by_reason.setdefault(reason, []).append(f"{n} `{task}`")
+        left_out = "; ".join(f"{', '.join(tasks)} (`{reason}`)" for reason, tasks in by_reason.items())
+        lines.append(f"| `exports/{name}/` | {export.trainers} | {sum(counts.rows.values())} | {left_out or 'none'} |")
+        notes += [f"- `exports/{name}/`, `{reason}`: {export.reasons[reason]}." for reason in by_reason]
+    lines += ["", *notes] if notes else []
+    lines += [
+        "",
+        "Audio files inside this folder are referenced relative to each export's folder: LLaMA-Factory "
+        "`--dataset_dir exports/messages` (its `media_dir` defaults to it), ms-swift "
+        "`--custom_dataset_info exports/messages/swift_dataset_info.json` with `ROOT_IMAGE_DIR=exports/messages`, "
+        "DeSTA2.5 `data_root: exports/desta_jsonl`."
+        + ("" if recipe.output.copy_audio else
+           " Audio of the source corpora is referenced by absolute path; `output.copy_audio: true` puts it "
+           "here too, for a self-contained release."),
+    ]
+    return lines
+
+
+def speech_lines(recipe: Any, totals: RunTotals) -> list[str]:
+    """The card's speech-synthesis section: backend, voices, utterances, where spoken responses are."""
+    if not totals.tts.get("requests"):
+        return []
+    from speechsift.engine.speech import tts_config
+
+    config = tts_config(recipe)
+    voices = ", ".join(f"`{v.name or v.voice or v.package or v.model}`" for v in config.voices) or "the default pool"
+    tts = totals.tts
+    lines = ["", "## Speech synthesis", "",
+             f"- backend: `{config.backend}`" + (f", model: `{config.model}`" if config.model else "") + f"; voices: {voices}",
+             f"- utterances: {tts.get('synthesized', 0)} synthesized ({tts.get('audio_ms', 0) / 3_600_000:.2f} h), "
+             f"{tts.get('cache_hits', 0)} from the cache, "
+             f"{sum(n for k, n in tts.items() if k.startswith('failed.'))} failed",
+             "- synthesized clips carry the voice's labels (`label_sources`: `synthesized`) and speaker `tts/<voice>`"]
+    spoken = [spec.name for spec in recipe.task_specs if spec.speak_response]
+    if spoken:
+        lines.append(f"- spoken responses ({', '.join(spoken)}): an audio part after the assistant's text in "
+                     "`data/` (Parquet) and `sift_jsonl`; the `messages` export (LLaMA-Factory, ms-swift) has no "
+                     "place for assistant audio and keeps their text only")
+    return lines
+
+
 def render_card(recipe: Any, totals: RunTotals, assembly: Assembly, backend: str, model: str | None) -> str:
     meta = front_matter(recipe.name, recipe.license, assembly)
     lines = ["---", yaml.safe_dump(meta, sort_keys=False).rstrip(), "---", "", f"# {recipe.name}", ""]
@@ -81,6 +151,7 @@ def render_card(recipe: Any, totals: RunTotals, assembly: Assembly, backend: str
     for stage, stats in {**totals.stages, **assembly.stages}.items():
         for reason, count in sorted(stats.rejected.items()):
             lines.append(f"| {stage} | {reason} | {count} |")
+    lines += speech_lines(recipe, totals)
     curate_stats = assembly.stages.get("curate")
     if recipe.curate is not None and curate_stats is not None:
         settings = recipe.curate.model_dump(exclude_defaults=True)
@@ -103,18 +174,18 @@ def render_card(recipe: Any, totals: RunTotals, assembly: Assembly, backend: str
         lines += [f"![{title}](report/{CARD_PLOTS_DIR}/{name})" for name, title in CARD_PLOTS.items()]
         lines += ["", "More plots, label distributions and a sample browser with audio: "
                   "[report/index.html](report/index.html)."]
-    first = (sorted(assembly.by_task()) or ["<task>"])[0]
+    trained = sorted(task for (task, split), n in assembly.examples.items() if split == "train" and n)
+    first = (trained or ["<task>"])[0]
     lines += [
         "",
         "Every rejected clip or example is listed with its reason in `rejects.jsonl`; counts per stage "
         "are in `run.json`.",
+        *export_lines(recipe, assembly),
         "",
         "## Loading",
         "",
         "```python",
-        "from datasets import Audio, load_dataset",
-        f'ds = load_dataset("parquet", data_files="data/{first}/train-*.parquet", split="train")',
-        'ds = ds.cast_column("audio", Audio(decode=False))  # decode the bytes with soundfile',
+        loading_snippet(".", first),
         "```",
         "",
     ]

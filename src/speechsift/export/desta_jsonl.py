@@ -1,52 +1,62 @@
 """``OUT/exports/desta_jsonl/``: the DeSTA2.5 record layout (REFERENCE.md §3, §6).
 
-One JSON object per example, as DeSTA2.5-Audio's trainer reads it (its data module gathers the
-audios of every message and requires one ``<|AUDIO|>`` per audio in the chat text)::
+One JSON object per example, as DeSTA2.5-Audio's trainer reads it (``simple_dataset.py``: it loads
+the files with ``datasets``, gathers the ``audios`` of every message, asserts one ``<|AUDIO|>``
+locator per audio in the chat text, joins each ``audio`` path to ``data_root``, and puts each
+audio's ``text`` (its transcript) beside the audio features; ``response`` is the target)::
 
     {"id", "dataset", "seed_description", "prompt", "response",
-     "messages": [{"role": "user", "content": "<|AUDIO|>\\nWhat can you hear from the audio?",
-                   "audios": [{"audio": "/abs/path.flac", "text": "the transcript"}]}],
-     "audios": [{"audio": "/abs/path.flac", "text": "the transcript"}]}
+     "messages": [{"role": "system", "content": "...", "audios": []},
+                  {"role": "user", "content": "<start_audio><|AUDIO|><end_audio>\\nWhat can you hear?",
+                   "audios": [{"audio": "../../audio/x.flac", "text": "the transcript"}]}],
+     "audios": [{"audio": "../../audio/x.flac", "text": "the transcript"}]}
 
-``messages`` holds the input turns only (DeSTA keeps the target in ``response``); each audio part
-of a turn becomes ``<|AUDIO|>`` and the turn's parts are joined with newlines. ``audios`` is also
-given at the top level, for readers that look there. ``text`` is the clip's transcript (a single
-space when unknown, as DeSTA does). ``dataset`` is the source; ``seed_description`` the text the
-LLM answered from (``desta`` examples; empty for other tasks); ``prompt`` the instruction.
+- Each audio part of a turn is the locator framed as DeSTA2.5 trains it
+  (``<start_audio><|AUDIO|><end_audio>``, its docs/train.md), and the system message says so;
+  the turn's parts are joined with newlines. ``messages`` holds the input turns (all but the
+  final answer, which is ``response``); every turn has ``audios`` (empty without audio), so every
+  ``datasets`` version reads one schema. Spoken responses keep only their text (``text_replies``).
+- ``text`` is each audio's own transcript (both clips of a comparison), a single space when unknown
+  (as DeSTA does), and a single space too when the target is that transcript (transcription):
+  DeSTA places ``text`` in the input, where it would give the answer away.
+- ``audios`` is repeated at the top level for readers that look there. ``dataset`` is the source;
+  ``seed_description`` the text the LLM answered from (``desta`` examples; empty for others);
+  ``prompt`` the instruction.
+- Audio paths are relative to ``OUT/exports/desta_jsonl/`` for files inside OUT: set DeSTA's
+  ``data_root`` to that folder (an absolute path ignores ``data_root``).
 
 DeSTA's format has no audio target: examples whose answer is audio (controllable generation) are
-not written (``exportable``). Files: ``{split}/{task}/part-NNNNN.jsonl``, one per shard.
+left out (``audio_target``). Files: ``{split}/{task}/part-NNNNN.jsonl``, one per shard.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from pathlib import Path
+import re
 from typing import Any
 
-from speechsift.engine.layout import OutputLayout
-from speechsift.export.audio_files import audio_file
-from speechsift.export.jsonl import write_jsonl
+from speechsift.export.jsonl import JsonlExport, has_audio_target, text_replies
+from speechsift.export.text import neutral_text
 from speechsift.records import Example, Message
 from speechsift.tasks.desta import seed_description
 
-AUDIO_LOCATOR = "<|AUDIO|>"
-_LOCATOR_STANDIN = "<AUDIO>"  # a literal locator inside corpus text would add an audio that is not there
-NO_TRANSCRIPT = " "
+AUDIO_LOCATOR = "<|AUDIO|>"  # DeSTA2.5's `model.audio_locator`
+FRAMED_LOCATOR = f"<start_audio>{AUDIO_LOCATOR}<end_audio>"  # as in its docs/train.md
+NO_TRANSCRIPT = " "  # DeSTA's value for an audio without a transcription
+# Our wording of the intent of DeSTA2.5's training system message: where the audio clips are.
+SYSTEM_PROMPT = "You are a helpful assistant. Each audio clip is placed between a start-of-audio and an end-of-audio marker."
+_WORDS = re.compile(r"\w+")
 
 
-def exportable(example: Example) -> bool:
-    """True when the example has a text target (DeSTA records cannot hold an audio target)."""
-    if not isinstance(example.response, str) or not example.response.strip():
-        return False
-    return not any(p.type == "audio" for m in example.messages if m.role == "assistant" for p in m.content)
+def _words(text: str) -> list[str]:
+    return _WORDS.findall(text.lower())
 
 
-def _transcripts(example: Example) -> list[str]:
-    """The transcript of each audio: the example's own when it has one clip, or when its clips
-    share one text (same-text pairs); a space otherwise."""
-    text = (example.transcript or "").strip() or NO_TRANSCRIPT
-    return [text] * len(example.audios)
+def audio_text(transcript: str | None, response: str | None) -> str:
+    """The ``text`` DeSTA places beside an audio: its transcript, unless unknown or the answer."""
+    words = _words(transcript or "")
+    if not words or words == _words(response or ""):
+        return NO_TRANSCRIPT
+    return transcript.strip()  # type: ignore[union-attr]
 
 
 def _turn(message: Message, audios: list[dict[str, str]]) -> dict[str, Any]:
@@ -54,41 +64,42 @@ def _turn(message: Message, audios: list[dict[str, str]]) -> dict[str, Any]:
     used: list[dict[str, str]] = []
     for part in message.content:
         if part.type == "audio":
-            pieces.append(AUDIO_LOCATOR)
+            pieces.append(FRAMED_LOCATOR)
             used.append(audios[part.audio or 0])
         elif part.text:
-            pieces.append(part.text.replace(AUDIO_LOCATOR, _LOCATOR_STANDIN))
-    turn: dict[str, Any] = {"role": message.role, "content": "\n".join(pieces)}
-    if used:
-        turn["audios"] = used
-    return turn
+            pieces.append(part.text)
+    return {"role": message.role, "content": "\n".join(pieces), "audios": used}
 
 
-def desta_record(example: Example, audio_paths: list[str]) -> dict[str, Any]:
-    audios = [{"audio": path, "text": text} for path, text in zip(audio_paths, _transcripts(example))]
-    return {
-        "id": example.id,
-        "dataset": example.source,
-        "seed_description": seed_description(example) or "",
-        "prompt": example.instruction,
-        "response": example.response,
-        "messages": [_turn(m, audios) for m in example.messages if m.role != "assistant"],
-        "audios": audios,
-    }
+class DestaExport(JsonlExport):
+    name = "desta_jsonl"
+    trainers = "DeSTA2.5-Audio"
+    reasons = {"audio_target": "the answer is audio, which DeSTA2.5 records cannot hold as a target"}
+
+    def prepare(self, example: Example) -> Example:
+        return text_replies(example)
+
+    def leaves_out(self, example: Example) -> str | None:
+        return "audio_target" if has_audio_target(example) else None
+
+    def record(self, example: Example, audio_paths: list[str]) -> dict[str, Any]:
+        texts = [audio_text(t, example.response) for t in example.audio_transcripts()]
+        audios = [{"audio": path, "text": text} for path, text in zip(audio_paths, texts)]
+        inputs = example.messages
+        if inputs and inputs[-1].role == "assistant":
+            inputs = inputs[:-1]
+        turns = [_turn(m, audios) for m in inputs]
+        if not any(turn["role"] == "system" for turn in turns):
+            turns.insert(0, {"role": "system", "content": SYSTEM_PROMPT, "audios": []})
+        return {
+            "id": example.id,
+            "dataset": example.source,
+            "seed_description": neutral_text(seed_description(example) or ""),
+            "prompt": example.instruction,
+            "response": example.response or "",
+            "messages": turns,
+            "audios": audios,
+        }
 
 
-def write_desta_jsonl_part(examples: list[Example], layout: OutputLayout, shard: int) -> list[Path]:
-    """Write one shard's examples (those ``exportable``); returns the files written."""
-    groups: dict[Path, list[dict[str, Any]]] = defaultdict(list)
-    for example in examples:
-        if not exportable(example):
-            continue
-        paths = [audio_file(ref, layout) for ref in example.audios]
-        path = layout.exports / "desta_jsonl" / example.split / example.task / f"{layout.part_name(shard)}.jsonl"
-        groups[path].append(desta_record(example, paths))
-    for path, records in groups.items():
-        write_jsonl(path, records)
-    return list(groups)
-
-
-__all__ = ["AUDIO_LOCATOR", "desta_record", "exportable", "write_desta_jsonl_part"]
+__all__ = ["AUDIO_LOCATOR", "FRAMED_LOCATOR", "DestaExport", "audio_text"]

@@ -1,7 +1,8 @@
 """``OUT/data/<task>/part-*.parquet``: loads with ``datasets.load_dataset("parquet", ...)``.
 
 The audio is an ``Audio`` column (``audio`` for one-clip tasks, ``audios`` for several): the
-encoded file bytes embedded by default (portable), or only the path (``output.audio: path``).
+encoded file bytes embedded by default (portable), or only the path (``output.audio: path``):
+relative to OUT for a file inside OUT (``OUT/audio/``), absolute otherwise.
 The features are declared in the file's ``huggingface`` metadata, as ``datasets`` itself writes.
 """
 
@@ -16,8 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from speechsift import audio
-from speechsift.engine.layout import OutputLayout, atomic_write_bytes
-from speechsift.export.audio_files import audio_file
+from speechsift.engine.layout import atomic_write_bytes
+from speechsift.export.audio_files import AudioPaths
 from speechsift.records import EXAMPLE_SCHEMA, Example, example_to_row
 
 HF_AUDIO_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
@@ -58,9 +59,9 @@ def parquet_schema(audio_column: str, extra: list[pa.Field] | None = None) -> pa
 class AudioCells:
     """Audio cells for one shard; each clip's bytes are read once even when several tasks use it."""
 
-    def __init__(self, mode: str, layout: OutputLayout) -> None:
+    def __init__(self, mode: str, paths: AudioPaths) -> None:
         self.mode = mode
-        self.layout = layout
+        self.paths = paths
         self._cache: dict[tuple, dict[str, Any]] = {}
 
     def cell(self, ref: Any) -> dict[str, Any]:
@@ -70,7 +71,7 @@ class AudioCells:
                 data, name = audio.encoded(ref)
                 self._cache[key] = {"bytes": data, "path": name}
             else:
-                self._cache[key] = {"bytes": None, "path": audio_file(ref, self.layout)}
+                self._cache[key] = {"bytes": None, "path": self.paths.reference(ref, self.paths.root)}
         return self._cache[key]
 
 

@@ -1,4 +1,5 @@
-"""Acoustic measurements of a clip: duration, loudness, pitch, speaking rate, SNR.
+"""Acoustic measurements of a clip: duration, loudness, pitch, speaking rate, SNR, quality, reverberation,
+distortion.
 
 One entry point, ``measure(wave, sr, features, text, language)``, over decoded samples
 (``audio.load``: mono float32, 16 kHz), and ``measure_clip(clip, features)``, which decodes the
@@ -7,16 +8,22 @@ unit (``FEATURE_COLUMNS``); a value that cannot be measured is NaN, never a miss
 clip of a batch has the same columns. Only a wave that is not audio at all (empty, NaN samples)
 raises ``FeatureError``, whose ``reason`` is a reject code.
 
-| feature    | columns                                                          | module          |
-|------------|------------------------------------------------------------------|-----------------|
-| duration   | duration_s, speech_duration_s                                    | features.vad    |
-| loudness   | rms_db, relative_db, clipped_fraction                            | features.loudness |
-| pitch      | f0_median_hz, f0_mean_hz, f0_std_hz, f0_std_st, voiced_fraction  | features.pitch  |
-| rate       | speaking_rate (phonemes/s of speech), syllables_per_s            | features.rate   |
-| snr        | snr_db                                                           | features.snr    |
+| feature      | columns                                                               | module              |
+|--------------|-----------------------------------------------------------------------|---------------------|
+| duration     | duration_s, speech_duration_s                                         | features.vad        |
+| loudness     | rms_db, relative_db, clipped_fraction                                 | features.loudness   |
+| pitch        | f0_median_hz, f0_mean_hz, f0_std_hz, f0_std_st, voiced_fraction       | features.pitch      |
+| rate         | speaking_rate (phonemes/s of speech), syllables_per_s                 | features.rate       |
+| snr          | snr_db                                                                | features.snr        |
+| quality      | dnsmos_p808 (DNSMOS P.808 MOS, 1-5)                                   | features.quality    |
+| quality_p835 | dnsmos_sig, dnsmos_bak, dnsmos_ovrl (DNSMOS P.835, 1-5; opt-in, slow) | features.quality    |
+| reverb       | c50_db (blind clarity estimate)                                       | features.reverb     |
+| distortion   | distortion_sdr_db, clipping_ratio, bandwidth_hz                       | features.distortion |
 
 Everything is numpy/scipy plus the bundled CMU Pronouncing Dictionary; non-English speaking
-rates also need the espeak-ng program (missing -> NaN rate, one warning).
+rates also need the espeak-ng program (missing -> NaN rate, one warning). ``quality`` and
+``quality_p835`` need the ``quality`` extra (onnxruntime and the speechmos package, which ships the
+DNSMOS models): ``check_features`` raises ConfigError with the install command when it is missing.
 """
 
 from __future__ import annotations
@@ -28,9 +35,11 @@ import numpy as np
 
 from speechsift.errors import ConfigError
 from speechsift.features.base import FeatureError, finite_or_nan, prepare_wave
+from speechsift.features.distortion import measure_distortion
 from speechsift.features.loudness import measure_loudness
 from speechsift.features.pitch import measure_pitch
 from speechsift.features.rate import measure_rate
+from speechsift.features.reverb import measure_reverb
 from speechsift.features.snr import measure_snr
 from speechsift.features.vad import detect_speech, measure_duration
 
@@ -47,8 +56,17 @@ FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
     "pitch": ("f0_median_hz", "f0_mean_hz", "f0_std_hz", "f0_std_st", "voiced_fraction"),
     "rate": ("speaking_rate", "syllables_per_s"),
     "snr": ("snr_db",),
+    "quality": ("dnsmos_p808",),
+    "quality_p835": ("dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl"),
+    "reverb": ("c50_db",),
+    "distortion": ("distortion_sdr_db", "clipping_ratio", "bandwidth_hz"),
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURE_COLUMNS)
+# The features that run DNSMOS and need the quality extra (features.quality).
+_DNSMOS = frozenset({"quality", "quality_p835"})
+# What `speechsift features` measures when no feature is named: all but the DNSMOS ones, which need
+# the quality extra (README "Measured labels").
+DEFAULT_FEATURES: tuple[str, ...] = tuple(name for name in FEATURE_NAMES if name not in _DNSMOS)
 
 # The features that share the voice-activity analysis (computed once per clip).
 _USES_VAD = frozenset({"duration", "rate", "snr"})
@@ -56,13 +74,17 @@ _USES_VAD = frozenset({"duration", "rate", "snr"})
 
 def check_features(features: Sequence[str]) -> tuple[str, ...]:
     """The requested feature names, validated and de-duplicated in order; ConfigError names the
-    unknown ones and lists the valid ones."""
+    unknown ones and lists the valid ones, or says what to install for ``quality``/``quality_p835``."""
     if isinstance(features, str):
         features = [features]
     unknown = [name for name in features if name not in FEATURE_COLUMNS]
     if unknown:
         raise ConfigError(f"unknown feature(s) {', '.join(map(repr, unknown))}: choose from "
                           f"{', '.join(FEATURE_NAMES)}")
+    for name in [name for name in features if name in _DNSMOS]:
+        from speechsift.features.quality import check_available
+
+        check_available(name)
     return tuple(dict.fromkeys(features))
 
 
@@ -102,6 +124,18 @@ def measure(wave: np.ndarray, sr: int, features: Sequence[str] = FEATURE_NAMES, 
             out.update(measure_rate(x, sr, text, language, vad=vad))
         elif name == "snr":
             out.update(measure_snr(x, sr, vad=vad))
+        elif name == "quality":
+            from speechsift.features.quality import measure_quality  # onnxruntime: the quality extra
+
+            out.update(measure_quality(x, sr))
+        elif name == "quality_p835":
+            from speechsift.features.quality import measure_quality_p835
+
+            out.update(measure_quality_p835(x, sr))
+        elif name == "reverb":
+            out.update(measure_reverb(x, sr))
+        elif name == "distortion":
+            out.update(measure_distortion(x, sr))
     return {column: finite_or_nan(value) for column, value in out.items()}
 
 
@@ -118,6 +152,7 @@ def measure_clip(clip: Clip, features: Sequence[str] = FEATURE_NAMES) -> dict[st
 
 __all__ = [
     "FEATURE_COLUMNS",
+    "DEFAULT_FEATURES",
     "FEATURE_NAMES",
     "MEASUREMENT_VERSION",
     "FeatureError",

@@ -58,6 +58,19 @@ SPEAKING_SPEED_LEVELS = ("very slowly", "quite slowly", "slightly slowly", "mode
 INTENSITY_LEVELS = ("softly", "moderate volume", "loudly")
 NOISE_LEVELS = ("very noisy", "quite noisy", "slightly noisy", "balanced in clarity",
                 "slightly clean", "quite clean", "very clean")
+# Speech quality (6) and distortion (6): SIFT-50M gives the sizes (PESQ-like, SI-SDR-like) but not the
+# words. Speech quality takes DataSpeech's PESQ words (metadata_to_text.py, PESQ_BINS); distortion
+# follows the shape of DataSpeech's SI-SDR words (SI_SDR_BINS: "extremely noisy" ... "very clear"),
+# ours, said of distortion because speechsift's noise field already speaks of noise.
+SPEECH_QUALITY_LEVELS = ("very bad speech quality", "bad speech quality", "slightly bad speech quality",
+                         "moderate speech quality", "great speech quality", "wonderful speech quality")
+DISTORTION_LEVELS = ("extremely distorted", "very distorted", "distorted", "slightly distorted",
+                     "almost no distortion", "no distortion")
+# Reverberation (5): SIFT-50M names the ends ("very distant-sounding ... very close-sounding"); the
+# levels between are DataSpeech's v02 reverberation words (v02_text_bins.json, seven levels) without
+# its "quite" levels. Low C50 is distant-sounding.
+REVERBERATION_LEVELS = ("very distant-sounding", "slightly distant-sounding", "moderately balanced reverberation",
+                        "slightly close-sounding", "very close-sounding")
 
 
 class BinsFileError(ConfigError):
@@ -266,15 +279,23 @@ class FieldSpec:
 
 
 # The SIFT-50M fields, fitted per dataset. Outlier cuts (k of mean +- k*std) are DataSpeech's
-# (metadata_to_text.py: pitch 2, speaking rate 4.0, SNR 3.5, pitch std 4.0); DataSpeech has no
-# intensity field: k = 3 makes three bins of 2 std each, 16 / 68 / 16 % for normal data.
-# Pitch variation is binned on the semitone std, which does not depend on the voice's register.
+# (metadata_to_text.py: pitch 2, speaking rate 4.0, SNR 3.5, pitch std 4.0, reverberation (C50) 4;
+# none for PESQ and SI-SDR); DataSpeech has no intensity field: k = 3 makes three bins of 2 std each,
+# 16 / 68 / 16 % for normal data. Pitch variation is binned on the semitone std, which does not
+# depend on the voice's register. Speech quality reads the DNSMOS P.808 MOS (features.quality),
+# distortion the estimated signal-to-distortion ratio (features.distortion). Speech quality has no
+# fixed edges: DataSpeech's v02 set hand-picked PESQ edges (v02_bin_edges.json: 1, 1.7, 2.4, 3.1,
+# 3.6, 4, 4.5 on PESQ's MOS-LQO scale), which do not carry over to a DNSMOS MOS (another model,
+# another listening test), so the six words are fitted on each dataset's own scores like the rest.
 SIFT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("pitch", "f0_median_hz", PITCH_LEVELS, by_gender=True, trim_std=2.0),
     FieldSpec("pitch_variation", "f0_std_st", PITCH_VARIATION_LEVELS, trim_std=4.0),
     FieldSpec("speaking_speed", "speaking_rate", SPEAKING_SPEED_LEVELS, trim_std=4.0),
     FieldSpec("intensity", "relative_db", INTENSITY_LEVELS, trim_std=3.0),
     FieldSpec("noise", "snr_db", NOISE_LEVELS, trim_std=3.5),
+    FieldSpec("speech_quality", "dnsmos_p808", SPEECH_QUALITY_LEVELS),
+    FieldSpec("reverberation", "c50_db", REVERBERATION_LEVELS, trim_std=4.0),
+    FieldSpec("distortion_level", "distortion_sdr_db", DISTORTION_LEVELS),
 )
 
 

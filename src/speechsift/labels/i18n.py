@@ -10,7 +10,8 @@ grammatical gender, French, Italian and Spanish forms are feminine so that they 
 noun they describe in our templates ("la voix", "la voce", "la voz"); German forms are
 predicative (uninflected). Each table says which template shape its forms fit.
 
-Keys: ordinal fields (pitch, pitch variation, speaking speed, pace, intensity, volume, noise) are
+Keys: ordinal fields (pitch, pitch variation, speaking speed, pace, intensity, volume, noise,
+speech quality, reverberation, distortion) are
 stored as one form per level, low to high, and any incoming word is first mapped to its level
 (``scale_step``): the binning engine's words (``labels.bins``: "quite low", "moderate speed",
 "balanced in clarity"...), the tiny-audio omni words (slow/normal/fast, quiet/loud) and generic
@@ -69,30 +70,35 @@ FIELD_NAMES: dict[str, dict[str, str]] = {
         "pitch_variation": "pitch_variation", "speaking_speed": "speaking_speed", "pace": "pace",
         "intensity": "intensity", "volume": "volume", "noise": "noise", "duration": "duration",
         "transcript": "transcript", "language": "language",
+        "speech_quality": "speech_quality", "reverberation": "reverberation", "distortion_level": "distortion_level",
     },
     "de": {
         "gender": "geschlecht", "age": "alter", "accent": "akzent", "emotion": "emotion", "pitch": "tonhöhe",
         "pitch_variation": "tonhöhen_variation", "speaking_speed": "sprechtempo", "pace": "tempo",
         "intensity": "intensität", "volume": "lautstärke", "noise": "rauschen", "duration": "dauer",
         "transcript": "transkript", "language": "sprache",
+        "speech_quality": "sprachqualität", "reverberation": "nachhall", "distortion_level": "verzerrung",
     },
     "fr": {
         "gender": "genre", "age": "âge", "accent": "accent", "emotion": "émotion", "pitch": "hauteur",
         "pitch_variation": "variation_de_hauteur", "speaking_speed": "débit", "pace": "rythme",
         "intensity": "intensité", "volume": "volume", "noise": "bruit", "duration": "durée",
         "transcript": "transcription", "language": "langue",
+        "speech_quality": "qualité_vocale", "reverberation": "réverbération", "distortion_level": "distorsion",
     },
     "it": {
         "gender": "genere", "age": "età", "accent": "accento", "emotion": "emozione", "pitch": "altezza",
         "pitch_variation": "variazione_di_altezza", "speaking_speed": "velocità_di_eloquio", "pace": "ritmo",
         "intensity": "intensità", "volume": "volume", "noise": "rumore", "duration": "durata",
         "transcript": "trascrizione", "language": "lingua",
+        "speech_quality": "qualità_vocale", "reverberation": "riverbero", "distortion_level": "distorsione",
     },
     "es": {
         "gender": "género", "age": "edad", "accent": "acento", "emotion": "emoción", "pitch": "tono",
         "pitch_variation": "variación_de_tono", "speaking_speed": "velocidad_de_habla", "pace": "ritmo",
         "intensity": "intensidad", "volume": "volumen", "noise": "ruido", "duration": "duración",
         "transcript": "transcripción", "language": "idioma",
+        "speech_quality": "calidad_de_voz", "reverberation": "reverberación", "distortion_level": "distorsión",
     },
 }
 
@@ -236,6 +242,45 @@ NOISE_WORDS: dict[str, tuple[str, ...]] = {
            "muy limpia"),
 }
 
+# Speech quality (bins: very bad ... wonderful speech quality, 6 levels): noun phrases that fit
+# "The recording has {}" / "Die Aufnahme hat {}" / "L'enregistrement a {}" / "La registrazione ha {}" /
+# "La grabación tiene {}".
+SPEECH_QUALITY_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("very bad speech quality", "bad speech quality", "slightly bad speech quality", "moderate speech quality",
+           "great speech quality", "wonderful speech quality"),
+    "de": ("eine sehr schlechte Sprachqualität", "eine schlechte Sprachqualität", "eine etwas schlechte Sprachqualität",
+           "eine mittlere Sprachqualität", "eine sehr gute Sprachqualität", "eine hervorragende Sprachqualität"),
+    "fr": ("une très mauvaise qualité vocale", "une mauvaise qualité vocale", "une qualité vocale plutôt médiocre",
+           "une qualité vocale moyenne", "une très bonne qualité vocale", "une excellente qualité vocale"),
+    "it": ("una qualità vocale pessima", "una qualità vocale scarsa", "una qualità vocale un po' scarsa",
+           "una qualità vocale discreta", "un'ottima qualità vocale", "una qualità vocale eccellente"),
+    "es": ("una calidad de voz muy mala", "una calidad de voz mala", "una calidad de voz algo mala",
+           "una calidad de voz aceptable", "una calidad de voz muy buena", "una calidad de voz excelente"),
+}
+# Reverberation (bins: very distant-sounding ... very close-sounding, 5 levels, from C50): how far the
+# voice sounds; fits "The voice sounds {}" (feminine in fr/it/es).
+REVERBERATION_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("very distant", "slightly distant", "neither close nor distant", "slightly close", "very close"),
+    "de": ("sehr entfernt", "etwas entfernt", "weder nah noch entfernt", "etwas nah", "sehr nah"),
+    "fr": ("très lointaine", "un peu lointaine", "ni proche ni lointaine", "plutôt proche", "très proche"),
+    "it": ("molto lontana", "un po' lontana", "né vicina né lontana", "abbastanza vicina", "molto vicina"),
+    "es": ("muy lejana", "algo lejana", "ni cercana ni lejana", "algo cercana", "muy cercana"),
+}
+# Distortion (bins: extremely distorted ... no distortion, 6 levels): said of the recording
+# ("l'enregistrement" is masculine, "la registrazione" and "la grabación" feminine); fits "The
+# recording is {}" / "Die Aufnahme ist {}" / "La grabación está {}".
+DISTORTION_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("extremely distorted", "very distorted", "distorted", "slightly distorted", "almost free of distortion",
+           "free of distortion"),
+    "de": ("extrem verzerrt", "sehr verzerrt", "verzerrt", "leicht verzerrt", "fast unverzerrt", "unverzerrt"),
+    "fr": ("extrêmement distordu", "très distordu", "distordu", "légèrement distordu", "presque sans distorsion",
+           "sans distorsion"),
+    "it": ("estremamente distorta", "molto distorta", "distorta", "leggermente distorta", "quasi priva di distorsioni",
+           "priva di distorsioni"),
+    "es": ("extremadamente distorsionada", "muy distorsionada", "distorsionada", "ligeramente distorsionada",
+           "casi libre de distorsión", "libre de distorsión"),
+}
+
 ORDINAL_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "pitch": PITCH_WORDS,
     "pitch_variation": PITCH_VARIATION_WORDS,
@@ -244,6 +289,9 @@ ORDINAL_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "intensity": INTENSITY_WORDS,
     "volume": VOLUME_WORDS,
     "noise": NOISE_WORDS,
+    "speech_quality": SPEECH_QUALITY_WORDS,
+    "reverberation": REVERBERATION_WORDS,
+    "distortion_level": DISTORTION_WORDS,
 }
 
 # Incoming words onto levels. Each field's own words (labels.bins vocabularies, the omni words),
@@ -266,6 +314,18 @@ _FIELD_LEVELS: dict[str, dict[str, int]] = {
                "loud": 2, "loudly": 2},
     "noise": {"very noisy": 0, "quite noisy": 1, "slightly noisy": 2, "balanced in clarity": 3, "balanced": 3,
               "moderate": 3, "slightly clean": 4, "quite clean": 5, "very clean": 6, "noisy": 1, "clean": 5},
+    # bins words, then plain ratings; "good" is the fifth of six (DataSpeech's "great")
+    "speech_quality": {"very bad speech quality": 0, "bad speech quality": 1, "slightly bad speech quality": 2,
+                       "moderate speech quality": 3, "great speech quality": 4, "wonderful speech quality": 5,
+                       "very bad": 0, "bad": 1, "poor": 1, "slightly bad": 2, "moderate": 3, "fair": 3, "good": 4,
+                       "great": 4, "wonderful": 5, "excellent": 5},
+    # bins words, DataSpeech's seven v02 words ("quite" onto the neighbouring level), plain distances
+    "reverberation": {"very distant-sounding": 0, "slightly distant-sounding": 1,
+                      "moderately balanced reverberation": 2, "slightly close-sounding": 3, "very close-sounding": 4, "quite distant-sounding": 0,
+                      "quite close-sounding": 4, "very distant": 0, "distant": 1, "slightly distant": 1,
+                      "moderate": 2, "balanced": 2, "slightly close": 3, "close": 3, "very close": 4},
+    "distortion_level": {"extremely distorted": 0, "very distorted": 1, "distorted": 2, "slightly distorted": 3,
+                         "almost no distortion": 4, "no distortion": 5, "undistorted": 5, "clean": 5},
 }
 _GENERIC_7 = {"very low": 0, "quite low": 1, "low": 1, "slightly low": 2, "moderate": 3, "medium": 3,
               "normal": 3, "average": 3, "slightly high": 4, "high": 5, "quite high": 5, "very high": 6}

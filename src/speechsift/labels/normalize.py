@@ -111,6 +111,13 @@ def volume_from_db(relative_db: float) -> str | None:
     return None
 
 
+def gender_from_f0(f0_median_hz: float | None) -> str | None:
+    """An estimated gender from a median F0 (tables.GENDER_F0_BOUNDARY_HZ); None without a pitch."""
+    if f0_median_hz is None or not math.isfinite(f0_median_hz) or f0_median_hz <= 0:
+        return None
+    return "male" if f0_median_hz < tables.GENDER_F0_BOUNDARY_HZ else "female"
+
+
 def parse_number(value: object) -> float | None:
     """A finite float from a manifest cell, None when missing; UnknownLabel when not a number."""
     try:

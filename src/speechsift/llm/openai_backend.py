@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from speechsift.errors import ConfigError, PermanentGenerationError, RetryableGenerationError
 from speechsift.llm.base import register_backend
@@ -26,6 +26,8 @@ from speechsift.llm.types import ChatRequest, Completion
 
 if TYPE_CHECKING:
     from speechsift.recipe import LLMConfig
+
+T = TypeVar("T")
 
 # Placeholder key for local servers that accept any key; hosted APIs need a real one.
 LOCAL_SERVER_KEY = "EMPTY"
@@ -57,8 +59,32 @@ def _error_fields(body: bytes) -> tuple[str, str | None]:
     return str(error), None
 
 
+# Raw completion (``/completions``, Magpie) is refused by these hosted chat-only APIs: their
+# models' chat templates are not open to a raw prompt (REFERENCE.md §8).
+CHAT_ONLY_HOSTS = ("api.openai.com", "api.anthropic.com", "generativelanguage.googleapis.com", "api.mistral.ai",
+                   "api.groq.com", "api.deepseek.com")
+RAW_PATH = "/completions"  # under api_base: raw completion (a prompt string, no chat template)
+
+
+def chat_only_host(api_base: str) -> str | None:
+    """The hosted chat-only API ``api_base`` points at, or None."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(api_base).hostname or "").lower()
+    return next((known for known in CHAT_ONLY_HOSTS if host == known or host.endswith("." + known)), None)
+
+
+def raw_unsupported(api_base: str, detail: str) -> str:
+    """The one-paragraph explanation for a server without raw completion."""
+    return (f"the server at {api_base} does not do raw completion ({detail}), which Magpie needs: it sends the chat "
+            "template's user-turn prefix to /v1/completions so the model writes the user turn itself. Serve an "
+            "open-weights instruct model with vLLM, SGLang or llama.cpp (`vllm serve MODEL`), or use "
+            "`llm.backend: transformers` or `vllm`; hosted chat-only APIs cannot do Magpie.")
+
+
 def parse_choices(body: bytes, wanted: int) -> list[Completion]:
-    """Completions from a chat.completion body; raises RetryableGenerationError when malformed."""
+    """Completions from a chat.completion or text_completion body (``message.content`` or
+    ``text``); raises RetryableGenerationError when malformed."""
     try:
         data = json.loads(body)
         choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
@@ -72,7 +98,7 @@ def parse_choices(body: bytes, wanted: int) -> list[Completion]:
     completions = []
     for choice in choices[:wanted]:
         message = choice.get("message") or {}
-        text = message.get("content")
+        text = message.get("content") if "message" in choice else choice.get("text")
         if not isinstance(text, str):
             completions.append(Completion(error="the choice has no message content", error_reason="empty_response"))
             continue
@@ -89,10 +115,11 @@ def parse_choices(body: bytes, wanted: int) -> list[Completion]:
     return completions
 
 
-class OpenAIBackend:
-    name = "openai"
-    streaming = True  # answers each request as soon as it is done
-    cacheable = True
+class OpenAIEndpoint:
+    """One endpoint of an OpenAI-compatible server (``api_base`` + ``endpoint``): the connection pool
+    of the running event loop, the concurrency limit, and ``post`` with the retry policy."""
+
+    endpoint = "/chat/completions"  # under api_base
 
     def __init__(
         self,
@@ -116,18 +143,57 @@ class OpenAIBackend:
         self._limit: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
+    def _transport(self) -> "_Transport":
+        """The connection pool of the running event loop (made on first use in that loop)."""
+        loop = asyncio.get_running_loop()
+        if self._pool is None or self._loop is not loop:
+            self._loop = loop
+            self._pool = _AiohttpTransport(self) if proxy_configured() else _BuiltinTransport(self)
+            self._limit = asyncio.Semaphore(self.concurrency)
+        return self._pool
+
+    async def post(self, encode: Callable[[], bytes], accept: Callable[[bytes], T],
+                   path: str | None = None) -> tuple[T | None, tuple[str, str] | None, int]:
+        """``post_with_retries`` through this endpoint's pool and limit (to ``path`` under api_base
+        instead of ``endpoint`` when given)."""
+        transport = self._transport()
+        assert self._limit is not None
+        return await post_with_retries(transport, encode, accept, limit=self._limit, timeout_s=self.timeout_s,
+                                       retry=self.retry, path=path)
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+        self._pool = None
+
+
+class OpenAIBackend(OpenAIEndpoint):
+    name = "openai"
+    streaming = True  # answers each request as soon as it is done
+    cacheable = True
+    # How a 200 body becomes completions: a subclass answering through another endpoint of the same
+    # server (eval's speech output) changes this and ``endpoint``, not the retry loop.
+    parse = staticmethod(parse_choices)
+
     def supports(self, task: str) -> bool:
         return True
 
+    @property
+    def raw_completion(self) -> bool:
+        """Whether raw-prompt requests can be answered (not by a known hosted chat-only API)."""
+        return chat_only_host(self.base_url) is None
+
     def payload(self, request: ChatRequest, n: int) -> dict[str, Any]:
         sampling = request.sampling
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": request.messages,
-            "temperature": sampling.temperature,
-            "top_p": sampling.top_p,
-            "max_tokens": sampling.max_tokens,
-        }
+        body: dict[str, Any] = {"model": self.model}
+        if request.prompt is not None:
+            # the prompt already holds every special token: the server must not add a second BOS
+            body.update(prompt=request.prompt, add_special_tokens=False)
+        else:
+            body["messages"] = request.messages
+        body.update(temperature=sampling.temperature, top_p=sampling.top_p, max_tokens=sampling.max_tokens)
+        if request.stop:
+            body["stop"] = list(request.stop)
         if n > 1:
             body["n"] = n
         if sampling.seed is not None:
@@ -137,17 +203,15 @@ class OpenAIBackend:
                 "type": "json_schema",
                 "json_schema": {"name": request.task, "schema": request.json_schema, "strict": True},
             }
-        body.update(self.extra_body)
+        extra = self.extra_body
+        if request.prompt is not None and "chat_template_kwargs" in extra:  # a chat-only field
+            extra = {k: v for k, v in extra.items() if k != "chat_template_kwargs"}
+        body.update(extra)
         return body
 
-    def _transport(self) -> "_Transport":
-        """The connection pool of the running event loop (made on first use in that loop)."""
-        loop = asyncio.get_running_loop()
-        if self._pool is None or self._loop is not loop:
-            self._loop = loop
-            self._pool = _AiohttpTransport(self) if proxy_configured() else _BuiltinTransport(self)
-            self._limit = asyncio.Semaphore(self.concurrency)
-        return self._pool
+    def encode(self, request: ChatRequest, n: int) -> bytes:
+        """The request body as sent (the JSON of ``payload``)."""
+        return json.dumps(self.payload(request, n), ensure_ascii=False).encode("utf-8")
 
     async def agenerate(self, requests: Sequence[ChatRequest]) -> list[Completion]:
         """Answer ``requests``; those differing only in sample index share one call with ``n``."""
@@ -168,51 +232,69 @@ class OpenAIBackend:
 
     async def complete(self, request: ChatRequest, n: int = 1) -> list[Completion]:
         """One call (with retries) for ``n`` samples of ``request``."""
-        transport = self._transport()
-        assert self._limit is not None
-        body = b""
-        attempt = 0
-        while True:
-            attempt += 1
-            retry_after: float | None = None
-            try:
-                async with self._limit:
-                    # encoded once a slot is free: thousands of queued requests cost nothing up front
-                    body = body or json.dumps(self.payload(request, n), ensure_ascii=False).encode("utf-8")
-                    status, headers, raw = await transport.post(body, self.timeout_s)
-                if status == 200:
-                    completions = parse_choices(raw, n)
-                    for completion in completions:
-                        completion.retries = attempt - 1
-                    return completions
-                message, code = _error_fields(raw)
-                reason = status_reason(status, code)
-                text = f"HTTP {status}: {message}"
-                if not is_retryable_status(status):
-                    raise PermanentGenerationError(reason, text)
-                retry_after = parse_retry_after(headers.get("retry-after"))
-                raise RetryableGenerationError(reason, text)
-            except PermanentGenerationError as exc:
-                return self._failed(exc.reason, str(exc), n, attempt)
-            except RetryableGenerationError as exc:
-                failure = (exc.reason, str(exc))
-            except (asyncio.TimeoutError, TimeoutError):  # distinct classes before Python 3.11
-                failure = ("timeout", f"no answer within {self.timeout_s:g}s")
-            except CONNECTION_ERRORS as exc:
-                failure = ("connection_error", f"{type(exc).__name__}: {exc}")
-            if attempt >= self.retry.max_attempts:
-                return self._failed(*failure, n, attempt)
-            await asyncio.sleep(self.retry.delay(attempt, retry_after))
+        raw_prompt = request.prompt is not None
+        if raw_prompt and (host := chat_only_host(self.base_url)):
+            return self._failed("raw_completion_unsupported", raw_unsupported(self.base_url, f"{host} is chat-only"), n, 1)
+        completions, failure, attempts = await self.post(
+            # encoded once a slot is free: thousands of queued requests cost nothing up front
+            lambda: self.encode(request, n),
+            lambda raw: self.parse(raw, n),
+            RAW_PATH if raw_prompt else None,
+        )
+        if failure is not None:
+            if raw_prompt and failure[0] in ("http_404", "http_405"):  # no /completions route on this server
+                failure = ("raw_completion_unsupported", raw_unsupported(self.base_url, failure[1]))
+            return self._failed(*failure, n, attempts)
+        for completion in completions:
+            completion.retries = attempts - 1
+        return completions
 
     @staticmethod
     def _failed(reason: str, message: str, n: int, attempts: int) -> list[Completion]:
         note = f"{message} (after {attempts} attempt{'s' if attempts > 1 else ''})"
         return [Completion(error=note, error_reason=reason, retries=attempts - 1) for _ in range(n)]
 
-    async def aclose(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-        self._pool = None
+
+async def post_with_retries(
+    transport: "_Transport", encode: Callable[[], bytes], accept: Callable[[bytes], T], *,
+    limit: asyncio.Semaphore, timeout_s: float, retry: RetryPolicy, path: str | None = None,
+) -> tuple[T | None, tuple[str, str] | None, int]:
+    """POST the body ``encode`` makes (once, when a slot of ``limit`` is free) until ``accept``
+    takes a 200 answer's body, by ``retry``'s policy.
+
+    Returns ``(result, None, attempts)``, or ``(None, (reason, message), attempts)`` for a
+    permanent failure or the last of the retryable ones. ``accept`` raises
+    ``RetryableGenerationError`` for a body it cannot use.
+    """
+    body = b""
+    attempt = 0
+    while True:
+        attempt += 1
+        retry_after: float | None = None
+        try:
+            async with limit:
+                body = body or encode()
+                status, headers, raw = await transport.post(body, timeout_s, path)
+            if status == 200:
+                return accept(raw), None, attempt
+            message, code = _error_fields(raw)
+            reason = status_reason(status, code)
+            text = f"HTTP {status}: {message}"
+            if not is_retryable_status(status):
+                raise PermanentGenerationError(reason, text)
+            retry_after = parse_retry_after(headers.get("retry-after"))
+            raise RetryableGenerationError(reason, text)
+        except PermanentGenerationError as exc:
+            return None, (exc.reason, str(exc)), attempt
+        except RetryableGenerationError as exc:
+            failure = (exc.reason, str(exc))
+        except (asyncio.TimeoutError, TimeoutError):  # distinct classes before Python 3.11
+            failure = ("timeout", f"no answer within {timeout_s:g}s")
+        except CONNECTION_ERRORS as exc:
+            failure = ("connection_error", f"{type(exc).__name__}: {exc}")
+        if attempt >= retry.max_attempts:
+            return None, failure, attempt
+        await asyncio.sleep(retry.delay(attempt, retry_after))
 
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy")
@@ -225,11 +307,12 @@ def proxy_configured() -> bool:
 class _BuiltinTransport:
     """POSTs through llm/http.py: the lean path."""
 
-    def __init__(self, backend: OpenAIBackend) -> None:
+    def __init__(self, backend: OpenAIEndpoint) -> None:
         self.client = HTTPClient(backend.base_url, backend.headers, max_idle=backend.concurrency)
+        self.endpoint = backend.endpoint
 
-    async def post(self, body: bytes, timeout_s: float) -> tuple[int, dict[str, str], bytes]:
-        response = await self.client.post_json("/chat/completions", body, timeout_s)
+    async def post(self, body: bytes, timeout_s: float, path: str | None = None) -> tuple[int, dict[str, str], bytes]:
+        response = await self.client.post_json(path or self.endpoint, body, timeout_s)
         return response.status, response.headers, response.body
 
     async def close(self) -> None:
@@ -239,20 +322,21 @@ class _BuiltinTransport:
 class _AiohttpTransport:
     """POSTs through aiohttp, which honours HTTP(S)_PROXY (trust_env)."""
 
-    def __init__(self, backend: OpenAIBackend) -> None:
+    def __init__(self, backend: OpenAIEndpoint) -> None:
         import aiohttp
 
-        self.url = backend.base_url.rstrip("/") + "/chat/completions"
+        self.base = backend.base_url.rstrip("/")
+        self.url = self.base + backend.endpoint
         self.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=backend.concurrency),
             headers={**backend.headers, "Content-Type": "application/json"},
             trust_env=True,
         )
 
-    async def post(self, body: bytes, timeout_s: float) -> tuple[int, dict[str, str], bytes]:
+    async def post(self, body: bytes, timeout_s: float, path: str | None = None) -> tuple[int, dict[str, str], bytes]:
         import aiohttp
 
-        async with self.session.post(self.url, data=body, timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
+        async with self.session.post(self.base + path if path else self.url, data=body, timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
             raw = await response.read()
             return response.status, {k.lower(): v for k, v in response.headers.items()}, raw
 
@@ -275,27 +359,40 @@ def _connection_errors() -> tuple[type[BaseException], ...]:
 CONNECTION_ERRORS = _connection_errors()
 
 
-@register_backend("openai")
-def _make(config: "LLMConfig") -> OpenAIBackend:
+def read_api_key(env: str, api_base: str | None, section: str) -> str:
+    """The API key from the environment variable ``env``; a placeholder for a local server
+    (``api_base`` given) that needs none. The key is only ever sent in the Authorization header."""
+    api_key = os.environ.get(env or "")
+    if api_key:
+        return api_key
+    if api_base is None:
+        raise ConfigError(
+            f"{section}.api_key_env: the environment variable {env!r} is not set. "
+            f"Export your API key under that name, or set {section}.api_base to a local server."
+        )
+    return LOCAL_SERVER_KEY
+
+
+def backend_options(config: "LLMConfig", section: str = "llm") -> dict[str, Any]:
+    """The constructor arguments of an OpenAI-compatible backend for ``config`` (also used by the
+    evaluator's audio-input and speech-output backends, which talk to the same kind of server)."""
     if not config.model:
-        raise ConfigError("llm.model: the openai backend needs a model name; set llm.model or pass --model.")
-    api_key = os.environ.get(config.api_key_env or "")
-    if not api_key:
-        if config.api_base is None:
-            raise ConfigError(
-                f"llm.api_key_env: the environment variable {config.api_key_env!r} is not set. "
-                "Export your API key under that name, or set llm.api_base to a local server."
-            )
-        api_key = LOCAL_SERVER_KEY
+        raise ConfigError(f"{section}.model: the openai backend needs a model name; set {section}.model or pass --model.")
+    api_key = read_api_key(config.api_key_env, config.api_base, section)
     extra_body: dict[str, Any] = dict(config.extra_body)
     if config.chat_template_kwargs:
         extra_body["chat_template_kwargs"] = dict(config.chat_template_kwargs)
-    return OpenAIBackend(
-        model=config.model,
-        api_base=config.api_base or "https://api.openai.com/v1",
-        api_key=api_key,
-        concurrency=config.concurrency,
-        timeout_s=config.timeout_s,
-        retry=config.retry.policy(),
-        extra_body=extra_body,
-    )
+    return {
+        "model": config.model,
+        "api_base": config.api_base or "https://api.openai.com/v1",
+        "api_key": api_key,
+        "concurrency": config.concurrency,
+        "timeout_s": config.timeout_s,
+        "retry": config.retry.policy(),
+        "extra_body": extra_body,
+    }
+
+
+@register_backend("openai")
+def _make(config: "LLMConfig") -> OpenAIBackend:
+    return OpenAIBackend(**backend_options(config))

@@ -97,6 +97,7 @@ class TemplateBackend:
     name = "template"
     streaming = False
     cacheable = False
+    raw_completion = False
 
     def __init__(self, model: str | None = None) -> None:
         self.model = None  # never pretends to be a model

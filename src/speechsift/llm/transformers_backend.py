@@ -27,6 +27,7 @@ class TransformersBackend:
     name = "transformers"
     streaming = False
     cacheable = True
+    raw_completion = True  # a raw prompt is tokenized as is, no special tokens added
 
     def __init__(
         self,
@@ -65,7 +66,8 @@ class TransformersBackend:
         return await asyncio.to_thread(self.generate_sync, list(requests))
 
     def generate_sync(self, requests: list[ChatRequest]) -> list[Completion]:
-        prompts = [render_chat(self.tokenizer, r.messages, self.template_kwargs) for r in requests]
+        prompts = [r.prompt if r.prompt is not None else render_chat(self.tokenizer, r.messages, self.template_kwargs)
+                   for r in requests]
         lengths = [len(self.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
         results: list[Completion | None] = [None] * len(requests)
         order = sorted(range(len(requests)), key=lambda i: lengths[i])
@@ -79,10 +81,10 @@ class TransformersBackend:
                 )
             else:
                 runnable.append(i)
-        # one batch holds requests with the same sampling parameters
+        # one batch holds requests with the same sampling parameters and stop strings
         by_sampling: dict[Any, list[int]] = {}
         for i in runnable:
-            by_sampling.setdefault(requests[i].sampling, []).append(i)
+            by_sampling.setdefault((requests[i].sampling, requests[i].stop), []).append(i)
         with self._lock:
             for sampling, indices in by_sampling.items():
                 for start in range(0, len(indices), self.batch_size):
@@ -112,10 +114,12 @@ class TransformersBackend:
             stop = next((k for k, token in enumerate(new_tokens) if token in eos_ids), None)
             generated = new_tokens if stop is None else new_tokens[:stop]
             finish = "stop" if stop is not None else ("length" if len(new_tokens) >= sampling.max_tokens else "stop")
+            text = self.tokenizer.decode(generated, skip_special_tokens=True)
+            text, stopped = cut_at_stop(text, request.stop)
             completions.append(
                 Completion(
-                    text=self.tokenizer.decode(generated, skip_special_tokens=True),
-                    finish_reason=finish,
+                    text=text,
+                    finish_reason="stop" if stopped else finish,
                     prompt_tokens=int(attention.sum()),
                     completion_tokens=len(generated),
                 )
@@ -128,6 +132,12 @@ class TransformersBackend:
             ids = self.tokenizer.eos_token_id
         ids = ids if isinstance(ids, list) else [ids]
         return {i for i in ids if i is not None} | {self.tokenizer.pad_token_id}
+
+
+def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
+    """``text`` up to the first stop string (excluded), and whether one was found."""
+    cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)
 
 
 @register_backend("transformers")

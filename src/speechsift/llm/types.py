@@ -40,6 +40,13 @@ class ChatRequest:
     context: dict[str, Any] = field(default_factory=dict)
     sample_index: int = 0
     json_schema: dict[str, Any] | None = None  # ask for output matching this schema
+    # Raw completion (Magpie): this exact text is the whole prompt, sent with no chat template and
+    # no special tokens added (``messages`` then holds no turns). Backends without raw completion
+    # refuse it (``raw_completion_unsupported``).
+    prompt: str | None = None
+    stop: tuple[str, ...] = ()  # strings that end the answer (cut off there, stop string excluded)
+    # Which of the recipe's named LLMs (``llms:``) answers; None: the recipe's ``llm``.
+    route: str | None = None
 
     def _payload(self, backend: str, model: str | None) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -50,6 +57,10 @@ class ChatRequest:
         }
         if self.json_schema is not None:
             payload["json_schema"] = self.json_schema
+        if self.prompt is not None:
+            payload["prompt"] = self.prompt
+        if self.stop:
+            payload["stop"] = list(self.stop)
         if backend == "template":
             payload["context"] = self.context
             payload["task"] = self.task

@@ -33,6 +33,7 @@ class VLLMBackend:
     name = "vllm"
     streaming = False
     cacheable = True
+    raw_completion = True  # raw prompts go in as token ids, special tokens not added twice
 
     def __init__(
         self,
@@ -75,6 +76,8 @@ class VLLMBackend:
         }
         if sampling.seed is not None:
             options["seed"] = sampling.seed
+        if request.stop:
+            options["stop"] = list(request.stop)
         if request.json_schema is not None:
             options.update(structured_outputs(self._vllm_sampling, request.json_schema))
         return self.SamplingParams(**options)
@@ -83,15 +86,23 @@ class VLLMBackend:
         groups: dict[str, list[int]] = {}
         for index, request in enumerate(requests):
             groups.setdefault(request.prompt_key(self.name, self.model), []).append(index)
-        heads = [indices[0] for indices in groups.values()]
-        conversations = [requests[i].messages for i in heads]
-        params = [self.sampling_params(requests[i], len(indices)) for i, indices in zip(heads, groups.values())]
-        with self._lock:
-            outputs = self.engine.chat(
-                conversations, sampling_params=params, use_tqdm=False, chat_template_kwargs=self.template_kwargs
-            )
         results: list[Completion | None] = [None] * len(requests)
-        for indices, output in zip(groups.values(), outputs):
+        chat = [indices for indices in groups.values() if requests[indices[0]].prompt is None]
+        raw = [indices for indices in groups.values() if requests[indices[0]].prompt is not None]
+        params = {id(g): self.sampling_params(requests[g[0]], len(g)) for g in chat + raw}
+        with self._lock:
+            outputs = []
+            if chat:
+                outputs += self.engine.chat([requests[g[0]].messages for g in chat],
+                                            sampling_params=[params[id(g)] for g in chat], use_tqdm=False,
+                                            chat_template_kwargs=self.template_kwargs)
+            if raw:
+                # token ids, so that vLLM adds no begin-of-text token to a prompt that holds one
+                tokenizer = self.engine.get_tokenizer()
+                prompts = [{"prompt_token_ids": tokenizer(requests[g[0]].prompt, add_special_tokens=False)["input_ids"]}
+                           for g in raw]
+                outputs += self.engine.generate(prompts, sampling_params=[params[id(g)] for g in raw], use_tqdm=False)
+        for indices, output in zip(chat + raw, outputs):
             prompt_tokens = len(output.prompt_token_ids or [])
             samples = sorted(output.outputs, key=lambda o: o.index)
             for index, sample in zip(indices, samples):

@@ -5,11 +5,14 @@
 A clip is one segment, from 0 to its duration. Multi-speaker audio gives its segments in
 ``clip.extra["segments"]``: a list of ``{"start_s", "end_s", "text", "speaker", "gender", "emotion",
 "age", "accent", ...}``; each becomes one line ``[start - end] speaker: "text" (attributes)``, in order
-of start time, and the clip-wide measurements (noise, SNR, duration) follow on a last line.
+of start time, and the clip-wide measurements (noise, SNR, reverberation, speech quality, distortion,
+duration) follow on a last line.
 
 Attribute names are DeSTA's (English, capitalized); values are speechsift's labels. The order
 follows DeSTA2's attribute list: gender, age, accent, emotion, pitch, volume, speaking speed,
-SNR, (C50 has no measurement in speechsift), duration, intent. Untrusted text goes through
+SNR, C50 (``Reverberation(C50)``: the binned word, or the estimate in dB where the clip has no
+word), duration, intent; speech quality and distortion, which DeSTA2 does not list, follow the
+C50 (``Speech quality``, ``Distortion``). Untrusted text goes through
 ``render.sift_json.clean_text``; double quotes inside a transcript become single quotes so the
 quoted text has one opening and one closing mark.
 """
@@ -37,6 +40,11 @@ SEGMENT_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 CLIP_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Noise", ("noise",)),
+)
+# After the SNR: reverberation (a word, else the C50 estimate), speech quality and distortion.
+MEASURED_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Speech quality", ("speech_quality",)),
+    ("Distortion", ("distortion_level",)),
 )
 TRAILING_ATTRIBUTES = ("Intent",)  # DeSTA2 lists intent last; read from meta["intent"] when present
 
@@ -89,6 +97,18 @@ def _snr(clip: Clip) -> str | None:
     return f"SNR: {snr:.0f} dB" if snr is not None and math.isfinite(snr) else None
 
 
+def _measured(clip: Clip) -> list[str]:
+    """``Reverberation(C50)``, ``Speech quality``, ``Distortion``: the SNR's measured neighbours."""
+    out = []
+    reverberation = _value(clip.meta, ("reverberation",))
+    c50 = clip.features.get("c50_db")
+    if reverberation:
+        out.append(f"Reverberation(C50): {reverberation}")
+    elif c50 is not None and math.isfinite(c50):
+        out.append(f"Reverberation(C50): {c50:.0f} dB")
+    return out + _attributes(clip.meta, MEASURED_ATTRIBUTES)
+
+
 def _line(start: float | None, end: float | None, speaker: str | None, text: str | None, attributes: list[str]) -> str:
     parts = []
     if start is not None and end is not None:
@@ -137,7 +157,7 @@ def render_seed_description(clip: Clip) -> str:
     segments = segments_of(clip)
     if not segments:
         attributes = _attributes(clip.meta, SEGMENT_ATTRIBUTES) + _attributes(clip.meta, CLIP_ATTRIBUTES)
-        attributes += [a for a in (_language(clip), _snr(clip)) if a]
+        attributes += [a for a in (_language(clip), _snr(clip)) if a] + _measured(clip)
         if duration:
             attributes.append(f"Duration: {duration_words(duration)}")
         attributes += [f"{name}: {v}" for name in TRAILING_ATTRIBUTES if (v := _value(clip.meta, (name.lower(),)))]
@@ -150,6 +170,7 @@ def render_seed_description(clip: Clip) -> str:
         lines.append(_line(segment["start_s"], segment["end_s"], str(speaker) if speaker is not None else None,
                            segment.get("text"), attributes))
     clip_wide = _attributes(clip.meta, CLIP_ATTRIBUTES) + [a for a in (_language(clip), _snr(clip)) if a]
+    clip_wide += _measured(clip)
     speakers = {str(s["speaker"]) for s in segments if s.get("speaker") is not None}
     if len(speakers) > 1:
         clip_wide.insert(0, f"Speakers: {len(speakers)}")

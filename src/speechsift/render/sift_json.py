@@ -2,7 +2,7 @@
 
 What the LLM reads in place of the audio. ``acoustic_level`` holds who speaks and how it sounds
 (gender, age, accent, emotion, and the binned words for pitch, pitch variation, speaking speed,
-intensity and noise, plus the duration); ``content_level`` what is said (the transcript) and in
+intensity, noise, speech quality, reverberation and distortion, plus the duration); ``content_level`` what is said (the transcript) and in
 which language. Only fields the clip has are written; a section with no field is left out.
 
 Binned words are preferred over the coarse omni labels that cover the same thing: the binned
@@ -41,6 +41,9 @@ ACOUSTIC_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("speaking_speed", ("speaking_speed", "pace")),
     ("intensity", ("intensity", "volume")),
     ("noise", ("noise",)),
+    ("speech_quality", ("speech_quality",)),
+    ("reverberation", ("reverberation",)),
+    ("distortion_level", ("distortion_level",)),
 )
 MAX_LABEL_CHARS = 80  # a label longer than this is not a label (a corpus column mix-up)
 MAX_TRANSCRIPT_CHARS = 2000  # about 30 s of fast speech is under 600 characters

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from speechsift.engine.layout import OutputLayout
 from speechsift.errors import ConfigError
 from speechsift.report import load, samples, stats, svg
-from speechsift.report.html import el, fmt_int
+from speechsift.report.html import Markup, el, fmt_int
 from speechsift.report.page import page
 from speechsift.report.sections import (
     Context,
@@ -40,6 +40,7 @@ from speechsift.report.sections import (
     samples_section,
     summary_section,
 )
+from speechsift.report.speech import speech_section
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ NAV = [
     ("domains", "Domains"),
     ("map", "Map"),
     ("quality", "Quality"),
+    ("speech", "Speech"),
     ("samples", "Samples"),
 ]
 
@@ -165,6 +167,7 @@ CARD_PLOTS = {
     "examples_per_task.svg": "examples per task",
     "durations.svg": "clip durations (s)",
     "response_words.svg": "response length in words, per task",
+    "domains.svg": "domains",
 }
 
 
@@ -187,6 +190,19 @@ def write_card_plots(ctx: Context, folder: Path) -> list[Path]:
         series = [(t, np.histogram(words[ctx.tasks == t], edges)[0]) for t in ctx.order]
         charts["response_words.svg"] = svg.histogram(edges, series, [ctx.colors[t] for t in ctx.order],
                                                      xlabel="words", label=CARD_PLOTS["response_words.svg"])
+    view = ctx.quality
+    domains = view.columns.categorical.get("domain_label") if view is not None else None
+    if domains is not None and (domains != stats.MISSING).any():
+        counts = stats.count_by(domains[domains != stats.MISSING])
+        charts["domains.svg"] = svg.hbar(counts.most_common(20), total=int(sum(counts.values())),
+                                         label=CARD_PLOTS["domains.svg"])
+    for name, title in CARD_PLOTS.items():  # the card links every plot: say why one is empty
+        if name not in charts:
+            why = {"durations.svg": "no audio durations (text-only data)",
+                   "domains.svg": "no domains (curate: {embeddings: true} classifies them)"}.get(name, "no data")
+            charts[name] = Markup(f'<svg xmlns="http://www.w3.org/2000/svg" width="420" height="40" role="img" '
+                                  f'aria-label="{title}"><text x="8" y="24" font-family="sans-serif" '
+                                  f'font-size="14">{title}: {why}</text></svg>')
     written = []
     for name, chart in charts.items():
         path = folder / name
@@ -270,6 +286,7 @@ def render(
         domains_section(ctx),
         map_section(ctx),
         quality_section(ctx),
+        speech_section(ctx),
         samples_section(ctx, kept_samples, dropped_samples, max_samples_per_task),
     ]
     name = ((ctx.run or {}).get("recipe") or {}).get("name") or ctx.out_dir.name

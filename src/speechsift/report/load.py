@@ -43,6 +43,7 @@ STAT_COLUMNS = (
     "generation.model",
     "generation.finish_reason",
     "generation.truncated",
+    "extra",
 )
 # Names under which an example's response embedding may be stored (a list of floats per row).
 EMBEDDING_COLUMNS = ("embedding", "response_embedding", "embeddings")

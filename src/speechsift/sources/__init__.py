@@ -47,6 +47,12 @@ def read_source(source: "Source") -> Iterator[Clip | RejectedRow]:
             audio_column=source.audio_column,
             fields=source.fields,
         )
+    if source.kind == "text":
+        from speechsift.sources.text import read_text
+
+        return read_text(source=source.name, path=source.path, dataset=source.dataset, config=source.config,
+                         split=source.split, language=source.language, fields=source.fields,
+                         encoding=source.encoding, delimiter=source.delimiter)
     raise AssertionError(f"unhandled source kind {source.kind}")  # the recipe model admits no other
 
 

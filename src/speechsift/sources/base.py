@@ -52,9 +52,11 @@ LABEL_FIELDS = ("emotion", "gender", "age", "accent", "speaking_rate", "relative
 
 
 def resolve_columns(
-    columns: Iterable[str], mapping: Mapping[str, str], origin: str, *, need_audio: bool = True
+    columns: Iterable[str], mapping: Mapping[str, str], origin: str, *, need_audio: bool = True,
+    aliases: Mapping[str, tuple[str, ...]] = FIELD_ALIASES,
 ) -> dict[str, str]:
-    """Our field -> the column holding it: the recipe's ``fields`` first, then the usual names.
+    """Our field -> the column holding it: the recipe's ``fields`` first, then the usual names
+    (``aliases``: the manifests' by default; the text source has its own).
 
     Names match in any letter case and with surrounding spaces (``Audio``, ``TEXT``, `` Speaker``);
     a column spelled exactly as asked wins over one that matches only so.
@@ -67,14 +69,14 @@ def resolve_columns(
     def find(name: str) -> str | None:
         return name if name in present else folded.get(name.strip().casefold())
 
-    unknown = sorted(set(mapping) - set(FIELD_ALIASES))
+    unknown = sorted(set(mapping) - set(aliases))
     if unknown:
         raise CorpusError(
             f"{origin}: fields maps unknown field(s) {', '.join(unknown)}; "
-            f"the fields are {', '.join(FIELD_ALIASES)}."
+            f"the fields are {', '.join(aliases)}."
         )
     resolved: dict[str, str] = {}
-    for field, aliases in FIELD_ALIASES.items():
+    for field, names in aliases.items():
         if field in mapping:
             column = find(mapping[field])
             if column is None:
@@ -84,7 +86,7 @@ def resolve_columns(
                 )
             resolved[field] = column
             continue
-        for alias in aliases:
+        for alias in names:
             column = find(alias)
             if column is not None:
                 resolved[field] = column
@@ -139,10 +141,12 @@ class RowReader:
     def __init__(
         self, header: Sequence[str], mapping: Mapping[str, str], origin: str, *, source: str,
         language: str | None, base_dir: str | None, need_audio: bool = True,
+        aliases: Mapping[str, tuple[str, ...]] = FIELD_ALIASES,
     ) -> None:
         self.header = list(header)
-        columns = resolve_columns(self.header, mapping, origin, need_audio=need_audio)
+        columns = resolve_columns(self.header, mapping, origin, need_audio=need_audio, aliases=aliases)
         index = {field: self.header.index(column) for field, column in columns.items()}
+        self.index = index  # field -> position in the header
         self.width = len(self.header)
         self.origin = origin
         self.source = source
@@ -185,13 +189,7 @@ class RowReader:
                 audio = AudioRef(self.audio_prefix + path)
             else:
                 audio = AudioRef(audio_path(path, self.audio_prefix))
-        raw: dict[str, str] = {}
-        for field, at in self.labels:
-            value = values[at]
-            if value.__class__ is not str:
-                value = _cell(value)
-            if value and not value.isspace():
-                raw[field] = value
+        raw = self.raw_labels(values)
         extra: dict[str, Any] = {}
         if self.answers_at is not None:
             answers = parse_answers(values[self.answers_at])
@@ -200,6 +198,17 @@ class RowReader:
         if alignment is not None:
             extra.update(self._words(alignment, native_id))
         return Clip(clip_id, self.source, audio, language or self.language, speaker, text, raw, {}, {}, extra)
+
+    def raw_labels(self, values: Sequence[Any]) -> dict[str, str]:
+        """The row's label cells that are not empty, keyed by field (``LABEL_FIELDS``)."""
+        raw: dict[str, str] = {}
+        for field, at in self.labels:
+            value = values[at]
+            if value.__class__ is not str:
+                value = _cell(value)
+            if value and not value.isspace():
+                raw[field] = value
+        return raw
 
     def _words(self, cell: str, native_id: str) -> dict[str, Any]:
         """``{"words": [...]}`` from the row's alignment file, or ``{"alignment_error": why}``.

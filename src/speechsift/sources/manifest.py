@@ -17,6 +17,8 @@ Reading is forgiving row by row and strict about the file as a whole:
   row the parser cannot read at all is a ``bad_row`` reject; the rows after it are read;
 - a manifest with no rows (0 bytes, only a header, only blank lines) is a ``CorpusError``, the
   same for all three, raised when the source is opened, before any work starts.
+
+``read_rows`` is this reading with any row reader: the ``text`` source reads its files with it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import codecs
 import csv
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -60,10 +62,14 @@ def check_encoding(encoding: str) -> str:
     return codecs.lookup(encoding).name
 
 
+def text_codec(encoding: str) -> str:
+    """The codec to open a file with: UTF-8 skips a byte-order mark (spreadsheets write one), so it
+    is not read into the first column name."""
+    return "utf-8-sig" if check_encoding(encoding) == "utf-8" else encoding
+
+
 def _open_text(path: Path, encoding: str) -> IO[str]:
-    # A UTF-8 byte-order mark (spreadsheets write one) is skipped, not read into the first column name.
-    codec = "utf-8-sig" if check_encoding(encoding) == "utf-8" else encoding
-    return path.open("r", encoding=codec, errors="surrogateescape", newline="")
+    return path.open("r", encoding=text_codec(encoding), errors="surrogateescape", newline="")
 
 
 def _has_undecodable(values: Sequence[Any]) -> bool:
@@ -112,7 +118,7 @@ class _Rows:
 
 
 def _empty(path: Path, what: str) -> CorpusError:
-    return CorpusError(f"{path}: the manifest {what}, so it holds no clips; add rows or remove the source from the recipe.")
+    return CorpusError(f"{path}: the file {what}, so it holds no rows; add rows or remove the source from the recipe.")
 
 
 def _csv_rows(handle: IO[str], delimiter: str) -> Any:
@@ -207,6 +213,31 @@ def _jsonl_clips(path: Path, reader: RowReader, encoding: str, rows_of: _Rows) -
             yield reader.clip(reader.values(obj), number)
 
 
+def read_rows(
+    path: Path, make_reader: Callable[[list[str]], RowReader], *, source: str, encoding: str = DEFAULT_ENCODING,
+    delimiter: str | None = None,
+) -> Iterator[Clip | RejectedRow]:
+    """The rows of a CSV/TSV/JSONL file through the row reader ``make_reader(header)`` builds (the
+    manifest and text sources' own): each a Clip or a RejectedRow.
+
+    The header is read and the columns resolved here, so an empty file, a missing audio column or
+    an unknown field raise CorpusError when the source is opened, before any work.
+    """
+    try:
+        check_encoding(encoding)
+    except LookupError:
+        raise CorpusError(f"{path}: unknown encoding {encoding!r} (source {source!r}); use a Python codec name "
+                          "such as utf-8, latin-1, cp1252 or utf-16.") from None
+    rows_of = _Rows(path, source, encoding)
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".json", ".ndjson"):
+        return _jsonl_clips(path, make_reader(_jsonl_header(path, encoding)), encoding, rows_of)
+    if suffix in (".csv", ".tsv"):
+        header, delimiter = _csv_header(path, encoding, delimiter)
+        return _csv_clips(path, make_reader(header), encoding, delimiter, rows_of)
+    raise CorpusError(f"{path}: a manifest is a .csv, .tsv or .jsonl file (source {source!r}).")
+
+
 def read_manifest(
     path: str | Path, *, source: str, language: str | None = None, fields: dict[str, str] | None = None,
     encoding: str = DEFAULT_ENCODING, delimiter: str | None = None,
@@ -228,26 +259,12 @@ def read_manifest(
     path = Path(path)
     if not path.is_file():
         raise CorpusError(f"{path}: manifest not found (source {source!r}); check sources[].path.")
-    try:
-        check_encoding(encoding)
-    except LookupError:
-        raise CorpusError(f"{path}: unknown encoding {encoding!r} (source {source!r}); use a Python codec name "
-                          "such as utf-8, latin-1, cp1252 or utf-16.") from None
     base_dir = str(path.resolve().parent)
-    rows_of = _Rows(path, source, encoding)
 
     def make_reader(header: list[str]) -> RowReader:
         return RowReader(header, fields or {}, str(path), source=source, language=language, base_dir=base_dir)
 
-    # The header is read and the columns resolved here, so that a missing audio column or an
-    # unknown field fails when the source is opened, before any work.
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".json", ".ndjson"):
-        return _jsonl_clips(path, make_reader(_jsonl_header(path, encoding)), encoding, rows_of)
-    if suffix in (".csv", ".tsv"):
-        header, delimiter = _csv_header(path, encoding, delimiter)
-        return _csv_clips(path, make_reader(header), encoding, delimiter, rows_of)
-    raise CorpusError(f"{path}: a manifest is a .csv, .tsv or .jsonl file (source {source!r}).")
+    return read_rows(path, make_reader, source=source, encoding=encoding, delimiter=delimiter)
 
 
-__all__ = ["DELIMITERS", "MAX_CELL_CHARS", "read_manifest", "sniff_delimiter"]
+__all__ = ["DELIMITERS", "MAX_CELL_CHARS", "read_manifest", "read_rows", "sniff_delimiter"]

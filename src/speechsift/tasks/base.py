@@ -22,6 +22,8 @@ class TaskSettings:
 
     sampling: SamplingParams = SamplingParams()
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # task name -> its options
+    voice: Any = None  # curate.voice_suitability (VoiceSuitabilityConfig): text tasks screen instructions
+    models: Mapping[str, str | None] = field(default_factory=dict)  # LLM name (default, llms:) -> its model
 
 
 class Task(ABC):
@@ -33,6 +35,11 @@ class Task(ABC):
 
     name: ClassVar[str]
     needs_llm: ClassVar[bool] = False
+    # The records the task builds from (speechsift.sources.text.record_kind): "audio" (clips of
+    # speech corpora), "text" (text instruction records, voiced or not), "spoken" (text records
+    # that speech synthesis voiced). Records of other kinds are not the task's inputs.
+    inputs: ClassVar[frozenset[str]] = frozenset({"audio"})
+    audio_target: ClassVar[bool] = False  # the target is audio (controllable generation), not text
     # Where the task's examples go in the SIFT-50M export layout: {split}/{category}/{sub}/{lang}/
     category: ClassVar[str] = "omni"
     sub: ClassVar[str | None] = None  # defaults to the task name
@@ -103,6 +110,14 @@ def user_turn(instruction: str) -> Message:
     if instruction:
         parts.append(Part("text", instruction))
     return Message("user", parts)
+
+
+def takes(task: Task, clip: Clip) -> bool:
+    """Whether ``task`` builds from ``clip``, by the record's kind (``Task.inputs``)."""
+    from speechsift.sources.text import record_kind
+
+    kind = record_kind(clip)
+    return kind in task.inputs or (kind == "spoken" and "text" in task.inputs)
 
 
 def transcript_of(clip: Clip) -> str:

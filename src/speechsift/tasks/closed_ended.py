@@ -7,8 +7,9 @@ Tasks:
   (``{"q", "a"}``), about how the clip sounds or about what is said. ``finish`` makes one example
   per pair: the user turn is the audio and the question, the assistant turn the answer.
 - ``closed_ended_template`` (no LLM): questions from an instruction pool x attribute (gender,
-  emotion, age group, accent, pace, volume, pitch, language), open or multiple-choice, answered
-  straight from the labels; each clip's choices come from an RNG seeded with its id.
+  emotion, age group, accent, pace, volume, pitch, language, and the measured speech quality,
+  reverberation and distortion), open or multiple-choice, answered straight from the labels; each
+  clip's choices come from an RNG seeded with its id.
 
 What ``finish`` refuses (``screen_pairs``), and why:
 
@@ -124,6 +125,11 @@ def _coerce(where: str, value: Any, annotation: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: expected a number, got {value!r}")
         return float(value)
+    if annotation.startswith("tuple[float"):
+        if isinstance(value, (str, bool)) or not isinstance(value, Sequence) or \
+                not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            raise ConfigError(f"{where}: expected a list of numbers, got {value!r}")
+        return tuple(float(v) for v in value)
     if annotation.startswith("tuple"):
         if isinstance(value, str) or not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: expected a list of names, got {value!r}")
@@ -431,7 +437,8 @@ class ClosedEndedContent(QATask):
 
 # --- template variant -------------------------------------------------------------------------
 
-TEMPLATE_ATTRIBUTES = ("gender", "emotion", "age", "accent", "pace", "volume", "pitch", "language")
+TEMPLATE_ATTRIBUTES = ("gender", "emotion", "age", "accent", "pace", "volume", "pitch", "language",
+                       "speech_quality", "reverberation", "distortion")
 CHOICES_PER_QUESTION = 3  # options in a multiple-choice question (gender has two)
 MIN_DISTRACTOR_LEVELS = 2  # on a 7-level scale, wrong options lie at least this many levels away
 
@@ -441,7 +448,7 @@ class TemplateQAOptions:
     """Options of ``closed_ended_template``.
 
     Attributes:
-        questions_per_clip: questions per clip, each on another attribute (1-8).
+        questions_per_clip: questions per clip, each on another attribute (1-11).
         choice_share: the share of questions asked as multiple choice (0-1), where the attribute
             has a closed set of values (accent has not).
         attributes: the attributes to ask about (default: all of ``TEMPLATE_ATTRIBUTES``).
@@ -478,7 +485,8 @@ def clip_facts(clip: Clip, language: str) -> list[Fact]:
     meta = clip.meta
     for attribute, sources in (("gender", ("gender",)), ("emotion", ("emotion",)), ("age", ("age",)),
                                ("pace", ("speaking_speed", "pace")), ("volume", ("intensity", "volume")),
-                               ("pitch", ("pitch",))):
+                               ("pitch", ("pitch",)), ("speech_quality", ("speech_quality",)),
+                               ("reverberation", ("reverberation",)), ("distortion", ("distortion_level",))):
         for field in sources:
             value = i18n.meta_value(meta, field)
             if value is None:

@@ -79,6 +79,7 @@ class PairTask(Configurable, Task):
             duration_s=sum(durations) if None not in durations else None,  # type: ignore[arg-type]
             generation=DIRECT if request is None else None,
             request=request,
+            transcripts=[a.text, b.text],
         )
 
 

@@ -40,6 +40,9 @@ from speechsift.tasks.pairing import seeded_rng
 # its phrase ends with the free-text accent name).
 VOICE_FIELDS: tuple[str, ...] = ("gender", "emotion", "pitch", "pitch_variation", "speaking_speed", "pace",
                                  "intensity", "volume", "accent")
+# Corpus clips, and text records voiced by speech synthesis: the synthesized speech is the target
+# when the data has no audio of its own (tts section; the voice's labels and the measured ones).
+SPEECH_INPUTS = frozenset({"audio", "spoken"})
 QUOTE_NGRAM = 4  # this many consecutive transcript words in the instruction count as quoting it
 MAX_INSTRUCTION_WORDS = 60  # the prompt asks for at most 30; twice that is not "concise"
 INSTRUCTION_TOKENS = 96  # an instruction of 30 words fits with room to spare
@@ -158,6 +161,8 @@ class Controllable(Configurable, Task):
     category = "controllable_generation"
     sub = ""  # no sub-folder in the SIFT-50M layout
     needs_llm = True
+    inputs = SPEECH_INPUTS
+    audio_target = True
     checks_language = True
     Options = ControllableOptions
 
@@ -211,6 +216,8 @@ class ControllableTemplate(Configurable, Task):
     name = "controllable_template"
     category = "controllable_generation"
     sub = ""
+    inputs = SPEECH_INPUTS
+    audio_target = True
     checks_language = False
     Options = ControllableOptions
 

@@ -287,6 +287,77 @@ TEMPLATE_QUESTIONS: dict[str, dict[str, dict[str, tuple[str, ...] | str]]] = {
     },
 }
 
+# How the recording sounds (measured: speech quality, reverberation, distortion), in their own table so
+# that the speaker questions above stay one block per language; merged into TEMPLATE_QUESTIONS below.
+# $value: the forms of labels.i18n (SPEECH_QUALITY_WORDS, REVERBERATION_WORDS, DISTORTION_WORDS).
+RECORDING_QUESTIONS: dict[str, dict[str, dict[str, tuple[str, ...] | str]]] = {
+    "en": {
+        "speech_quality": {"open": ("How good is the speech quality of this recording?",
+                                    "How would you rate the sound quality of the voice in this recording?"),
+                           "choice": ("Does the recording have $options?",),
+                           "answer": "The recording has $value."},
+        "reverberation": {"open": ("How close to the microphone does the voice sound?",
+                                   "Does the voice sound close or distant?"),
+                          "choice": ("Does the voice sound $options?",),
+                          "answer": "The voice sounds $value."},
+        "distortion": {"open": ("Is the recording distorted?", "How much distortion do you hear in this recording?"),
+                       "choice": ("Is the recording $options?",),
+                       "answer": "The recording is $value."},
+    },
+    "de": {
+        "speech_quality": {"open": ("Wie gut ist die Sprachqualität dieser Aufnahme?",
+                                    "Wie würdest du die Klangqualität der Stimme in dieser Aufnahme bewerten?"),
+                           "choice": ("Hat die Aufnahme $options?",),
+                           "answer": "Die Aufnahme hat $value."},
+        "reverberation": {"open": ("Wie nah am Mikrofon klingt die Stimme?", "Klingt die Stimme nah oder entfernt?"),
+                          "choice": ("Klingt die Stimme $options?",),
+                          "answer": "Die Stimme klingt $value."},
+        "distortion": {"open": ("Ist die Aufnahme verzerrt?", "Wie stark ist die Verzerrung in dieser Aufnahme?"),
+                       "choice": ("Ist die Aufnahme $options?",),
+                       "answer": "Die Aufnahme ist $value."},
+    },
+    "fr": {
+        "speech_quality": {"open": ("Quelle est la qualité vocale de cet enregistrement ?",
+                                    "Comment évalueriez-vous la qualité sonore de la voix dans cet enregistrement ?"),
+                           "choice": ("L'enregistrement a-t-il $options ?",),
+                           "answer": "L'enregistrement a $value."},
+        "reverberation": {"open": ("La voix semble-t-elle proche du micro ?",
+                                   "La voix semble-t-elle proche ou lointaine ?"),
+                          "choice": ("La voix semble-t-elle $options ?",),
+                          "answer": "La voix semble $value."},
+        "distortion": {"open": ("L'enregistrement est-il distordu ?",
+                                "Quelle distorsion entendez-vous dans cet enregistrement ?"),
+                       "choice": ("L'enregistrement est-il $options ?",),
+                       "answer": "L'enregistrement est $value."},
+    },
+    "it": {
+        "speech_quality": {"open": ("Com'è la qualità vocale di questa registrazione?",
+                                    "Come valuteresti la qualità sonora della voce in questa registrazione?"),
+                           "choice": ("La registrazione ha $options?",),
+                           "answer": "La registrazione ha $value."},
+        "reverberation": {"open": ("Quanto vicina al microfono sembra la voce?", "La voce sembra vicina o lontana?"),
+                          "choice": ("La voce sembra $options?",),
+                          "answer": "La voce sembra $value."},
+        "distortion": {"open": ("La registrazione è distorta?", "Quanta distorsione senti in questa registrazione?"),
+                       "choice": ("La registrazione è $options?",),
+                       "answer": "La registrazione è $value."},
+    },
+    "es": {
+        "speech_quality": {"open": ("¿Qué tal es la calidad de voz de esta grabación?",
+                                    "¿Cómo valorarías la calidad del sonido de la voz en esta grabación?"),
+                           "choice": ("¿La grabación tiene $options?",),
+                           "answer": "La grabación tiene $value."},
+        "reverberation": {"open": ("¿Qué tan cerca del micrófono suena la voz?", "¿La voz suena cercana o lejana?"),
+                          "choice": ("¿La voz suena $options?",),
+                          "answer": "La voz suena $value."},
+        "distortion": {"open": ("¿La grabación está distorsionada?", "¿Cuánta distorsión oyes en esta grabación?"),
+                       "choice": ("¿La grabación está $options?",),
+                       "answer": "La grabación está $value."},
+    },
+}
+for _language, _questions in RECORDING_QUESTIONS.items():
+    TEMPLATE_QUESTIONS[_language].update(_questions)
+
 # --- DeSTA instruction pool -----------------------------------------------------------------------
 # The first question of each pool is DeSTA2's single question; DeSTA2.5 samples from a pool.
 

@@ -1,0 +1,138 @@
+"""Preference pairs for DPO trainers (``output.formats: [dpo_llamafactory, dpo_trl]``).
+
+Only examples that hold a preference (``extra.rejected``: the ``preference_pairs`` task, and
+annotations imported by ``speechsift annotations import``) are written, one folder per split:
+
+- ``exports/dpo_llamafactory/<split>/part-*.jsonl``: LLaMA-Factory's ranking form of sharegpt data,
+  ``{"messages": [...], "chosen": {role, content}, "rejected": {role, content}, "audios": [...]}``,
+  registered in ``exports/dpo_llamafactory/dataset_info.json`` with ``ranking: true``. A spoken
+  instruction is an ``<audio>`` placeholder in the user turn with its path in ``audios``.
+- ``exports/dpo_trl/<split>/part-*.jsonl``: TRL's conversational preference form,
+  ``{"prompt": [{role, content}], "chosen": [{role: assistant, ...}], "rejected": [...]}``.
+
+Both carry ``id``, ``margin``, ``chosen_config`` and ``rejected_config`` beside the trainer's
+columns, and ``prompt_audio``/``chosen_audio``/``rejected_audio`` (paths) when speech synthesis
+voiced the instruction or the responses; trainers ignore the columns they do not read. Paths to
+files inside OUT are relative to the export's folder (``audio_files.AudioPaths``; LLaMA-Factory's
+``media_dir`` defaults to its ``dataset_dir``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from speechsift.engine.layout import OutputLayout, atomic_write_text
+from speechsift.export.audio_files import AudioPaths
+from speechsift.export.jsonl import write_jsonl
+from speechsift.export.messages import placeholder_text
+from speechsift.records import AudioRef, Example
+
+DPO_FORMATS = ("dpo_llamafactory", "dpo_trl")
+PathOf = Callable[[AudioRef], str]  # the path a record writes for an audio
+
+
+def is_preference(example: Example) -> bool:
+    return isinstance(example.extra.get("rejected"), str) and example.response is not None
+
+
+def response_audio_path(value: Any, path_of: PathOf) -> str | None:
+    """A response's audio path (``extra.chosen_audio`` as a path or an AudioRef-like mapping)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and (value.get("path") or value.get("bytes")):
+        return path_of(AudioRef(**{k: v for k, v in value.items() if k in AudioRef.__slots__}))
+    return None
+
+
+def prompt_audios(example: Example) -> list[AudioRef]:
+    """The audio of the turns before the chosen response (a spoken instruction), in order."""
+    return [example.audios[p.audio or 0] for m in example.messages[:-1] for p in m.content if p.type == "audio"]
+
+
+def chosen_audio(example: Example) -> AudioRef | None:
+    """The chosen response's own audio (``speak_response`` voiced it), if any."""
+    last = example.messages[-1] if example.messages else None
+    parts = [p for p in last.content if p.type == "audio"] if last is not None and last.role == "assistant" else []
+    return example.audios[parts[0].audio or 0] if parts else None
+
+
+def pair_fields(example: Example, path_of: PathOf) -> dict[str, Any]:
+    """What both formats carry beside the trainer's columns: id, margin, the two configurations and
+    the responses' audio paths where they were voiced."""
+    extra = example.extra
+    record: dict[str, Any] = {"id": example.id, "margin": extra.get("margin"),
+                              "chosen_config": extra.get("chosen_config"), "rejected_config": extra.get("rejected_config")}
+    spoken = chosen_audio(example)
+    paths = {"chosen": path_of(spoken) if spoken is not None else response_audio_path(extra.get("chosen_audio"), path_of),
+             "rejected": response_audio_path(extra.get("rejected_audio"), path_of)}
+    record.update({f"{side}_audio": path for side, path in paths.items() if path})
+    return record
+
+
+def prompt_turns(example: Example) -> list[dict[str, str]]:
+    """Every turn before the chosen response, ``<audio>`` where a spoken part stands."""
+    return [{"role": m.role, "content": placeholder_text(m)} for m in example.messages[:-1]]
+
+
+def llamafactory_record(example: Example, path_of: PathOf) -> dict[str, Any]:
+    audios = [path_of(ref) for ref in prompt_audios(example)]  # one per <audio> in the prompt
+    return {
+        "messages": prompt_turns(example),
+        "chosen": {"role": "assistant", "content": example.response},
+        "rejected": {"role": "assistant", "content": example.extra["rejected"]},
+        "audios": audios,
+        **pair_fields(example, path_of),
+    }
+
+
+def trl_record(example: Example, path_of: PathOf) -> dict[str, Any]:
+    record = {
+        "prompt": prompt_turns(example),
+        "chosen": [{"role": "assistant", "content": example.response}],
+        "rejected": [{"role": "assistant", "content": example.extra["rejected"]}],
+        **pair_fields(example, path_of),
+    }
+    spoken = prompt_audios(example)
+    if spoken:
+        record["prompt_audio"] = [path_of(ref) for ref in spoken]
+    return record
+
+
+_RECORDS = {"dpo_llamafactory": llamafactory_record, "dpo_trl": trl_record}
+
+
+def write_dpo_part(examples: list[Example], layout: OutputLayout, shard: int, fmt: str,
+                   audio: AudioPaths) -> list[Path]:
+    """One shard's preference examples in ``fmt``, one file per split."""
+    groups: dict[Path, list[dict[str, Any]]] = defaultdict(list)
+    make = _RECORDS[fmt]
+    path_of = partial(audio.reference, root=layout.exports / fmt)
+    for example in examples:
+        if is_preference(example):
+            groups[layout.exports / fmt / example.split / f"{layout.part_name(shard)}.jsonl"].append(make(example, path_of))
+    for path, records in groups.items():
+        write_jsonl(path, records)
+    return list(groups)
+
+
+def write_llamafactory_info(root: Path, splits: list[str], prefix: str) -> Path:
+    """``dataset_info.json`` registering each split folder as a ranking (preference) dataset."""
+    info = {
+        (f"{prefix}_dpo" if split == "train" else f"{prefix}_dpo_{split}"): {
+            "file_name": split,
+            "formatting": "sharegpt",
+            "ranking": True,
+            "columns": {"messages": "messages", "chosen": "chosen", "rejected": "rejected", "audios": "audios"},
+            "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant",
+                     "system_tag": "system"},
+        }
+        for split in splits
+    }
+    path = root / "dataset_info.json"
+    atomic_write_text(path, json.dumps(info, indent=2) + "\n")
+    return path
