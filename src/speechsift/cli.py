@@ -108,17 +108,10 @@ def _run(recipe_path: Path, out: Optional[Path], limit: Optional[int], strict: b
     recipe = load_recipe(recipe_path, overrides)
     result = run_recipe(recipe, limit=limit, strict=strict, progress=progress, cache=cache)
     print_summary(result)
-    from speechsift.engine.enrich import Enrich
     from speechsift.engine.layout import OutputLayout
-    from speechsift.engine.stages import NormalizeLabels, ProbeAudio, Read
 
-    stages = result.totals.stages  # the stages that refuse clips before any task sees them
-    read = stages[Read.name].inputs if Read.name in stages else 0
-    rejected = Counter()
-    for name in (Read.name, NormalizeLabels.name, ProbeAudio.name, Enrich.name):
-        if name in stages:
-            rejected.update(stages[name].rejected)
-    check_clips_survived(read, rejected, OutputLayout(result.out_dir).rejects, f"run {recipe_path}")
+    read, refused = result.clips_refused()
+    check_clips_survived(read, refused, OutputLayout(result.out_dir).rejects, f"run {recipe_path}")
 
 
 @app.command()

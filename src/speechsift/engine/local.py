@@ -76,11 +76,21 @@ class RunResult:
     llm_this_run: dict[str, int] = field(default_factory=dict)  # requests sent, hits, retries, ...
     assembly: Assembly | None = None
     tts_this_run: dict[str, int] = field(default_factory=dict)  # utterances synthesized, cache hits, ...
+    clip_stages: tuple[str, ...] = ()  # the stages a clip passes before its tasks (read, normalize, ...)
 
     @property
     def examples(self) -> Counter:
         """Examples released per task (after splits and mixing)."""
         return self.assembly.by_task() if self.assembly else Counter()
+
+    def clips_refused(self) -> tuple[int, Counter]:
+        """Clips read, and why those refused before any task saw them were refused."""
+        read = self.totals.stages.get(self.clip_stages[0]) if self.clip_stages else None
+        refused: Counter = Counter()
+        for name in self.clip_stages:
+            if name in self.totals.stages:
+                refused.update(self.totals.stages[name].rejected)
+        return (read.inputs if read else 0), refused
 
 
 def check_backend(recipe: Recipe, backend: Backend) -> None:
@@ -311,6 +321,7 @@ def run_recipe(
     check_backend(recipe, backend)
     check_text_backends(recipe, backend)
     stages = build_stages(recipe, backend, layout)
+    clip_stages = tuple(stage.name for stage in stages.clips if not isinstance(stage, ExpandTasks))
     curator = make_curator(recipe)
     generate = stages.generate
     fingerprint = recipe_fingerprint(recipe)
@@ -402,7 +413,7 @@ def run_recipe(
                         release_reused=True)
         atomic_write_text(layout.run_json, json.dumps(previous, indent=2) + "\n")
         return RunResult(layout.root, totals, shards, skipped, time.perf_counter() - started, this_run, assembly,
-                         dict(tts_this_run))
+                         dict(tts_this_run), clip_stages)
     assembly = finalize(layout, recipe, totals, sorted(parts), shards, backend, curator)
     seconds = time.perf_counter() - started
     assembly.pairing = pairing
@@ -410,7 +421,7 @@ def run_recipe(
                    release, tts_this_run)
     if recipe.output.report:
         write_report(layout.root)
-    return RunResult(layout.root, totals, shards, skipped, seconds, this_run, assembly, dict(tts_this_run))
+    return RunResult(layout.root, totals, shards, skipped, seconds, this_run, assembly, dict(tts_this_run), clip_stages)
 
 
 def _remove_stale_shards(layout: OutputLayout, shards: int) -> None:
