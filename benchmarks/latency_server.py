@@ -1,12 +1,12 @@
 """A minimal OpenAI-compatible chat server with a fixed latency, for throughput benchmarks.
 
 It stands for a real LLM server whose every answer takes exactly ``--latency`` seconds: asyncio
-streams, HTTP/1.1 keep-alive, one fixed chat.completion per POST, and ``GET /stats`` for the
-number of completions served. Runs as its own process so it does not share the client's core.
-With ``--speech`` it stands for a ``/v1/audio/speech`` server instead: every POST gets the same
-one-second WAV (a 16 kHz tone). ``--reply FILE.py:FUNCTION`` answers each request with
-``FUNCTION(body)`` instead (chat or, for a raw ``prompt``, text completions), for benchmarks whose
-tasks parse what the model writes.
+streams, HTTP/1.1 keep-alive, one fixed chat.completion per POST, ``GET /v1/models`` (the client's
+check that the server is there), and ``GET /stats`` for the number of completions served. Runs as
+its own process so it does not share the client's core. With ``--speech`` it stands for a
+``/v1/audio/speech`` server instead: every POST gets the same one-second WAV (a 16 kHz tone).
+``--reply FILE.py:FUNCTION`` answers each request with ``FUNCTION(body)`` instead (chat or, for a
+raw ``prompt``, text completions), for benchmarks whose tasks parse what the model writes.
 """
 
 from __future__ import annotations
@@ -72,11 +72,13 @@ class LatencyServer:
                 request = await reader.readexactly(length) if length else b""
                 if head.startswith(b"GET /stats"):
                     body = json.dumps({"served": self.served}).encode()
+                elif head.startswith(b"GET "):  # GET /v1/models: the client checks the server is there
+                    body = json.dumps({"object": "list", "data": [{"id": "bench", "object": "model"}]}).encode()
                 else:
                     await asyncio.sleep(self.latency_s)
                     self.served += 1
                     body = self.body_for(request)
-                kind = b"application/json" if head.startswith(b"GET /stats") else self._type
+                kind = b"application/json" if head.startswith(b"GET ") else self._type
                 writer.write(
                     b"HTTP/1.1 200 OK\r\nContent-Type: " + kind + b"\r\nContent-Length: "
                     + str(len(body)).encode() + b"\r\n\r\n" + body

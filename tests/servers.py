@@ -2,9 +2,12 @@
 
 It stands for an OpenAI-compatible LLM server (vLLM serve, SGLang, llama.cpp): it answers every
 request deterministically from the request's content, counts what it receives, and can be told
-to fail, to delay, or to answer in malformed ways, to inject faults. With ``espeak_speech`` as its
-reply it stands for a ``/v1/audio/speech`` server (Kokoro-FastAPI, openedai-speech): it speaks the
-request's ``input`` with espeak-ng, the ``voice`` being an espeak-ng voice name.
+to fail, to delay, or to answer in malformed ways, to inject faults. ``GET /v1/models`` lists the
+one model, as those servers do (clients check the server is there with it). With ``down`` set it
+stands for a server that has gone away: every request, GET or POST, has its connection dropped.
+With ``espeak_speech`` as its reply it stands for a ``/v1/audio/speech`` server (Kokoro-FastAPI,
+openedai-speech): it speaks the request's ``input`` with espeak-ng, the ``voice`` being an espeak-ng
+voice name.
 """
 
 from __future__ import annotations
@@ -36,10 +39,14 @@ def scripted_reply(body: dict[str, Any]) -> str:
 
 
 class ChatServer:
-    def __init__(self, reply: Callable[[dict[str, Any]], Any] = scripted_reply, delay_s: float = 0.0) -> None:
+    def __init__(self, reply: Callable[[dict[str, Any]], Any] = scripted_reply, delay_s: float = 0.0,
+                 port: int = 0) -> None:
         self.reply = reply
         self.delay_s = delay_s
         self.requests: list[dict[str, Any]] = []
+        self.model_checks = 0  # GET /models answered
+        self.down = False
+        self.dropped = 0  # requests dropped while down
         self.headers: list[dict[str, str]] = []
         self.paths: list[str] = []  # each request's path: /v1/chat/completions, /v1/completions, ...
         self._lock = threading.Lock()
@@ -51,9 +58,33 @@ class ChatServer:
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
 
+            def gone(self) -> bool:
+                if server.down:
+                    with server._lock:
+                        server.dropped += 1
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return server.down
+
+            def do_GET(self) -> None:  # noqa: N802
+                if self.gone():
+                    return
+                with server._lock:
+                    server.model_checks += 1
+                found = self.path.rstrip("/").endswith("/models")
+                data = json.dumps({"object": "list", "data": [{"id": "tiny", "object": "model"}]} if found
+                                  else {"error": {"message": "not found"}}).encode()
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
+                if self.gone():
+                    return
                 with server._lock:
                     server.requests.append(body)
                     server.headers.append(dict(self.headers))
@@ -88,7 +119,7 @@ class ChatServer:
         class Server(ThreadingHTTPServer):
             request_queue_size = 1024  # the default 5 drops connection bursts (1 s SYN retries)
 
-        self._httpd = Server(("127.0.0.1", 0), Handler)
+        self._httpd = Server(("127.0.0.1", port), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,9 @@ def _speechsift(*args: str, cwd: Path | None = None) -> subprocess.CompletedProc
         (lambda d: d.pop("sources"), "sources: add at least one source"),
         (lambda d: d["output"].update(formats=["tfrecord"]), "output.formats.0"),
         (lambda d: d.update(tasks=[{"name": "transcription", "sources": ["nope"]}]), "source 'nope'"),
+        (lambda d: d.update(mix={"size": 9, "weights": {"task": {"sit_sp": 2}}}),
+         "mix.weights.task names 'sit_sp', which the recipe does not have; use one of sit_ssp, transcription"),
+        (lambda d: d.update(mix={"size": 9, "weights": {"source": {"demo": 2}}}), "mix.weights.source names 'demo'"),
         (lambda d: d.update(curate={"min_quality": 3.0}, features=["reverb"]), "add quality to features"),
         (lambda d: d.update(curate={"min_quality": 7.0}), "curate.min_quality"),
     ],
@@ -104,6 +108,43 @@ def test_cli_run_with_overrides_and_limit(tmp_path):
     run = json.loads((out / "run.json").read_text())
     assert run["counts"]["read"]["inputs"] == 3 and run["limit"] == 3
     assert "transcription 3" in result.stderr
+
+
+def test_cli_progress_and_summary_share_one_stream(tmp_path):
+    manifest = make_corpus(tmp_path / "corpus", n=5)
+    out = tmp_path / "out"
+    result = subprocess.run([*CLI, "run", str(_write(tmp_path, recipe_dict(manifest, out))), "--limit", "4"],
+                            capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "160"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    # a line per phase, with the total where it is known (--limit, the examples to write)
+    assert any("preparing" in line and "4/4 clips (100%)" in line for line in lines), result.stderr
+    assert any("writing" in line and "8/8 examples (100%)" in line for line in lines), result.stderr
+    summary = next(i for i, line in enumerate(lines) if "speechsift: " in line)
+    assert summary > max(i for i, line in enumerate(lines) if "writing" in line), "progress first, then the summary"
+
+
+def test_progress_columns_show_the_total_the_share_and_the_time_left():
+    import time
+
+    from rich.progress import Progress
+
+    from speechsift.engine.progress import CountColumn, EtaColumn
+
+    count, eta = CountColumn(), EtaColumn()
+    with Progress(count, eta, disable=True) as progress:
+        known = progress.add_task("curating", total=200, unit="examples")
+        open_ended = progress.add_task("preparing", total=None, unit="clips")
+        for _ in range(2):
+            progress.advance(known, 50)
+            progress.advance(open_ended, 50)
+            time.sleep(0.05)
+        tasks = {task.description: task for task in progress.tasks}
+        assert str(count.render(tasks["curating"])).startswith("100/200 examples (50%), ")
+        assert str(eta.render(tasks["curating"])).startswith("ETA 0:0")
+        assert str(count.render(tasks["preparing"])).startswith("100 clips, ")
+        assert str(eta.render(tasks["preparing"])) == "", "no time left without a total"
 
 
 def test_cli_demo(tmp_path):

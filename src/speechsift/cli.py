@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections import Counter
 from pathlib import Path
@@ -9,9 +10,11 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.table import Table
 
-from speechsift.errors import ConfigError, CorpusError, SpeechsiftError, StrictModeError
+from speechsift.engine.progress import console  # one stream (stderr) for progress, summary and warnings
+from speechsift.errors import ConfigError, CorpusError, ServerUnreachableError, SpeechsiftError, StrictModeError
 from speechsift.sources.base import RejectedRow
 
 app = typer.Typer(
@@ -20,13 +23,15 @@ app = typer.Typer(
     help="Build instruction fine-tuning data for speech-text LLMs from speech corpora.",
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
 _state = {"debug": False}
 
 
 @app.callback()
 def main(debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors.")) -> None:
     _state["debug"] = debug
+    handler = RichHandler(console=console, show_time=False, show_path=False, markup=False)
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(message)s", handlers=[handler],
+                        force=True)
 
 
 def _fail(kind: str, message: str, code: int = 2) -> None:
@@ -46,6 +51,8 @@ def _guarded(fn, *args, **kwargs):
         _fail("input error", str(exc))
     except StrictModeError as exc:
         _fail("stopped", str(exc), code=1)
+    except ServerUnreachableError as exc:
+        _fail("server unreachable", str(exc), code=3)
     except SpeechsiftError as exc:
         _fail("error", str(exc), code=1)
     except KeyboardInterrupt:
@@ -86,10 +93,16 @@ def print_summary(result) -> None:
             f"({tts.get('audio_ms', 0) / 60_000:,.1f} min of audio), {tts.get('cache_hits', 0):,} from the cache, "
             f"{tts.get('deduplicated', 0):,} deduplicated, {tts.get('retries', 0):,} retries, {failed:,} failed"
         )
+    mix = result.assembly.mix if result.assembly else {}
+    if mix:
+        console.print(f"mix: {mix.get('selected', 0):,} of {mix.get('size', 0):,} train examples"
+                      + (f" ({mix['redistributed']:,} moved from strata below their share)" if mix.get("redistributed") else ""))
     console.print(
         f"shards: {result.shards} ({result.shards_skipped} reused from an earlier run) in {result.seconds:.1f}s; "
         f"inputs = outputs + rejects holds for every stage."
     )
+    for warning in result.warnings:
+        console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
 
 
 def _run(recipe_path: Path, out: Optional[Path], limit: Optional[int], strict: bool, backend: Optional[str],
@@ -207,6 +220,7 @@ def _ingest(corpus: str, root: Path, out: Path, options: list[str], limit: Optio
         items = itertools.islice(items, limit)
     rejects = []
     with ClipWriter(out) as writer, ProgressReporter(enabled=progress) as reporter:
+        reporter.phase("listing", total=limit, unit="clips")
         for item in items:
             if isinstance(item, RejectedRow):
                 rejects.append({"id": item.id, "stage": "read", "reason": item.reason, "message": item.message,

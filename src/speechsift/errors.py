@@ -43,6 +43,18 @@ class PermanentGenerationError(GenerationError):
     """Will fail the same way again: other 4xx, a context too long, an unusable reply."""
 
 
+class ServerUnreachableError(GenerationError):
+    """The LLM server does not answer at all (refused, reset or silent connections, checked again
+    with ``GET /models``): the run stops instead of spending every request's retries on it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("server_unreachable", message)
+
+
+class OutputLockedError(SpeechsiftError):
+    """Another run holds the output folder's lock; the message names it (pid, host, start)."""
+
+
 class StrictModeError(SpeechsiftError):
     """Raised under ``--strict`` at the first reject."""
 

@@ -145,6 +145,9 @@ class TaskSpec(_Section):
     # Also voice the target (speech synthesis, the `tts` section): each assistant turn gets an
     # audio part beside its text, for speech-out training data.
     speak_response: bool = False
+    # A text task's instruction voiced too: each user turn becomes an audio part, for speech-in
+    # training data and listening (preference pairs).
+    speak_instruction: bool = False
 
 
 class RetryConfig(_Section):
@@ -154,6 +157,9 @@ class RetryConfig(_Section):
     backoff_base_s: float = Field(0.5, ge=0)
     backoff_max_s: float = Field(30.0, ge=0)
     retry_after_max_s: float = Field(60.0, ge=0)
+    # Connection failures in a row (refused, reset; no answer of any kind in between) after which the
+    # server is checked with GET /models, and the run stops if it still does not answer.
+    unreachable_after: int = Field(16, ge=1)
 
     def policy(self) -> "RetryPolicy":
         from speechsift.llm.retry import RetryPolicy
@@ -457,10 +463,17 @@ class Recipe(_Section):
             raise ValueError(f"curate.voice_suitability.llm: {voice.llm!r} is neither `default` (the recipe's llm) "
                              f"nor under `llms:` ({', '.join(sorted(self.llms)) or 'none'})")
         _check_record_kinds(self)
+        from speechsift.tasks.text import is_text_task
+
         for spec in self.task_specs:
             if spec.speak_response and get_task(spec.name).audio_target:
                 raise ValueError(f"task {spec.name!r}: speak_response voices a text response, and this "
                                  "task's target is audio already; remove speak_response")
+            if spec.speak_instruction and not is_text_task(spec.name):
+                raise ValueError(f"task {spec.name!r}: speak_instruction voices the instruction of a text task (one "
+                                 "that reads or writes text instructions), and this task's user turn holds its audio "
+                                 "already; remove speak_instruction (text records become spoken instructions "
+                                 "through the spoken_instruction task)")
         return self
 
     @model_validator(mode="after")
@@ -475,9 +488,34 @@ class Recipe(_Section):
                     raise ValueError(f"curate.{field} filters clips on a measurement: add {feature} to features")
         return self
 
+    @model_validator(mode="after")
+    def _mix_names_exist(self) -> "Recipe":
+        """Mix weights may only name tasks (or the partitions they write) and sources of the recipe:
+        a misspelt name would otherwise weigh nothing and change nothing, silently."""
+        if self.mix is None:
+            return self
+        known = {"task": self.example_tasks, "source": {s.name for s in self.sources}}
+        for kind, table in self.mix.weights.items():
+            unknown = sorted(set(table) - known[kind])
+            if unknown:
+                raise ValueError(
+                    f"mix.weights.{kind} names {', '.join(map(repr, unknown))}, which the recipe does not have; "
+                    f"use one of {', '.join(sorted(known[kind]))}"
+                )
+        return self
+
     @property
     def task_specs(self) -> list[TaskSpec]:
         return [t if isinstance(t, TaskSpec) else TaskSpec(name=t) for t in self.tasks]
+
+    @property
+    def example_tasks(self) -> set[str]:
+        """The task names this recipe's examples carry: its tasks and the partitions they write
+        (``word_align`` writes ``word_align_timestamps`` too)."""
+        from speechsift.tasks import get_task, task_names
+
+        names = {spec.name for spec in self.task_specs}
+        return names | {t for t in task_names() if getattr(get_task(t), "partition_of", None) in names}
 
     @property
     def output_dir(self) -> Path:

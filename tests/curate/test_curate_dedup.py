@@ -84,7 +84,7 @@ def test_what_is_compared():
     index = DedupIndex("exact")
     index.add(transcripts)
     assert index.duplicates() == {}
-    index = DedupIndex("exact", include_direct=True)
+    index = DedupIndex("exact", across_clips=True)
     index.add(transcripts)
     assert len(index.duplicates()) == 1
     # Short answers are never duplicates.

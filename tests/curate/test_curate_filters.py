@@ -70,7 +70,7 @@ def crafted():
                              meta=MALE),
         "no_audio": make_example('Sounds like a young man saying "i got the job" quickly.', meta=MALE, audios=[]),
         "empty_response": make_example("  ", task="sift_s"),
-        "wrong_script": make_example("Congratulations on the new job, that is great!", task="sift_s", language="ru"),
+        "wrong_script": make_example("Поздравляю с новой работой, это здорово!", task="sift_s"),
         "wrong_language": make_example("Félicitations pour ton nouveau travail, je suis tellement content pour toi !",
                                        task="sift_ssp", meta=FEMALE),
         "too_repetitive": make_example("so great so great so great so great so great so great", task="sift_s"),

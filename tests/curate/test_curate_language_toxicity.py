@@ -59,18 +59,30 @@ def test_short_plain_english_is_english_for_lingua_too(text):
 def test_short_responses_and_other_languages_are_not_language_checked():
     q = scored(make_example("Congrats!", task="sift_s"))
     assert "language_match" not in q and q["language_script"] == "latin"
-    q = scored(make_example("Поздравляю с новой работой, это отлично!", task="sift_s", language="ru"))
-    assert "language_match" not in q  # Russian is outside the configured languages
+    q = scored(make_example("Поздравляю с новой работой, это отлично!", task="transcription", language="ru"))
+    assert "language_match" not in q  # a Russian transcript: Russian is outside the configured languages
     assert q["language_script"] == "cyrillic" and q["language_script_ratio"] == 1.0
 
 
 def test_responses_in_the_wrong_script():
-    q = scored(make_example("Congratulations on the new job, that is great!", task="sift_s", language="ru"))
+    q = scored(make_example("Congratulations on the new job, that is great!", task="transcription", language="ru"))
     assert q["language_script_ratio"] == 0.0 and q["language_script"] == "latin"
-    q = scored(make_example("おめでとう、新しい仕事!", task="sift_s", language="ja"))
+    q = scored(make_example("おめでとう、新しい仕事!", task="transcription", language="ja"))
     assert q["language_script_ratio"] == 1.0  # kana and kanji are both Japanese
     q = scored(make_example("Congratulations! おめでとう", task="sift_s", language="en"))
     assert 0.0 < q["language_script_ratio"] < 1.0
+
+
+def test_text_a_backend_wrote_is_checked_against_the_language_the_tasks_write_in():
+    # The tasks write in the clip's language when it is one of en, de, fr, it, es, else in English
+    # (tasks.base.written_language): an English reply to a Russian clip is what was asked for.
+    q = scored(make_example("Congratulations on the new job, that is great!", task="sift_s", language="ru"))
+    assert (q["language_detected"], q["language_match"], q["language_script_ratio"]) == ("en", True, 1.0)
+    q = scored(make_example("Поздравляю с новой работой, это отлично!", task="sift_s", language="ru"))
+    assert q["language_script_ratio"] == 0.0
+    q = scored(make_example("Herzlichen Glückwunsch zum neuen Job, das ist wirklich toll!", task="sift_s",
+                            language="de-DE"))
+    assert q["language_match"] is True
 
 
 def test_script_profile():

@@ -154,8 +154,8 @@ def test_readability_columns_by_language():
     q = scored(make_example("Herzlichen Glückwunsch zum neuen Job, das ist wirklich toll!", task="sift_s",
                             language="de"))
     assert q["readability_flesch"] is not None and q["readability_grade"] is None  # FK grade is English-only
-    q = scored(make_example("Поздравляю с новой работой!", task="sift_s", language="uk"))
-    assert "readability_flesch" not in q  # no Flesch constants for Ukrainian in textstat
+    q = scored(make_example("Поздравляю с новой работой!", task="transcription", language="uk"))
+    assert "readability_flesch" not in q  # a Ukrainian transcript: no Flesch constants for Ukrainian in textstat
 
 
 def test_curator_accepts_examples_without_transcript_meta_or_language():

@@ -81,6 +81,11 @@ def test_llm_families_against_a_scripted_server_and_the_desta_export(tmp_path):
     desta = [json.loads(line) for p in (out / "exports" / "desta_jsonl").rglob("*.jsonl") for line in p.read_text().splitlines()]
     assert desta and all({"id", "dataset", "seed_description", "prompt", "response", "messages", "audios"} <= set(d) for d in desta)
     assert all(d["messages"][0]["role"] == "system" and "<|AUDIO|>" in d["messages"][1]["content"] for d in desta)
+    # each task samples with its own token budget, and the card says so task by task
+    card = (out / "README.md").read_text()
+    assert "- desta: `openai` `tiny`, temperature 0.8, top_p 0.92, max_tokens 384" in card
+    budgets = {s["max_tokens"] for task in ("desta", "closed_ended_acoustic") for s in run["sampling"].get(task, [])}
+    assert len(budgets) == 2 and "max_tokens 256" not in card
 
 
 def test_task_options_and_partitions_are_checked_at_load_time(tmp_path):
@@ -155,3 +160,30 @@ def test_samples_per_prompt_apply_to_pair_tasks_with_distinct_ids(tmp_path):
         assert len({r["id"] for r in rows}) == len(rows)
         counts[n] = len(rows)
     assert counts[1] > 0 and counts[2] == 2 * counts[1]
+
+
+def test_pairs_are_formed_from_the_measured_clips_and_each_clip_is_measured_once(tmp_path):
+    """No corpus labels for pitch, rate or level: only the enrich stage knows them. The pairs are
+    formed over the clip index the clip shards wrote, so the comparison tasks see the measurements."""
+    from factories import write_manifest, write_tone
+
+    root = tmp_path / "corpus"
+    rows = [{"id": f"c{i}", "audio": write_tone(root / f"c{i}.wav", seconds=0.6, freq=f0, amplitude=amp).name,
+             "text": "one two three", "speaker": f"spk{i % 2}", "emotion": ["happy", "sad"][i % 2]}
+            for i, (f0, amp) in enumerate([(110, 0.05), (260, 0.6), (140, 0.5), (300, 0.02)])]
+    manifest = write_manifest(root / "m.csv", rows)
+    out = tmp_path / "out"
+    with ChatServer(reply=lambda body: _qa_reply(body)) as server:
+        data = recipe_dict(manifest, out, [{"name": "comparison_template", "pairing": {"seed": 0}},
+                                           {"name": "comparison", "pairing": {"seed": 0}}],
+                           llm={"backend": "openai", "model": "tiny", "api_base": server.url},
+                           features=["duration", "loudness", "pitch"], engine={"shard_size": 3, "workers": 1})
+        run_recipe(parse_recipe(data), progress=False)
+    run = json.loads((out / "run.json").read_text())
+    assert run["counts"]["enrich"]["inputs"] == 4, "every clip measured once, in its clip shard"
+    assert sorted(p.name for p in (out / ".work" / "clips").glob("*.parquet")) == ["part-00000.parquet", "part-00001.parquet"]
+    template = _rows(out, "comparison_template")
+    assert template and run["counts"]["task.comparison_template"]["rejected_by_reason"].get("not_measured", 0) == 0
+    assert any("pitch" in r["instruction"].lower() for r in template)
+    prompts = [body["messages"][-1]["content"] for body in server.requests]
+    assert prompts and all('"measured"' in prompt and '"higher_pitch"' in prompt for prompt in prompts)

@@ -55,8 +55,50 @@ def test_mix_samples_at_random_and_upsamples_when_asked():
     keys = [MixKey(f"a{i}", "a", "x") for i in range(100)] + [MixKey(f"b{i}", "b", "x") for i in range(10)]
     plan = plan_mix(keys, size=40, weights={}, upsample=False, seed=1)
     chosen_a = [i for i in range(100) if plan.copies[i]]
-    assert len(chosen_a) == 20 and chosen_a != list(range(20)), "random, not the first rows"
-    assert sum(plan.copies[100:]) == 10 and plan.strata["b/x"] == {"available": 10, "target": 20, "selected": 10}
+    # b has 10 of its share of 20: all of it is taken, and a gets the 10 b could not use
+    assert len(chosen_a) == 30 and chosen_a != list(range(30)), "random, not the first rows"
+    assert sum(plan.copies[100:]) == 10
+    assert plan.strata["b/x"] == {"available": 10, "share": 20, "target": 10, "selected": 10}
+    assert plan.strata["a/x"] == {"available": 100, "share": 20, "target": 30, "selected": 30}
+    assert (plan.selected, plan.shortfall, plan.redistributed) == (40, 0, 10)
     up = plan_mix(keys, size=40, weights={}, upsample=True, seed=1)
-    assert sum(up.copies[100:]) == 20 and max(up.copies[100:]) == 2
+    assert sum(up.copies[100:]) == 20 and max(up.copies[100:]) == 2 and sum(up.copies[:100]) == 20
     assert plan_mix(keys, size=40, weights={}, upsample=False, seed=1).copies == plan.copies
+
+
+def test_unused_quota_goes_by_weight_and_a_shortfall_is_reported():
+    keys = ([MixKey(f"a{i}", "a", "x") for i in range(100)] + [MixKey(f"b{i}", "b", "x") for i in range(5)]
+            + [MixKey(f"c{i}", "c", "x") for i in range(100)] + [MixKey(f"d{i}", "d", "x") for i in range(50)])
+    weights = {"task": {"a": 1, "b": 1, "c": 2, "d": 0}}
+    plan = plan_mix(keys, size=80, weights=weights, upsample=False, seed=0)
+    selected = {name: s["selected"] for name, s in plan.strata.items()}
+    # shares 20/20/40/0; b gives its 5, and its 15 unused go to a and c 1:2
+    assert selected == {"a/x": 25, "b/x": 5, "c/x": 50, "d/x": 0}
+    assert plan.selected == 80 and plan.shortfall == 0 and plan.redistributed == 15
+    short = plan_mix(keys, size=1000, weights=weights, upsample=False, seed=0)
+    assert short.selected == 205 and short.shortfall == 795, "weight 0 stays out even when short"
+    assert short.strata["d/x"]["selected"] == 0
+
+
+def test_a_short_mixture_and_an_empty_dev_split_are_reported(tmp_path):
+    import json
+
+    from factories import make_corpus, recipe_dict
+
+    from speechsift.engine import run_recipe
+    from speechsift.recipe import parse_recipe
+
+    manifest = make_corpus(tmp_path / "corpus", n=6, seconds=0.1)  # three speakers
+    out = tmp_path / "out"
+    data = recipe_dict(manifest, out, ["transcription", "sit_ssp"], splits={"dev": {"fraction": 0.1}},
+                       mix={"size": 20, "weights": {"task": {"sit_ssp": 3}}})
+    result = run_recipe(parse_recipe(data), progress=False)
+    run = json.loads((out / "run.json").read_text())
+    assert run["mix"]["selected"] == 12 and run["mix"]["shortfall"] == 8
+    assert run["mix"]["strata"]["sit_ssp/src"] == {"available": 6, "share": 15, "target": 6, "selected": 6}
+    assert run["mix"]["strata"]["transcription/src"] == {"available": 6, "share": 5, "target": 6, "selected": 6}
+    mix_warning, dev_warning = run["warnings"]
+    assert mix_warning.startswith("mix: 12 train examples of the 20 asked for") and "sit_ssp/src 6 of 6" in mix_warning
+    assert dev_warning.startswith("splits.dev: the dev split is empty")
+    assert result.warnings == run["warnings"]
+    assert "## Warnings" in (out / "README.md").read_text()

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from speechsift.cli import app
 from speechsift.engine import run_recipe
-from speechsift.errors import ConfigError
+from speechsift.errors import ConfigError, ServerUnreachableError
 from speechsift.eval import run_eval
 from speechsift.eval.cli_config import eval_config
 from speechsift.recipe import parse_recipe
@@ -187,11 +187,17 @@ def test_bad_input_is_one_clear_error(tmp_path):
         run_eval(_config(data, tmp_path / "e", "http://127.0.0.1:9/v1", None, split="dev"), progress=False)
 
 
-def test_missing_audio_and_an_unreachable_server_fail_items_with_their_reason(tmp_path):
+def test_missing_audio_fails_its_item_and_an_unreachable_server_stops_the_evaluation(tmp_path):
     data, audio = write_tree(tmp_path / "sift")
+    model = model_server(audio)
     audio["a6"].unlink()
-    summary = run_eval(_config(data, tmp_path / "eval", "http://127.0.0.1:9/v1", None, tasks=["answer_extraction"]),
-                       progress=False).summary
-    assert summary["failures"] == {"missing_audio": 1, "connection_error": 1}
-    assert summary["tasks"]["answer_extraction"]["metrics"]["f1"] | {"value": None, "ci95": None} == {
-        "value": None, "ci95": None, "n": 0, "failed": 2}
+    with ChatServer(model) as model_http:
+        summary = run_eval(_config(data, tmp_path / "eval", model_http.url, None, tasks=["answer_extraction"]),
+                           progress=False).summary
+    assert summary["failures"] == {"missing_audio": 1}
+    assert summary["tasks"]["answer_extraction"]["metrics"]["f1"]["failed"] == 1
+    # a server that does not answer at all stops the evaluation with one paragraph (GET /models is
+    # checked first), instead of failing every item after its retries
+    with pytest.raises(ServerUnreachableError, match=r"127\.0\.0\.1:9/v1 does not answer"):
+        run_eval(_config(data, tmp_path / "eval2", "http://127.0.0.1:9/v1", None, tasks=["answer_extraction"]),
+                 progress=False)

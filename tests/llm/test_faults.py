@@ -118,3 +118,24 @@ def test_structured_output_is_requested_per_task(tmp_path):
     formats = [body.get("response_format") for body in server.requests]
     expected = {"type": "json_schema", "json_schema": {"name": "sift_ssp", "schema": schema, "strict": True}}
     assert formats.count(expected) == 2 and formats.count(None) == 2
+
+
+def test_llm_n_against_a_server_that_ignores_n(tmp_path):
+    """The server stands for llama.cpp server or TGI: one choice, whatever ``n`` asks. Every sample
+    still becomes an example, from its own seeded request."""
+    manifest = make_corpus(tmp_path / "corpus", n=3, seconds=0.1)
+    out = tmp_path / "out"
+
+    def one_choice(body):
+        text = f"Sounds like sample {body['seed']} of {body['messages'][-1]['content'][-24:]!r}."
+        return 200, {**completion_body(body, text), "choices": [completion_body(body, text)["choices"][0]]}
+
+    with ChatServer(reply=one_choice) as server:
+        data = recipe_dict(manifest, out, ["sift_ssp"], llm={"backend": "openai", "model": "tiny",
+                                                              "api_base": server.url, "n": 3, "seed": 10})
+        result = run_recipe(parse_recipe(data), progress=False)
+    rows = [r for p in sorted((out / "data" / "sift_ssp").glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+    assert result.examples["sift_ssp"] == 9 and (out / "rejects.jsonl").read_text() == ""
+    assert len({r["response"] for r in rows}) == 9
+    assert sorted(r["generation"]["sample_index"] for r in rows) == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert {body["seed"] for body in server.requests} == {10, 11, 12}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from servers import ChatServer, completion_body
+from servers import RESET, ChatServer, completion_body
 
-from speechsift.errors import ConfigError
+from speechsift.errors import ConfigError, ServerUnreachableError
 from speechsift.llm import ChatRequest, SamplingParams, generate, make_backend
 from speechsift.recipe import LLMConfig
 
@@ -80,9 +80,9 @@ def test_truncated_answer_keeps_its_finish_reason():
     assert completion.ok and completion.finish_reason == "length"
 
 
-def test_unreachable_server_is_a_connection_error():
-    [completion] = generate(_backend("http://127.0.0.1:9/v1", timeout_s=2), _requests(1))
-    assert completion.error_reason == "connection_error"
+def test_unreachable_server_stops_with_one_paragraph():
+    with pytest.raises(ServerUnreachableError, match=r"127\.0\.0\.1:9/v1 does not answer .*GET /models"):
+        generate(_backend("http://127.0.0.1:9/v1", timeout_s=2), _requests(1))
 
 
 def test_hosted_api_without_key_is_a_config_error(monkeypatch):
@@ -120,3 +120,56 @@ def test_with_a_proxy_configured_requests_go_through_aiohttp(monkeypatch):
 
         [completion], transport = asyncio.run(answer())
     assert completion.text == "via aiohttp" and isinstance(transport, _AiohttpTransport)
+
+
+def _ignores_n(body):
+    """A llama.cpp-server / TGI-like reply: one choice whatever ``n`` asks, its text naming the seed."""
+    return 200, {**completion_body(body, f"sample with seed {body.get('seed')}"),
+                 "choices": [{"index": 0, "message": {"role": "assistant", "content": f"sample with seed {body.get('seed')}"},
+                              "finish_reason": "stop"}]}
+
+
+def test_samples_a_server_leaves_out_are_asked_as_seeded_requests():
+    """The server stands for one that ignores ``n`` (llama.cpp server, TGI): each missing sample is
+    its own request with seed + sample index; once known, later prompts skip the ``n`` call."""
+    from dataclasses import replace
+
+    first, later = ([replace(prompt, sample_index=i) for i in range(3)] for prompt in _requests(2))
+    with ChatServer(reply=_ignores_n) as server:
+        backend = _backend(server.url)
+        completions = generate(backend, first) + generate(backend, later)
+    assert [c.text for c in completions] == [f"sample with seed {3 + i}" for _ in range(2) for i in range(3)]
+    asked = [(body["messages"][-1]["content"], body.get("n", 1), body["seed"]) for body in server.requests]
+    assert asked[0] == ("hello 0", 3, 3), "the first prompt tries n"
+    assert sorted(asked[1:3]) == [("hello 0", 1, 4), ("hello 0", 1, 5)]
+    assert sorted(asked[3:]) == [("hello 1", 1, 3 + i) for i in range(3)], "later prompts: one request per sample"
+
+
+def test_a_server_that_goes_away_mid_run_stops_it_and_a_blip_does_not():
+    import asyncio
+
+    with ChatServer() as server:
+        backend = make_backend(LLMConfig(backend="openai", model="tiny", api_base=server.url, concurrency=4,
+                                         retry={"max_attempts": 3, "backoff_base_s": 0.01, "unreachable_after": 4}))
+
+        async def scenario():
+            first = await backend.agenerate(_requests(2))  # checked with GET /models once, then answered
+            server.down = True
+            try:
+                with pytest.raises(ServerUnreachableError, match="does not answer"):
+                    await backend.agenerate(_requests(20))
+            finally:
+                await backend.aclose()
+            return first
+
+        first = asyncio.run(scenario())
+    assert all(c.ok for c in first) and server.model_checks == 1
+    assert server.dropped < 20, "it stops before the 20 requests are even tried once each (3 attempts each without it)"
+
+    # a blip: connections drop for a while, but the server answers GET /models: the run goes on
+    drops = iter([True] * 6)
+    with ChatServer(reply=lambda body: RESET if next(drops, False) else "back again") as server:
+        backend = make_backend(LLMConfig(backend="openai", model="tiny", api_base=server.url, concurrency=1,
+                                         retry={"max_attempts": 8, "backoff_base_s": 0.01, "unreachable_after": 2}))
+        completions = generate(backend, _requests(3))
+    assert [c.text for c in completions] == ["back again"] * 3 and server.model_checks >= 3

@@ -86,6 +86,11 @@ def test_openings_ignore_case_and_punctuation():
     ]
 
 
+def test_openings_keep_the_letters_of_every_script():
+    table = pa.table({"response": ["Ça fait déjà longtemps !", "Für mich: klar.", "¿Qué tal, señora?", "声音 很 好"]})
+    assert stats.openings(table).tolist() == ["ça fait déjà longtemps", "für mich klar", "qué tal señora", "声音 很 好"]
+
+
 def test_stratified_sample_keeps_small_tasks_visible():
     groups = np.array(["big"] * 10_000 + ["small"] * 30, dtype=object)
     rows = projection.stratified_sample(groups, ["big", "small"], 400, np.random.default_rng(0))
@@ -148,3 +153,10 @@ def test_quality_columns_by_kind_from_a_struct_or_a_map():
     assert columns.numeric["words"].tolist() == [3.0, 5.0]
     assert np.isnan(columns.numeric["leak"][0]) and columns.numeric["leak"][1] == 1.0
     assert stats.quality_columns(pa.table({"id": ["x"]})) is None
+
+
+def test_ticks_of_values_a_rounding_error_apart_are_few():
+    """Two scores 1e-14 apart once made the tick loop add a step below the values' precision forever."""
+    assert svg.nice_ticks(52.5825, 52.58250000000001) == [52.6, 52.8, 53.0, 53.2, 53.4]
+    assert svg.nice_ticks(1e6, 1e6 + 1e-7) == svg.nice_ticks(1e6, 1e6)
+    assert svg.nice_ticks(0, 10) == [0, 2, 4, 6, 8, 10] and svg.nice_ticks(-3, 17, 4) == [0, 5, 10, 15]

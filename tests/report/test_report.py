@@ -252,3 +252,25 @@ def test_audio_bytes_written_are_the_embedded_ones(fresh_output):
     src = card.find("audio").attrs["src"]
     assert (fresh_output / "report" / src).read_bytes() == row["audio"]["bytes"]
     sf.read(io.BytesIO(row["audio"]["bytes"]))
+
+
+def test_pairs_measured_labels_and_other_scripts_are_shown_as_they_are(tmp_path):
+    """A run with features (meta.label_sources), a pair task and French transcripts: pair rows are
+    two clips each, never a clip of their own; label_sources is no label; French letters stay."""
+    from factories import make_corpus
+
+    manifest = make_corpus(tmp_path / "corpus", n=6, seconds=0.2)
+    rows = manifest.read_text().splitlines()
+    manifest.write_text("\n".join([rows[0]] + [r.replace("Sentence number", "Ça fait déjà") for r in rows[1:]]) + "\n")
+    out = tmp_path / "out"
+    run_recipe(parse_recipe(recipe_dict(manifest, out, ["transcription", {"name": "comparison_template"}],
+                                        features=["duration"], engine={"workers": 1})), progress=False)
+    run = json.loads((out / "run.json").read_text())
+    assert run["examples"]["comparison_template"] > 0
+    _, tree = _page(out)
+    cards = {c.find("div", cls="k").text: c.find("div", cls="v").text
+             for c in tree.find("section", id="summary").iter("div", cls="card")}
+    assert cards["distinct clips"] == "6", "pair rows are two clips each, not a clip of their own"
+    labels = {f.find("h4").text for f in tree.find("section", id="labels").iter("figure")}
+    assert "emotion" in labels and "label_sources" not in labels
+    assert "ça fait déjà" in tree.find("section", id="openings").text

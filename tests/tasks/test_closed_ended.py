@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 from factories import make_clip
 
 from speechsift.errors import ConfigError, Reject
+from speechsift.labels import i18n, tables
 from speechsift.llm.types import SamplingParams
 from speechsift.records import Generation, Part
 from speechsift.tasks import TaskSettings, get_task
-from speechsift.tasks.closed_ended import dropped_counts
+from speechsift.tasks.closed_ended import Fact, choice_options, dropped_counts
 
 META = {"gender": "male", "emotion": "happy", "age": "young adult", "pitch": "quite high",
         "speaking_speed": "slightly fast", "intensity": "loudly", "accent": "Scottish"}
@@ -85,7 +87,64 @@ def test_template_multiple_choice_distractors_are_far_on_a_scale():
         assert example.response == "The pitch of the voice is quite high."
         options = example.instruction.split(" voice ", 1)[1].rstrip("?").replace(" or ", ", ").split(", ")
         assert "quite high" in options and len(options) == 3
-        assert not {"slightly high", "very high"} & set(options)
+        assert not {"slightly high", "very high", "slightly low"} & set(options)
+
+
+# Every field a template question can be about (clip_facts reads pace from speaking_speed or pace,
+# volume from intensity or volume).
+CHOICE_FIELDS = ("gender", "emotion", "age", "pitch", "speaking_speed", "pace", "intensity", "volume",
+                 "speech_quality", "reverberation", "distortion_level")
+
+
+def _both_true(field, a, b):
+    """What may never stand beside the answer (or each other): two values one clip can have."""
+    if a == b:
+        return True
+    if field == "age":  # a group and a decade inside it; or two scales in one question
+        group = {k: v for k, v in tables.AGE_MAP.items()}
+        return group.get(a) == b or group.get(b) == a or ((a in tables.AGE_GROUPS) != (b in tables.AGE_GROUPS))
+    levels = len(i18n.ORDINAL_WORDS.get(field, {"en": ()})["en"])
+    if levels > 3:  # finer scales: the same side of the middle ("very low", "quite low"), or neighbours
+        middle = (levels - 1) / 2
+        return (a - middle) * (b - middle) > 0 or abs(a - b) == 1
+    return False
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+@pytest.mark.parametrize("field", CHOICE_FIELDS)
+def test_multiple_choice_options_never_overlap_the_answer(field, language):
+    ordinal = field in i18n.ORDINAL_WORDS
+    forms = i18n.ORDINAL_WORDS[field][language] if ordinal else i18n.NOMINAL_WORDS[field][language].values()
+    keys_of = {word: key for key, word in (enumerate(forms) if ordinal else
+                                           zip(i18n.NOMINAL_WORDS[field][language], forms))}
+    assert len(keys_of) == len(list(forms)), f"two values of {field} read the same in {language}"
+    for word, key in keys_of.items():
+        fact = Fact(field, field, key, word)
+        seen = set()
+        for seed in range(40):
+            options = choice_options(fact, language, random.Random(seed))
+            seen.add(tuple(options))
+            assert fact.word in options and len(set(options)) == len(options) >= 2, (word, options)
+            keys = [keys_of[o] for o in options]
+            for i, a in enumerate(keys):
+                for b in keys[i + 1:]:
+                    assert not _both_true(field, a, b), (language, word, options)
+            if ordinal:
+                assert keys == sorted(keys)
+            if field in ("pace", "intensity", "volume", "emotion", "age") or (field in ("pitch", "speaking_speed")
+                                                                              and key in (0, 3, 6)):
+                assert len(options) == (2 if field == "gender" else 3), (word, options)
+        assert len(seen) > 1 or ordinal or field == "gender", (field, word)  # the draw varies where it can
+
+
+def test_a_young_adult_is_never_offered_a_decade():
+    task = get_task("closed_ended_template")
+    settings = Settings(closed_ended_template={"attributes": ["age"], "choice_share": 1.0, "questions_per_clip": 1})
+    for language in i18n.LANGUAGES:
+        decades = [w for k, w in i18n.AGE_WORDS[language].items() if k not in tables.AGE_GROUPS]
+        for i in range(40):
+            (example,) = task.build(_clip(language, clip_id=f"src/a{i}"), settings)
+            assert not any(d in example.instruction for d in decades), example.instruction
 
 
 def test_template_refuses_a_clip_without_labels_and_checks_its_options():

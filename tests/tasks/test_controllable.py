@@ -116,3 +116,47 @@ def test_quoting_rules():
     assert not quotes_transcript("Read: leaves at noon, slowly", "The train leaves at noon.")  # 3 words: chance
     assert not quotes_transcript("Read the train schedule slowly", "The train leaves at noon.")
     assert clean_instruction("```\n“Speak softly.”\n```\nMore text") == "Speak softly."
+
+
+VOICE = {"gender": "female", "emotion": "sad", "speaking_speed": "quite slowly", "intensity": "loudly",
+         "pitch": "slightly low"}
+
+
+@pytest.mark.parametrize("language, instruction, field", [
+    ("en", "Read the text quickly, in a sad female voice.", "pace"),
+    ("en", "Say the text softly and sadly.", "volume"),
+    ("en", "Say the text with a high-pitched female voice.", "pitch"),
+    ("de", "Sprich den Text schnell und traurig.", "pace"),
+    ("de", "Lies den Text leise vor.", "volume"),
+    ("de", "Sprich den Text mit einer hohen Frauenstimme.", "pitch"),
+    ("fr", "Lis le texte rapidement, d'une voix triste.", "pace"),
+    ("fr", "Dis le texte à voix basse.", "volume"),
+    ("fr", "Dis le texte d'une voix aiguë.", "pitch"),
+    ("it", "Leggi il testo velocemente.", "pace"),
+    ("it", "Pronuncia il testo a bassa voce.", "volume"),
+    ("it", "Pronuncia il testo con una voce acuta.", "pitch"),
+    ("es", "Lee el texto deprisa.", "pace"),
+    ("es", "Di el texto en voz baja.", "volume"),
+    ("es", "Di el texto con una voz aguda.", "pitch"),
+])
+def test_llm_finish_screens_every_voice_label_in_every_language(language, instruction, field):
+    task = get_task("controllable")
+    example = task.build(_clip(language, meta=VOICE), TaskSettings())
+    with pytest.raises(Reject) as rejected:
+        task.finish(example, instruction, GEN)
+    assert rejected.value.reason == "contradicts_labels" and field in rejected.value.message
+
+
+@pytest.mark.parametrize("language, instruction", [
+    ("en", "Read the text slowly and loudly, in a low-pitched voice that isn't a man's."),
+    ("en", "Say the text loudly, not quickly."),
+    ("de", "Sprich den Text langsam, laut und mit tiefer Stimme, nicht schnell."),
+    ("fr", "Lis le texte lentement et fort, d'une voix grave et triste."),
+    ("it", "Leggi il testo lentamente, ad alta voce e con una voce grave."),
+    ("es", "Lee el texto despacio, en voz alta y con una voz grave, no deprisa."),
+])
+def test_llm_finish_keeps_instructions_that_match_the_voice(language, instruction):
+    task = get_task("controllable")
+    example = task.build(_clip(language, meta=VOICE), TaskSettings())
+    (final,) = task.finish(example, instruction, GEN)
+    assert final.instruction == instruction

@@ -47,7 +47,7 @@ def test_sift_s_sends_only_the_transcript():
     example = get_task("sift_s").build(make_clip(text="I got the job!", meta=META), SETTINGS)
     assert example.response is None and example.messages[0].content == [Part.of_audio(0)]
     assert example.request.messages == [
-        {"role": "system", "content": prompts.SIFT_S_SYSTEM},
+        {"role": "system", "content": prompts.SIFT_S_SYSTEM + "\n\nReply in English."},
         {"role": "user", "content": "i got the job!"},
     ]
     assert example.request.sampling.temperature == 0.8 and example.request.sampling.top_p == 0.92
@@ -67,6 +67,26 @@ def test_sift_ssp_and_sit_ssp_send_the_audio_context():
     assert sit.instruction == "Describe all information you can hear:"
     assert sit.messages[0].content == [Part.of_audio(0), Part.of_text("Describe all information you can hear:")]
     assert sit.id != ssp.id and sit.id == get_task("sit_ssp").build(make_clip(text="x"), SETTINGS).id
+
+
+@pytest.mark.parametrize("language, name, opening, describe, transcribe", [
+    ("en", "English", "Sounds like", "Describe all information you can hear:", "Transcribe:"),
+    ("de", "German", "Klingt nach", "Beschreibe alle Informationen, die du hören kannst:", "Transkribiere:"),
+    ("fr", "French", "On dirait", "Décris toutes les informations que tu peux entendre :", "Transcris :"),
+    ("it", "Italian", "Sembra", "Descrivi tutte le informazioni che riesci a sentire:", "Trascrivi:"),
+    ("es", "Spanish", "Parece", "Describe toda la información que puedes oír:", "Transcribe:"),
+    ("pt", "English", "Sounds like", "Describe all information you can hear:", "Transcribe:"),  # outside the five
+])
+def test_omni_tasks_are_written_in_the_clips_language(language, name, opening, describe, transcribe):
+    clip = make_clip(text="I got the job!", meta=META)
+    clip.language = language
+    for task in ("sift_s", "sift_ssp"):
+        system = get_task(task).build(clip, SETTINGS).request.messages[0]["content"]
+        assert system.endswith(f"Reply in {name}."), task
+    sit = get_task("sit_ssp").build(clip, SETTINGS)
+    assert sit.request.messages[0]["content"].endswith(f'Write the sentence in {name}, beginning with "{opening}".')
+    assert sit.instruction == describe and sit.messages[0].content[1] == Part.of_text(describe)
+    assert get_task("transcription").build(clip, SETTINGS).instruction == transcribe
 
 
 def test_context_tasks_refuse_a_clip_with_nothing_to_say():

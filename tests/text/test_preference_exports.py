@@ -57,6 +57,22 @@ def preference_recipe(tmp_path: Path, url: str) -> dict:
 CHROMIUM = find_chromium()
 
 
+async def annotation_tab(browser: Browser, page: Path, downloads: Path):
+    """A tab on an annotation page whose downloads (the saved results) land in ``downloads``."""
+    downloads.mkdir(exist_ok=True)
+    await browser.send("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    tab = await browser.new_page()
+    await tab.goto(page.as_uri())
+    return tab
+
+
+async def saved_results(downloads: Path) -> None:
+    """Waits (up to 20 s) for the page's download of its results."""
+    deadline = time.monotonic() + 20
+    while not list(downloads.glob("*.json")) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
 def test_preference_exports_split_and_annotation_round_trip(tmp_path):
     with ChatServer(text_reply) as server:
@@ -84,13 +100,10 @@ def test_preference_exports_split_and_annotation_round_trip(tmp_path):
     assert pages
     page = next(p for p in pages if p.parent.name == "train")
     downloads = tmp_path / "downloads"
-    downloads.mkdir()
 
     async def annotate() -> dict:
         async with Browser(CHROMIUM, tmp_path / "profile") as browser:
-            await browser.send("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-            tab = await browser.new_page()
-            await tab.goto(page.as_uri())
+            tab = await annotation_tab(browser, page, downloads)
             before = await tab.evaluate("document.getElementById('status').textContent")
             # saving before every pair is answered is refused
             await tab.evaluate("document.getElementById('annotator').value = 'ann1';"
@@ -103,9 +116,7 @@ def test_preference_exports_split_and_annotation_round_trip(tmp_path):
                                    f"(t => {{ t.value = 'clearer by ear {n}'; t.dispatchEvent(new Event('input')); }})"
                                    f"(document.getElementById('why-{pair_id}'))", user_gesture=True)
             await tab.evaluate("document.getElementById('save').click()", user_gesture=True)
-            deadline = time.monotonic() + 20
-            while not list(downloads.glob("*.json")) and time.monotonic() < deadline:
-                await asyncio.sleep(0.1)
+            await saved_results(downloads)
             return {"before": before, "refused": refused, "pairs": pairs, "errors": tab.console_errors(),
                     "after": await tab.evaluate("document.getElementById('status').textContent")}
 
@@ -130,42 +141,176 @@ def test_preference_exports_split_and_annotation_round_trip(tmp_path):
     assert cli.exit_code == 2 and "not on this output's annotation pages" in cli.output
 
 
-def test_spoken_prompts_and_responses_reach_the_exports_and_the_page(tmp_path):
-    """Where speech synthesis voiced the instruction and the responses, the DPO exports carry their
-    paths and the annotation page plays them (relative to the page, so it opens from disk)."""
-    import numpy as np
+SPOKEN_ROWS = [
+    {"instruction": "How do tides work?", "response": "The moon pulls the oceans.", "category": "open_qa"},
+    {"instruction": "Why is the sky blue?", "response": "Sunlight scatters off the air.", "category": "open_qa"},
+    {"instruction": "日本の首都はどこですか", "response": "Tokyo.", "category": "open_qa"},  # no English voice reads it
+]
+
+# Plays every player of the page (muted, fast, one after the other) to its end: the whole file
+# decoded, not only its header (the players load nothing before they are played: preload="none").
+PLAY_ALL = """
+(async () => {
+  const results = [];
+  for (const a of document.querySelectorAll('audio')) {
+    a.muted = true; a.playbackRate = 16;
+    try { await a.play(); } catch (e) { results.push({error: 'play failed: ' + e}); continue; }
+    if (!a.ended) await new Promise(done => { a.addEventListener('ended', done, {once: true}); setTimeout(done, 30000); });
+    results.push({src: a.getAttribute('src'), ended: a.ended, error: a.error ? a.error.code : null,
+                  played: a.played.length ? a.played.end(0) : 0, duration: a.duration});
+  }
+  return results;
+})()
+"""
+
+
+def spoken_recipe(tmp_path: Path, url: str, formats: list[str]) -> dict:
+    path = tmp_path / "instructions.jsonl"
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in SPOKEN_ROWS), encoding="utf-8")
+    return {
+        "name": "spoken",
+        "llm": {"backend": "openai", "model": "qwen2.5-7b-instruct", "api_base": url, "concurrency": 8},
+        "sources": [{"kind": "text", "name": "instr", "path": str(path), "language": "en"}],
+        "tasks": [
+            {"name": "preference_pairs", "speak_instruction": True, "speak_response": True,
+             "options": {"strategies": ["simple", "detailed"], "temperatures": [0.7], "pairs_per_instruction": 2}},
+            {"name": "speech_response", "speak_instruction": True, "options": {"strategy": "detailed"}},
+            {"name": "self_instruct", "speak_instruction": True,
+             "options": {"instructions": ["How do volcanoes erupt?"], "per_round": 2}},
+        ],
+        "tts": {"seed": 1},
+        "output": {"dir": str(tmp_path / "out"), "formats": formats, "report": False},
+    }
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+def test_spoken_preference_pairs_from_text_data_end_to_end(tmp_path):
+    """Speechworthy's listening setup from a `kind: text` source, voiced by espeak-ng: every prompt
+    and both responses of each pair spoken; the DPO exports (read back with `datasets`), Parquet and
+    the annotation page carry them; the page's three players per pair play in headless Chromium,
+    its saved choices import with their audio; a rerun synthesizes nothing."""
+    from features.speech_fixtures import SKIP_REASON, espeak_available
+
+    if not espeak_available():
+        pytest.skip(SKIP_REASON)
     import soundfile as sf
+    from datasets import Audio
 
-    from speechsift.engine.layout import OutputLayout
-    from speechsift.export.annotation import absolute_paths, write_annotation_pages
-    from speechsift.export.dpo import llamafactory_record, trl_record
-    from speechsift.records import AudioRef, Example, Message, Part
+    formats = ["parquet", "messages", "dpo_llamafactory", "dpo_trl", "annotation"]
+    with ChatServer(text_reply) as server:
+        result = run_recipe(parse_recipe(spoken_recipe(tmp_path, server.url, formats)), progress=False)
+        asked = len(server.requests)
+        # another export is a change of the release only: every shard is reused
+        again = run_recipe(parse_recipe(spoken_recipe(tmp_path, server.url, [*formats, "sift_jsonl"])), progress=False)
+        assert len(server.requests) == asked and again.shards_skipped == again.shards
+        # a change the shard stages use rebuilds every shard: answers from the ledger, speech from the cache
+        checked = {**spoken_recipe(tmp_path, server.url, [*formats, "sift_jsonl"]), "engine": {"verify_audio": "decode"}}
+        again = run_recipe(parse_recipe(checked), progress=False)
+        assert len(server.requests) == asked and again.shards_skipped == 0
+    assert again.tts_this_run.get("synthesized", 0) == 0 and again.tts_this_run["cache_hits"] > 0
+    out = result.out_dir
+    assert result.examples["preference_pairs"] == 4 and result.examples["speech_response"] == 2
+    run = json.loads((out / "run.json").read_text())
+    counts = run["counts"]
+    # the Japanese request: its two pairs and its speech response, refused before any response is voiced
+    assert counts["tts_instruction"]["rejected_by_reason"] == {"unsupported_script": 3}
+    for stage in ("tts_instruction", "tts_response"):
+        assert counts[stage]["inputs"] == counts[stage]["outputs"] + counts[stage]["rejected"], stage
+    rejects = [json.loads(line) for line in (out / "rejects.jsonl").read_text().splitlines()]
+    assert {(r["stage"], r["task"]) for r in rejects if r["reason"] == "unsupported_script"} == {
+        ("tts_instruction", "preference_pairs"), ("tts_instruction", "speech_response")}
+    # each distinct text is spoken once: the two pairs of a request and its speech response share its audio
+    tts = result.tts_this_run
+    assert tts["deduplicated"] > 0
+    assert tts["requests"] == tts["synthesized"] + tts["deduplicated"] + tts.get("cache_hits", 0) + 3
 
-    files = {}
-    for name in ("prompt", "chosen", "rejected"):
-        files[name] = tmp_path / "tts" / f"{name}.wav"
-        files[name].parent.mkdir(exist_ok=True)
-        sf.write(files[name], np.zeros(1600, dtype=np.float32), 16000)
-    example = Example(
-        id="p1", task="preference_pairs", clip_ids=["i1"], audios=[AudioRef(path=str(files["prompt"]))],
-        instruction="How do tides work?", response="The moon pulls the sea.",
-        messages=[Message("user", [Part.of_audio(0)]), Message("assistant", [Part.of_text("The moon pulls the sea.")])],
-        source="s", language="en",
-        extra={"rejected": "Tides: 1. moon 2. sun", "chosen_config": "a", "rejected_config": "b", "margin": 2,
-               "chosen_audio": str(files["chosen"]), "rejected_audio": {"path": str(files["rejected"])}})
-    layout = OutputLayout(tmp_path / "out")
-    lf = llamafactory_record(example, absolute_paths(layout))  # files outside OUT: absolute either way
-    assert lf["messages"] == [{"role": "user", "content": "<audio>"}] and lf["audios"] == [str(files["prompt"])]
-    assert lf["chosen_audio"] == str(files["chosen"]) and lf["rejected_audio"] == str(files["rejected"])
-    assert trl_record(example, absolute_paths(layout))["prompt_audio"] == [str(files["prompt"])]
-    [page, _pairs] = write_annotation_pages(layout, "t", [example])
-    html = page.read_text()
-    assert html.count("../../../../tts/") == 3  # out/exports/annotation/train/ -> tts/
+    exports = out / "exports"
+    lf = load_dataset("json", data_files=str(exports / "dpo_llamafactory" / "train" / "*.jsonl"), split="train")
+    trl = {row["id"]: row for row in
+           load_dataset("json", data_files=str(exports / "dpo_trl" / "train" / "*.jsonl"), split="train")}
+    assert len(lf) == 4
+
+    def file(path: str, export: str) -> Path:  # paths inside OUT are relative to the export's folder
+        return (exports / export / path).resolve()
+
+    for row in lf:
+        assert row["messages"] == [{"role": "user", "content": "<audio>"}] and len(row["audios"]) == 1
+        paths = [row["audios"][0], row["chosen_audio"], row["rejected_audio"]]
+        assert len(set(paths)) == 3 and trl[row["id"]]["prompt_audio"] == row["audios"]  # same depth: same paths
+        assert (trl[row["id"]]["chosen_audio"], trl[row["id"]]["rejected_audio"]) == tuple(paths[1:])
+        for path, text in zip(paths[1:], (row["chosen"]["content"], row["rejected"]["content"])):
+            info = sf.info(file(path, "dpo_llamafactory"))  # real speech, about as long as its text takes to say
+            assert 0.03 < info.duration / len(text.split()) < 1.5, (path, text)
+    pairs = [json.loads(line) for line in (exports / "annotation" / "pairs.jsonl").read_text().splitlines()]
+    prompt_of = {}
+    for pair in pairs:
+        assert prompt_of.setdefault(pair["instruction"], pair["instruction_audio"]) == pair["instruction_audio"]
+    assert set(prompt_of) == {"How do tides work?", "Why is the sky blue?"}
+    answered = [json.loads(line) for path in (exports / "messages" / "train" / "speech_response").glob("*.jsonl")
+                for line in path.read_text().splitlines()]
+    assert {str(file(a["audios"][0], "messages")) for a in answered} == set(prompt_of.values())
+    assert all(a["messages"][0]["content"] == "<audio>" for a in answered)
+    written = [json.loads(line) for path in (exports / "messages" / "train" / "self_instruct").glob("*.jsonl")
+               for line in path.read_text().splitlines()]
+    assert written and all(w["messages"][0]["content"] == "<audio>" and len(w["audios"]) == 1 for w in written)
+
+    ds = load_dataset("parquet", data_files=str(out / "data" / "preference_pairs" / "*.parquet"), split="train")
+    ds = ds.cast_column("audios", [Audio(decode=False)])
+    for row in ds:
+        extra = json.loads(row["extra"])
+        assert extra["rejected_audio"] == 2 and len(row["audios"]) == 3
+        assert all(a["bytes"][:4] == b"fLaC" for a in row["audios"]), "the audio is embedded"
+        assert [[p["type"] for p in m["content"]] for m in row["messages"]] == [["audio"], ["text", "audio"]]
+        assert row["speaker_id"].startswith("tts/espeak-en") and row["meta"]["gender"] in ("male", "female")
+        assert row["transcript"] == row["instruction"] in prompt_of
+
+    page = exports / "annotation" / "train" / "batch-00000.html"
+    downloads = tmp_path / "downloads"
+
+    async def listen_and_annotate() -> dict:
+        async with Browser(CHROMIUM, tmp_path / "profile") as browser:
+            tab = await annotation_tab(browser, page, downloads)
+            per_pair = await tab.evaluate("[...document.querySelectorAll('section.pair')]"
+                                          ".map(s => s.querySelectorAll('audio').length)")
+            played = await tab.evaluate(PLAY_ALL, timeout=300, user_gesture=True)
+            pair_ids = await tab.evaluate("DATA.pairs.map(p => p.pair_id)")
+            script = "document.getElementById('annotator').value = 'listener';"
+            for n, pair_id in enumerate(pair_ids):
+                script += (f"document.getElementById('choice-{pair_id}-{n % 2}').click();"
+                           f"document.getElementById('margin-{pair_id}-2').click();")
+            await tab.evaluate(script + "document.getElementById('save').click()", user_gesture=True)
+            await saved_results(downloads)
+            return {"per_pair": per_pair, "played": played, "errors": tab.console_errors(),
+                    "failed": tab.failed_requests()}
+
+    state = asyncio.run(listen_and_annotate())
+    assert state["errors"] == [] and state["failed"] == []
+    assert state["per_pair"] == [3, 3, 3, 3], "a player for the request and for each response"
+    assert len(state["played"]) == 12
+    for player in state["played"]:
+        assert player.get("ended") and player["error"] is None and player["played"] > 0.5, player
+        assert abs(player["played"] - sf.info(page.parent / player["src"]).duration) < 0.1, player
+
+    [saved] = list(downloads.glob("*.json"))
+    cli = CliRunner().invoke(app, ["annotations", "import", str(out), str(saved)])
+    assert cli.exit_code == 0, cli.output
+    imported = load_dataset("json", data_files=str(out / "annotations" / "exports" / "dpo_llamafactory" / "*" / "*.jsonl"),
+                            split="train")
+    assert len(imported) == 4
+    by_text = {(r["chosen"]["content"], r["rejected"]["content"]): r for r in lf}
+    for row in imported:  # the human's choice, with the same audio as the pair it was made on
+        run_row = by_text.get((row["chosen"]["content"], row["rejected"]["content"])) or \
+            by_text[(row["rejected"]["content"], row["chosen"]["content"])]
+        # (.work/ lies outside OUT/annotations/: absolute paths there)
+        assert row["messages"] == [{"role": "user", "content": "<audio>"}]
+        assert row["audios"] == [str(file(run_row["audios"][0], "dpo_llamafactory"))]
+        assert {row["chosen_audio"], row["rejected_audio"]} == {
+            str(file(run_row[key], "dpo_llamafactory")) for key in ("chosen_audio", "rejected_audio")}
 
 
 def test_spoken_responses_of_text_tasks_reach_the_preference_exports(tmp_path):
-    """speak_response on text tasks (speech synthesis from the TTS layer, espeak-ng): the chosen
-    response's audio is in the DPO records and on the annotation page; a text prompt adds no
+    """speak_response on text tasks (speech synthesis from the TTS layer, espeak-ng): both
+    responses' audio is in the DPO records and on the annotation page; a text prompt adds no
     <audio> and no audio path (LLaMA-Factory counts one per placeholder)."""
     from features.speech_fixtures import SKIP_REASON, espeak_available
 
@@ -183,6 +328,8 @@ def test_spoken_responses_of_text_tasks_reach_the_preference_exports(tmp_path):
             for line in path.read_text().splitlines()]
     assert rows and all(row["audios"] == [] and "<audio>" not in row["messages"][0]["content"] for row in rows)
     # synthesized speech lies inside OUT (.work/tts): relative to the export's folder (LLaMA-Factory's media_dir)
-    assert all((exports / "dpo_llamafactory" / row["chosen_audio"]).is_file() for row in rows)
+    root = exports / "dpo_llamafactory"
+    assert all((root / row["chosen_audio"]).is_file() and (root / row["rejected_audio"]).is_file() for row in rows)
+    assert all(row["chosen_audio"] != row["rejected_audio"] for row in rows)
     page = next((exports / "annotation").glob("*/batch-*.html")).read_text()
-    assert page.count(".flac") + page.count(".wav") >= len(rows)  # the chosen responses play on the page
+    assert page.count(".flac") == 2 * len(rows)  # both responses of each pair play on the page

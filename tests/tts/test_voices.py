@@ -64,6 +64,9 @@ def test_tts_section_is_checked_at_load_time(tmp_path):
             "tasks": [{"name": "controllable_template", "speak_response": True}]}
     with pytest.raises(ConfigError, match="speak_response voices a text response, and this task's target is audio"):
         parse_recipe(data)
+    data["tasks"] = [{"name": "spoken_instruction", "speak_instruction": True}]
+    with pytest.raises(ConfigError, match="speak_instruction voices the instruction of a text task"):
+        parse_recipe(data)
     data["tasks"] = ["spoken_instruction"]
     data["tts"] = {"cache": "shared/tts", "voices": [{"voice": "en-us", "language": "en", "pitch": [30, 70]}]}
     recipe = parse_recipe(data)

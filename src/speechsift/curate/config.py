@@ -205,8 +205,11 @@ class CurateConfig(_Section):
                                                                         "duplicates.")
     num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations.")
     dedup_min_words: int = Field(4, ge=1, description="Shorter responses are never duplicates.")
-    dedup_direct: bool = Field(False, description="Also deduplicate targets taken from the corpus "
-                                                  "(transcripts, extracted answers).")
+    dedup_direct: bool = Field(False, description="Also compare targets that follow from the clip (transcripts, "
+                                                  "extracted answers, template text) across different clips, "
+                                                  "to thin out a corpus where many speakers read the same "
+                                                  "sentences. Off: examples about different audio are never "
+                                                  "duplicates of each other unless a model wrote their text.")
 
     # --- embeddings and domains --------------------------------------------------------------------
     embeddings: bool = Field(False, description="Embed responses (all-MiniLM-L6-v2, offline) and classify them "

@@ -1,16 +1,25 @@
 """Consistency with the clip: does the response describe the speaker the way the labels do?
 
 A gender, emotion, age group, pace or volume that contradicts ``example.meta`` is a wrong
-training target: a speech model learns to say "a woman" for a man's voice. The cue words and the
-contradiction table are data (``data/curate/consistency.yaml``).
+training target: a speech model learns to say "a woman" for a man's voice. The English cue words
+and the contradiction table are data (``data/curate/consistency.yaml``); in German, French,
+Italian and Spanish the cues are the phrase tables of ``labels.i18n`` (gender, emotion, pace and
+volume words), with the same contradiction table. Each example is read with the lexicon of the
+language its text is written in (``tasks.base.written_language``); a language without one is
+not checked (an English cue list would misread German "man" or "fast").
 
 - Description tasks (``sit_ssp`` and any task named in ``description_tasks``): every cue outside
   quoted spans counts, and the quoted words are compared with ``example.transcript`` (bag-of-words
   F1 after normalization: case, punctuation and Unicode forms do not matter).
+- Audio targets (controllable generation): the instruction asks for the clip's voice, so every
+  cue counts there too (quotes are not compared: an instruction never quotes the text).
 - Other generated responses (``sift_ssp``, ``sift_s``, q/a): only phrases that address or describe
-  the listener count ("you sound furious", "ma'am", "your male voice"): a reply may well mention
-  other people ("my sister, she ...").
+  the listener count ("you sound furious", "ma'am", "your male voice"; English): a reply may well
+  mention other people ("my sister, she ...").
 - Corpus targets (transcription, answer extraction) are not checked.
+
+A cue preceded within three words by a negation ("isn't a man", "doesn't sound angry") does not
+count, in descriptions and in the listener phrases alike.
 """
 
 from __future__ import annotations
@@ -22,11 +31,22 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from speechsift.curate.base import ColumnType, Scorer, Scores
-from speechsift.curate.text import WORD, ResponseText, Rule, is_generated, load_yaml, normalize_words
+from speechsift.curate.text import (
+    WORD,
+    ResponseText,
+    Rule,
+    is_audio_target,
+    is_generated,
+    load_yaml,
+    normalize_words,
+    written_language,
+)
+from speechsift.labels import i18n
 from speechsift.records import Example
 
 FIELDS = ("gender", "emotion", "age", "pace", "volume")
-NEGATION_WINDOW = 3  # words before a cue that can negate it ("does not sound angry")
+NEGATION_WINDOW = i18n.NEGATION_WINDOW  # words before a cue that can negate it ("does not sound angry")
+_CLAUSE_END = re.compile(r"[.,;:!?]")
 
 
 @dataclass(frozen=True)
@@ -48,12 +68,37 @@ class Lexicon:
     bigrams: dict[tuple[str, str], tuple[tuple[str, str], ...]]
     bigram_firsts: frozenset[str]
     negations: frozenset[str]
+    cued: frozenset[str]  # the fields with at least one cue (the others are not checked)
 
     def category(self, field: str, word: str) -> str | None:
         for cue_field, category in self.unigrams.get(word, ()):
             if cue_field == field:
                 return category
         return None
+
+
+def _i18n_cues(language: str) -> dict[str, dict[str, list[str]]]:
+    """``{field: {category: cue words}}`` in ``language`` from the phrase tables of ``labels.i18n``."""
+    cues: dict[str, dict[str, list[str]]] = {
+        "gender": {g: list(words[language]) for g, words in i18n.GENDER_CUES.items()},
+        "emotion": {e: list(words[language]) for e, words in i18n.EMOTION_CUES.items()},
+    }
+    for field in ("pace", "volume"):
+        cues[field] = {d: list(words[language]) for d, words in i18n.SCALE_CUES[field].items()}
+    return cues
+
+
+def load_lexicons(table: dict[str, Any] | None = None) -> dict[str, Lexicon]:
+    """One lexicon per language: English from ``consistency.yaml``, the other SIFT-50M languages
+    from ``labels.i18n``'s cue tables, all with the yaml's contradiction table."""
+    table = table or load_yaml("consistency.yaml")
+    lexicons = {"en": load_lexicon(table)}
+    for language in i18n.LANGUAGES:
+        if language != "en":
+            cues = _i18n_cues(language)
+            spec = {field: {"cues": cues.get(field, {}), "conflicts": table[field]["conflicts"]} for field in FIELDS}
+            lexicons[language] = load_lexicon({**spec, "negations": list(i18n.NEGATIONS)})
+    return lexicons
 
 
 def load_lexicon(table: dict[str, Any] | None = None) -> Lexicon:
@@ -85,6 +130,7 @@ def load_lexicon(table: dict[str, Any] | None = None) -> Lexicon:
         {w: tuple(v) for w, v in bigrams.items()},
         frozenset(first for first, _ in bigrams),
         frozenset(table["negations"]),
+        frozenset(field for field in FIELDS if any(table[field]["cues"].values())),
     )
 
 
@@ -126,30 +172,44 @@ class ConsistencyScorer(Scorer):
 
     def __init__(self, description_tasks: Iterable[str] = ("sit_ssp",)) -> None:
         self.description_tasks = frozenset(description_tasks)
-        self.lexicon = load_lexicon()
+        self.lexicons = load_lexicons()
 
     def score(self, example: Example, text: ResponseText) -> Scores:
         if not is_generated(example) or text.empty:
             return {}
         meta = example.meta or {}
-        fields = self.lexicon.fields
+        description = example.task in self.description_tasks
+        lexicon = self.lexicons.get(written_language(example) or "en")
+        scores: Scores = {}
+        if lexicon is not None:
+            scores.update(self._conflicts(lexicon, meta, text, description or is_audio_target(example)))
+        if description and example.transcript and example.transcript.strip():
+            quotes = text.quotes
+            scores["consistency_has_quote"] = bool(quotes)
+            scores["consistency_quote_overlap"] = quote_overlap(quotes, example.transcript) if quotes else None
+        return scores
+
+    def _conflicts(self, lexicon: Lexicon, meta: dict[str, str], text: ResponseText, every_cue: bool) -> Scores:
+        """The conflict columns: every cue counts in a description or an instruction (``every_cue``),
+        only the listener phrases elsewhere."""
+        fields = lexicon.fields
         # The label fields this clip has and what would contradict each.
         checks = {}
         for field in FIELDS:
-            label = meta.get(field)
-            if label:
+            # pace and volume: the direction the clip's labels agree on (omni and binned alike)
+            label = i18n.scale_side(meta, field) if field in i18n.SCALE_CUES else meta.get(field)
+            if label and field in lexicon.cued:
                 contradicting = fields[field].conflicts.get(label)
                 if contradicting is not None:
                     checks[field] = (label, contradicting)
-        description = example.task in self.description_tasks
         scores: Scores = {}
         if checks:
-            if description:
-                found = self._description_conflicts(text.unquoted_words, checks)
+            if every_cue:
+                found = self._description_conflicts(lexicon, text.unquoted_words, checks)
                 checked = checks
             else:
                 checked = {f: c for f, c in checks.items() if fields[f].conversation}
-                found = self._conversation_conflicts(text.unquoted_lower, checked)
+                found = self._conversation_conflicts(lexicon, text.unquoted_lower, checked)
             if checked:
                 evidence = []
                 for field in checked:
@@ -159,24 +219,20 @@ class ConsistencyScorer(Scorer):
                         evidence.append(f"{field}={checks[field][0]} but {hit!r}")
                 scores["consistency_contradiction"] = bool(evidence)
                 scores["consistency_evidence"] = "; ".join(evidence) if evidence else None
-        if description and example.transcript and example.transcript.strip():
-            quotes = text.quotes
-            scores["consistency_has_quote"] = bool(quotes)
-            scores["consistency_quote_overlap"] = quote_overlap(quotes, example.transcript) if quotes else None
         return scores
 
-    def _negated(self, tokens: list[str], i: int) -> bool:
-        negations = self.lexicon.negations
-        for j in range(max(0, i - NEGATION_WINDOW), i):
-            word = tokens[j]
+    @staticmethod
+    def _negates(lexicon: Lexicon, preceding: list[str]) -> bool:
+        """Whether one of the last ``NEGATION_WINDOW`` words before a cue negates it."""
+        negations = lexicon.negations
+        for word in preceding[-NEGATION_WINDOW:]:
             if word in negations or word.endswith("n't"):
                 return True
         return False
 
-    def _description_conflicts(self, tokens: list[str],
+    def _description_conflicts(self, lexicon: Lexicon, tokens: list[str],
                                checks: dict[str, tuple[str, frozenset[str]]]) -> dict[str, str]:
         """The first contradicting cue of each checked field, by field."""
-        lexicon = self.lexicon
         unigrams, bigrams, firsts = lexicon.unigrams, lexicon.bigrams, lexicon.bigram_firsts
         found: dict[str, str] = {}
         last = len(tokens) - 1
@@ -194,20 +250,24 @@ class ConsistencyScorer(Scorer):
                     check = checks.get(field)
                     if check is None or field in found or category not in check[1]:
                         continue
-                    if not self._negated(tokens, i):
+                    if not self._negates(lexicon, tokens[max(0, i - NEGATION_WINDOW):i]):
                         found[field] = phrase
         return found
 
-    def _conversation_conflicts(self, body: str, checks: dict[str, tuple[str, frozenset[str]]]) -> dict[str, str]:
+    def _conversation_conflicts(self, lexicon: Lexicon, body: str,
+                                checks: dict[str, tuple[str, frozenset[str]]]) -> dict[str, str]:
         found: dict[str, str] = {}
         for field, (_, contradicting) in checks.items():
-            cues = self.lexicon.fields[field]
+            cues = lexicon.fields[field]
             for category, rule in cues.conversation:
                 if not rule.applies(body):
                     continue
                 for match in rule.pattern.finditer(body):
-                    cat = category if category is not None else self.lexicon.category(field, match.group(1))
-                    if cat in contradicting:
+                    cat = category if category is not None else lexicon.category(field, match.group(1))
+                    # the words before the match in its own clause ("isn't a male voice"; not "oh no, ...")
+                    clause = _CLAUSE_END.split(body[max(0, match.start() - 60):match.start()])[-1]
+                    preceding = WORD.findall(clause)
+                    if cat in contradicting and not self._negates(lexicon, preceding):
                         found[field] = match.group(0)
                         break
                 if field in found:

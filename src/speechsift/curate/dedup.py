@@ -10,8 +10,15 @@ What counts as a duplicate:
 - Two examples are compared only within one *group*: the same task (``scope="task"``, default),
   or the same clip(s) (``scope="clip"``: the n samples drawn for one prompt), or anywhere
   (``scope="all"``); and always the same instruction (normalized). Two short answers to two
-  different questions are not duplicates; nor are the transcripts of two speakers reading the same
-  sentence, because corpus targets are left out unless ``include_direct`` (their audio differs).
+  different questions are not duplicates.
+- A target that follows from the clip (``tasks.base.target_from_clip``: transcripts, extracted
+  answers, template answers and descriptions, which the task declares) is compared only with
+  examples of the same clip(s): two clips are different audio, so "The speaker sounds happy." for
+  two happy clips, or the transcripts of two speakers reading the same sentence, are not
+  duplicates. Corpus targets (one per clip and task) are left out altogether. ``across_clips``
+  compares these targets across clips too, to thin out a corpus where many speakers read the same
+  sentences. Text a model wrote is compared across clips: a model that gives many clips the same
+  answer has not listened. Audio targets (controllable generation) have no text to compare.
 - Responses shorter than ``min_words`` words are never duplicates ("Yes.", "Happy.").
 - exact: the same words after normalization (case, punctuation, spacing and Unicode forms do not
   count); near: estimated Jaccard similarity of character ``shingle``-grams >= ``threshold``
@@ -40,7 +47,7 @@ from typing import Literal
 import numpy as np
 
 from speechsift.curate.base import ColumnType
-from speechsift.curate.text import is_generated, normalize_for_hash, require
+from speechsift.curate.text import is_generated, normalize_for_hash, require, target_from_clip
 from speechsift.errors import ConfigError
 from speechsift.records import Example
 
@@ -76,14 +83,14 @@ class DedupIndex:
         num_perm: MinHash permutations (more: more exact estimates, more memory).
         shingle: near mode's character n-gram size.
         min_words: responses with fewer words are never duplicates.
-        include_direct: also deduplicate targets taken from the corpus (transcripts, answers).
+        across_clips: also compare targets that follow from the clip across different clips.
         embedder: the ``Embedder`` for semantic mode (built with the default model when omitted).
         max_chars: only the first ``max_chars`` characters of a response are compared.
     """
 
     def __init__(self, mode: DedupMode = "exact", *, scope: DedupScope = "task", threshold: float = 0.8,
                  semantic_threshold: float = 0.95, num_perm: int = 128, shingle: int = 5, min_words: int = 4,
-                 include_direct: bool = False, embedder=None, max_chars: int = 4000, seed: int = 1) -> None:
+                 across_clips: bool = False, embedder=None, max_chars: int = 4000, seed: int = 1) -> None:
         if mode not in ("none", "exact", "near", "semantic"):
             raise ConfigError(f"curate.dedup: unknown mode {mode!r}; use none, exact, near or semantic")
         self.mode = mode
@@ -93,7 +100,7 @@ class DedupIndex:
         self.num_perm = num_perm
         self.shingle = shingle
         self.min_words = min_words
-        self.include_direct = include_direct
+        self.across_clips = across_clips
         self.max_chars = max_chars
         self.seed = seed
         self.embedder = embedder
@@ -123,13 +130,16 @@ class DedupIndex:
 
     # --- feeding ----------------------------------------------------------------------------------
 
-    def _group(self, example: Example) -> bytes:
+    def _group(self, example: Example, per_clip: bool) -> bytes:
         if self.scope == "task":
             part = example.task
         elif self.scope == "clip":
-            part = "\x1e".join(example.clip_ids)
+            part = ""
+            per_clip = True
         else:
             part = ""
+        if per_clip:
+            part += "\x1e" + "\x1e".join(example.clip_ids)
         return _digest(part + "\x1f" + normalize_for_hash(example.instruction or ""))
 
     def add(self, examples: Iterable[Example]) -> None:
@@ -142,14 +152,17 @@ class DedupIndex:
             if example.id in self._ids:
                 continue
             response = example.response
-            if not response or (not self.include_direct and not is_generated(example)):
+            if not response:
                 continue
+            per_clip = not self.across_clips and target_from_clip(example)
+            if per_clip and not is_generated(example):
+                continue  # a corpus target: one per clip and task, nothing to compare it with
             normalized = normalize_for_hash(response[: self.max_chars])
             if normalized.count(" ") + 1 < self.min_words or not normalized:
                 continue
             self._ids.add(example.id)
             added += 1
-            key = (self._group(example), _digest(normalized))
+            key = (self._group(example, per_clip), _digest(normalized))
             best = self._best.get(key)
             if best is None:
                 self._best[key] = example.id

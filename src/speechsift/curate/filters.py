@@ -6,6 +6,10 @@ never drops anything, unless ``drop_on_error``) and a few fields of the example 
 response), so they are cheap, pure, and can run again over stored scores. ``apply_filters`` runs
 them in order; the first filter that drops an example gives the reason.
 
+Filters on the response text itself (empty, length, readability, speech suitability) are
+``text_target_only``: they skip examples whose target is audio (controllable generation,
+``Task.audio_target``), whose scores describe the instruction a backend wrote.
+
 Reasons: no_audio, empty_response, scoring_failed, too_short, too_long, wrong_script,
 wrong_language, too_repetitive, refusal, assistant_boilerplate, metadata_leak, contradicts_labels,
 misquoted_transcript, missing_quote, toxic, unspeakable, hard_to_read, off_domain,
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 
 from speechsift.curate.config import CurateConfig, per_task
 from speechsift.curate.dedup import KIND_EXACT, KIND_NEAR, KIND_SEMANTIC
+from speechsift.curate.text import is_audio_target
 from speechsift.records import Example
 
 Check = Callable[[Example], "str | None"]
@@ -40,6 +45,7 @@ class Filter:
     name: str
     reason: str
     check: Check
+    text_target_only: bool = False  # skipped for examples whose target is audio
 
     def __call__(self, example: Example) -> str | None:
         return self.check(example)
@@ -50,8 +56,9 @@ def apply_filters(examples: Iterable[Example], filters: Sequence[Filter]) -> tup
     filter that drops it. Input order is kept in both lists."""
     kept: list[Example] = []
     dropped: list[Dropped] = []
+    for_audio = [f for f in filters if not f.text_target_only]
     for example in examples:
-        for flt in filters:
+        for flt in (for_audio if is_audio_target(example) else filters):
             message = flt.check(example)
             if message is not None:
                 dropped.append((example, flt.reason, message))
@@ -74,7 +81,8 @@ def _words(example: Example) -> int:
     return int(value) if value is not None else len((example.response or "").split())
 
 
-def _threshold_filter(name: str, reason: str, setting, column: str, *, above: bool, label: str) -> Filter | None:
+def _threshold_filter(name: str, reason: str, setting, column: str, *, above: bool, label: str,
+                      text_target_only: bool = False) -> Filter | None:
     """Drop when ``quality[column]`` is above (or below) the per-task threshold ``setting``."""
     if setting is None:
         return None
@@ -91,7 +99,7 @@ def _threshold_filter(name: str, reason: str, setting, column: str, *, above: bo
             return f"{label} {value:.3g} {relation} {'max' if above else 'min'} {limit:g} ({example.task})"
         return None
 
-    return Filter(name, reason, check)
+    return Filter(name, reason, check, text_target_only)
 
 
 def _flag_filter(name: str, reason: str, column: str, message: Callable[[Example], str]) -> Filter:
@@ -124,7 +132,7 @@ def build_filters(config: CurateConfig | None = None) -> list[Filter]:
             if response is None:
                 return "the example has no response"
             return "the response is empty" if not response.strip() else None
-        filters.append(Filter("drop_empty", "empty_response", empty))
+        filters.append(Filter("drop_empty", "empty_response", empty, text_target_only=True))
 
     if config.drop_on_error:
         def failed(example: Example) -> str | None:
@@ -141,7 +149,7 @@ def build_filters(config: CurateConfig | None = None) -> list[Filter]:
                 return None
             words = _words(example)
             return f"{words} words < min {limit} ({example.task})" if words < limit else None
-        filters.append(Filter("min_words", "too_short", too_short))
+        filters.append(Filter("min_words", "too_short", too_short, text_target_only=True))
 
     if config.max_words is not None:
         setting_max = config.max_words
@@ -152,7 +160,7 @@ def build_filters(config: CurateConfig | None = None) -> list[Filter]:
                 return None
             words = _words(example)
             return f"{words} words > max {limit} ({example.task})" if words > limit else None
-        filters.append(Filter("max_words", "too_long", too_long))
+        filters.append(Filter("max_words", "too_long", too_long, text_target_only=True))
 
     if config.min_script_ratio is not None:
         filters.append(_threshold_filter("min_script_ratio", "wrong_script", config.min_script_ratio,
@@ -202,11 +210,12 @@ def build_filters(config: CurateConfig | None = None) -> list[Filter]:
     filters.append(_threshold_filter("toxicity_max", "toxic", config.toxicity_max, "toxicity_score", above=True,
                                      label="toxicity"))
     filters.append(_threshold_filter("max_unspeakable", "unspeakable", config.max_unspeakable, "speech_unspeakable",
-                                     above=True, label="unspeakable characters and list markers"))
+                                     above=True, label="unspeakable characters and list markers",
+                                     text_target_only=True))
     filters.append(_threshold_filter("min_flesch", "hard_to_read", config.min_flesch, "readability_flesch",
-                                     above=False, label="Flesch reading ease"))
+                                     above=False, label="Flesch reading ease", text_target_only=True))
     filters.append(_threshold_filter("max_grade", "hard_to_read", config.max_grade, "readability_grade",
-                                     above=True, label="Flesch-Kincaid grade"))
+                                     above=True, label="Flesch-Kincaid grade", text_target_only=True))
 
     if config.allowed_domains is not None:
         allowed = frozenset(config.allowed_domains)

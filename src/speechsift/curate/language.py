@@ -1,4 +1,9 @@
-"""Language and script of the response, against ``example.language``.
+"""Language and script of the response, against the language it should be written in.
+
+That language is ``tasks.base.written_language``: the clip's own for a target taken from the
+corpus (a transcript), and for text a backend wrote the language the tasks write in (the clip's
+when it is one of en, de, fr, it, es; English otherwise: the prompts ask for it, the templates
+write it). For an audio target (controllable generation) the text checked is the instruction.
 
 Language identification uses Lingua (``lingua-language-detector``, Apache-2.0; Rust core, offline
 n-gram models shipped in the wheel) restricted to a configurable set of languages (default the
@@ -37,7 +42,8 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from speechsift.curate.base import ColumnType, Scorer, Scores
-from speechsift.curate.text import ResponseText, load_yaml, require
+from speechsift.curate.text import ResponseText, load_yaml, require, written_language
+from speechsift.labels.normalize import UnknownLabel, normalize_language
 from speechsift.records import Example
 
 DEFAULT_LANGUAGES = ("en", "de", "fr", "it", "es")
@@ -100,10 +106,14 @@ def load_common_words() -> dict[str, str]:
 
 
 def base_language(code: str | None) -> str | None:
-    """``"en"`` for ``"en"``, ``"en-US"``, ``"en_GB"``, ``"EN"``; None for None or empty."""
+    """``"en"`` for ``"en"``, ``"en-US"``, ``"en_GB"``, ``"EN"``, ``"English"``; None for None or
+    empty (``labels.normalize.normalize_language``; a code it does not know stays its subtag)."""
     if not code:
         return None
-    return code.strip().lower().replace("_", "-").split("-")[0] or None
+    try:
+        return normalize_language(code)
+    except UnknownLabel as unknown:
+        return unknown.kept
 
 
 def script_of(char: str) -> str:
@@ -187,7 +197,7 @@ class LanguageScorer(Scorer):
     def score(self, example: Example, text: ResponseText) -> Scores:
         if text.empty:
             return {}
-        expected = base_language(example.language)
+        expected = base_language(written_language(example))
         scores: Scores = {}
         body = text.text[: self.max_chars]
         script, counts = script_profile(body)

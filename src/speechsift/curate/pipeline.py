@@ -140,7 +140,7 @@ class Curator:
         self.filters: list[Filter] = build_filters(cfg)
         self.index = DedupIndex(cfg.dedup, scope=cfg.dedup_scope, threshold=cfg.near_threshold,
                                 semantic_threshold=cfg.semantic_threshold, num_perm=cfg.num_perm,
-                                min_words=cfg.dedup_min_words, include_direct=cfg.dedup_direct,
+                                min_words=cfg.dedup_min_words, across_clips=cfg.dedup_direct,
                                 embedder=embedder, max_chars=cfg.max_chars)
         self.errors: Counter[str] = Counter()  # examples each scorer failed on, over the curator's life
 

@@ -21,7 +21,7 @@ from typing import ClassVar
 
 from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.language import base_language
-from speechsift.curate.text import ResponseText, require
+from speechsift.curate.text import ResponseText, require, written_language
 from speechsift.records import Example
 
 # textstat's language codes: English uses the US dictionary; the others their bare code. Only
@@ -122,7 +122,7 @@ class ReadabilityScorer(Scorer):
     def score(self, example: Example, text: ResponseText) -> Scores:
         if text.empty:
             return {}
-        language = base_language(example.language) or "en"
+        language = base_language(written_language(example)) or "en"
         lang = _TEXTSTAT_LANG.get(language)
         if lang is None:
             return {}

@@ -28,8 +28,43 @@ QUOTED = re.compile(r'"([^"\n]{1,1000})"|\u201c([^\u201d\n]{1,1000})\u201d|\u00a
 DATA_PACKAGE = ("speechsift", "data", "curate")
 
 
+# What curation reads of an example's task (``speechsift.tasks.base``), imported on first use: the
+# tasks import curate's config (through the recipe), so curate cannot import them at import time.
+
+
+def written_text(example: Example) -> str:
+    """The text a backend (or the corpus) wrote: the response, or an audio target's instruction."""
+    from speechsift.tasks.base import written_text as text_of
+
+    return text_of(example)
+
+
+def written_language(example: Example) -> str | None:
+    """The language ``written_text`` should be in (``tasks.base.written_language``)."""
+    from speechsift.tasks.base import written_language as language_of
+
+    return language_of(example)
+
+
+def is_audio_target(example: Example) -> bool:
+    """Whether the example's target is audio (``Task.audio_target``)."""
+    from speechsift.tasks.base import is_audio_target as audio
+
+    return audio(example)
+
+
+def target_from_clip(example: Example) -> bool:
+    """Whether the example's target follows from its clip alone (``tasks.base.target_from_clip``)."""
+    from speechsift.tasks.base import target_from_clip as from_clip
+
+    return from_clip(example)
+
+
 class ResponseText:
     """One example's response, prepared once and shared by every scorer.
+
+    For an example whose target is audio (controllable generation), the text scored is the
+    instruction: the text a backend wrote (``tasks.base.written_text``).
 
     ``text`` is the response cut to ``max_chars`` (expensive scorers never see more: a runaway
     answer costs no more than a long one); ``full_chars`` and ``full_words`` describe the whole
@@ -51,7 +86,7 @@ class ResponseText:
 
     def __init__(self, example: Example, max_chars: int) -> None:
         self.example = example
-        raw = example.response or ""
+        raw = written_text(example)
         self.raw = raw
         self.capped = len(raw) > max_chars
         self.text = raw[:max_chars] if self.capped else raw

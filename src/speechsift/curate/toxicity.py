@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from speechsift.curate.base import ColumnType, Scorer, Scores
 from speechsift.curate.language import base_language
-from speechsift.curate.text import WORD, ResponseText, data_path, read_word_list
+from speechsift.curate.text import WORD, ResponseText, data_path, read_word_list, written_language
 from speechsift.errors import ConfigError
 from speechsift.records import Example
 
@@ -142,7 +142,7 @@ class ToxicityScorer(Scorer):
         self.classifier = classifier
 
     def _wordlist(self, example: Example, text: ResponseText) -> Scores:
-        language = base_language(example.language) or "en"
+        language = base_language(written_language(example)) or "en"
         wordlist = self.lists.get(language)
         if wordlist is None:
             wordlist = self.lists["en"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from speechsift.engine.context import StageStats
 from speechsift.engine.layout import OutputLayout, atomic_write_bytes
 from speechsift.engine.mixing import MixKey, plan_mix
+from speechsift.engine.progress import ProgressReporter
 from speechsift.engine.splits import SplitKey, plan_splits
 from speechsift.export import JSONL_EXPORTS, ExportCounts
 from speechsift.export.audio_files import AudioPaths
@@ -54,6 +55,9 @@ class Assembly:
     splits: dict[str, Any] = field(default_factory=dict)
     mix: dict[str, Any] = field(default_factory=dict)
     pairing: dict[str, Any] = field(default_factory=dict)  # per pair task: strategy and what could not pair
+    # per task: who wrote the responses and how they sampled (each distinct setting once)
+    sampling: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     exports: dict[str, ExportCounts] = field(default_factory=dict)  # per JSONL export: rows written, left out
     files: list[Path] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
@@ -62,7 +66,8 @@ class Assembly:
     @classmethod
     def from_run_json(cls, run: dict[str, Any], stage_names: tuple[str, ...] = ("curate", "split", "mix")) -> "Assembly":
         """What an earlier run's assemble pass decided, as its run.json tells it."""
-        assembly = cls(splits=run.get("split_plan", {}), mix=run.get("mix", {}), pairing=run.get("pairing", {}))
+        assembly = cls(splits=run.get("split_plan", {}), mix=run.get("mix", {}), pairing=run.get("pairing", {}),
+                       sampling=run.get("sampling", {}), warnings=run.get("warnings", []))
         for key, n in run.get("splits", {}).items():
             task, _, split = key.rpartition("/")
             assembly.examples[(task, split)] = n
@@ -77,6 +82,18 @@ class Assembly:
         for (task, _split), n in self.examples.items():
             counts[task] += n
         return counts
+
+    def note_sampling(self, example: Example) -> None:
+        """Record how the example's response was written, once per distinct setting of its task."""
+        g = example.generation
+        if g is None:
+            return
+        setting = {"backend": g.backend, "model": g.model}
+        if g.backend not in ("direct", "template") or g.max_tokens is not None:
+            setting.update(temperature=g.temperature, top_p=g.top_p, max_tokens=g.max_tokens)
+        seen = self.sampling.setdefault(example.task, [])
+        if setting not in seen:
+            seen.append(setting)
 
 
 def _scan_keys(parts: list[Path], excluded: Mapping[tuple[int, int], Any]) -> tuple[list[SplitKey], list[MixKey], list[tuple[int, int]]]:
@@ -99,7 +116,8 @@ def _stats(assembly: Assembly, name: str) -> StageStats:
     return assembly.stages.setdefault(name, StageStats())
 
 
-def curate(parts: list[Path], curator: Any, layout: OutputLayout, assembly: Assembly) -> tuple[list[Path], dict]:
+def curate(parts: list[Path], curator: Any, layout: OutputLayout, assembly: Assembly,
+           progress: ProgressReporter, examples_total: int | None = None) -> tuple[list[Path], dict]:
     """Score every example, filter, then deduplicate over the whole dataset (speechsift.curate).
 
     Returns the scored parts (examples with a ``quality`` column) and, per (part, row) left out,
@@ -108,6 +126,7 @@ def curate(parts: list[Path], curator: Any, layout: OutputLayout, assembly: Asse
     drops: dict[tuple[int, int], tuple[str, str]] = {}
     scored: list[Path] = []
     stats = _stats(assembly, "curate")
+    progress.phase("curating", total=examples_total, unit="examples")
     for part_index, path in enumerate(parts):
         examples = examples_from_arrow(pq.read_table(path))
         curator.score(examples)
@@ -120,6 +139,8 @@ def curate(parts: list[Path], curator: Any, layout: OutputLayout, assembly: Asse
         write_scored(examples, target)
         scored.append(target)
         stats.inputs += len(examples)
+        progress.advance(len(examples))
+    progress.phase("deduplicating", total=stats.inputs, unit="examples")
     for part_index, path in enumerate(scored):  # duplicates, now that every example is indexed
         examples = read_scored(path)
         row_of = {e.id: i for i, e in enumerate(examples)}
@@ -129,6 +150,7 @@ def curate(parts: list[Path], curator: Any, layout: OutputLayout, assembly: Asse
         for example, reason, message in dropped:
             drops[(part_index, row_of[example.id])] = (reason, message)
         write_scored(examples, path)
+        progress.advance(len(examples))
     for reason, _message in drops.values():
         stats.rejected[reason] += 1
     stats.outputs = stats.inputs - len(drops)
@@ -195,7 +217,7 @@ def decide(parts: list[Path], recipe: Recipe, assembly: Assembly,
             else:
                 decisions[where[i]] = (None, "not_sampled")
                 stats.rejected["not_sampled"] += 1
-        assembly.mix = {"size": recipe.mix.size, "strata": mix.strata}
+        assembly.mix = mix.to_dict()
     return decisions
 
 
@@ -229,7 +251,7 @@ def _quality_columns(examples: list[Example], decisions: list[tuple] | None) -> 
 
 def write_release(
     parts: list[Path], recipe: Recipe, layout: OutputLayout, assembly: Assembly,
-    decisions: dict[tuple[int, int], Any], progress: Callable[[int], None] | None = None,
+    decisions: dict[tuple[int, int], Any], progress: ProgressReporter,
 ) -> None:
     formats = set(recipe.output.formats)
     curated = recipe.curate is not None
@@ -266,6 +288,7 @@ def write_release(
             assembly.examples[(example.task, example.split)] += 1
             if example.language:
                 assembly.languages.add(example.language)
+            assembly.note_sampling(example)
         if "parquet" in formats:
             cells = AudioCells(recipe.output.audio, audio)
             groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
@@ -282,8 +305,7 @@ def write_release(
                 assembly.files += write_dpo_part(kept, layout, part, fmt, audio)
         if "annotation" in formats:
             assembly.preferences += [e for e in kept if is_preference(e)]
-        if progress is not None:
-            progress(len(examples))
+        progress.advance(len(examples))
     assembly.files += audio.written
 
 
@@ -297,22 +319,32 @@ def make_curator(recipe: Recipe) -> Any:
     return Curator(recipe.curate)
 
 
-def assemble(parts: list[Path], recipe: Recipe, layout: OutputLayout, curator: Any = None) -> Assembly:
+def assemble(parts: list[Path], recipe: Recipe, layout: OutputLayout, curator: Any = None,
+             progress: ProgressReporter | None = None, examples: int | None = None) -> Assembly:
+    """Curate, decide splits and the mixture, write the release; ``examples`` (the number of
+    generated examples, when known) is the progress lines' total."""
+    progress = progress or ProgressReporter(enabled=False)
     assembly = Assembly()
     excluded: dict[tuple[int, int], tuple[str, str]] = {}
     if recipe.curate is not None:
-        parts, excluded = curate(parts, curator or make_curator(recipe), layout, assembly)
+        parts, excluded = curate(parts, curator or make_curator(recipe), layout, assembly, progress, examples)
     decisions = decide(parts, recipe, assembly, excluded)
-    write_release(parts, recipe, layout, assembly, decisions)
+    progress.phase("writing", total=examples, unit="examples")
+    write_release(parts, recipe, layout, assembly, decisions, progress)
     return assembly
 
 
 def remove_stale(layout: OutputLayout, written: list[Path]) -> None:
-    """Delete release files no longer written (tasks, splits or shards gone since the last run)."""
+    """Delete release files no longer written (tasks, splits or shards gone since the last run),
+    then the folders left empty (``data/<task>/`` of a task no longer in the recipe)."""
     keep = {p.resolve() for p in written}
     for folder, pattern in ((layout.data, "*.parquet"), (layout.complete, "*.parquet"), (layout.exports, "part-*.jsonl"),
                             (layout.audio, "*")):
-        if folder.exists():
-            for path in folder.rglob(pattern):
-                if path.resolve() not in keep:
-                    path.unlink()
+        if not folder.exists():
+            continue
+        for path in folder.rglob(pattern):
+            if path.is_file() and path.resolve() not in keep:
+                path.unlink()
+        for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+            if not any(sub.iterdir()):
+                sub.rmdir()

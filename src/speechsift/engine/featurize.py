@@ -62,6 +62,7 @@ def featurize(target: Path, out: Path, features: list[str] | None = None, *, fit
     pool = measuring_pool(count) if count > 1 else None
     try:
         with ProgressReporter(enabled=progress) as reporter:
+            reporter.phase("measuring", unit="clips")
             while batch := list(itertools.islice(items, BATCH)):
                 for item in batch:
                     if isinstance(item, RejectedRow):

@@ -4,7 +4,12 @@ The executor submits a shard's requests and goes on preparing the next shard, so
 always has work in flight and never idles at shard boundaries. Each request is answered from the
 ledger when it can be, joined to an identical request already in flight when there is one, and
 otherwise sent; every answer is committed to the ledger the moment it arrives, before any example
-is built from it, so a killed run loses only what was in flight.
+is built from it, so a killed run loses only what was in flight. Failures are never committed:
+they come back as completions with a reject code (transient ones are asked again by a rerun).
+
+Two failures end the run instead: a server that does not answer at all
+(``ServerUnreachableError``) and a ledger that cannot be used (``LedgerError``). Every request
+still waiting then fails with that error, and so does every later submission.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from speechsift.errors import ServerUnreachableError
 from speechsift.llm.base import Backend, aclose
-from speechsift.llm.ledger import Ledger
+from speechsift.llm.ledger import Ledger, LedgerError
 from speechsift.llm.router import identity
 from speechsift.llm.types import ChatRequest, Completion
 
@@ -39,7 +45,9 @@ SUBMIT_CHUNK = 128
 @dataclass(slots=True)
 class Answer:
     completion: Completion
-    origin: str  # "sent", "ledger" or "dedup" (an identical request answered it)
+    # "sent", "ledger", "dedup" (an identical request answered it) or "settled" (a permanent failure
+    # of this shard's earlier attempt, not asked again)
+    origin: str
 
 
 class GenerationService:
@@ -50,6 +58,7 @@ class GenerationService:
         self._loop = new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="speechsift-generation", daemon=True)
         self._inflight: dict[str, asyncio.Future[Completion]] = {}
+        self.fatal: Exception | None = None  # the error that ended generation, if one did
 
     def __enter__(self) -> "GenerationService":
         self._thread.start()
@@ -89,6 +98,8 @@ class GenerationService:
     async def _answer(self, requests: list[ChatRequest]) -> list[Answer]:
         """Ledger first, then in-flight twins, then the backend; sends start chunk by chunk, so
         the first requests are on the wire before the last keys are even computed."""
+        if self.fatal is not None:
+            raise self.fatal
         self.counters["requests"] += len(requests)
         keys: list[str] = []
         origins: dict[str, str] = {}
@@ -121,6 +132,8 @@ class GenerationService:
             await asyncio.sleep(0)  # let answers that have arrived be handled between chunks
         if sending:
             await asyncio.gather(*sending)
+        if self.fatal is not None:
+            raise self.fatal
         results: dict[str, Completion] = dict(stored)
         for key, future in waiting.items():
             results[key] = await asyncio.shield(future)
@@ -148,14 +161,27 @@ class GenerationService:
 
     async def _call(self, keys: list[str], to_send: dict[str, ChatRequest]) -> None:
         try:
-            completions = await self.backend.agenerate([to_send[k] for k in keys])
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # one failing call must not end the run: its requests become rejects
-            message = f"the {self.backend.name} backend failed: {type(exc).__name__}: {exc}"
-            completions = [Completion(error=message, error_reason="backend_error") for _ in keys]
-        for key, completion in zip(keys, completions):
-            self._settle(key, completion, identity(self.backend, to_send[key]))
+            try:
+                completions = await self.backend.agenerate([to_send[k] for k in keys])
+            except (asyncio.CancelledError, ServerUnreachableError):
+                raise
+            except Exception as exc:  # one failing call must not end the run: its requests become rejects
+                message = f"the {self.backend.name} backend failed: {type(exc).__name__}: {exc}"
+                completions = [Completion(error=message, error_reason="backend_error", transient=True) for _ in keys]
+            for key, completion in zip(keys, completions):
+                self._settle(key, completion, identity(self.backend, to_send[key]))
+        except (ServerUnreachableError, LedgerError) as exc:
+            self._stop(exc)
+
+    def _stop(self, error: Exception) -> None:
+        """End generation: every request still waiting fails with ``error``, and so will later ones."""
+        if self.fatal is None:
+            self.fatal = error
+        for future in self._inflight.values():
+            if not future.done():
+                future.set_exception(self.fatal)
+                future.exception()  # retrieved here: whoever waits on it re-raises it, nobody else logs it
+        self._inflight.clear()
 
     def _settle(self, key: str, completion: Completion, who: tuple[str, str | None] | None = None) -> None:
         self.counters["sent"] += 1

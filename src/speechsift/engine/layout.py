@@ -33,6 +33,15 @@ class OutputLayout:
         return self.root / ".work"
 
     @property
+    def lock(self) -> Path:
+        """Held by the run writing this folder (``engine/lock.py``): pid, host and start time."""
+        return self.work / "lock"
+
+    def clips_part(self, shard: int) -> Path:
+        """A clip shard's clips after the clip stages (labels, measurements): the pairing index."""
+        return self.work / "clips" / f"{self.part_name(shard)}.parquet"
+
+    @property
     def rejects(self) -> Path:
         return self.root / "rejects.jsonl"
 

@@ -7,12 +7,19 @@
   (``gender``, ``accent``, ``age``; ``label_sources`` says ``synthesized``), so the probe and
   enrich stages check and measure it as they do a corpus clip. The other user turns (and the
   context, where a task voices it) are in ``extra["speech"]``.
+- ``SpeakInstructions`` (stage ``tts_instruction``, on examples, after generation): for the text
+  tasks with ``speak_instruction: true``, every user turn becomes an audio part (its text stays in
+  ``instruction`` and ``transcript``), spoken by a voice of the pool; the example takes the voice's
+  speaker and labels, as a voiced record does.
 - ``SpeakResponses`` (stage ``tts_response``, on examples, after generation): for the tasks with
-  ``speak_response: true``, every assistant text turn gets an audio part beside its text, spoken by
-  a voice of ``tts.response_voices`` (default: the pool).
+  ``speak_response: true``, every assistant text turn gets an audio part beside its text, and a
+  preference pair's rejected response its audio too (``extra.rejected_audio``: its index in
+  ``audios``), in one voice of ``tts.response_voices`` (default: the pool).
 
-Both send their utterances through one ``Synthesizer`` (cache, dedup, checks); a record or example
-whose speech fails is a reject with the synthesizer's reason, and its counters go to
+A text task's examples take their voices by instruction (``speaker_key``): every pair and strategy
+of one instruction is asked in one voice and answered in one voice, so text they share is spoken
+once. All stages send their utterances through one ``Synthesizer`` (cache, dedup, checks); a record
+or example whose speech fails is a reject with the synthesizer's reason, and its counters go to
 ``run.json``'s ``tts``.
 """
 
@@ -25,9 +32,10 @@ from typing import TYPE_CHECKING, Any
 from speechsift.engine.context import ShardContext
 from speechsift.engine.stages import Stage, record_id
 from speechsift.errors import Reject
-from speechsift.records import AudioRef, Clip, Example, Message, Part
+from speechsift.records import AudioRef, Clip, Example, Message, Part, stable_id
 from speechsift.sources.text import SPEECH_KEY, TextRecord, record_kind
 from speechsift.tasks import get_task
+from speechsift.tasks.text import is_text_task
 from speechsift.tts import SpeechRequest, Synthesizer, UtteranceCache, Voice, VoicePool, make_tts_backend, make_voices
 
 if TYPE_CHECKING:
@@ -49,12 +57,15 @@ class SpeechStage(Stage):
         self.field = field  # the recipe field that holds the pool, for messages
 
     def speak(self, items: Sequence[tuple[int, str, str | None, list[str]]], ctx: ShardContext) -> dict[int, Spoken | Reject]:
-        """``(index, record id, language, texts)`` each -> its voice and audio, or a Reject."""
-        voices = self.pool.assign([(record_id, language) for _, record_id, language, _ in items])
+        """``(index, record id, language, texts)`` each -> its voice and audio, or a Reject. Items
+        of one record id share its voice and settings."""
+        speakers = list(dict.fromkeys((record_id, language) for _, record_id, language, _ in items))
+        voices = dict(zip(speakers, self.pool.assign(speakers)))
         plans: dict[int, tuple[Voice, int, int]] = {}  # index -> voice, first request, count
         requests: list[SpeechRequest] = []
         outcomes: dict[int, Spoken | Reject] = {}
-        for (index, record_id, language, texts), voice in zip(items, voices):
+        for index, record_id, language, texts in items:
+            voice = voices[(record_id, language)]
             if voice is None:
                 outcomes[index] = self._no_voice(language)
                 continue
@@ -125,55 +136,111 @@ class Synthesize(SpeechStage):
                                   "turns": [a.path for a in audios[1:turns]]}
         if len(audios) > turns:
             speech["context"] = audios[turns].path
-        meta = {**clip.meta, **dict(voice.labels)}
-        if voice.labels:
-            meta["label_sources"] = ",".join(f"{field}:synthesized" for field, _ in voice.labels)
         return Clip(clip.clip_id, clip.source, audios[0], clip.language, f"tts/{voice.name}", clip.text, clip.raw,
-                    meta, clip.features, {**clip.extra, SPEECH_KEY: speech})
+                    voice_meta(clip.meta, voice), clip.features, {**clip.extra, SPEECH_KEY: speech})
 
 
-class SpeakResponses(SpeechStage):
-    name = "tts_response"
+def voice_meta(meta: dict[str, str], voice: Voice) -> dict[str, str]:
+    """``meta`` with the voice's labels (``gender``, ``accent``, ``age``), marked ``synthesized``."""
+    labelled = {**meta, **dict(voice.labels)}
+    if voice.labels:
+        labelled["label_sources"] = ",".join(f"{field}:synthesized" for field, _ in voice.labels)
+    return labelled
 
-    def __init__(self, synthesizer: Synthesizer, pool: VoicePool, tasks: frozenset[str]) -> None:
-        super().__init__(synthesizer, pool, "tts.response_voices")
+
+def speaker_key(example: Example, role: str) -> str:
+    """Whose voice speaks ``role``'s turns of ``example``: a text task's instruction (its pairs,
+    strategies and tasks share one voice per role, so a prompt or a response they share is spoken
+    once, and both responses of a pair in one voice), otherwise the example."""
+    if is_text_task(example.task):
+        return f"{role}/{stable_id(example.instruction)}"
+    return example.id
+
+
+class SpeakTurns(SpeechStage):
+    """Examples' turns of one ``role`` spoken after generation, for the tasks named; a subclass
+    builds what a voiced example becomes."""
+
+    role = ""
+
+    def __init__(self, synthesizer: Synthesizer, pool: VoicePool, field: str, tasks: frozenset[str]) -> None:
+        super().__init__(synthesizer, pool, field)
         self.tasks = tasks
 
     def texts(self, index: int, example: Example) -> tuple[int, str, str | None, list[str]] | None:
-        if example.task not in self.tasks:
-            return None
-        return index, example.id, example.language, [m.text() for m in example.messages if self._spoken(m)]
+        texts = self.utterances(example) if example.task in self.tasks else []
+        return (index, speaker_key(example, self.role), example.language, texts) if texts else None
 
-    @staticmethod
-    def _spoken(message: Message) -> bool:
-        return message.role == "assistant" and bool(message.text().strip())
+    def turns(self, example: Example) -> list[int]:
+        """The indices of the messages spoken: the role's turns that have text."""
+        return [t for t, m in enumerate(example.messages) if m.role == self.role and m.text().strip()]
 
-    def voiced(self, example: Example, voice: Voice, audios: list[AudioRef]) -> Example:
-        return with_spoken_turns(example, [t for t, m in enumerate(example.messages) if self._spoken(m)], audios)
+    def utterances(self, example: Example) -> list[str]:
+        return [example.messages[t].text() for t in self.turns(example)]
 
     def reject_extra(self, example: Example) -> dict[str, Any]:
         return {"source": example.source, "task": example.task}
 
 
-def with_spoken_turns(example: Example, turns: list[int], audios: Sequence[AudioRef]) -> Example:
-    """``example`` with an audio part after the text of each of ``turns`` (its messages' indices).
-    Audio indices are renumbered in the order the parts appear, as exports that count
-    placeholders (the messages format) expect."""
+class SpeakInstructions(SpeakTurns):
+    name = "tts_instruction"
+    role = "user"
+
+    def voiced(self, example: Example, voice: Voice, audios: list[AudioRef]) -> Example:
+        turns = self.turns(example)
+        spoken = with_spoken_turns(example, turns, audios, keep_text=False)
+        return replace(spoken, speaker_id=f"tts/{voice.name}", meta=voice_meta(example.meta, voice),
+                       transcript=example.messages[turns[0]].text())
+
+
+class SpeakResponses(SpeakTurns):
+    name = "tts_response"
+    role = "assistant"
+
+    def utterances(self, example: Example) -> list[str]:
+        """The assistant turns, then a preference pair's rejected response (in the same voice)."""
+        rejected = example.extra.get("rejected")
+        return [*super().utterances(example), *([rejected] if isinstance(rejected, str) else [])]
+
+    def voiced(self, example: Example, voice: Voice, audios: list[AudioRef]) -> Example:
+        turns = self.turns(example)
+        spoken = with_spoken_turns(example, turns, audios[:len(turns)])
+        if len(audios) == len(turns):
+            return spoken
+        # the rejected response: referenced by no part, so this stage runs after every other that
+        # renumbers audios (with_spoken_turns keeps only the audios parts refer to)
+        return replace(spoken, audios=[*spoken.audios, audios[-1]],
+                       transcripts=[*spoken.transcripts, example.extra["rejected"]],
+                       extra={**spoken.extra, "rejected_audio": len(spoken.audios)})
+
+
+def with_spoken_turns(example: Example, turns: list[int], audios: Sequence[AudioRef], *,
+                      keep_text: bool = True) -> Example:
+    """``example`` with an audio part after the text of each of ``turns`` (its messages' indices),
+    or instead of it (``keep_text=False``); each new audio's transcript is its turn's text. Audio
+    indices are renumbered in the order the parts appear, as exports that count placeholders (the
+    messages format) expect."""
     spoken = dict(zip(turns, audios))
+    before = example.audio_transcripts()
     refs: list[AudioRef] = []
+    transcripts: list[str | None] = []
     messages = []
     for index, message in enumerate(example.messages):
         content = []
         for part in message.content:
             if part.type == "audio":
                 refs.append(example.audios[part.audio or 0])
+                transcripts.append(before[part.audio or 0])
                 part = Part.of_audio(len(refs) - 1)
+            if part.type == "text" and index in spoken and not keep_text:
+                continue
             content.append(part)
         if index in spoken:
             refs.append(spoken[index])
+            transcripts.append(message.text())
             content.append(Part.of_audio(len(refs) - 1))
         messages.append(Message(message.role, content))
-    return replace(example, messages=messages, audios=refs)
+    return replace(example, messages=messages, audios=refs, transcripts=transcripts)
 
 
 def _spoken_sources(recipe: "Recipe") -> frozenset[str] | None:
@@ -202,21 +269,29 @@ def tts_config(recipe: "Recipe") -> "TTSConfig":
     return recipe.tts or TTSConfig()
 
 
-def speech_stages(recipe: "Recipe", layout: "OutputLayout") -> tuple[Synthesize | None, SpeakResponses | None]:
-    """The recipe's speech stages (None where it needs none); voices are checked to be installed
-    here, before any work (a ``ConfigError`` naming the voice and how to install it)."""
+def speech_stages(recipe: "Recipe", layout: "OutputLayout") -> tuple[Synthesize | None, list[SpeakTurns]]:
+    """The recipe's speech stages: the one on clips (None where it needs none) and those on
+    finished examples, in order; voices are checked to be installed here, before any work (a
+    ``ConfigError`` naming the voice and how to install it)."""
     voiced = _spoken_sources(recipe)
+    asking = frozenset(spec.name for spec in recipe.task_specs if spec.speak_instruction)
     speaking = frozenset(spec.name for spec in recipe.task_specs if spec.speak_response)
-    if not voiced and not speaking:
-        return None, None
+    if not voiced and not asking and not speaking:
+        return None, []
     config = tts_config(recipe)
     backend = make_tts_backend(config)
     pool = VoicePool(make_voices(config, backend), config.seed)
     synthesizer = Synthesizer(backend, UtteranceCache(config.cache or layout.work / "tts"), max_chars=config.max_chars,
                               split=config.long_text == "split")
     synthesize = Synthesize(synthesizer, pool, voiced, _context_sources(recipe)) if voiced else None
-    speak = SpeakResponses(synthesizer, pool.subset(config.response_voices, "tts.response_voices"), speaking) if speaking else None
-    return synthesize, speak
+    after: list[SpeakTurns] = []
+    if asking:
+        after.append(SpeakInstructions(synthesizer, pool, "tts.voices", asking))
+    if speaking:  # last: the rejected response's audio is referenced by no part
+        after.append(SpeakResponses(synthesizer, pool.subset(config.response_voices, "tts.response_voices"),
+                                    "tts.response_voices", speaking))
+    return synthesize, after
 
 
-__all__ = ["SpeakResponses", "Synthesize", "speech_stages", "with_spoken_turns"]
+__all__ = ["SpeakInstructions", "SpeakResponses", "SpeakTurns", "Synthesize", "speaker_key", "speech_stages",
+           "voice_meta", "with_spoken_turns"]

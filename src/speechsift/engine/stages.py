@@ -242,18 +242,13 @@ class BuildItems(Stage):
 
 
 class BuildPairs(BuildItems):
-    """Two-clip examples from the pairs the engine formed: both clips' audio is checked first."""
+    """Two-clip examples from the pairs the engine formed over the clip index (``engine/pairs.py``):
+    both clips have passed the clip stages already (labels, audio check, measurements)."""
 
     name = "pairs"
 
-    def __init__(self, specs: Sequence[TaskSpec], settings: TaskSettings, samples: int = 1,
-                 probe: ProbeAudio | None = None) -> None:
-        super().__init__(specs, settings, samples)
-        self.probe = probe or ProbeAudio()  # the run's, with its length limits
-
     def build(self, item: PairItem, ctx: ShardContext) -> Example | list[Example]:
-        a, b = self.probe.process(item.a, ctx), self.probe.process(item.b, ctx)
-        return get_task(item.task).build_pair(a, b, self.settings)
+        return get_task(item.task).build_pair(item.a, item.b, self.settings)
 
     def item_id(self, item: PairItem) -> str:
         return item.pair_id
@@ -288,6 +283,10 @@ def raw_prompt_messages(request: ChatRequest) -> list[dict[str, str]]:
     return list(request.messages)
 
 
+# How an answer was obtained -> the counter of run.json's "llm" that counts it.
+ORIGIN_COUNTERS = {"sent": "sent", "ledger": "ledger_hits", "dedup": "deduplicated", "settled": "settled_failures"}
+
+
 class Generate(Stage):
     """Fills the examples' responses from the answers to their LLM requests.
 
@@ -312,12 +311,13 @@ class Generate(Stage):
             self._language = (LanguageScorer(), ResponseText)
         scorer, response_text = self._language
         for example in examples:
-            if not example.response or not example.language:
+            text = response_text(example, 2000)  # the instruction, for an audio target
+            if text.empty or not example.language:
                 continue
-            scores = scorer.score(example, response_text(example, 2000))
+            scores = scorer.score(example, text)
             if scores.get("language_match") is False:
                 return (f"the answer is in {scores.get('language_detected')!r}, the clip in "
-                        f"{example.language!r}: {example.response[:80]!r}")
+                        f"{example.language!r}: {text.text[:80]!r}")
         return None
 
     @staticmethod
@@ -373,7 +373,11 @@ class Generate(Stage):
                 finished = self._answered(example, answer.completion)
             except Reject as rejected:
                 ctx.llm[f"failed.{rejected.reason}"] += 1
-                ctx.reject(self.name, example.id, rejected.reason, rejected.message, source=example.source, task=example.task)
+                # a transient failure (server down, overloaded, too slow) keeps its shard unfinished:
+                # a rerun asks again
+                transient = answer.completion.transient or None
+                ctx.reject(self.name, example.id, rejected.reason, rejected.message, source=example.source,
+                           task=example.task, transient=transient)
                 continue
             stats.outputs += 1  # counted per answered example; one answer may make several
             for reason, count in dropped_counts(finished).items():
@@ -386,7 +390,9 @@ class Generate(Stage):
     def _count(answer: Answer, ctx: ShardContext) -> None:
         completion = answer.completion
         ctx.llm["requests"] += 1
-        ctx.llm[{"sent": "sent", "ledger": "ledger_hits", "dedup": "deduplicated"}[answer.origin]] += 1
+        ctx.llm[ORIGIN_COUNTERS[answer.origin]] += 1
+        if completion.transient:  # not answered for now: the shard stays unfinished, a rerun asks again
+            ctx.llm["transient_failures"] += 1
         if answer.origin == "sent":
             ctx.llm["retries"] += completion.retries
             ctx.llm["tokens_in"] += completion.prompt_tokens or 0

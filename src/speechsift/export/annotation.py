@@ -12,7 +12,8 @@ in a seeded random order (the judge's choice is not shown), a forced choice, a m
 
 ``speechsift annotations import OUT RESULTS.json...`` checks each file against the pages' pairs
 (``exports/annotation/pairs.jsonl``) and writes them as preference records (judge
-``human:<annotator>``) to ``OUT/annotations/``, with the DPO exports of those records.
+``human:<annotator>``) to ``OUT/annotations/``, with the DPO exports of those records (and the
+audio of the request and both responses where the pages played it).
 """
 
 from __future__ import annotations
@@ -238,6 +239,32 @@ def read_results(path: Path, pairs: dict[str, dict[str, Any]]) -> list[dict[str,
     return records
 
 
+def imported_example(example_id: str, row: dict[str, Any]) -> Example:
+    """An imported preference (a ``preferences.jsonl`` row) as the run's examples hold one: the
+    request as audio where it was voiced, the chosen response's audio after its text, the rejected
+    one's at ``extra.rejected_audio`` (``engine.speech``), so the DPO exports carry them alike."""
+    extra = {k: row[k] for k in ("rejected", "chosen_config", "rejected_config", "margin", "explanation", "judge")}
+    audios: list[AudioRef] = []
+    transcripts: list[str | None] = []
+
+    def audio_part(path: str, text: str) -> Part:
+        audios.append(AudioRef(path))
+        transcripts.append(text)
+        return Part.of_audio(len(audios) - 1)
+
+    prompt, chosen, rejected = row.get("prompt_audio"), row.get("chosen_audio"), row.get("rejected_audio")
+    user = [audio_part(prompt, row["instruction"])] if prompt else [Part.of_text(row["instruction"])]
+    reply = [Part.of_text(row["chosen"]), *([audio_part(chosen, row["chosen"])] if chosen else [])]
+    if rejected:
+        extra["rejected_audio"] = len(audios)
+        audio_part(rejected, row["rejected"])
+    return Example(id=example_id, task="preference_pairs", clip_ids=[row["pair_id"]], audios=audios,
+                   instruction=row["instruction"], response=row["chosen"],
+                   messages=[Message("user", user), Message("assistant", reply)], source="annotation",
+                   language=None, transcript=row["instruction"] if prompt else None, split=row["split"],
+                   extra=extra, transcripts=transcripts)
+
+
 def import_annotations(out: Path, files: list[Path]) -> tuple[Path, int]:
     """Preference records from saved results files: ``OUT/annotations/preferences.jsonl`` and the
     DPO exports (``OUT/annotations/exports/dpo_*``). Returns the records file and their count."""
@@ -254,19 +281,17 @@ def import_annotations(out: Path, files: list[Path]) -> tuple[Path, int]:
     examples, lines = [], []
     for record in records:
         pair, judge = record["pair"], f"human:{record['annotator']}"
-        row = {"instruction": pair["instruction"], "chosen": record["preferred"]["text"],
-               "rejected": record["other"]["text"], "chosen_config": record["preferred"].get("config"),
-               "rejected_config": record["other"].get("config"), "margin": record["margin"],
-               "explanation": record["explanation"], "judge": judge, "pair_id": pair["pair_id"],
-               "split": pair["split"], "batch": record["batch"]}
+        sides = {r["text"]: r for r in pair["responses"]}  # the pages' own record of each response
+        chosen, rejected = sides[record["preferred"]["text"]], sides[record["other"]["text"]]
+        row = {"instruction": pair["instruction"], "chosen": chosen["text"], "rejected": rejected["text"],
+               "chosen_config": chosen.get("config"), "rejected_config": rejected.get("config"),
+               "margin": record["margin"], "explanation": record["explanation"], "judge": judge,
+               "pair_id": pair["pair_id"], "split": pair["split"], "batch": record["batch"]}
+        spoken = {"prompt_audio": pair.get("instruction_audio"), "chosen_audio": chosen.get("audio"),
+                  "rejected_audio": rejected.get("audio")}  # where the page played them
+        row.update({key: path for key, path in spoken.items() if path})
         lines.append(json.dumps(row, ensure_ascii=False))
-        extra = {k: row[k] for k in ("rejected", "chosen_config", "rejected_config", "margin", "explanation", "judge")}
-        examples.append(Example(
-            id=stable_id("annotation", pair["pair_id"], judge), task="preference_pairs", clip_ids=[pair["pair_id"]],
-            audios=[], instruction=pair["instruction"], response=row["chosen"],
-            messages=[Message("user", [Part.of_text(pair["instruction"])]),
-                      Message("assistant", [Part.of_text(row["chosen"])])],
-            source="annotation", language=None, split=pair["split"], extra=extra))
+        examples.append(imported_example(stable_id("annotation", pair["pair_id"], judge), row))
     target = layout.root / "annotations"
     atomic_write_text(target / "preferences.jsonl", "".join(line + "\n" for line in lines))
     exports = OutputLayout(target)

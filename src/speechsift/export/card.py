@@ -49,6 +49,26 @@ def front_matter(name: str, license: str, assembly: Assembly) -> dict[str, Any]:
     }
 
 
+def _written_by(setting: dict[str, Any]) -> str:
+    backend, model = setting.get("backend"), setting.get("model")
+    if backend == "direct":
+        return "taken from the corpus"
+    if backend == "template" and not model:
+        return "templates over the labels"
+    text = f"`{backend}`" + (f" `{model}`" if model else "")
+    if setting.get("max_tokens") is not None:
+        text += (f", temperature {setting.get('temperature')}, top_p {setting.get('top_p')}, "
+                 f"max_tokens {setting.get('max_tokens')}")
+    return text
+
+
+def sampling_lines(assembly: Assembly) -> list[str]:
+    """One line per task: who wrote its responses and how they sampled (tasks set their own
+    max_tokens, so one recipe-wide line would be wrong)."""
+    return [f"- {task}: " + "; ".join(_written_by(s) for s in settings)
+            for task, settings in sorted(assembly.sampling.items())]
+
+
 def loading_snippet(out: str, task: str) -> str:
     """Python that loads a task's train split from Parquet and reads its audio with soundfile
     (never ``datasets``' decoder, which needs torchcodec); the README shows the same code."""
@@ -111,11 +131,18 @@ def speech_lines(recipe: Any, totals: RunTotals) -> list[str]:
              f"{tts.get('cache_hits', 0)} from the cache, "
              f"{sum(n for k, n in tts.items() if k.startswith('failed.'))} failed",
              "- synthesized clips carry the voice's labels (`label_sources`: `synthesized`) and speaker `tts/<voice>`"]
+    asked = [spec.name for spec in recipe.task_specs if spec.speak_instruction]
+    if asked:
+        lines.append(f"- spoken instructions ({', '.join(asked)}): the user turn is audio in every format (its "
+                     "text is the example's `instruction` and `transcript`), speaker `tts/<voice>`")
     spoken = [spec.name for spec in recipe.task_specs if spec.speak_response]
     if spoken:
         lines.append(f"- spoken responses ({', '.join(spoken)}): an audio part after the assistant's text in "
                      "`data/` (Parquet) and `sift_jsonl`; the `messages` export (LLaMA-Factory, ms-swift) has no "
                      "place for assistant audio and keeps their text only")
+    if "preference_pairs" in spoken:
+        lines.append("- a preference pair's rejected response is spoken in the chosen one's voice: "
+                     "`extra.rejected_audio` is its index in `audios`, `rejected_audio` its path in the DPO exports")
     return lines
 
 
@@ -124,6 +151,8 @@ def render_card(recipe: Any, totals: RunTotals, assembly: Assembly, backend: str
     lines = ["---", yaml.safe_dump(meta, sort_keys=False).rstrip(), "---", "", f"# {recipe.name}", ""]
     if recipe.description:
         lines += [recipe.description.strip(), ""]
+    if assembly.warnings:
+        lines += ["## Warnings", "", *[f"- {warning}" for warning in assembly.warnings], ""]
     splits = sorted({split for _task, split in assembly.examples}, key=SPLIT_ORDER.index)
     lines += [
         "Instruction-tuning data for speech-text LLMs, made with "
@@ -141,7 +170,7 @@ def render_card(recipe: Any, totals: RunTotals, assembly: Assembly, backend: str
         "## Generation",
         "",
         f"- backend: `{backend}`" + (f", model: `{model}`" if model else " (no model: text from templates over the labels)"),
-        f"- sampling: temperature {recipe.llm.temperature}, top_p {recipe.llm.top_p}, max_tokens {recipe.llm.max_tokens}",
+        *sampling_lines(assembly),
         "",
         "## Rejected",
         "",

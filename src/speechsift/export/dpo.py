@@ -11,10 +11,11 @@ annotations imported by ``speechsift annotations import``) are written, one fold
   ``{"prompt": [{role, content}], "chosen": [{role: assistant, ...}], "rejected": [...]}``.
 
 Both carry ``id``, ``margin``, ``chosen_config`` and ``rejected_config`` beside the trainer's
-columns, and ``prompt_audio``/``chosen_audio``/``rejected_audio`` (paths) when speech synthesis
-voiced the instruction or the responses; trainers ignore the columns they do not read. Paths to
-files inside OUT are relative to the export's folder (``audio_files.AudioPaths``; LLaMA-Factory's
-``media_dir`` defaults to its ``dataset_dir``).
+columns, and ``chosen_audio``/``rejected_audio`` (paths) when speech synthesis voiced the responses
+(``speak_response``); trainers ignore the columns they do not read. A spoken instruction
+(``speak_instruction``) is LLaMA-Factory's ``<audio>`` + ``audios`` and TRL's ``prompt_audio``.
+Paths to files inside OUT are relative to the export's folder (``audio_files.AudioPaths``;
+LLaMA-Factory's ``media_dir`` defaults to its ``dataset_dir``).
 """
 
 from __future__ import annotations
@@ -40,15 +41,6 @@ def is_preference(example: Example) -> bool:
     return isinstance(example.extra.get("rejected"), str) and example.response is not None
 
 
-def response_audio_path(value: Any, path_of: PathOf) -> str | None:
-    """A response's audio path (``extra.chosen_audio`` as a path or an AudioRef-like mapping)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and (value.get("path") or value.get("bytes")):
-        return path_of(AudioRef(**{k: v for k, v in value.items() if k in AudioRef.__slots__}))
-    return None
-
-
 def prompt_audios(example: Example) -> list[AudioRef]:
     """The audio of the turns before the chosen response (a spoken instruction), in order."""
     return [example.audios[p.audio or 0] for m in example.messages[:-1] for p in m.content if p.type == "audio"]
@@ -61,16 +53,22 @@ def chosen_audio(example: Example) -> AudioRef | None:
     return example.audios[parts[0].audio or 0] if parts else None
 
 
+def rejected_audio(example: Example) -> AudioRef | None:
+    """The rejected response's audio (``speak_response`` voiced it: ``extra.rejected_audio`` is its
+    index in ``audios``), if any."""
+    index = example.extra.get("rejected_audio")
+    return example.audios[index] if isinstance(index, int) and 0 <= index < len(example.audios) else None
+
+
 def pair_fields(example: Example, path_of: PathOf) -> dict[str, Any]:
     """What both formats carry beside the trainer's columns: id, margin, the two configurations and
     the responses' audio paths where they were voiced."""
     extra = example.extra
     record: dict[str, Any] = {"id": example.id, "margin": extra.get("margin"),
                               "chosen_config": extra.get("chosen_config"), "rejected_config": extra.get("rejected_config")}
-    spoken = chosen_audio(example)
-    paths = {"chosen": path_of(spoken) if spoken is not None else response_audio_path(extra.get("chosen_audio"), path_of),
-             "rejected": response_audio_path(extra.get("rejected_audio"), path_of)}
-    record.update({f"{side}_audio": path for side, path in paths.items() if path})
+    for side, ref in (("chosen", chosen_audio(example)), ("rejected", rejected_audio(example))):
+        if ref is not None:
+            record[f"{side}_audio"] = path_of(ref)
     return record
 
 

@@ -11,6 +11,7 @@ from speechsift.labels.normalize import (
     NUMERIC_LABELS,
     UnknownLabel,
     is_missing,
+    normalize_language,
     parse_number,
 )
 from speechsift.records import Clip
@@ -42,6 +43,26 @@ def _categorical(field: str, value: str) -> str | tuple[str] | None:
     if len(seen) >= _SEEN_LIMIT:
         seen.clear()
     seen[value] = outcome
+    return outcome
+
+
+# Languages already worked out: corpus value -> (ISO 639-1 code or what is kept, known?). A
+# corpus has a handful of language values; this runs for every clip.
+_LANGUAGES: dict[str, tuple[str | None, bool]] = {}
+
+
+def clip_language(value: str) -> tuple[str | None, bool]:
+    """``(language, known)`` for a clip's language value: the ISO 639-1 code and True, or (the kept
+    subtag or None, False) for a value no table explains (``normalize.normalize_language``)."""
+    outcome = _LANGUAGES.get(value)
+    if outcome is None:
+        try:
+            outcome = (normalize_language(value), True)
+        except UnknownLabel as unknown:
+            outcome = (unknown.kept, False)
+        if len(_LANGUAGES) >= _SEEN_LIMIT:
+            _LANGUAGES.clear()
+        _LANGUAGES[value] = outcome
     return outcome
 
 
@@ -101,15 +122,25 @@ def normalize_labels(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, flo
 
 def with_labels(clip: Clip) -> tuple[Clip, list[tuple[str, str]]]:
     """The clip with ``meta``/``features`` filled from its raw labels (labels already in ``meta``
-    win), and the raw values no table explains."""
+    win), its language as an ISO 639-1 code (the corpus's value, when it differs, kept in
+    ``raw["language"]``), and the raw values no table explains."""
     meta, features, unknown = normalize_labels(clip.raw)
     if clip.meta:
         meta.update(clip.meta)
     if clip.features:
         features = {**clip.features, **features}
+    language, raw = clip.language, clip.raw
+    if language is not None:
+        code, known = _LANGUAGES.get(language) or clip_language(language)  # the common case inlined
+        if not known:
+            unknown.append(("language", language))
+        if code != language:
+            if not is_missing(language):
+                raw = {**raw, "language": language}
+            language = code
     # positional construction: dataclasses.replace costs more than the whole normalization
-    return Clip(clip.clip_id, clip.source, clip.audio, clip.language, clip.speaker_id, clip.text,
-                clip.raw, meta, features, clip.extra), unknown
+    return Clip(clip.clip_id, clip.source, clip.audio, language, clip.speaker_id, clip.text,
+                raw, meta, features, clip.extra), unknown
 
 
 def normalized_clips(items: Iterable[Any]) -> Iterator[Clip]:
@@ -119,4 +150,4 @@ def normalized_clips(items: Iterable[Any]) -> Iterator[Clip]:
             yield with_labels(item)[0]
 
 
-__all__ = ["UnknownLabel", "normalize_labels", "normalized_clips", "with_labels"]
+__all__ = ["UnknownLabel", "clip_language", "normalize_labels", "normalized_clips", "with_labels"]

@@ -21,30 +21,26 @@ age, language) are keyed by speechsift's normalized values (``labels.tables``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from functools import lru_cache
+
+from speechsift.labels import tables
+from speechsift.labels.normalize import UnknownLabel, normalize_language
 
 LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "it", "es")
 FALLBACK_LANGUAGE = "en"
 
-# Language names and codes a corpus may give, onto our codes ("en-US", "de_DE", "German", "deu").
-_LANGUAGE_ALIASES: dict[str, str] = {
-    "en": "en", "eng": "en", "english": "en",
-    "de": "de", "deu": "de", "ger": "de", "german": "de", "deutsch": "de",
-    "fr": "fr", "fra": "fr", "fre": "fr", "french": "fr", "français": "fr", "francais": "fr",
-    "it": "it", "ita": "it", "italian": "it", "italiano": "it",
-    "es": "es", "spa": "es", "spanish": "es", "español": "es", "espanol": "es",
-}
-
-
 @lru_cache(maxsize=1024)
 def language_code(value: str | None) -> str | None:
-    """One of ``LANGUAGES`` for a corpus's language value, or None when it is not one of them."""
+    """One of ``LANGUAGES`` for a corpus's language value ("en-US", "de_DE", "German", "deu"), or
+    None when it is not one of them (``labels.normalize.normalize_language`` reads the value)."""
     if not value:
         return None
-    key = re.split(r"[-_\s]", value.strip().lower(), maxsplit=1)[0]
-    return _LANGUAGE_ALIASES.get(key) or _LANGUAGE_ALIASES.get(value.strip().lower())
+    try:
+        code = normalize_language(value)
+    except UnknownLabel:
+        return None
+    return code if code in LANGUAGES else None
 
 
 def output_language(value: str | None) -> str:
@@ -406,13 +402,60 @@ def meta_value(meta: Mapping[str, str], field: str) -> str | None:
 def choices(field: str, language: str) -> list[str]:
     """Every form of ``field`` in ``language``, in table order (levels low to high)."""
     lang = language if language in LANGUAGES else FALLBACK_LANGUAGE
+    return [key_word(field, key, lang) for key in value_keys(field)]
+
+
+def value_keys(field: str, like: object = None) -> list:
+    """The keys of ``field``'s values in table order: levels for ordinal fields, table keys for
+    nominal ones, codes for language. With ``like``, only those on the same scale as that key:
+    an age group's fellow groups, or a decade's fellow decades (one question never mixes them)."""
     if field in ORDINAL_WORDS:
-        return list(ORDINAL_WORDS[field][lang])
-    if field in NOMINAL_WORDS:
-        return list(NOMINAL_WORDS[field][lang].values())
+        return list(range(levels(field)))
     if field == "language":
-        return [LANGUAGE_NAMES[lang][code] for code in LANGUAGES]
-    return []
+        return list(LANGUAGES)
+    keys = list(NOMINAL_WORDS[field][FALLBACK_LANGUAGE])
+    if field == "age" and like is not None:
+        groups = like in tables.AGE_GROUPS
+        keys = [k for k in keys if (k in tables.AGE_GROUPS) == groups]
+    return keys
+
+
+def key_word(field: str, key: object, language: str) -> str:
+    """The form of the value with ``key`` (``value_keys``) in ``language``."""
+    if field in ORDINAL_WORDS:
+        return ORDINAL_WORDS[field][language][key]  # type: ignore[index]
+    if field == "language":
+        return LANGUAGE_NAMES[language][key]  # type: ignore[index]
+    return NOMINAL_WORDS[field][language][key]  # type: ignore[index]
+
+
+# Ordinal values closer than this many levels overlap ("slightly low" and "moderate").
+NEAR_LEVELS = 2
+
+
+def overlaps(field: str, a: object, b: object) -> bool:
+    """Whether two values of ``field`` (``value_keys`` keys) can both be true of one clip, so that
+    one must never be a wrong option beside the other in a multiple-choice question:
+
+    - the same value;
+    - ordinal scales of more than three levels: two levels on the same side of the middle ("very
+      low" and "slightly low" are both low) or fewer than ``NEAR_LEVELS`` apart ("slightly low"
+      and "moderate"); the three-level scales (pace, volume, intensity) are coarse enough that
+      their levels never overlap;
+    - age: an age group and a decade inside it ("young adult" and "thirties": labels.tables.AGE_MAP
+      puts the decades into the groups).
+    """
+    if a == b:
+        return True
+    if field in ORDINAL_WORDS:
+        n = levels(field)
+        if n <= 3:
+            return False
+        middle = (n - 1) / 2
+        return (a - middle) * (b - middle) > 0 or abs(a - b) < NEAR_LEVELS  # type: ignore[operator]
+    if field == "age":
+        return tables.AGE_MAP.get(str(a)) == b or tables.AGE_MAP.get(str(b)) == a
+    return False
 
 
 # --- list joining --------------------------------------------------------------------------------
@@ -442,7 +485,8 @@ def join_words(items: list[str], language: str, *, conjunction: str = "or") -> s
 
 __all__ = [
     "FALLBACK_LANGUAGE", "FIELD_NAMES", "LANGUAGES", "LANGUAGE_NAMES", "choices", "field_name", "join_words",
-    "label_word", "language_code", "levels", "meta_value", "nominal_key", "output_language", "scale_step",
+    "key_word", "label_word", "language_code", "levels", "meta_value", "nominal_key", "output_language", "overlaps",
+    "scale_step", "value_keys",
 ]
 
 
@@ -528,7 +572,87 @@ EMOTION_CUES: dict[str, dict[str, tuple[str, ...]]] = {
         "es": ("asco", "asqueado", "asqueada", "disgustado", "disgustada"),
     },
 }
-# Words that negate an emotion word up to three words later ("doesn't sound angry").
+# Words (or word pairs) that ask for or describe a pace, a volume or a pitch, per language, by the
+# direction they point to (our own lists). The controllable task screens its instructions with
+# them, and curation reads them in descriptions and instructions in de, fr, it and es. Only words
+# that name the direction unambiguously: English "low" alone may mean quiet, French "doucement"
+# slowly as well as softly, so they are left out or listed as the pair that settles it.
+SCALE_CUES: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
+    "pace": {
+        "slow": {
+            "en": ("slow", "slowly", "slower", "unhurried", "leisurely"),
+            "de": ("langsam", "langsamer", "langsamen", "gemächlich"),
+            "fr": ("lent", "lente", "lentement"),
+            "it": ("lento", "lenta", "lentamente"),
+            "es": ("lento", "lenta", "lentamente", "despacio", "pausado", "pausada"),
+        },
+        "fast": {
+            "en": ("fast", "faster", "quick", "quickly", "rapid", "rapidly", "hurried", "hurriedly", "brisk", "briskly"),
+            "de": ("schnell", "schneller", "schnellen", "zügig", "rasch", "hastig"),
+            "fr": ("vite", "rapide", "rapidement"),
+            "it": ("veloce", "velocemente", "rapido", "rapida", "rapidamente"),
+            "es": ("rápido", "rápida", "rápidamente", "deprisa"),
+        },
+    },
+    "volume": {
+        "quiet": {
+            "en": ("quiet", "quietly", "soft", "softly", "whisper", "whispering", "hushed"),
+            "de": ("leise", "leiser", "flüsternd", "gedämpft"),
+            "fr": ("voix basse", "chuchotant", "murmurant"),
+            "it": ("bassa voce", "sottovoce", "sussurrando"),
+            "es": ("voz baja", "susurrando"),
+        },
+        "loud": {
+            "en": ("loud", "loudly", "louder", "shouting", "booming"),
+            "de": ("laut", "lauter", "lauten", "schreiend"),
+            "fr": ("fort", "voix haute", "criant"),
+            "it": ("alta voce", "gridando"),
+            "es": ("voz alta", "gritando"),
+        },
+    },
+    "pitch": {
+        "low": {
+            "en": ("low pitch", "low pitched", "deep voice", "lower pitch", "deeper voice"),
+            "de": ("tief", "tiefe", "tiefer", "tiefen", "tiefes"),
+            "fr": ("grave", "graves"),
+            "it": ("grave", "gravi"),
+            "es": ("grave", "graves"),
+        },
+        "high": {
+            "en": ("high pitch", "high pitched", "higher pitch", "shrill"),
+            "de": ("hoch", "hohe", "hoher", "hohen", "hohes", "höher"),
+            "fr": ("aigu", "aiguë", "aigüe", "aigus", "aiguës"),
+            "it": ("acuta", "acuto", "acute", "acuti"),
+            "es": ("aguda", "agudo", "agudas", "agudos"),
+        },
+    },
+}
+# Where each scale field's label lives in meta (the binned field first, as render.sift_json does).
+SCALE_SOURCES: dict[str, tuple[str, ...]] = {
+    "pace": ("speaking_speed", "pace"), "volume": ("intensity", "volume"), "pitch": ("pitch",),
+}
+
+
+def scale_side(meta: Mapping[str, str], field: str) -> str | None:
+    """Which way the clip's ``field`` (pace, volume, pitch) leans: the ``SCALE_CUES`` direction
+    ("slow", "loud", "low"...) of a level below or above the middle of its scale. None at the
+    middle, without a label, or when the clip's labels for it disagree (the binned
+    ``speaking_speed`` is fitted per dataset, the omni ``pace`` uses fixed thresholds: a clip may
+    be "slightly slow" on one and "fast" on the other, and then neither direction is wrong)."""
+    sides = set()
+    for source in SCALE_SOURCES[field]:
+        value = meta_value(meta, source)
+        step = scale_step(source, value) if value is not None else None
+        if step is None:
+            continue
+        low, high = SCALE_CUES[field]
+        middle = (levels(source) - 1) / 2
+        sides.add(low if step < middle else high if step > middle else None)
+    return sides.pop() if len(sides) == 1 else None
+
+
+# Words that negate a cue word up to NEGATION_WINDOW words later ("doesn't sound angry", "isn't a man").
+NEGATION_WINDOW = 3
 NEGATIONS: tuple[str, ...] = (
     "not", "no", "never", "n't", "isn't", "doesn't", "don't", "nor", "neither", "without", "hardly",
     "nicht", "kein", "keine", "keinen", "keiner", "nie", "ohne",

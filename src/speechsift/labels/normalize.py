@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from functools import lru_cache
+from importlib import resources
 
 from speechsift.labels import tables
 
@@ -17,7 +19,9 @@ _SEPARATORS = re.compile(r"[\s_\-/]+")
 
 
 class UnknownLabel(ValueError):
-    """A label value the tables do not explain."""
+    """A label value the tables do not explain. ``kept``: what to use in its place (None: nothing)."""
+
+    kept: str | None = None
 
 
 def label_key(value: str) -> str:
@@ -46,7 +50,13 @@ def _lookup(table: dict[str, str | None], value: str, field: str) -> str | None:
 
 @lru_cache(maxsize=4096)
 def normalize_emotion(value: str) -> str | None:
-    return _lookup(tables.EMOTION_MAP, value, "emotion")
+    try:
+        return _lookup(tables.EMOTION_MAP, value, "emotion")
+    except UnknownLabel:
+        folded = _EMOTION_FOLDED.get(fold_accents(label_key(value)))  # "colere", "degout", "alegria"
+        if folded is None:
+            raise
+        return folded
 
 
 @lru_cache(maxsize=4096)
@@ -131,6 +141,61 @@ def parse_number(value: object) -> float | None:
     if is_missing(value):  # "nan" is a missing-value sentinel
         return None
     raise UnknownLabel(f"{value!r} is not a finite number")
+
+
+def fold_accents(key: str) -> str:
+    """``key`` without combining accents ("colère" -> "colere"), for corpora that strip them."""
+    if key.isascii():
+        return key
+    return "".join(ch for ch in unicodedata.normalize("NFKD", key) if not unicodedata.combining(ch))
+
+
+def _language_map() -> dict[str, str]:
+    """``{label_key(code or name): ISO 639-1 code}`` from ``data/iso639.tsv`` (see
+    ``data/build_iso639.py`` for its sources): the two-letter code, the ISO 639-2/T and /B codes,
+    and the language's names in English, in itself and in the five languages speechsift writes."""
+    table: dict[str, str] = {}
+    text = resources.files("speechsift").joinpath("data", "iso639.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line.startswith(("#", "code\t")):
+            continue
+        code, alpha_3, bibliographic, names = line.split("\t")
+        for alias in (code, alpha_3, bibliographic, *names.split("|")):
+            if alias:
+                key = label_key(alias)
+                table[key] = code
+                table.setdefault(fold_accents(key), code)
+    return table
+
+
+LANGUAGE_MAP = _language_map()
+_EMOTION_FOLDED = {fold_accents(key): label for key, label in tables.EMOTION_MAP.items()}
+# The first word of a language value ("de" of "de-DE", "spanish" of "Spanish; Castilian"), and the
+# shape of a language tag's primary subtag: two or three letters (Common Voice's "kab").
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
+_LANGUAGE_SUBTAG = re.compile(r"[a-z]{2,3}")
+
+
+@lru_cache(maxsize=4096)
+def normalize_language(value: str) -> str | None:
+    """The ISO 639-1 code of a corpus's language value ("German", "de-DE", "de_DE", "DE", "deu",
+    "Deutsch" -> "de"); None when missing (``und`` included). ``UnknownLabel`` when no table
+    explains it; its ``kept`` is the value to use then: the primary subtag of a tag-shaped value
+    (Common Voice's "kab", which has no two-letter code), or None for anything else."""
+    key = label_key(value)
+    if key in tables.MISSING_VALUES or key in tables.MISSING_LANGUAGES:
+        return None
+    code = LANGUAGE_MAP.get(key) or LANGUAGE_MAP.get(fold_accents(key))
+    if code is not None:
+        return code
+    first = _FIRST_WORD.match(key)  # "de de", "zh hant tw", "deutsch (schweiz)"
+    primary = first.group(0) if first else key
+    code = LANGUAGE_MAP.get(primary) or LANGUAGE_MAP.get(fold_accents(primary))
+    if code is not None:
+        return code
+    unknown = UnknownLabel(f"language {value!r} is not an ISO 639 code or language name speechsift knows")
+    unknown.kept = primary if _LANGUAGE_SUBTAG.fullmatch(primary) else None
+    raise unknown
 
 
 # Label fields read straight from a corpus value, in the order renderers list them.

@@ -21,6 +21,46 @@ MISSING_VALUES = frozenset(
         "do not wish to say", "prefer not to say",  # Common Voice's opt-out for gender and age
     }
 )
+# Language values that mean "no language given": ISO 639-2's "und" (undetermined).
+MISSING_LANGUAGES = frozenset({"und"})
+
+# Emotion labels in the other four SIFT-50M languages, as corpora and annotators write them: the
+# nouns of each language's emotional-speech corpora, and the adjectives (masculine and feminine)
+# that annotation tools use. Sources: German, EmoDB (Burkhardt et al., Interspeech 2005: Wut/Ärger,
+# Freude, Trauer, Angst, Ekel, neutral; its Langeweile, boredom, is outside our vocabulary and stays
+# unknown); French, CaFE (Gournay et al., MMSys 2018: colère, joie, tristesse, surprise, peur,
+# dégoût, neutre); Italian, EMOVO (Costantini et al., LREC 2014: rabbia, gioia, tristezza, sorpresa,
+# paura, disgusto, neutrale, and its file-name codes rab, gio, tri, sor, pau); Spanish, the usual
+# nouns (ira, enfado, enojo, alegría, tristeza, sorpresa, miedo, asco). Adjective forms: our own
+# list (the speechsift developers). EmoDB's one-letter codes are not listed: its F (Freude) is
+# SAVEE's f (fear). Spellings without accents ("colere") are matched too (labels.normalize).
+NATIVE_EMOTION_LABELS: dict[str, tuple[str, ...]] = {
+    "angry": ("wut", "ärger", "zorn", "wütend", "verärgert", "zornig", "ärgerlich",  # de
+              "colère", "en colère", "fâché", "fâchée", "furieux", "furieuse",  # fr
+              "rabbia", "rab", "arrabbiato", "arrabbiata", "furioso", "furiosa",  # it (furioso/a: es too)
+              "ira", "enfado", "enojo", "rabia", "enojado", "enojada", "enfadado", "enfadada"),  # es
+    "happy": ("freude", "fröhlich", "glücklich", "froh", "freudig",
+              "joie", "joyeux", "joyeuse", "heureux", "heureuse", "content", "contente",
+              "gioia", "gio", "felice", "allegro", "allegra", "contento", "contenta",  # contento/a: es too
+              "alegría", "felicidad", "alegre", "feliz"),
+    "sad": ("trauer", "traurigkeit", "traurig",
+            "tristesse", "triste",  # triste: it, es too
+            "tristezza", "tri",
+            "tristeza"),
+    "surprise": ("überraschung", "überrascht",
+                 "surpris",  # "surprise" itself is already a key
+                 "sorpresa", "sor", "sorpreso",  # sorpresa: es too
+                 "sorprendido", "sorprendida"),
+    "neutral": ("neutre", "neutrale", "neutro", "neutra"),
+    "fear": ("angst", "furcht", "ängstlich", "verängstigt",
+             "peur", "apeuré", "apeurée", "effrayé", "effrayée",
+             "paura", "pau", "spaventato", "spaventata", "impaurito", "impaurita",
+             "miedo", "temor", "asustado", "asustada", "temeroso", "temerosa"),
+    "disgust": ("ekel", "abscheu", "angeekelt", "angewidert",
+                "dégoût", "dégoûté", "dégoûtée",
+                "disgusto", "disgustato", "disgustata",
+                "asco", "asqueado", "asqueada"),
+}
 
 EMOTION_MAP: dict[str, str] = {
     # our own words and their common English forms
@@ -41,6 +81,7 @@ EMOTION_MAP: dict[str, str] = {
     # SAVEE file-name codes (a, d, f, h, n, sa, su) and MSP-Podcast letters (A, S, H, U, F, D, N)
     "a": "angry", "d": "disgust", "f": "fear", "h": "happy", "n": "neutral",
     "sa": "sad", "su": "surprise", "s": "sad", "u": "surprise",
+    **{word: emotion for emotion, words in NATIVE_EMOTION_LABELS.items() for word in words},
 }
 
 GENDER_MAP: dict[str, str] = {

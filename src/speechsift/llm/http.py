@@ -1,5 +1,5 @@
-"""A small HTTP/1.1 client for JSON POSTs to LLM servers: keep-alive connections, Content-Length
-and chunked bodies, TLS, nothing else.
+"""A small HTTP/1.1 client for JSON POSTs to LLM servers (and the GET that checks one is there):
+keep-alive connections, Content-Length and chunked bodies, TLS, nothing else.
 
 Why not aiohttp or the OpenAI SDK: at hundreds of requests in flight the client's own CPU is the
 bottleneck (0.5 ms a request through aiohttp, 4 ms through the SDK, about 0.1 ms here;
@@ -199,10 +199,16 @@ class HTTPClient:
 
         Raises ``TimeoutError`` when no whole response arrives within ``timeout_s`` of sending.
         """
-        request = (
-            f"POST {self.base_path}{path} HTTP/1.1\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n".encode("latin-1") + self._fixed_headers + b"\r\n" + body
-        )
+        head = f"POST {self.base_path}{path} HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        return await self._exchange(head.encode("latin-1") + self._fixed_headers + b"\r\n" + body, timeout_s)
+
+    async def get(self, path: str, timeout_s: float | None = None) -> Response:
+        """GET ``base path + path``; the response whatever its status."""
+        head = f"GET {self.base_path}{path} HTTP/1.1\r\n".encode("latin-1")
+        return await self._exchange(head + self._fixed_headers + b"\r\n", timeout_s)
+
+    async def _exchange(self, request: bytes, timeout_s: float | None) -> Response:
+        """Send one request on an idle connection (or a new one) and read its response."""
         while self._idle:
             connection = self._idle.pop()
             if not connection.closed:

@@ -6,19 +6,30 @@ configured): the official SDK costs about ten times more client CPU per request,
 of requests in flight is the bottleneck (benchmarks/bench_generation.py). Requests share one
 connection pool and one semaphore, so up to ``concurrency`` are in flight at every moment whoever
 submits them. Failures are retried by ``RetryPolicy`` and otherwise returned as completions with a
-reject code, decided by status and type, never by message text. The API key is read from the
-environment variable the recipe names and only ever sent in the Authorization header.
+reject code, decided by status and type, never by message text; those worth asking again on a rerun
+are marked ``transient``. Before an endpoint's first request the server is checked with
+``GET /models``; a server that does not answer at all stops the run (``ServerUnreachableError``)
+instead of failing every request after its retries.
+
+Samples of one prompt share a call with ``n``. Servers that ignore ``n`` (llama.cpp server, TGI)
+answer one choice: the missing samples are asked as separate requests, each with its own seed
+(``seed + sample_index``), and later prompts are asked that way from the start.
+
+The API key is read from the environment variable the recipe names and only ever sent in the
+Authorization header.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
+import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from speechsift.errors import ConfigError, PermanentGenerationError, RetryableGenerationError
+from speechsift.errors import ConfigError, PermanentGenerationError, RetryableGenerationError, ServerUnreachableError
 from speechsift.llm.base import register_backend
 from speechsift.llm.http import HTTPClient, HTTPConnectionError
 from speechsift.llm.retry import RetryPolicy, is_retryable_status, parse_retry_after
@@ -31,6 +42,10 @@ T = TypeVar("T")
 
 # Placeholder key for local servers that accept any key; hosted APIs need a real one.
 LOCAL_SERVER_KEY = "EMPTY"
+# The reachability check (GET /models) waits at most this long for an answer: the route is cheap
+# on every OpenAI-compatible server, even one busy generating.
+PROBE_TIMEOUT_S = 10.0
+logger = logging.getLogger("speechsift.llm")
 
 
 def status_reason(status: int, error_code: str | None) -> str:
@@ -111,15 +126,27 @@ def parse_choices(body: bytes, wanted: int) -> list[Completion]:
             )
         )
     while len(completions) < wanted:
-        completions.append(Completion(error=f"the server returned {len(choices)} of {wanted} choices", error_reason="missing_choice"))
+        completions.append(Completion(error=f"the server returned {len(choices)} of {wanted} choices",
+                                      error_reason="missing_choice", transient=True))
     return completions
+
+
+class Failure(NamedTuple):
+    """Why a POST failed for good: a reject code, the server's message, and whether it is transient
+    (the retries ran out on something that may well work later) or permanent."""
+
+    reason: str
+    message: str
+    transient: bool
 
 
 class OpenAIEndpoint:
     """One endpoint of an OpenAI-compatible server (``api_base`` + ``endpoint``): the connection pool
-    of the running event loop, the concurrency limit, and ``post`` with the retry policy."""
+    of the running event loop, the concurrency limit, the check that the server is there, and
+    ``post`` with the retry policy."""
 
     endpoint = "/chat/completions"  # under api_base
+    section = "llm"  # the recipe section that configures it, for messages
 
     def __init__(
         self,
@@ -131,7 +158,9 @@ class OpenAIEndpoint:
         timeout_s: float,
         retry: RetryPolicy,
         extra_body: dict[str, Any] | None = None,
+        section: str | None = None,
     ) -> None:
+        self.section = section or self.section
         self.model = model
         self.base_url = api_base
         self.concurrency = concurrency
@@ -142,6 +171,10 @@ class OpenAIEndpoint:
         self._pool: _Transport | None = None
         self._limit: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._probe: asyncio.Future[None] | None = None  # the running (or last) reachability check
+        self._reachable = False  # checked on this loop
+        self._unreachable: ServerUnreachableError | None = None
+        self._connection_failures = 0  # in a row, over every request
 
     def _transport(self) -> "_Transport":
         """The connection pool of the running event loop (made on first use in that loop)."""
@@ -150,16 +183,91 @@ class OpenAIEndpoint:
             self._loop = loop
             self._pool = _AiohttpTransport(self) if proxy_configured() else _BuiltinTransport(self)
             self._limit = asyncio.Semaphore(self.concurrency)
+            self._probe, self._reachable, self._connection_failures = None, False, 0
         return self._pool
 
+    async def check_server(self) -> None:
+        """Wait for the reachability check (one at a time, shared by every request): returns once
+        the server answers ``GET /models`` with anything; raises ``ServerUnreachableError`` (from now
+        on, for every request) when it does not within the retry policy."""
+        if self._unreachable is not None:
+            raise self._unreachable
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.ensure_future(self._probe_server())
+        await asyncio.shield(self._probe)
+
+    async def _probe_server(self) -> None:
+        transport = self._transport()
+        started = time.monotonic()
+        for attempt in range(1, self.retry.max_attempts + 1):
+            try:
+                await transport.get("/models", min(self.timeout_s, PROBE_TIMEOUT_S))
+            except (asyncio.TimeoutError, TimeoutError, *CONNECTION_ERRORS) as exc:
+                failure = f"{type(exc).__name__}: {exc}"
+                if attempt < self.retry.max_attempts:
+                    await asyncio.sleep(self.retry.delay(attempt))
+                continue
+            self._reachable, self._connection_failures = True, 0
+            return
+        self._unreachable = ServerUnreachableError(
+            f"{self.section}.api_base: the server at {self.base_url} does not answer ({failure}; "
+            f"{self.retry.max_attempts} tries of GET /models over {time.monotonic() - started:.1f} s). Start the "
+            f"server or correct {self.section}.api_base (or --api-base), then run the same command again: "
+            f"finished shards and every answer so far are kept, and only what is missing is asked."
+        )
+        raise self._unreachable
+
     async def post(self, encode: Callable[[], bytes], accept: Callable[[bytes], T],
-                   path: str | None = None) -> tuple[T | None, tuple[str, str] | None, int]:
-        """``post_with_retries`` through this endpoint's pool and limit (to ``path`` under api_base
-        instead of ``endpoint`` when given)."""
+                   path: str | None = None) -> tuple[T | None, Failure | None, int]:
+        """POST the body ``encode`` makes (once, when a slot of the limit is free) to ``endpoint``
+        (or ``path``, under api_base) until ``accept`` takes a 200 answer's body, by the retry policy.
+
+        Returns ``(result, None, attempts)``, or ``(None, Failure, attempts)`` for a permanent failure
+        or the last of the retryable ones. ``accept`` raises ``RetryableGenerationError`` for a body
+        it cannot use. Raises ``ServerUnreachableError`` when the server does not answer at all: before
+        the first request, and after ``retry.unreachable_after`` connection failures in a row, the
+        server is checked (``check_server``), and nothing is sent while it is being checked.
+        """
         transport = self._transport()
         assert self._limit is not None
-        return await post_with_retries(transport, encode, accept, limit=self._limit, timeout_s=self.timeout_s,
-                                       retry=self.retry, path=path)
+        retry = self.retry
+        if not self._reachable:
+            await self.check_server()
+        body = b""
+        attempt = 0
+        while True:
+            attempt += 1
+            retry_after: float | None = None
+            try:
+                async with self._limit:
+                    if self._probe is not None and not self._probe.done():
+                        await self.check_server()  # the server is being checked: nothing is sent meanwhile
+                    body = body or encode()
+                    status, headers, raw = await transport.post(body, self.timeout_s, path)
+                self._connection_failures = 0  # the server answered something
+                if status == 200:
+                    return accept(raw), None, attempt
+                message, code = _error_fields(raw)
+                reason = status_reason(status, code)
+                text = f"HTTP {status}: {message}"
+                if not is_retryable_status(status):
+                    raise PermanentGenerationError(reason, text)
+                retry_after = parse_retry_after(headers.get("retry-after"))
+                raise RetryableGenerationError(reason, text)
+            except PermanentGenerationError as exc:
+                return None, Failure(exc.reason, str(exc), transient=False), attempt
+            except RetryableGenerationError as exc:
+                failure = Failure(exc.reason, str(exc), transient=True)
+            except (asyncio.TimeoutError, TimeoutError):  # distinct classes before Python 3.11
+                failure = Failure("timeout", f"no answer within {self.timeout_s:g}s", transient=True)
+            except CONNECTION_ERRORS as exc:
+                failure = Failure("connection_error", f"{type(exc).__name__}: {exc}", transient=True)
+                self._connection_failures += 1
+                if self._connection_failures >= retry.unreachable_after:
+                    await self.check_server()  # raises when the server is gone; a blip passes
+            if attempt >= retry.max_attempts:
+                return None, failure, attempt
+            await asyncio.sleep(retry.delay(attempt, retry_after))
 
     async def aclose(self) -> None:
         if self._pool is not None:
@@ -174,6 +282,10 @@ class OpenAIBackend(OpenAIEndpoint):
     # How a 200 body becomes completions: a subclass answering through another endpoint of the same
     # server (eval's speech output) changes this and ``endpoint``, not the retry loop.
     parse = staticmethod(parse_choices)
+
+    def __init__(self, **endpoint: Any) -> None:
+        super().__init__(**endpoint)
+        self._n_supported: bool | None = None  # whether the server honours n; None: not known yet
 
     def supports(self, task: str) -> bool:
         return True
@@ -223,18 +335,39 @@ class OpenAIBackend(OpenAIEndpoint):
         results: list[Completion | None] = [None] * len(requests)
 
         async def run_group(indices: list[int]) -> None:
-            completions = await self.complete(requests[indices[0]], n=len(indices))
-            for index, completion in zip(indices, completions):
+            for index, completion in zip(indices, await self.samples([requests[i] for i in indices])):
                 results[index] = completion
 
         await asyncio.gather(*(run_group(indices) for indices in groups.values()))
         return results  # type: ignore[return-value]
 
+    async def samples(self, requests: list[ChatRequest]) -> list[Completion]:
+        """Completions for samples of one prompt: one call with ``n``, then a separate request for
+        each sample the server left out (servers that ignore ``n`` answer one choice)."""
+        if len(requests) == 1 or self._n_supported is False:
+            completions: list[Completion | None] = [None] * len(requests)
+        else:
+            completions = list(await self.complete(requests[0], n=len(requests)))
+            answered = sum(1 for c in completions if c.error_reason != "missing_choice")
+            if answered == 1 and self._n_supported is None:
+                logger.warning("the server at %s ignores `n` (one choice for %d samples): each sample is "
+                               "asked as its own request, seeded with seed + sample index", self.base_url, len(requests))
+                self._n_supported = False
+            elif answered == len(requests):
+                self._n_supported = True
+        missing = [i for i, c in enumerate(completions) if c is None or c.error_reason == "missing_choice"]
+        singles = await asyncio.gather(*(self.complete(requests[i]) for i in missing))
+        for i, [completion] in zip(missing, singles):
+            completions[i] = completion
+        return completions  # type: ignore[return-value]
+
     async def complete(self, request: ChatRequest, n: int = 1) -> list[Completion]:
         """One call (with retries) for ``n`` samples of ``request``."""
         raw_prompt = request.prompt is not None
         if raw_prompt and (host := chat_only_host(self.base_url)):
-            return self._failed("raw_completion_unsupported", raw_unsupported(self.base_url, f"{host} is chat-only"), n, 1)
+            unsupported = Failure("raw_completion_unsupported", raw_unsupported(self.base_url, f"{host} is chat-only"),
+                                  transient=False)
+            return self._failed(unsupported, n, 1)
         completions, failure, attempts = await self.post(
             # encoded once a slot is free: thousands of queued requests cost nothing up front
             lambda: self.encode(request, n),
@@ -242,59 +375,19 @@ class OpenAIBackend(OpenAIEndpoint):
             RAW_PATH if raw_prompt else None,
         )
         if failure is not None:
-            if raw_prompt and failure[0] in ("http_404", "http_405"):  # no /completions route on this server
-                failure = ("raw_completion_unsupported", raw_unsupported(self.base_url, failure[1]))
-            return self._failed(*failure, n, attempts)
+            if raw_prompt and failure.reason in ("http_404", "http_405"):  # no /completions route on this server
+                failure = Failure("raw_completion_unsupported", raw_unsupported(self.base_url, failure.message),
+                                  transient=False)
+            return self._failed(failure, n, attempts)
         for completion in completions:
             completion.retries = attempts - 1
         return completions
 
     @staticmethod
-    def _failed(reason: str, message: str, n: int, attempts: int) -> list[Completion]:
-        note = f"{message} (after {attempts} attempt{'s' if attempts > 1 else ''})"
-        return [Completion(error=note, error_reason=reason, retries=attempts - 1) for _ in range(n)]
-
-
-async def post_with_retries(
-    transport: "_Transport", encode: Callable[[], bytes], accept: Callable[[bytes], T], *,
-    limit: asyncio.Semaphore, timeout_s: float, retry: RetryPolicy, path: str | None = None,
-) -> tuple[T | None, tuple[str, str] | None, int]:
-    """POST the body ``encode`` makes (once, when a slot of ``limit`` is free) until ``accept``
-    takes a 200 answer's body, by ``retry``'s policy.
-
-    Returns ``(result, None, attempts)``, or ``(None, (reason, message), attempts)`` for a
-    permanent failure or the last of the retryable ones. ``accept`` raises
-    ``RetryableGenerationError`` for a body it cannot use.
-    """
-    body = b""
-    attempt = 0
-    while True:
-        attempt += 1
-        retry_after: float | None = None
-        try:
-            async with limit:
-                body = body or encode()
-                status, headers, raw = await transport.post(body, timeout_s, path)
-            if status == 200:
-                return accept(raw), None, attempt
-            message, code = _error_fields(raw)
-            reason = status_reason(status, code)
-            text = f"HTTP {status}: {message}"
-            if not is_retryable_status(status):
-                raise PermanentGenerationError(reason, text)
-            retry_after = parse_retry_after(headers.get("retry-after"))
-            raise RetryableGenerationError(reason, text)
-        except PermanentGenerationError as exc:
-            return None, (exc.reason, str(exc)), attempt
-        except RetryableGenerationError as exc:
-            failure = (exc.reason, str(exc))
-        except (asyncio.TimeoutError, TimeoutError):  # distinct classes before Python 3.11
-            failure = ("timeout", f"no answer within {timeout_s:g}s")
-        except CONNECTION_ERRORS as exc:
-            failure = ("connection_error", f"{type(exc).__name__}: {exc}")
-        if attempt >= retry.max_attempts:
-            return None, failure, attempt
-        await asyncio.sleep(retry.delay(attempt, retry_after))
+    def _failed(failure: Failure, n: int, attempts: int) -> list[Completion]:
+        note = f"{failure.message} (after {attempts} attempt{'s' if attempts > 1 else ''})"
+        return [Completion(error=note, error_reason=failure.reason, retries=attempts - 1, transient=failure.transient)
+                for _ in range(n)]
 
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy")
@@ -314,6 +407,9 @@ class _BuiltinTransport:
     async def post(self, body: bytes, timeout_s: float, path: str | None = None) -> tuple[int, dict[str, str], bytes]:
         response = await self.client.post_json(path or self.endpoint, body, timeout_s)
         return response.status, response.headers, response.body
+
+    async def get(self, path: str, timeout_s: float) -> int:
+        return (await self.client.get(path, timeout_s)).status
 
     async def close(self) -> None:
         await self.client.close()
@@ -339,6 +435,13 @@ class _AiohttpTransport:
         async with self.session.post(self.base + path if path else self.url, data=body, timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
             raw = await response.read()
             return response.status, {k.lower(): v for k, v in response.headers.items()}, raw
+
+    async def get(self, path: str, timeout_s: float) -> int:
+        import aiohttp
+
+        async with self.session.get(self.base + path, timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
+            await response.read()
+            return response.status
 
     async def close(self) -> None:
         await self.session.close()
@@ -390,6 +493,7 @@ def backend_options(config: "LLMConfig", section: str = "llm") -> dict[str, Any]
         "timeout_s": config.timeout_s,
         "retry": config.retry.policy(),
         "extra_body": extra_body,
+        "section": section,
     }
 
 

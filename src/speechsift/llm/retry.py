@@ -3,7 +3,13 @@
 Retried: timeouts, dropped connections, malformed bodies, and HTTP 408, 409, 429 and 5xx (the
 statuses openai-python retries). A ``Retry-After`` header is honoured up to a cap; otherwise the
 wait grows exponentially with full jitter. Attempts are bounded; the last failure becomes a
-reject with its reason.
+reject with its reason, marked transient (a rerun asks again).
+
+A server that does not answer at all is not retried request by request: after
+``unreachable_after`` connection failures in a row (nothing answered in between, whichever requests
+they came from) the backend checks the server with ``GET /models`` under the same policy, and stops
+the run when that fails too. A short blip (a restart) survives the check; a server that is down
+ends the run within seconds instead of after every request's retries.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ class RetryPolicy:
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0
     retry_after_max_s: float = 60.0
+    unreachable_after: int = 16
 
     def delay(self, attempt: int, retry_after_s: float | None = None, rng: random.Random | None = None) -> float:
         """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 1)."""

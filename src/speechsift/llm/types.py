@@ -82,7 +82,12 @@ class ChatRequest:
 
 @dataclass(slots=True)
 class Completion:
-    """A backend's answer to one request: text and finish reason, or an error with a reject code."""
+    """A backend's answer to one request: text and finish reason, or an error with a reject code.
+
+    ``transient`` marks a failure that may well succeed later (the server was down, overloaded or
+    too slow, the retries ran out): it is never stored as an answer, and a rerun asks again. A
+    failure that is not transient (a bad request, a prompt too long) stays rejected.
+    """
 
     text: str | None = None
     finish_reason: str | None = None
@@ -91,6 +96,7 @@ class Completion:
     error: str | None = None
     error_reason: str | None = None
     retries: int = 0  # attempts beyond the first
+    transient: bool = False
 
     @property
     def ok(self) -> bool:

@@ -113,7 +113,8 @@ class VLLMBackend:
                     completion_tokens=len(sample.token_ids),
                 )
             for index in indices[len(samples):]:
-                results[index] = Completion(error="vLLM returned fewer samples than asked", error_reason="missing_choice")
+                results[index] = Completion(error="vLLM returned fewer samples than asked",
+                                            error_reason="missing_choice", transient=True)
         return results  # type: ignore[return-value]
 
 

@@ -359,7 +359,8 @@ def dataset_section(ctx: Context) -> Markup:
 
 
 def labels_section(ctx: Context, clips: pa.Table) -> Markup:
-    fields = [c.removeprefix("meta.") for c in clips.column_names if c.startswith("meta.")]
+    fields = [c.removeprefix("meta.") for c in clips.column_names
+              if c.startswith("meta.") and c.removeprefix("meta.") not in stats.PROVENANCE_FIELDS]
     if not clips.num_rows or not fields:
         return section("labels", "Labels per source", None, note("No meta labels in this output."))
     source = stats.strings(clips.column("source"), clips.num_rows)

@@ -20,9 +20,12 @@ OPENING_WORDS = 4  # "first 3-4 words": enough to tell "Sounds like a young" fro
 TOP_OPENINGS = 10
 TOP_LABEL_VALUES = 8  # label values drawn per field; the rest are summed as "(other)"
 MISSING = "(missing)"
+# Meta fields that say where the labels came from (engine/enrich.py), not labels: never plotted.
+PROVENANCE_FIELDS = frozenset({"label_sources"})
 OTHER = "(other)"
-# Punctuation dropped before comparing openings, so "Sure," and "Sure!" count as one opening.
-_OPENING_PUNCTUATION = r"[^\w\s'’-]+|_+"
+# Punctuation dropped before comparing openings, so "Sure," and "Sure!" count as one opening. Letters
+# and digits of every script stay (RE2's \w is ASCII only: "Ça", "für", "声音" would lose letters).
+_OPENING_PUNCTUATION = r"[^\p{L}\p{M}\p{N}\s'’-]+|_+"
 
 
 def column(table: pa.Table, name: str) -> pa.Array | None:
@@ -102,21 +105,34 @@ def top_with_other(counter: Counter, top: int = TOP_LABEL_VALUES) -> list[tuple[
 
 
 def unique_clips(table: pa.Table) -> pa.Table:
-    """One row per distinct clip (the example's ``clip_ids`` joined): source, duration_s, meta fields.
+    """One row per distinct clip: source, duration_s, meta fields.
 
-    Labels and durations describe clips, not examples; a clip used by three tasks counts once.
+    Labels and durations describe clips, not examples; a clip used by three tasks counts once. A
+    pair example (two clip ids) is two clips, not one: its members count as clips, but its labels
+    (none of its own) and its duration (both clips together) describe neither member, so they come
+    only from the members' own single-clip examples, where there are any.
     """
     n = table.num_rows
-    clip_ids = column(table, "clip_ids")
-    key = pc.binary_join(clip_ids, "|") if clip_ids is not None else column(table, "id")
-    data = {
-        "key": key,
-        "source": pa.array(strings(column(table, "source"), n), pa.string()),
-        "duration_s": pa.array(numbers(column(table, "duration_s"), n)),
-    }
+    source = pa.array(strings(column(table, "source"), n), pa.string())
+    duration = pa.array(numbers(column(table, "duration_s"), n))
     fields = struct_fields(table, "meta")
-    for name in fields:
-        data[f"meta.{name}"] = column(table, f"meta.{name}")
+    clip_ids = column(table, "clip_ids")
+    if clip_ids is None:
+        data = {"key": column(table, "id"), "source": source, "duration_s": duration}
+        data.update({f"meta.{name}": column(table, f"meta.{name}") for name in fields})
+    else:
+        rows = pc.list_parent_indices(clip_ids)
+        key = pc.list_flatten(clip_ids)
+        single = pc.equal(pc.take(pc.list_value_length(clip_ids), rows), 1)
+        prefix = pc.list_element(pc.split_pattern(key, "/", max_splits=1), 0)  # clip ids are "<source>/<id>"
+        data = {
+            "key": key,
+            "source": pc.if_else(single, pc.take(source, rows), prefix),
+            "duration_s": pc.if_else(single, pc.take(duration, rows), pa.scalar(None, pa.float64())),
+        }
+        for name in fields:
+            values = pc.take(column(table, f"meta.{name}"), rows)
+            data[f"meta.{name}"] = pc.if_else(single, values, pa.scalar(None, values.type))
     grouped = (
         pa.table(data)
         .group_by(["key", "source"], use_threads=False)
@@ -219,7 +235,7 @@ def openings(table: pa.Table, words: int = OPENING_WORDS) -> np.ndarray:
     array = column(table, "response")
     if array is None:
         return np.full(table.num_rows, MISSING, dtype=object)
-    cleaned = pc.replace_substring_regex(pc.utf8_lower(array), _OPENING_PUNCTUATION, " ")
+    cleaned = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.utf8_lower(array), _OPENING_PUNCTUATION, " "))
     first = pc.binary_join(pc.list_slice(pc.utf8_split_whitespace(cleaned), 0, words), " ")
     return strings(first, table.num_rows, missing="(empty)")
 

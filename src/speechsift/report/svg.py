@@ -48,19 +48,15 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     """Round tick values covering [lo, hi] (steps of 1, 2, 2.5 or 5 times a power of ten)."""
     if not math.isfinite(lo) or not math.isfinite(hi):
         return [0.0]
-    if hi <= lo:
+    if hi - lo <= 1e-9 * max(1.0, abs(lo), abs(hi)):  # one value (or two a rounding error apart)
         hi = lo + 1.0
     raw = (hi - lo) / max(count, 1)
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     start = math.floor(lo / step) * step
-    ticks = []
-    value = start
-    while value <= hi + step * 1e-9:
-        if value >= lo - step * 1e-9:
-            ticks.append(round(value, 12))
-        value += step
-    return ticks
+    # ticks counted, not added up: a step far below the values' magnitude never loops forever
+    ticks = [round(start + i * step, 12) for i in range(math.ceil((hi - start) / step + 1e-9) + 1)]
+    return [t for t in ticks if lo - step * 1e-9 <= t <= hi + step * 1e-9]
 
 
 def axis_ticks(top: float, count: int = 4) -> list[float]:

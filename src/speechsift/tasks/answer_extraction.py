@@ -21,6 +21,7 @@ def first_answer(clip: Clip) -> str:
 @register_task
 class AnswerExtraction(Task):
     name = "answer_extraction"
+    target_from_clip = True  # the corpus's answer
 
     def build(self, clip: Clip, settings: TaskSettings) -> Example:
         return self.example(clip, instruction="", response=first_answer(clip))

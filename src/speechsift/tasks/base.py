@@ -4,12 +4,13 @@ examples, or a reject; LLM tasks then turn the model's answer into final example
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, ClassVar
 
 from speechsift.errors import Reject
+from speechsift.labels import i18n
 from speechsift.llm.types import ChatRequest, SamplingParams
 from speechsift.records import Clip, Example, Generation, Message, Part, stable_ids
 
@@ -39,7 +40,14 @@ class Task(ABC):
     # speech corpora), "text" (text instruction records, voiced or not), "spoken" (text records
     # that speech synthesis voiced). Records of other kinds are not the task's inputs.
     inputs: ClassVar[frozenset[str]] = frozenset({"audio"})
-    audio_target: ClassVar[bool] = False  # the target is audio (controllable generation), not text
+    # The target is audio (controllable generation: the clip's own audio), not text; the text a
+    # backend wrote is then the instruction. Curation scores that (``written_text``) and skips the
+    # response-text filters.
+    audio_target: ClassVar[bool] = False
+    # Whether the target follows from the clip alone: its transcript or answers, a template over its
+    # labels or measurements, its own audio; not what a model wrote about it. Text dedup never calls
+    # two such examples about different audio duplicates (``target_from_clip``).
+    target_from_clip: ClassVar[bool] = False
     # Where the task's examples go in the SIFT-50M export layout: {split}/{category}/{sub}/{lang}/
     category: ClassVar[str] = "omni"
     sub: ClassVar[str | None] = None  # defaults to the task name
@@ -112,6 +120,20 @@ def user_turn(instruction: str) -> Message:
     return Message("user", parts)
 
 
+class PerLanguage(dict):
+    """``per_language[clip.language]``: what ``make`` gives for the language an example of such a
+    clip is written in (``i18n.output_language``), worked out once per language value: this runs
+    for every clip, and a run has a handful of language values."""
+
+    def __init__(self, make: Callable[[str], Any]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, language: str | None) -> Any:
+        value = self[language] = self.make(i18n.output_language(language))
+        return value
+
+
 def takes(task: Task, clip: Clip) -> bool:
     """Whether ``task`` builds from ``clip``, by the record's kind (``Task.inputs``)."""
     from speechsift.sources.text import record_kind
@@ -129,6 +151,41 @@ def transcript_of(clip: Clip) -> str:
 
 
 _TASKS: dict[str, Task] = {}
+
+
+def written_text(example: Example) -> str:
+    """The text a backend (or the corpus) wrote for ``example``, which curation scores: the
+    response, or the instruction when the target is audio."""
+    return (example.instruction if is_audio_target(example) else example.response) or ""
+
+
+def written_language(example: Example) -> str | None:
+    """The language ``written_text`` is in: the clip's own for a target taken from the corpus (a
+    transcript), else the language every task writes in, prompts and templates alike
+    (``i18n.output_language``: the clip's language when it is one of en, de, fr, it, es, else
+    English)."""
+    generation = example.generation
+    if generation is not None and generation.backend == "direct" and not is_audio_target(example):
+        return example.language
+    return i18n.output_language(example.language)
+
+
+def is_audio_target(example: Example) -> bool:
+    """Whether ``example``'s assistant turn is audio (``Task.audio_target``)."""
+    task = _TASKS.get(example.task)
+    return task is not None and task.audio_target
+
+
+def target_from_clip(example: Example) -> bool:
+    """Whether ``example``'s target follows from its clip(s) alone: its task says so
+    (``Task.target_from_clip``), or its provenance does: taken from the corpus (backend
+    ``direct``: a transcript, a text record's response) or written by a template (an LLM task
+    answered from the labels, such as ``sit_ssp`` with ``llm.backend: template``)."""
+    task = _TASKS.get(example.task)
+    if task is not None and task.target_from_clip:
+        return True
+    generation = example.generation
+    return generation is not None and generation.backend in ("direct", "template")
 
 
 def register_task(cls: type[Task]) -> type[Task]:

@@ -42,6 +42,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import combinations
 from typing import Any, ClassVar
 
 from speechsift.errors import ConfigError, Reject
@@ -185,6 +186,13 @@ _NEGATIONS = frozenset(i18n.NEGATIONS)
 _OPPOSITE = {"male": "female", "female": "male"}
 
 
+def _scale_cues() -> dict[str, dict[tuple[str, ...], str]]:
+    """Per scale field (pace, volume, pitch): the words of each cue -> its direction."""
+    return {field: {tuple(words_of(cue)): direction for direction, per_language in directions.items()
+                    for cues in per_language.values() for cue in cues}
+            for field, directions in i18n.SCALE_CUES.items()}
+
+
 def words_of(text: str) -> list[str]:
     """Lower-cased words; elisions are split ("l'homme" -> l, homme), "n't" stays a negation."""
     out: list[str] = []
@@ -199,6 +207,9 @@ def words_of(text: str) -> list[str]:
     return out
 
 
+_SCALE_CUES = _scale_cues()
+
+
 def leaks_metadata(text: str) -> bool:
     """True when ``text`` gives away that it was written from metadata (``i18n.LEAK_PATTERNS``)."""
     return _LEAK.search(text) is not None
@@ -209,48 +220,70 @@ def quotes_timestamp(text: str) -> bool:
     return _TIMESTAMP.search(text) is not None
 
 
+def _negated(words: Sequence[str], i: int) -> bool:
+    return any(w in _NEGATIONS for w in words[max(0, i - i18n.NEGATION_WINDOW):i])
+
+
 @dataclass(frozen=True)
 class Screen:
-    """The labels an answer is checked against: gender and emotion (None: not checked), and the
-    transcript, whose own words never count as contradictions."""
+    """The labels an answer is checked against: gender and emotion (None: not checked), the
+    directions of pace, volume and pitch that would contradict the clip (``scales``: checked for
+    instructions that describe the voice, see ``of``), and the transcript, whose own words never
+    count as contradictions. A cue word after a negation ("isn't a man") does not count."""
 
     gender: str | None = None
     emotion: str | None = None
     transcript_words: frozenset[str] = frozenset()
+    scales: tuple[tuple[str, str], ...] = ()  # (field, the direction that contradicts the clip)
 
     @classmethod
-    def of(cls, meta: Mapping[str, str] | None, transcript: str | None) -> Screen:
+    def of(cls, meta: Mapping[str, str] | None, transcript: str | None, *, voice: bool = False) -> Screen:
+        """The screen for a clip's labels; ``voice`` adds pace, volume and pitch (an instruction
+        asking for the clip's voice must not ask for the opposite of any of its labels)."""
         meta = meta or {}
         gender = meta.get("gender")
         emotion = meta.get("emotion")
+        scales: tuple[tuple[str, str], ...] = ()
+        if voice:
+            for field, directions in i18n.SCALE_CUES.items():
+                side = i18n.scale_side(meta, field)
+                if side is not None:
+                    low, high = directions
+                    scales += ((field, high if side == low else low),)
         return cls(gender if gender in _OPPOSITE else None, emotion if emotion in EMOTIONS else None,
-                   frozenset(words_of(transcript or "")))
+                   frozenset(words_of(transcript or "")), scales)
 
     def to_context(self) -> dict[str, Any]:
         return {"gender": self.gender, "emotion": self.emotion}
 
+    def _cues(self, words: list[str], table: Mapping[str, str]) -> set[str]:
+        """The categories of ``table`` that ``words`` name, negated words and the transcript's left out."""
+        return {table[w] for i, w in enumerate(words)
+                if w in table and w not in self.transcript_words and not _negated(words, i)}
+
     def contradiction(self, question: str, answer: str) -> str | None:
         """Why the pair contradicts the labels, or None."""
-        words = [w for w in words_of(answer)]
+        words = words_of(answer)
         if self.gender:
             own, other = self.gender, _OPPOSITE[self.gender]
-            cues = {_GENDER_CUES[w] for w in words if w in _GENDER_CUES and w not in self.transcript_words}
+            cues = self._cues(words, _GENDER_CUES)
             if other in cues and own not in cues:
                 return f"the answer speaks of a {other} speaker; the clip's speaker is {own}"
-            asked = {_PRONOUNS[w] for w in words_of(question) if w in _PRONOUNS and w not in self.transcript_words}
+            asked = self._cues(words_of(question), _PRONOUNS)
             if other in asked and own not in asked:
                 return f"the question calls a {own} speaker {other}"
         if self.emotion:
-            named = set()
-            for i, w in enumerate(words):
-                emotion = _EMOTION_CUES.get(w)
-                if emotion is None or w in self.transcript_words:
-                    continue
-                if any(n in _NEGATIONS for n in words[max(0, i - 3):i]):
-                    continue
-                named.add(emotion)
+            named = self._cues(words, _EMOTION_CUES)
             if named and self.emotion not in named:
                 return f"the answer names {', '.join(sorted(named))}; the clip's emotion is {self.emotion}"
+        for field, contradicting in self.scales:
+            cues = _SCALE_CUES[field]
+            for i, word in enumerate(words):
+                for n in (2, 1):
+                    gram = tuple(words[i:i + n])
+                    if len(gram) == n and cues.get(gram) == contradicting and not _negated(words, i) \
+                            and not set(gram) <= self.transcript_words:
+                        return f"the answer asks for a {contradicting} {field}; the clip's is the opposite"
         return None
 
 
@@ -440,7 +473,6 @@ class ClosedEndedContent(QATask):
 TEMPLATE_ATTRIBUTES = ("gender", "emotion", "age", "accent", "pace", "volume", "pitch", "language",
                        "speech_quality", "reverberation", "distortion")
 CHOICES_PER_QUESTION = 3  # options in a multiple-choice question (gender has two)
-MIN_DISTRACTOR_LEVELS = 2  # on a 7-level scale, wrong options lie at least this many levels away
 
 
 @dataclass(frozen=True)
@@ -507,26 +539,30 @@ def clip_facts(clip: Clip, language: str) -> list[Fact]:
 
 
 def choice_options(fact: Fact, language: str, rng: Any) -> list[str]:
-    """The options of a multiple-choice question on ``fact``: the right one and distractors."""
-    forms = i18n.choices(fact.field, language)
-    if fact.field in i18n.ORDINAL_WORDS:
-        if len(forms) <= CHOICES_PER_QUESTION:
-            return forms
-        far = [i for i in range(len(forms)) if abs(i - fact.key) >= MIN_DISTRACTOR_LEVELS]
-        picked = [fact.key]
-        rng.shuffle(far)
-        for i in far:
-            if all(abs(i - j) >= MIN_DISTRACTOR_LEVELS for j in picked):
-                picked.append(i)
-            if len(picked) == CHOICES_PER_QUESTION:
+    """The options of a multiple-choice question on ``fact``: the right one and distractors, no two
+    of which can both be true of one clip (``i18n.overlaps``: never "young adult" beside
+    "person in their thirties", never "very low" beside "slightly low"), nor read the same.
+    Fewer options when the scale has no more (two for gender, sometimes two on a 7-level scale);
+    levels in order, other values shuffled."""
+    field = fact.field
+    wanted = 2 if field == "gender" else CHOICES_PER_QUESTION
+    candidates = [k for k in i18n.value_keys(field, fact.key)
+                  if not i18n.overlaps(field, k, fact.key) and i18n.key_word(field, k, language) != fact.word]
+    rng.shuffle(candidates)
+    picked = [fact.key]
+    for size in range(min(wanted - 1, len(candidates)), 0, -1):  # the first exclusive set, largest first
+        for others in combinations(candidates, size):
+            words = {i18n.key_word(field, k, language) for k in others}
+            if len(words) == size and not any(i18n.overlaps(field, a, b) for a, b in combinations(others, 2)):
+                picked += others
                 break
-        return [forms[i] for i in sorted(picked)]
-    others = sorted(f for f in set(forms) if f != fact.word)
-    rng.shuffle(others)
-    count = 1 if fact.field == "gender" else CHOICES_PER_QUESTION - 1
-    options = [fact.word, *others[:count]]
-    rng.shuffle(options)
-    return options
+        if len(picked) > 1:
+            break
+    if field in i18n.ORDINAL_WORDS:
+        picked.sort()
+    else:
+        rng.shuffle(picked)
+    return [fact.word if key == fact.key else i18n.key_word(field, key, language) for key in picked]
 
 
 @register_task
@@ -537,6 +573,7 @@ class ClosedEndedTemplate(Configurable, Task):
     category = "closed_ended"
     sub = "acoustic_level"
     checks_language = False  # written from the phrase tables in the clip's language
+    target_from_clip = True  # the answer is the clip's label
     Options = TemplateQAOptions
 
     def build(self, clip: Clip, settings: TaskSettings) -> list[Example]:

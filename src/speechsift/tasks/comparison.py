@@ -143,6 +143,7 @@ class ComparisonTemplate(PairTask):
     category = "closed_ended"
     sub = "comparison"
     checks_language = False
+    target_from_clip = True  # the answer follows from the two clips' measurements
     Options = ComparisonTemplateOptions
 
     def build_pair(self, a: Clip, b: Clip, settings: TaskSettings) -> list[Example]:

@@ -10,8 +10,9 @@ target is the clip's own audio: the assistant turn holds one audio part (``audio
   one concise instruction using ``traits`` of them. ``finish`` rejects an instruction that quotes
   the transcript (``quotes_transcript``: a run of ``QUOTE_NGRAM`` words of it, or all of a shorter
   one, or a one-word transcript in quotation marks), leaks metadata (``metadata_leak``),
-  contradicts the labels (``contradicts_labels``), is empty (``empty_instruction``) or longer than
-  ``MAX_INSTRUCTION_WORDS`` words (``instruction_too_long``).
+  contradicts any of the clip's labels (``contradicts_labels``: gender, emotion, and a pace,
+  volume or pitch the other way round, in any of the five languages), is empty
+  (``empty_instruction``) or longer than ``MAX_INSTRUCTION_WORDS`` words (``instruction_too_long``).
 - ``controllable_template`` (no LLM): an instruction from a pool with ``traits`` characteristics
   phrased from the labels (``prompts_sift.CONTROL_*``), chosen with an RNG seeded by the clip id.
 
@@ -164,6 +165,7 @@ class Controllable(Configurable, Task):
     inputs = SPEECH_INPUTS
     audio_target = True
     checks_language = True
+    target_from_clip = True
     Options = ControllableOptions
 
     def build(self, clip: Clip, settings: TaskSettings) -> Example:
@@ -198,7 +200,7 @@ class Controllable(Configurable, Task):
             raise Reject("quotes_transcript", f"the instruction quotes the text to speak: {instruction!r}")
         if leaks_metadata(instruction):
             raise Reject("metadata_leak", f"the instruction mentions metadata: {instruction!r}")
-        why = Screen.of(example.meta, None).contradiction("", instruction)
+        why = Screen.of(example.meta, None, voice=True).contradiction("", instruction)
         if why is not None:
             raise Reject("contradicts_labels", f"{why}: {instruction!r}")
         language = (example.request.context if example.request is not None else {}).get(
@@ -219,6 +221,7 @@ class ControllableTemplate(Configurable, Task):
     inputs = SPEECH_INPUTS
     audio_target = True
     checks_language = False
+    target_from_clip = True
     Options = ControllableOptions
 
     def build(self, clip: Clip, settings: TaskSettings) -> Example:

@@ -1,14 +1,37 @@
-"""Task prompts and instruction strings, in one place, in our own words.
+"""Task prompts and instruction strings of the omni tasks, in one place, in our own words.
 
-The intents follow the tiny-audio omni generator (REFERENCE.md §1); the instruction strings the
-speech model sees ("Transcribe:", "Describe all information you can hear:") are the seed's own,
-because trainers and evaluations match on them.
+The intents follow the tiny-audio omni generator (REFERENCE.md §1). The instruction strings the
+speech model sees ("Transcribe:", "Describe all information you can hear:") are the seed's own in
+English, because trainers and evaluations match on them.
+
+Language policy (every task family follows it): an example is written in the clip's language when
+it is one of en, de, fr, it, es, else in English (``labels.i18n.output_language``). That holds
+for the instruction the speech model sees (these tables; ``prompts_sift`` for the SIFT families),
+for what the LLM is asked to write (the system prompts end with a language line), and for what
+the template backend writes; curation checks written text against that language
+(``tasks.base.written_language``). Source of the translations: our own (the speechsift
+developers), in the informal second person that the other instruction pools use.
 """
 
 from __future__ import annotations
 
-TRANSCRIBE_INSTRUCTION = "Transcribe:"
-DESCRIBE_INSTRUCTION = "Describe all information you can hear:"
+TRANSCRIBE_INSTRUCTIONS: dict[str, str] = {
+    "en": "Transcribe:", "de": "Transkribiere:", "fr": "Transcris :", "it": "Trascrivi:", "es": "Transcribe:",
+}
+DESCRIBE_INSTRUCTIONS: dict[str, str] = {
+    "en": "Describe all information you can hear:",
+    "de": "Beschreibe alle Informationen, die du hören kannst:",
+    "fr": "Décris toutes les informations que tu peux entendre :",
+    "it": "Descrivi tutte le informazioni che riesci a sentire:",
+    "es": "Describe toda la información que puedes oír:",
+}
+TRANSCRIBE_INSTRUCTION = TRANSCRIBE_INSTRUCTIONS["en"]  # the seed's strings
+DESCRIBE_INSTRUCTION = DESCRIBE_INSTRUCTIONS["en"]
+
+# The last line of the omni system prompts: $language is the English name of the language the
+# example is written in; $opening the sit_ssp sentence's first words in it (llm.template).
+REPLY_LANGUAGE_LINE = "Reply in $language."
+SIT_SSP_LANGUAGE_LINE = 'Write the sentence in $language, beginning with "$opening".'
 
 # sift_s: the LLM only sees what was said and answers as a friend would.
 SIFT_S_SYSTEM = (
@@ -27,7 +50,8 @@ SIFT_SSP_SYSTEM = (
 # sit_ssp: one "Sounds like" sentence describing the clip, with one worked example.
 SIT_SSP_SYSTEM = (
     "You describe what a listener hears in a short voice recording. Write exactly one sentence "
-    'that begins with "Sounds like". Say who seems to be speaking (gender, and age when given), '
+    'that begins with "Sounds like" (in another language, with the words given at the end). Say '
+    "who seems to be speaking (gender, and age when given), "
     "quote their words exactly, and name the emotion and the qualities of the voice that are "
     "given (pace, volume, accent). Write as someone who listened; never mention tags, metadata "
     "or labels.\n\n"

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from speechsift.errors import ConfigError, Reject
 from speechsift.llm.types import ChatRequest, SamplingParams
-from speechsift.records import AudioRef, Clip, Example, Message, Part
+from speechsift.records import Clip, Example, Message, Part
 from speechsift.tasks.base import DIRECT, Task, TaskSettings
 from speechsift.tasks.closed_ended import Configurable
 from speechsift.tasks.pairing import seeded_rng
@@ -45,7 +45,6 @@ class TextItem:
     instruction: str | None = None
     language: str | None = "en"
     fields: Mapping[str, Any] = field(default_factory=dict)  # input/context, response, category, plan data
-    audio: AudioRef | None = None  # the spoken instruction, for a text record speech synthesis voiced
 
 
 # --- reading instructions ------------------------------------------------------------------
@@ -235,27 +234,27 @@ class TextTask(Configurable, Task):
 
     def item_of(self, clip: Clip) -> TextItem:
         """The item of a text record (``sources.text``): its instruction, context, reference
-        response, category and conversation; its audio when speech synthesis voiced it."""
-        from speechsift.sources.text import TextRecord, record_kind
+        response, category and conversation."""
+        from speechsift.sources.text import TextRecord
 
         record = TextRecord.of(clip)
         fields: dict[str, Any] = {k: v for k, v in (("context", record.input), ("response", record.response),
                                                     ("category", record.category)) if v is not None}
         if record.messages:
             fields["messages"] = [dict(turn) for turn in record.messages]
-        audio = clip.audio if record_kind(clip) == "spoken" else None
-        return TextItem(self.name, clip.clip_id, clip.source, record.instruction, clip.language or "en", fields, audio)
+        return TextItem(self.name, clip.clip_id, clip.source, record.instruction, clip.language or "en", fields)
 
     # --- examples ------------------------------------------------------------------------------
 
     def text_example(self, item: TextItem, *, instruction: str, variant: str = "0",
                      request: Any = None, extra: Mapping[str, Any] | None = None) -> Example:
-        """A text-only example: the user turn is ``instruction``; the response comes from ``request``."""
+        """A text-only example: the user turn is ``instruction``; the response comes from ``request``
+        (``speak_instruction`` voices it after generation, ``engine.speech``)."""
         return Example(
             id=self.example_id(item.item_id, variant),
             task=self.name,
             clip_ids=[item.item_id],
-            audios=[item.audio] if item.audio is not None else [],
+            audios=[],
             instruction=instruction,
             response=None,
             messages=[Message("user", [Part.of_text(instruction)])],

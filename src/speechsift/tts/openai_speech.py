@@ -36,6 +36,7 @@ def wav_body(raw: bytes) -> bytes:
 class OpenAISpeechBackend(OpenAIEndpoint):
     name = "openai"
     endpoint = "/audio/speech"
+    section = "tts"
 
     def __init__(self, **endpoint: Any) -> None:
         super().__init__(**endpoint)
@@ -63,9 +64,8 @@ class OpenAISpeechBackend(OpenAIEndpoint):
         audio, failure, attempts = await self.post(
             lambda: json.dumps(self.payload(request), ensure_ascii=False).encode("utf-8"), wav_body)
         if failure is not None:
-            reason, message = failure
-            return Speech(error=f"{message} (after {attempts} attempt{'s' if attempts > 1 else ''})",
-                          error_reason=reason, retries=attempts - 1)
+            return Speech(error=f"{failure.message} (after {attempts} attempt{'s' if attempts > 1 else ''})",
+                          error_reason=failure.reason, retries=attempts - 1)
         return Speech(audio=audio, retries=attempts - 1)
 
 
