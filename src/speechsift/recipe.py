@@ -434,12 +434,11 @@ class Recipe(_Section):
     @model_validator(mode="after")
     def _sources_exist(self) -> "Recipe":
         from speechsift.tasks import get_task
+        from speechsift.tasks.text import is_text_task
 
         names = [s.name for s in self.sources]
         if len(set(names)) != len(names):
             raise ValueError(f"source names must be unique, got {names}")
-        from speechsift.tasks.text import is_text_task
-
         if not self.sources and not all(is_text_task(spec.name) for spec in self.task_specs):
             raise ValueError("sources: add at least one source (only text tasks with their own instructions "
                              "run without one)")
@@ -449,8 +448,6 @@ class Recipe(_Section):
                     raise ValueError(f"task {spec.name!r} names source {name!r}, which the recipe does not define")
         if "default" in self.llms:
             raise ValueError("llms: `default` is the recipe's `llm` section; give the other LLMs other names")
-        from speechsift.tasks import get_task
-
         known_llms = {"default", *self.llms}
         for spec in self.task_specs:
             named = getattr(get_task(spec.name), "llm_names", None)
@@ -463,8 +460,6 @@ class Recipe(_Section):
             raise ValueError(f"curate.voice_suitability.llm: {voice.llm!r} is neither `default` (the recipe's llm) "
                              f"nor under `llms:` ({', '.join(sorted(self.llms)) or 'none'})")
         _check_record_kinds(self)
-        from speechsift.tasks.text import is_text_task
-
         for spec in self.task_specs:
             if spec.speak_response and get_task(spec.name).audio_target:
                 raise ValueError(f"task {spec.name!r}: speak_response voices a text response, and this "
