@@ -287,7 +287,14 @@ BACKEND_VOICE_FIELDS: dict[str, frozenset[str]] = {
 
 
 class OutputConfig(_Section):
-    dir: Path | None = None  # default: out/<recipe name>
+    # default: out/<recipe name>; a local folder (a shared filesystem too) or an object-store URI
+    # (s3://bucket/prefix: speechsift.storage)
+    dir: str | None = None
+
+    @field_validator("dir", mode="before")
+    @classmethod
+    def _location(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, Path) else value
     audio: Literal["embed", "path"] = "embed"
     # Put every clip's audio file under OUT/audio/ (hard-linked or copied), so that every path in
     # every export is relative and OUT is a self-contained release; off: source files stay where they are.
@@ -313,6 +320,12 @@ class LabelsConfig(_Section):
 
 
 class EngineConfig(_Section):
+    # Who runs the shards: `local` (this machine: a process pool beside the generation service).
+    executor: Literal["local"] = "local"
+    # Where an object-store OUT (s3://...) keeps what must stay on this machine: the request
+    # ledger (SQLite), the lock, synthesized speech. Default ~/.cache/speechsift/out-<hash of OUT>;
+    # unused for a local OUT (OUT/.work holds them).
+    cache_dir: Path | None = None
     shard_size: int = Field(1000, gt=0)
     workers: int | None = Field(None, gt=0)  # processes measuring audio; default: every core
     # "header" reads each file's header (fast); "decode" decodes every clip once to catch
@@ -513,8 +526,9 @@ class Recipe(_Section):
         return names | {t for t in task_names() if getattr(get_task(t), "partition_of", None) in names}
 
     @property
-    def output_dir(self) -> Path:
-        return self.output.dir or Path("out") / self.name
+    def output_dir(self) -> str:
+        """OUT as the recipe names it: a local path or an object-store URI."""
+        return self.output.dir or str(Path("out") / self.name)
 
 
 def _check_record_kinds(recipe: "Recipe") -> None:
@@ -579,6 +593,8 @@ def _resolve_input_paths(data: dict[str, Any], base: Path) -> None:
             places += [(options, key) for key in options if key.endswith("_file")]
     if isinstance(data.get("labels"), dict):
         places.append((data["labels"], "bins"))
+    if isinstance(data.get("engine"), dict):
+        places.append((data["engine"], "cache_dir"))
     if isinstance(data.get("tts"), dict):
         places.append((data["tts"], "cache"))
         places += [(voice, "model") for voice in data["tts"].get("voices") or [] if isinstance(voice, dict)]

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from speechsift.engine.generation import Answer, GenerationService
-from speechsift.engine.layout import atomic_write_bytes, atomic_write_text
+from speechsift.layout import atomic_write_bytes, atomic_write_text
 from speechsift.errors import AudioLoadError, ConfigError
 from speechsift.eval import answers, controllable, ifeval, judge, transcription
 from speechsift.eval.config import AudioOutputConfig, EvalConfig
