@@ -5,8 +5,9 @@
 a ``transcription`` example and a ``sit_ssp`` example whose ``ChatRequest`` holds the rendered
 audio context. Nothing is written; examples are built and dropped, batch by batch.
 
-- speechsift's way: ``read_manifest`` -> ``Read`` -> ``NormalizeLabels`` -> ``ExpandTasks``,
-  through the stage objects in batches (one ``ShardContext`` per batch), streaming. A second
+- speechsift's way: ``read_manifest`` -> ``unique_clips`` (the duplicate-id check ``read_sources``
+  puts on every run's stream) -> ``Read`` -> ``NormalizeLabels`` -> ``ExpandTasks``, through the
+  stage objects in batches (one ``ShardLog`` per batch), streaming. A second
   line adds ``ProbeAudio`` (opens every clip's header), which a real run does by default.
 - the naive way: a per-row loop that decodes each clip with ``soundfile.read`` and then maps
   its labels with small dicts and renders the same audio context (a one-off script).
@@ -120,8 +121,8 @@ def speechsift_pass(
     manifest: Path, *, batch_size: int, probe: bool = False, limit: int | None = None, keep_contexts: bool = False,
     segment: int = 100_000, streaming_gc: bool = True,
 ) -> dict[str, Any]:
-    """read_manifest -> Read -> NormalizeLabels [-> ProbeAudio] -> ExpandTasks, streamed in batches,
-    under the engine's GC settings (``streaming_gc``) as ``speechsift run`` does."""
+    """read_manifest -> unique_clips -> Read -> NormalizeLabels [-> ProbeAudio] -> ExpandTasks, streamed
+    in batches, under the engine's GC settings (``streaming_gc``) as ``speechsift run`` does."""
     from contextlib import nullcontext
 
     from speechsift.engine import gc_tuning
@@ -134,9 +135,10 @@ def speechsift_pass(
 def _speechsift_pass(
     manifest: Path, *, batch_size: int, probe: bool, limit: int | None, keep_contexts: bool, segment: int
 ) -> dict[str, Any]:
-    from speechsift.engine.context import ShardContext
+    from speechsift.engine.counts import ShardLog
     from speechsift.engine.stages import ExpandTasks, NormalizeLabels, ProbeAudio, Read
     from speechsift.recipe import TaskSpec
+    from speechsift.sources.ids import unique_clips
     from speechsift.sources.manifest import read_manifest
     from speechsift.tasks import TaskSettings
 
@@ -151,11 +153,11 @@ def _speechsift_pass(
     contexts: list[str] = []
     segments: list[float] = []  # clips/s over each stretch of `segment` clips
     segment_started = started = time.perf_counter()
-    rows = read_manifest(manifest, source=SOURCE)
+    rows = unique_clips(read_manifest(manifest, source=SOURCE))
     if limit is not None:
         rows = itertools.islice(rows, limit)
     while batch := list(itertools.islice(rows, batch_size)):
-        ctx = ShardContext()
+        ctx = ShardLog()
         records: list[Any] = batch
         for stage in stages:
             records = stage(records, ctx)
@@ -336,7 +338,7 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=100_000, help="rows in the headline manifest")
     parser.add_argument("--big", type=int, default=1_000_000, help="rows in the memory run (0 skips it)")
     parser.add_argument("--naive-sample", type=int, default=2000, help="rows timed the naive way")
-    parser.add_argument("--batch", type=int, default=1000, help="clips per batch (one ShardContext each)")
+    parser.add_argument("--batch", type=int, default=1000, help="clips per batch (one ShardLog each)")
     parser.add_argument("--repeat", type=int, default=3, help="timed passes of each way (the best is reported)")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the process to one CPU")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of speechsift's way (top 25 by tottime)")
@@ -438,7 +440,7 @@ def main() -> None:
           f"{best['rejects']:,} rejects, {best['unknown_labels']:,} unknown labels counted")
     stage_s = best["stage_seconds"]
     reading = best["seconds"] - sum(stage_s.values())
-    parts = [f"read_manifest {1e6 * reading / best['clips']:.2f}"]
+    parts = [f"read_manifest + unique_clips {1e6 * reading / best['clips']:.2f}"]
     parts += [f"{name} {1e6 * s / best['clips']:.2f}" for name, s in stage_s.items()]
     print(f"  where a clip's time goes (us/clip): {', '.join(parts)}")
     print(f"naive way: best of {len(naives)} passes over {naive['clips']:,} rows ({rates(naives)} clips/s), "

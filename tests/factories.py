@@ -75,6 +75,11 @@ def make_clip(clip_id: str = "src/c1", *, text: str | None = "Hello there", meta
     )
 
 
+# The test corpora hold tones of 0.05-0.4 s, quick to write and read; the recipes over them admit
+# such clips. The default engine.min_duration_s (0.3 s) is tested on its own.
+TEST_ENGINE = {"min_duration_s": 0.01}
+
+
 def recipe_dict(manifest: Path, out: Path, tasks: list[Any] | None = None, **sections: Any) -> dict[str, Any]:
     """A recipe mapping over one manifest source."""
     data: dict[str, Any] = {
@@ -83,6 +88,7 @@ def recipe_dict(manifest: Path, out: Path, tasks: list[Any] | None = None, **sec
         "tasks": tasks or ["transcription", "sit_ssp"],
         "llm": {"backend": "template"},
         "output": {"dir": str(out)},
+        "engine": dict(TEST_ENGINE),
     }
     for key, value in sections.items():
         data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value

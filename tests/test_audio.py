@@ -78,3 +78,63 @@ def test_empty_and_windowed(tmp_path):
     assert name == "w.flac" and cut_sr == 8_000 and len(cut) == 4_000
     with pytest.raises(AudioLoadError):
         audio.probe(AudioRef(str(path), offset_s=2.0))  # a window past the end holds nothing
+
+
+@pytest.mark.parametrize(("sr", "channels", "seconds"), [(48_000, 2, 4.1), (44_100, 1, 3.3), (8_000, 1, 9.0), (16_000, 2, 0.01)])
+def test_decoding_block_by_block_gives_what_the_whole_file_would(sr, channels, seconds):
+    """Mixing down and resampling happen per block (``BLOCK_FRAMES``); the result is the one
+    ``resample_poly`` gives over the whole signal, sample for sample."""
+    from scipy.signal import resample_poly
+
+    wave = np.random.default_rng(1).uniform(-0.5, 0.5, size=(int(seconds * sr), channels)).astype(np.float32)
+    buffer = io.BytesIO()
+    sf.write(buffer, wave, sr, format="WAV", subtype="FLOAT")
+    ref = AudioRef(bytes=buffer.getvalue())
+    g = np.gcd(sr, 16_000)
+    mono = wave.mean(axis=1, dtype=np.float32)
+    expected = mono if sr == 16_000 else resample_poly(mono, 16_000 // g, sr // g).astype(np.float32)
+    got, got_sr = audio.load(ref)
+    assert got_sr == 16_000 and got.dtype == np.float32
+    np.testing.assert_array_equal(got, expected)
+    kept, _ = audio.load(ref, mono=False)
+    assert kept.shape == (len(expected), channels)
+    native, native_sr = audio.load(ref, sampling_rate=None)
+    assert native_sr == sr
+    np.testing.assert_array_equal(native, mono)
+    window = AudioRef(bytes=ref.bytes, offset_s=seconds / 3, duration_s=seconds / 2, channel=channels - 1)
+    start = int(round(seconds / 3 * sr))
+    cut, _ = audio.load(window, sampling_rate=None)
+    np.testing.assert_array_equal(cut, wave[start : start + int(round(seconds / 2 * sr)), channels - 1])
+
+
+def test_decoding_a_long_file_holds_the_result_and_a_block_not_the_file(tmp_path):
+    """A minute of 48 kHz stereo is 23 MB as float32; decoding it to 16 kHz mono (3.8 MB) used to
+    hold it whole, then its mono mix and the resampler's float64 copies."""
+    import tracemalloc
+
+    sr, seconds = 48_000, 60
+    path = tmp_path / "long.flac"
+    tone = (0.3 * np.sin(2 * np.pi * 220 * np.arange(sr) / sr)).astype(np.float32)
+    with sf.SoundFile(path, "w", sr, 2, format="FLAC") as f:
+        for _ in range(seconds):
+            f.write(np.stack([tone, tone], axis=1))
+    tracemalloc.start()
+    try:
+        wave, _ = audio.load(AudioRef(str(path)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(wave) == 16_000 * seconds
+    assert peak < 3 * wave.nbytes, f"peak {peak / 2**20:.1f} MiB for a {wave.nbytes / 2**20:.1f} MiB result"
+
+
+def test_verify_decodes_everything_and_keeps_nothing(tmp_path):
+    path = write_tone(tmp_path / "v.flac", seconds=3.0)
+    audio.verify(AudioRef(str(path)))
+    with pytest.raises(AudioLoadError) as error:
+        audio.verify(AudioRef(str(write_tone(tmp_path / "e.wav", seconds=0.0))))
+    assert error.value.reason == "empty_audio"
+    data = path.read_bytes()
+    path.write_bytes(data[:200] + bytes(len(data) - 200))  # a good header, then no FLAC frames at all
+    with pytest.raises(AudioLoadError):
+        audio.verify(AudioRef(str(path)))

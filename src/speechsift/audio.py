@@ -7,6 +7,7 @@ asked otherwise. Nothing else in speechsift opens audio files.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,40 +73,110 @@ def probe(ref: AudioRef) -> AudioInfo:
     return AudioInfo(sampling_rate, frames, channels)
 
 
-def _resample(wave: np.ndarray, sr: int, target_sr: int) -> np.ndarray:
-    """Band-limited resampling by a rational factor (scipy's polyphase filter)."""
-    if sr == target_sr:
-        return wave
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
-    g = gcd(sr, target_sr)
-    return resample_poly(wave, target_sr // g, sr // g).astype(np.float32)
+# Frames decoded per read: 2^16 (1.4 s at 48 kHz), so decoding holds one small block at a time
+# besides the result, whatever the file's length, rate or channel count.
+BLOCK_FRAMES = 1 << 16
 
 
-def load(ref: AudioRef, sampling_rate: int | None = TARGET_SR, mono: bool = True) -> tuple[np.ndarray, int]:
-    """Decode the clip's window: float32 samples (mono by default) and their sampling rate."""
+def _blocks(ref: AudioRef) -> Iterator[tuple[np.ndarray, int]]:
+    """The clip's window as float32 blocks of (frames, channels) with its sampling rate."""
     target = _open_target(ref)
     try:
         with sf.SoundFile(target) as f:
             sr = f.samplerate
-            start = int(round(ref.offset_s * sr))
-            frames = -1 if ref.duration_s is None else int(round(ref.duration_s * sr))
-            f.seek(start)
-            wave = f.read(frames, dtype="float32", always_2d=True)
+            f.seek(int(round(ref.offset_s * sr)))
+            left = None if ref.duration_s is None else int(round(ref.duration_s * sr))
+            while left is None or left > 0:
+                block = f.read(BLOCK_FRAMES if left is None else min(BLOCK_FRAMES, left), dtype="float32",
+                               always_2d=True)
+                if not block.shape[0]:
+                    break
+                if left is not None:
+                    left -= block.shape[0]
+                yield block, sr
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         raise AudioLoadError("unreadable_audio", f"cannot decode audio {ref.describe()}: {exc}") from None
-    if wave.shape[0] == 0:
+
+
+class _Resampler:
+    """Band-limited resampling by a rational factor (scipy's polyphase filter), block by block.
+
+    Each block is filtered with ``context`` input samples of the signal on either side (more than
+    the filter's half length), starting on a multiple of ``down`` so the output grid stays the
+    same: the result equals ``resample_poly`` over the whole signal, which it never holds at once.
+    """
+
+    def __init__(self, sr: int, target_sr: int) -> None:
+        from math import ceil, gcd
+
+        g = gcd(sr, target_sr)
+        self.up, self.down = target_sr // g, sr // g
+        half_len = 10 * max(self.up, self.down)  # resample_poly's default filter half length (up-sampled)
+        self.context = ceil((ceil(half_len / self.up) + 2) / self.down) * self.down
+        self.past: np.ndarray | None = None  # the input just before `pending`
+        self.pending: np.ndarray | None = None  # input whose output is not written yet
+
+    def _filtered(self, segment: np.ndarray, first: int, stop: int | None) -> np.ndarray:
+        from scipy.signal import resample_poly
+
+        out = resample_poly(segment, self.up, self.down, axis=0)
+        start = first * self.up // self.down
+        return out[start : None if stop is None else stop * self.up // self.down].astype(np.float32)
+
+    def feed(self, wave: np.ndarray) -> np.ndarray:
+        """Output for as much input as has its right-hand context; the rest waits for more."""
+        if self.past is None or self.pending is None:
+            self.past = self.pending = wave[:0]
+        self.pending = np.concatenate((self.pending, wave))
+        ready = (len(self.pending) - self.context) // self.down * self.down
+        if ready <= 0:
+            return wave[:0]
+        segment = np.concatenate((self.past, self.pending[: ready + self.context]))
+        out = self._filtered(segment, len(self.past), len(self.past) + ready)
+        done = np.concatenate((self.past, self.pending[:ready]))
+        self.past = done[max(0, len(done) - self.context):]  # a multiple of `down` long, as `ready` is
+        self.pending = self.pending[ready:]
+        return out
+
+    def finish(self) -> np.ndarray:
+        """The output for the rest of the input (zeros beyond the end, as resample_poly pads)."""
+        assert self.past is not None and self.pending is not None  # feed came first
+        return self._filtered(np.concatenate((self.past, self.pending)), len(self.past), None)
+
+
+def load(ref: AudioRef, sampling_rate: int | None = TARGET_SR, mono: bool = True) -> tuple[np.ndarray, int]:
+    """Decode the clip's window: float32 samples (mono by default) and their sampling rate.
+
+    Decoded, mixed down and resampled block by block (``BLOCK_FRAMES``): the memory it takes is the
+    result's plus one block, never the whole file at its own rate and channel count.
+    """
+    parts: list[np.ndarray] = []
+    resampler: _Resampler | None = None
+    sr = 0
+    for block, sr in _blocks(ref):
+        if ref.channel is not None:
+            wave = block[:, ref.channel]
+        elif mono:
+            wave = block.mean(axis=1, dtype=np.float32)
+        else:
+            wave = block
+        if sampling_rate is not None and sr != sampling_rate:
+            resampler = resampler or _Resampler(sr, sampling_rate)
+            wave = resampler.feed(wave)
+        parts.append(wave)
+    if not parts:
         raise AudioLoadError("empty_audio", f"audio {ref.describe()} holds no samples")
-    if ref.channel is not None:
-        wave = wave[:, ref.channel]
-    elif mono:
-        wave = wave.mean(axis=1)
-    if sampling_rate is not None and sr != sampling_rate:
-        wave = _resample(wave, sr, sampling_rate)
-        sr = sampling_rate
-    return wave, sr
+    if resampler is not None:
+        parts.append(resampler.finish())
+        sr = sampling_rate  # type: ignore[assignment]
+    return (parts[0] if len(parts) == 1 else np.concatenate(parts)), sr
+
+
+def verify(ref: AudioRef) -> None:
+    """Decode the clip's window once, a block at a time, keeping nothing: AudioLoadError when the
+    audio data cannot be decoded or holds no samples."""
+    if not sum(block.shape[0] for block, _ in _blocks(ref)):
+        raise AudioLoadError("empty_audio", f"audio {ref.describe()} holds no samples")
 
 
 def encoded(ref: AudioRef) -> tuple[bytes, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Optional
 
@@ -104,14 +105,14 @@ def print_summary(result) -> None:
         console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
 
 
-def _run(recipe_path: Path, out: Optional[Path], limit: Optional[int], strict: bool, backend: Optional[str],
+def _run(recipe_path: Path, out: Optional[str], limit: Optional[int], strict: bool, backend: Optional[str],
          model: Optional[str], api_base: Optional[str], progress: bool, cache: bool = True,
          bins: Optional[Path] = None) -> None:
     from speechsift.engine import run_recipe
     from speechsift.recipe import load_recipe
 
     overrides = {
-        "output.dir": str(out) if out else None,
+        "output.dir": out,
         "llm.backend": backend,
         "llm.model": model,
         "llm.api_base": api_base,
@@ -120,12 +121,18 @@ def _run(recipe_path: Path, out: Optional[Path], limit: Optional[int], strict: b
     recipe = load_recipe(recipe_path, overrides)
     result = run_recipe(recipe, limit=limit, strict=strict, progress=progress, cache=cache)
     print_summary(result)
+    from speechsift.layout import OutputLayout
+
+    read, refused = result.clips_refused()
+    layout = OutputLayout(result.out_dir)
+    check_clips_survived(read, refused, layout.storage.display(layout.rejects), f"run {recipe_path}")
 
 
 @app.command()
 def run(
     recipe: Path = typer.Argument(..., help="The recipe YAML file."),
-    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder (overrides output.dir)."),
+    out: Optional[str] = typer.Option(None, "-o", "--out", help="Output folder or object-store URI, s3://bucket/prefix "
+                                      "(overrides output.dir)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N clips of the sources."),
     strict: bool = typer.Option(False, "--strict", help="Stop with an error at the first reject."),
     backend: Optional[str] = typer.Option(None, "--backend", help="LLM backend (overrides llm.backend)."),
@@ -184,16 +191,33 @@ def _parse_options(pairs: list[str]) -> dict[str, object]:
     return options
 
 
+def check_clips_survived(read: int, rejected: Counter, rejects_path: Path, what: str) -> None:
+    """CorpusError (exit 2) when no clip came through: none read, or every one rejected; the
+    paragraph names the reasons and points at the rejects file."""
+    if read and sum(rejected.values()) < read:
+        return
+    if not read:
+        raise CorpusError(f"{what}: the sources hold no clips, so nothing was made; check their paths and contents.")
+    reasons = ", ".join(f"{reason} {count:,}" for reason, count in rejected.most_common(4))
+    raise CorpusError(
+        f"{what}: every one of the {read:,} clips was rejected ({reasons}), so nothing was made. Each clip's "
+        f"reason and message are in {rejects_path}. The usual causes: audio paths that do not resolve (a "
+        "manifest's relative paths are relative to the manifest's own folder), a wrong `fields` mapping, or "
+        "clips outside engine.min_duration_s/max_duration_s."
+    )
+
+
 def _ingest(corpus: str, root: Path, out: Path, options: list[str], limit: Optional[int], progress: bool) -> None:
     import itertools
     import json
 
-    from speechsift.engine.layout import atomic_write_text
+    from speechsift.layout import atomic_write_text
     from speechsift.engine.progress import ProgressReporter
     from speechsift.sources.clips_io import ClipWriter
     from speechsift.sources.corpora import read_corpus
+    from speechsift.sources.ids import unique_clips
 
-    items = read_corpus(corpus, root, **_parse_options(options))
+    items = unique_clips(read_corpus(corpus, root, **_parse_options(options)))
     if limit is not None:
         items = itertools.islice(items, limit)
     rejects = []
@@ -209,6 +233,8 @@ def _ingest(corpus: str, root: Path, out: Path, options: list[str], limit: Optio
     rejects_path = out.with_name(out.stem + ".rejects.jsonl")
     atomic_write_text(rejects_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejects))
     console.print(f"{writer.count:,} clips -> {out}; {len(rejects):,} rejects -> {rejects_path}")
+    check_clips_survived(writer.count + len(rejects), Counter(r["reason"] for r in rejects), rejects_path,
+                         f"ingest {corpus} {root}")
 
 
 @app.command()
@@ -225,7 +251,7 @@ def ingest(
 
 
 def _curate(out: Path, recipe: Optional[Path]) -> None:
-    from speechsift.engine.local import recurate
+    from speechsift.engine.release import recurate
 
     print_summary(recurate(out, recipe))
 

@@ -27,7 +27,26 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ManifestSource(_Section):
+class _TextFile(_Section):
+    """How a source's text file is decoded and split (manifest and text sources)."""
+
+    encoding: str = "utf-8"  # the file's text encoding: any Python codec name (latin-1, cp1252, utf-16, ...)
+    delimiter: str | None = Field(None, min_length=1, max_length=1)  # CSV: default sniffed from the header
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, encoding: str) -> str:
+        from speechsift.sources.manifest import check_encoding
+
+        try:
+            check_encoding(encoding)
+        except LookupError:
+            raise ValueError(f"unknown encoding {encoding!r}; use a Python codec name such as utf-8, latin-1, "
+                             "cp1252 or utf-16") from None
+        return encoding
+
+
+class ManifestSource(_TextFile):
     """A CSV or JSONL manifest, one row per clip."""
 
     kind: Literal["manifest"]
@@ -80,7 +99,7 @@ class LhotseSource(_Section):
     language: str | None = None
 
 
-class TextSource(_Section):
+class TextSource(_TextFile):
     """Instruction data without audio (speechsift.sources.text): a JSONL/JSON/CSV/TSV file, a local
     dataset folder (``path``) or a hub id (``dataset``)."""
 
@@ -268,7 +287,14 @@ BACKEND_VOICE_FIELDS: dict[str, frozenset[str]] = {
 
 
 class OutputConfig(_Section):
-    dir: Path | None = None  # default: out/<recipe name>
+    # default: out/<recipe name>; a local folder (a shared filesystem too) or an object-store URI
+    # (s3://bucket/prefix: speechsift.storage)
+    dir: str | None = None
+
+    @field_validator("dir", mode="before")
+    @classmethod
+    def _location(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, Path) else value
     audio: Literal["embed", "path"] = "embed"
     # Put every clip's audio file under OUT/audio/ (hard-linked or copied), so that every path in
     # every export is relative and OUT is a self-contained release; off: source files stay where they are.
@@ -294,11 +320,34 @@ class LabelsConfig(_Section):
 
 
 class EngineConfig(_Section):
+    # Who runs the shards: `local` (this machine: a process pool beside the generation service).
+    executor: Literal["local"] = "local"
+    # Where an object-store OUT (s3://...) keeps what must stay on this machine: the request
+    # ledger (SQLite), the lock, synthesized speech. Default ~/.cache/speechsift/out-<hash of OUT>;
+    # unused for a local OUT (OUT/.work holds them).
+    cache_dir: Path | None = None
     shard_size: int = Field(1000, gt=0)
     workers: int | None = Field(None, gt=0)  # processes measuring audio; default: every core
     # "header" reads each file's header (fast); "decode" decodes every clip once to catch
     # truncated or corrupt audio data behind a good header.
     verify_audio: Literal["header", "decode"] = "header"
+    # Clip length limits, decided from the file header before anything decodes it (`too_short`,
+    # `too_long` rejects); null switches a limit off. 30 s is the input window of the Whisper
+    # encoder that Qwen-Audio, Qwen2-Audio, SALMONN and DeSTA build on, and the cap trainers
+    # commonly apply (REFERENCE.md §6); under 0.3 s a clip holds less than one short word
+    # (syllables last about 0.2 s in read speech), too little to describe or answer about.
+    min_duration_s: float | None = Field(0.3, ge=0)
+    max_duration_s: float | None = Field(30.0, gt=0)
+    # The longest clip the enrich stage (`features:`) measures: measuring holds about 2 MB of
+    # working memory per second of audio in each worker, so this bounds it (about 0.6 GB at 300 s);
+    # a longer clip is a `too_long_to_measure` reject. null: no bound.
+    max_measure_s: float | None = Field(300.0, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered_limits(self) -> "EngineConfig":
+        if self.min_duration_s is not None and self.max_duration_s is not None and self.min_duration_s >= self.max_duration_s:
+            raise ValueError(f"min_duration_s ({self.min_duration_s}) must be below max_duration_s ({self.max_duration_s})")
+        return self
 
 
 class EvalSplitConfig(_Section):
@@ -398,12 +447,11 @@ class Recipe(_Section):
     @model_validator(mode="after")
     def _sources_exist(self) -> "Recipe":
         from speechsift.tasks import get_task
+        from speechsift.tasks.text import is_text_task
 
         names = [s.name for s in self.sources]
         if len(set(names)) != len(names):
             raise ValueError(f"source names must be unique, got {names}")
-        from speechsift.tasks.text import is_text_task
-
         if not self.sources and not all(is_text_task(spec.name) for spec in self.task_specs):
             raise ValueError("sources: add at least one source (only text tasks with their own instructions "
                              "run without one)")
@@ -413,8 +461,6 @@ class Recipe(_Section):
                     raise ValueError(f"task {spec.name!r} names source {name!r}, which the recipe does not define")
         if "default" in self.llms:
             raise ValueError("llms: `default` is the recipe's `llm` section; give the other LLMs other names")
-        from speechsift.tasks import get_task
-
         known_llms = {"default", *self.llms}
         for spec in self.task_specs:
             named = getattr(get_task(spec.name), "llm_names", None)
@@ -427,8 +473,6 @@ class Recipe(_Section):
             raise ValueError(f"curate.voice_suitability.llm: {voice.llm!r} is neither `default` (the recipe's llm) "
                              f"nor under `llms:` ({', '.join(sorted(self.llms)) or 'none'})")
         _check_record_kinds(self)
-        from speechsift.tasks.text import is_text_task
-
         for spec in self.task_specs:
             if spec.speak_response and get_task(spec.name).audio_target:
                 raise ValueError(f"task {spec.name!r}: speak_response voices a text response, and this "
@@ -482,8 +526,9 @@ class Recipe(_Section):
         return names | {t for t in task_names() if getattr(get_task(t), "partition_of", None) in names}
 
     @property
-    def output_dir(self) -> Path:
-        return self.output.dir or Path("out") / self.name
+    def output_dir(self) -> str:
+        """OUT as the recipe names it: a local path or an object-store URI."""
+        return self.output.dir or str(Path("out") / self.name)
 
 
 def _check_record_kinds(recipe: "Recipe") -> None:
@@ -548,6 +593,8 @@ def _resolve_input_paths(data: dict[str, Any], base: Path) -> None:
             places += [(options, key) for key in options if key.endswith("_file")]
     if isinstance(data.get("labels"), dict):
         places.append((data["labels"], "bins"))
+    if isinstance(data.get("engine"), dict):
+        places.append((data["engine"], "cache_dir"))
     if isinstance(data.get("tts"), dict):
         places.append((data["tts"], "cache"))
         places += [(voice, "model") for voice in data["tts"].get("voices") or [] if isinstance(voice, dict)]

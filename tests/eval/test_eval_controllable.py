@@ -15,7 +15,7 @@ from features.speech_fixtures import SKIP_REASON, espeak_available
 from servers import ChatServer
 
 from speechsift import audio
-from speechsift.engine.layout import OutputLayout
+from speechsift.layout import OutputLayout
 from speechsift.eval import run_eval
 from speechsift.eval.cli_config import eval_config
 from speechsift.export.audio_files import AudioPaths
@@ -88,7 +88,8 @@ def write_dataset(root: Path, bins_path: Path) -> Path:
             example.split = "eval"
             examples.append(example)
     layout = OutputLayout(root)
-    write_parquet_part(examples_to_arrow(examples), layout.data_part("eval", 0), AudioCells("embed", AudioPaths(layout)))
+    write_parquet_part(examples_to_arrow(examples), layout.data_part("eval", 0), AudioCells("embed", AudioPaths(layout)),
+                       layout.storage)
     (root / "run.json").write_text(json.dumps({"recipe": {"labels": {"bins": str(bins_path)}}}))
     return root
 

@@ -9,7 +9,7 @@ import pytest
 from factories import make_corpus, recipe_dict, write_manifest, write_tone
 
 from speechsift.engine import run_recipe
-from speechsift.errors import CorpusError
+from speechsift.errors import ConfigError, CorpusError
 from speechsift.recipe import parse_recipe
 from speechsift.sources import RejectedRow, read_hf, read_manifest
 
@@ -87,7 +87,7 @@ def test_unknown_manifest_kind_and_empty_manifest(tmp_path):
 
 def _hf_dataset(tmp_path: Path):
     datasets = pytest.importorskip("datasets")
-    clips = [write_tone(tmp_path / "clips" / f"{i}.flac", seconds=0.2) for i in range(3)]
+    clips = [write_tone(tmp_path / "clips" / f"{i}.flac", seconds=0.4) for i in range(3)]
     # Built as plain columns and cast to Audio, as hub datasets store it; encoding through the Audio
     # feature itself would need torchcodec, which speechsift never uses.
     ds = datasets.Dataset.from_dict(
@@ -138,3 +138,94 @@ def test_hf_missing_folder(tmp_path):
 def test_corpus_factory_is_readable(tmp_path):
     manifest = make_corpus(tmp_path, n=2)
     assert len(list(read_manifest(manifest, source="s"))) == 2
+
+
+def _ids(items):
+    return [(item.id, item.reason) if isinstance(item, RejectedRow) else item.clip_id for item in items]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl"])
+def test_a_huge_cell_is_a_reject_and_the_rest_goes_through(tmp_path, suffix):
+    """A 1 MB cell stopped the whole run with a csv traceback; now that row alone is refused."""
+    rows = [{"id": "a", "audio": "a.wav", "text": "fine"}, {"id": "b", "audio": "b.wav", "text": "x" * 2**20},
+            {"id": "c", "audio": "c.wav", "text": "fine too"}]
+    path = tmp_path / f"m{suffix}"
+    if suffix == ".jsonl":
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    else:
+        sep = "\t" if suffix == ".tsv" else ","
+        path.write_text("id,audio,text\n".replace(",", sep) + "".join(sep.join(r.values()) + "\n" for r in rows))
+    items = list(read_manifest(path, source="s"))
+    assert _ids(items) == ["s/a", ("s/row2", "cell_too_large"), "s/c"]
+    assert "column 'text' holds 1,048,576 characters" in items[1].message and str(path) in items[1].message
+
+
+def test_a_row_the_csv_parser_gives_up_on_is_a_bad_row(tmp_path, monkeypatch):
+    """Beyond the parser's own bound (a quote that never closes) csv raises; the row is refused and
+    reading goes on with the next line."""
+    import csv
+
+    from speechsift.sources import manifest as manifest_module
+
+    path = tmp_path / "m.csv"
+    path.write_text("id,audio,text\na,a.wav,fine\nb,b.wav," + "y" * 5000 + "\nc,c.wav,fine\n")
+    limit = csv.field_size_limit()
+    monkeypatch.setattr(manifest_module, "_PARSE_LIMIT", 1000)
+    try:
+        csv.field_size_limit(1000)
+        items = list(read_manifest(path, source="s"))
+    finally:
+        csv.field_size_limit(limit)
+    assert _ids(items) == ["s/a", ("s/row2", "bad_row"), "s/c"]
+    assert "field larger than field limit" in items[1].message
+
+
+def test_semicolon_csv_with_upper_case_headers_in_latin_1(tmp_path, caplog):
+    path = tmp_path / "m.csv"
+    path.write_bytes("ID;Audio_Path;TEXT;Gender\nq1;a.wav;caf\u00e9 cr\u00e8me;F\n".encode("latin-1"))
+    [clip] = read_manifest(path, source="s", encoding="latin-1")
+    assert (clip.clip_id, clip.text, clip.raw, clip.audio.path) == ("s/q1", "caf\u00e9 cr\u00e8me", {"gender": "F"},
+                                                                  str(tmp_path / "a.wav"))
+    [refused] = read_manifest(path, source="s")  # read as UTF-8: the row is refused with the fix
+    assert refused.reason == "undecodable_text" and "set `encoding:` on source 's'" in refused.message
+    assert "not utf-8 text" in caplog.text and "encoding:" in caplog.text, "one warning names the option"
+
+
+def test_delimiters_are_sniffed_from_the_header_and_can_be_given(tmp_path):
+    import csv
+
+    path = tmp_path / "m.csv"
+    for sep in (",", ";", "\t", "|"):
+        with path.open("w", newline="") as handle:
+            csv.writer(handle, delimiter=sep).writerows([["id", "audio", "text"], ["a", "a.wav", "one, two; three"]])
+        [clip] = read_manifest(path, source="s")
+        assert clip.text == "one, two; three", sep
+    path.write_text("id:audio\na:a.wav\n")
+    [clip] = read_manifest(path, source="s", delimiter=":")
+    assert clip.audio.path == str(tmp_path / "a.wav")
+
+
+def test_column_names_match_in_any_case_and_exact_names_win(tmp_path):
+    path = write_manifest(tmp_path / "m.csv", [{"Text": "upper", "text": "exact", " AUDIO ": "a.wav", "Words": "w"}])
+    [clip] = read_manifest(path, source="s")
+    assert clip.text == "exact" and clip.audio.path == str(tmp_path / "a.wav")
+    [clip] = read_manifest(path, source="s", fields={"text": "WORDS"})
+    assert clip.text == "w"
+
+
+@pytest.mark.parametrize("content", [b"", b"id,audio,text\n", b"id,audio,text\n\n\n", b"\n\n"])
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl"])
+def test_empty_and_header_only_manifests_fail_alike_when_opened(tmp_path, content, suffix):
+    path = tmp_path / f"m{suffix}"
+    path.write_bytes(content.replace(b",", b"\t") if suffix == ".tsv" else content)
+    if suffix == ".jsonl" and content.startswith(b"id"):
+        path.write_bytes(b"\n\n")
+    with pytest.raises(CorpusError, match=r"holds no rows; add rows or remove the source"):
+        read_manifest(path, source="s")  # raised when the source is opened, before any row is read
+
+
+def test_unknown_encoding_is_a_recipe_error(tmp_path):
+    data = recipe_dict(tmp_path / "m.csv", tmp_path / "out")
+    data["sources"][0]["encoding"] = "latin-42"
+    with pytest.raises(ConfigError, match="sources.0.manifest.encoding: unknown encoding 'latin-42'"):
+        parse_recipe(data)

@@ -11,7 +11,7 @@ reference). The release is made from them in two passes that never hold the data
    training mixture (``engine/mixing.py``) are decided from those keys, reading them a few times
    and keeping a few numbers per speaker and per stratum; and each part's decisions (split and
    copies, or why the example is left out) are written to ``.work/release/decisions/``.
-2. **Writing**, part by part and in parallel (``engine/release.py``): ``data/<split>-part-*``, the
+2. **Writing**, part by part and in parallel (``engine/release_part.py``): ``data/<split>-part-*``, the
    exports, ``complete/`` and each part's rejects, from (the part's examples, its decisions).
 
 The pass is cheap next to generation and runs in full on every run, so changing the splits or the
@@ -31,16 +31,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from speechsift.engine.context import StageStats
-from speechsift.engine.layout import OutputLayout, atomic_file
+from speechsift.engine.counts import StageStats
 from speechsift.engine.mixing import MixCounts, MixCut, MixSelection, mix_hashes, plan_targets
 from speechsift.engine.progress import ProgressReporter
-from speechsift.engine.release import DECISION_SCHEMA, PartJob, PartResult, ReleaseSettings, write_part
+from speechsift.engine.release_part import DECISION_SCHEMA, PartJob, PartResult, ReleaseSettings, write_part
 from speechsift.engine.splits import EvalChoice, SpeakerCells, plan_speakers
 from speechsift.export import ExportCounts
+from speechsift.layout import OutputLayout
 from speechsift.recipe import Recipe
 from speechsift.records import Example, examples_from_arrow
 from speechsift.spill import fresh_folder
+from speechsift.storage import OutPath
 from speechsift.tasks import get_task
 
 KEY_COLUMNS = ["id", "task", "source", "language", "speaker_id", "clip_ids"]
@@ -78,8 +79,8 @@ class Assembly:
     sampling: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     exports: dict[str, ExportCounts] = field(default_factory=dict)  # per JSONL export: rows written, left out
-    files: list[Path] = field(default_factory=list)
-    reject_files: list[Path] = field(default_factory=list)  # per part: the examples the release left out
+    files: list[OutPath] = field(default_factory=list)
+    reject_files: list[OutPath] = field(default_factory=list)  # per part: the examples the release left out
     preferences: list[Example] = field(default_factory=list)  # released preference pairs, for annotation pages
 
     @classmethod
@@ -121,7 +122,7 @@ def _stats(assembly: Assembly, name: str) -> StageStats:
     return assembly.stages.setdefault(name, StageStats())
 
 
-def part_number(path: Path) -> int:
+def part_number(path: OutPath) -> int:
     """The shard number of a ``part-NNNNN.parquet`` file."""
     return int(path.name.split(".")[0].removeprefix("part-"))
 
@@ -129,8 +130,8 @@ def part_number(path: Path) -> int:
 # --- pass 1: curation ---------------------------------------------------------------------------
 
 
-def curate(parts: list[Path], curator: Any, layout: OutputLayout, assembly: Assembly,
-           progress: ProgressReporter, examples_total: int | None = None) -> tuple[list[Path], Any]:
+def curate(parts: list[OutPath], curator: Any, layout: OutputLayout, assembly: Assembly,
+           progress: ProgressReporter, examples_total: int | None = None) -> tuple[list[OutPath], Any]:
     """Score every example and filter it, part by part, feeding the survivors to a dedup index that
     spills under ``.work/release/dedup/``; then work the duplicates out (speechsift.curate).
 
@@ -141,11 +142,12 @@ def curate(parts: list[Path], curator: Any, layout: OutputLayout, assembly: Asse
     from speechsift.curate import quality_arrow_type, quality_row
 
     index = curator.dedup_index(layout.release_work / "dedup", expected=examples_total or 0)
-    scored: list[Path] = []
+    scored: list[OutPath] = []
+    storage = layout.storage
     stats = _stats(assembly, "curate")
     progress.phase("curating", total=examples_total, unit="examples")
     for part_index, path in enumerate(parts):
-        table = pq.read_table(path)
+        table = pq.read_table(storage.source(path))
         examples = examples_from_arrow(table)
         curator.score(examples)
         kept, dropped = curator.filter(examples)
@@ -156,8 +158,8 @@ def curate(parts: list[Path], curator: Any, layout: OutputLayout, assembly: Asse
                  .append_column(CURATE_REASON, pa.array([r for r, _ in reasons], pa.string()))
                  .append_column(CURATE_MESSAGE, pa.array([m for _, m in reasons], pa.string())))
         target = layout.scored_part(part_number(path))
-        with atomic_file(target) as tmp:
-            pq.write_table(table, tmp, compression="zstd")
+        with storage.writer(target) as sink:
+            pq.write_table(table, sink, compression="zstd")
         scored.append(target)
         stats.inputs += len(examples)
         progress.advance(len(examples))
@@ -182,7 +184,7 @@ def _duplicate_verdicts(table: pa.Table, rows: list[int], found: dict[str, Any],
 # --- pass 1: keys and decisions -----------------------------------------------------------------
 
 
-def scan_keys(parts: list[Path], layout: OutputLayout, curator: Any = None, index: Any = None) -> list[Path]:
+def scan_keys(parts: list[OutPath], layout: OutputLayout, curator: Any = None, index: Any = None) -> list[Path]:
     """Each part's compact keys, with curation's verdict (a filter's, or a duplicate's), written to
     ``.work/release/keys/``; returns the key files, in part order."""
     folder = fresh_folder(layout.release_work / "keys")
@@ -190,7 +192,7 @@ def scan_keys(parts: list[Path], layout: OutputLayout, curator: Any = None, inde
     for part_index, path in enumerate(parts):
         curated = index is not None
         columns = KEY_COLUMNS + ([CURATE_REASON, CURATE_MESSAGE] if curated else [])
-        table = pq.read_table(path, columns=columns)
+        table = pq.read_table(layout.storage.source(path), columns=columns)
         n = table.num_rows
         speaker = table.column("speaker_id").combine_chunks()
         by_clip = pc.binary_join_element_wise("clip:", pc.binary_join(table.column("clip_ids"), ","), "")
@@ -209,7 +211,7 @@ def scan_keys(parts: list[Path], layout: OutputLayout, curator: Any = None, inde
             if found:
                 ids = table.column("id").to_pylist()
                 rows = [i for i, example_id in enumerate(ids) if example_id in found]
-                full = pq.read_table(path)
+                full = pq.read_table(layout.storage.source(path))
                 verdicts = _duplicate_verdicts(full, rows, found, curator)
                 reasons, messages = reason.to_pylist(), message.to_pylist()
                 for i in rows:
@@ -227,8 +229,7 @@ def scan_keys(parts: list[Path], layout: OutputLayout, curator: Any = None, inde
             "dedup_similarity": pa.array(dedup["dedup_similarity"], pa.float64()),
         }, schema=KEYS_SCHEMA)
         target = folder / f"{layout.part_name(part_number(path))}.parquet"
-        with atomic_file(target) as tmp:
-            pq.write_table(keys, tmp)
+        pq.write_table(keys, target)  # a working file of this release: nothing reads it after a kill
         written.append(target)
     return written
 
@@ -243,7 +244,7 @@ def _read_keys(paths: list[Path], columns: list[str] | None = None) -> Iterator[
         yield _eligible(pq.read_table(path, columns=None if columns is None else [*columns, "reason"]))
 
 
-def decide(key_files: list[Path], recipe: Recipe, layout: OutputLayout, assembly: Assembly) -> list[Path]:
+def decide(key_files: list[Path], recipe: Recipe, layout: OutputLayout, assembly: Assembly) -> list[OutPath]:
     """Splits and the mixture from the parts' keys; writes each part's decisions file and returns them."""
     splits = recipe.splits
     cells = SpeakerCells()
@@ -282,9 +283,8 @@ def decide(key_files: list[Path], recipe: Recipe, layout: OutputLayout, assembly
         split_stats.outputs += len(eligible) - held_out
         split_stats.rejected["held_out_speaker"] += held_out
         target = planned / key_file.name
-        with atomic_file(target) as tmp:
-            pq.write_table(pa.table({"row": pa.array(eligible, pa.int32()), "split": split,
-                                     "stratum": pa.array(strata), "hash": pa.array(hashes)}), tmp)
+        pq.write_table(pa.table({"row": pa.array(eligible, pa.int32()), "split": split,
+                                 "stratum": pa.array(strata), "hash": pa.array(hashes)}), target)
         plan_files.append(target)
     if not split_stats.rejected["held_out_speaker"]:
         del split_stats.rejected["held_out_speaker"]
@@ -305,8 +305,8 @@ def decide(key_files: list[Path], recipe: Recipe, layout: OutputLayout, assembly
         planned_part = pq.read_table(plan_file)
         decisions = _decisions(keys, planned_part, selection, mix_stats)
         target = layout.decisions_part(int(key_file.stem.removeprefix("part-")))
-        with atomic_file(target) as tmp:
-            pq.write_table(decisions, tmp)
+        with layout.storage.writer(target) as sink:
+            pq.write_table(decisions, sink)
         written.append(target)
     if mix_stats is not None and not mix_stats.rejected["not_sampled"]:
         del mix_stats.rejected["not_sampled"]
@@ -358,12 +358,16 @@ def _decisions(keys: pa.Table, planned: pa.Table, selection: MixSelection | None
 
 
 def release_settings(recipe: Recipe, layout: OutputLayout) -> ReleaseSettings:
-    return ReleaseSettings(layout.root, tuple(recipe.output.formats), recipe.output.audio, recipe.output.copy_audio,
+    return ReleaseSettings(layout.uri, tuple(recipe.output.formats), recipe.output.audio, recipe.output.copy_audio,
                            recipe.curate is not None)
 
 
+PartMapper = Callable[[list[PartJob], int], Iterable[PartResult]]
+
+
 def map_parts(jobs: list[PartJob], workers: int) -> Iterator[PartResult]:
-    """``write_part`` over the jobs, on ``workers`` processes (here when one is enough), in order."""
+    """``write_part`` over the jobs, on ``workers`` processes (here when one is enough), in order:
+    the local executor's way of writing the release (``Executor.write_parts``)."""
     if workers <= 1 or len(jobs) <= 1:
         yield from map(write_part, jobs)
         return
@@ -373,12 +377,10 @@ def map_parts(jobs: list[PartJob], workers: int) -> Iterator[PartResult]:
         yield from pool.map(write_part, jobs)
 
 
-def write_release(parts: list[Path], decisions: list[Path], recipe: Recipe, layout: OutputLayout, assembly: Assembly,
-                  progress: ProgressReporter, workers: int,
-                  mapper: Callable[[list[PartJob], int], Iterable[PartResult]] = map_parts) -> None:
-    """Every part of the release, written in parallel; their counts merged into ``assembly``."""
+def write_release(parts: list[OutPath], decisions: list[OutPath], recipe: Recipe, layout: OutputLayout,
+                  assembly: Assembly, progress: ProgressReporter, workers: int, mapper: PartMapper = map_parts) -> None:
+    """Every part of the release, written in parallel (``mapper``); their counts merged into ``assembly``."""
     settings = release_settings(recipe, layout)
-    fresh_folder(layout.release_rejects(0).parent)
     for name in settings.exports:
         assembly.exports[name] = ExportCounts()
     jobs = [PartJob(part_number(path), path, decision, settings) for path, decision in zip(parts, decisions)]
@@ -398,10 +400,11 @@ def make_curator(recipe: Recipe) -> Any:
     return Curator(recipe.curate)
 
 
-def assemble(parts: list[Path], recipe: Recipe, layout: OutputLayout, curator: Any = None,
-             progress: ProgressReporter | None = None, examples: int | None = None) -> Assembly:
-    """Curate, decide splits and the mixture, write the release; ``examples`` (the number of
-    generated examples, when known) is the progress lines' total."""
+def assemble(parts: list[OutPath], recipe: Recipe, layout: OutputLayout, curator: Any = None,
+             progress: ProgressReporter | None = None, examples: int | None = None,
+             mapper: PartMapper = map_parts) -> Assembly:
+    """Curate, decide splits and the mixture, write the release (its parts through ``mapper``);
+    ``examples`` (the number of generated examples, when known) is the progress lines' total."""
     from speechsift.engine.enrich import default_workers
 
     progress = progress or ProgressReporter(enabled=False)
@@ -422,33 +425,29 @@ def assemble(parts: list[Path], recipe: Recipe, layout: OutputLayout, curator: A
         index.close()
     decisions = decide(key_files, recipe, layout, assembly)
     progress.phase("writing", total=examples, unit="examples")
-    write_release(parts, decisions, recipe, layout, assembly, progress, recipe.engine.workers or default_workers())
+    write_release(parts, decisions, recipe, layout, assembly, progress, recipe.engine.workers or default_workers(),
+                  mapper)
     return assembly
 
 
-def remove_stale(layout: OutputLayout, written: list[Path]) -> None:
+def remove_stale(layout: OutputLayout, written: list[OutPath]) -> None:
     """Delete release files no longer written (tasks, splits or shards gone since the last run),
     then the folders left empty (``data/<task>/`` of an older output's layout)."""
-    keep = {p.resolve() for p in written}
-    for folder, pattern in ((layout.data, "*.parquet"), (layout.complete, "*.parquet"), (layout.exports, "part-*.jsonl"),
-                            (layout.audio, "*")):
-        if not folder.exists():
-            continue
-        for path in folder.rglob(pattern):
-            if path.is_file() and path.resolve() not in keep:
-                path.unlink()
-        for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-            if not any(sub.iterdir()):
-                sub.rmdir()
+    storage = layout.storage
+    keep = {str(p) for p in written}
+    for folder, suffix in ((layout.data, ".parquet"), (layout.complete, ".parquet"), (layout.exports, ".jsonl"),
+                           (layout.audio, "")):
+        for path in storage.files(folder, suffix):
+            if str(path) not in keep and (folder != layout.exports or path.name.startswith("part-")):
+                storage.delete(path)
+        storage.prune(folder)
 
 
 def gather_rejects(layout: OutputLayout, shards: int, assembly: Assembly) -> None:
     """``rejects.jsonl``: every shard's rejects, then the release's, streamed file by file."""
-    layout.root.mkdir(parents=True, exist_ok=True)
+    storage = layout.storage
     sources = [layout.shard_rejects(shard) for shard in range(shards)] + assembly.reject_files
-    with atomic_file(layout.rejects) as tmp, tmp.open("wb") as sink:
+    with storage.writer(layout.rejects) as sink:
         for path in sources:
-            if path.exists():
-                with path.open("rb") as source:
-                    while chunk := source.read(1 << 20):
-                        sink.write(chunk)
+            if storage.is_file(path):
+                sink.write(storage.read_bytes(path))

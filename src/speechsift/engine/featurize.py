@@ -19,38 +19,42 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from speechsift.engine.enrich import default_workers, measure_one, measuring_pool
-from speechsift.engine.layout import atomic_write_text
+from speechsift.layout import atomic_write_text
 from speechsift.engine.progress import ProgressReporter
 from speechsift.features import DEFAULT_FEATURES, MEASUREMENT_VERSION, check_features, columns_for
 from speechsift.labels import normalized_clips
 from speechsift.labels.bins import BinSet, save_bins
+from speechsift.recipe import EngineConfig
 from speechsift.records import Clip
 from speechsift.sources.base import RejectedRow
 
 BATCH = 256
 
 
-def _items(target: Path) -> Iterator[Any]:
+def _items(target: Path) -> tuple[Iterator[Any], EngineConfig]:
+    """The clips to measure and the engine settings (the recipe's, or the defaults)."""
     suffix = target.suffix.lower()
     if suffix in (".yaml", ".yml"):
         from speechsift.recipe import load_recipe
         from speechsift.sources import read_sources
 
-        return read_sources(load_recipe(target))
+        recipe = load_recipe(target)
+        return read_sources(recipe), recipe.engine
     if suffix == ".parquet":
         from speechsift.sources.clips_io import read_clips
 
-        return iter(read_clips(target))
+        return iter(read_clips(target)), EngineConfig()
+    from speechsift.sources.ids import unique_clips
     from speechsift.sources.manifest import read_manifest
 
-    return read_manifest(target, source=target.stem)
+    return unique_clips(read_manifest(target, source=target.stem)), EngineConfig()
 
 
 def featurize(target: Path, out: Path, features: list[str] | None = None, *, fit_bins: Path | None = None,
               workers: int | None = None, progress: bool = True) -> str:
     names = check_features(features or DEFAULT_FEATURES)
     columns = columns_for(names)
-    items = _items(Path(target))
+    items, engine = _items(Path(target))
     rows: list[dict[str, Any]] = []
     genders: list[str | None] = []
     rejects: list[dict[str, Any]] = []
@@ -64,7 +68,7 @@ def featurize(target: Path, out: Path, features: list[str] | None = None, *, fit
                     if isinstance(item, RejectedRow):
                         rejects.append({"id": item.id, "stage": "read", "reason": item.reason, "message": item.message})
                 clips: list[Clip] = list(normalized_clips(batch))
-                jobs = [(clip, names) for clip in clips]
+                jobs = [(clip, names, engine.max_measure_s) for clip in clips]
                 results = pool.map(measure_one, jobs, chunksize=8) if pool else map(measure_one, jobs)
                 for clip, (values, _words, reason, message) in zip(clips, results):
                     if values is None:

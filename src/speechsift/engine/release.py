@@ -1,208 +1,292 @@
-"""Writing one part of the release: a pure function of (the part's examples, the part's decisions).
+"""The release: after every shard, the assemble pass over their examples (``engine/assemble.py``),
+``rejects.jsonl``, the exporters' closing files, the card, ``run.json``, the report, and last of all
+the release fingerprint in ``run.json``, so that a run killed anywhere before it is redone by the
+next. A run whose shards were all reused and whose recipe did not change keeps the release it
+finds. ``recurate`` does the release again over an existing output's shards, with new ``curate``,
+``splits`` and ``mix`` sections, asking nothing.
 
-The assemble pass decides, over the whole dataset and from compact keys, what becomes of every
-example (``engine/assemble.py``); each part is then written on its own (``write_part``), so the
-parts are written in parallel (a process pool locally; any executor can map ``write_part`` over
-``PartJob``s). A part job reads ``.work/examples/part-N`` (or the scored part, with curation) and
-``.work/release/decisions/part-N`` and writes:
-
-- ``data/<split>-part-N.parquet``: the released examples (repeated as the mixture asks), every
-  task in one file, sorted by clip, each clip's audio stored once (``export/parquet.py``);
-- ``complete/part-N.parquet`` (with curation): every example with its scores, ``kept`` (in data/),
-  ``drop_stage`` and ``drop_reason`` (curate, split or mix, and its reason code), audio by path;
-- the JSONL and DPO exports' files of the part;
-- ``.work/release/rejects/part-N.jsonl``: the examples the release leaves out.
-
-Columns that pass through (ids, messages, labels, provenance, scores) stay in Arrow from the part
-file to the data file; each distinct clip's audio is read (or its path resolved) once per part.
-It returns what the card and run.json need, counted (``PartResult``).
+Every file is written through the layout's storage, so OUT may be an object store.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+import logging
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
+from speechsift.engine.assemble import Assembly, PartMapper, assemble, gather_rejects, make_curator, map_parts, remove_stale
+from speechsift.engine.counts import RunTotals
+from speechsift.engine.lock import OutputLock
+from speechsift.engine.plan import release_fingerprint
+from speechsift.engine.progress import ProgressReporter
+from speechsift.errors import ConfigError, SpeechsiftError
+from speechsift.export.annotation import write_annotation_pages
+from speechsift.export.card import render_card
+from speechsift.export.dpo import write_llamafactory_info
+from speechsift.export.messages import write_dataset_info
+from speechsift.layout import OutputLayout
+from speechsift.llm.ledger import Ledger
+from speechsift.recipe import Recipe
+from speechsift.storage import OutPath, Storage
+from speechsift.tasks import get_task
 
-from speechsift.engine.layout import OutputLayout, atomic_write_text
-from speechsift.export import JSONL_EXPORTS, ExportCounts
-from speechsift.export.audio_files import AudioPaths
-from speechsift.export.dpo import DPO_FORMATS, is_preference, write_dpo_part
-from speechsift.export.parquet import AudioCells, clip_order, write_parquet_part
-from speechsift.export.text import neutral_table
-from speechsift.records import Example, examples_from_arrow
+if TYPE_CHECKING:
+    from speechsift.engine.executor import Executor, RunResult
+    from speechsift.llm.base import Backend
 
-# The columns of a part's decisions file (one row per example of the part, in its order).
-DECISION_SCHEMA = pa.schema([
-    ("split", pa.string()),  # train, dev, eval; null: left out
-    ("copies", pa.int32()),  # rows written (the mixture repeats some examples)
-    ("stage", pa.string()),  # of an example left out: the stage, the reason code and a message
-    ("reason", pa.string()),
-    ("message", pa.string()),
-    ("dedup_kind", pa.string()),  # curation's duplicate finding, written into the example's quality
-    ("dedup_of", pa.string()),
-    ("dedup_similarity", pa.float64()),
-])
-DEDUP_FIELDS = ("dedup_kind", "dedup_of", "dedup_similarity")
+logger = logging.getLogger("speechsift.engine")
 
 
-@dataclass(frozen=True)
-class ReleaseSettings:
-    """What of the recipe writing a part depends on."""
-
-    root: Path
-    formats: tuple[str, ...]
-    audio: str  # embed | path
-    copy_audio: bool
-    curated: bool
-
-    @property
-    def exports(self) -> list[str]:
-        return [name for name in self.formats if name in JSONL_EXPORTS]
+def read_json(storage: Storage, path: OutPath) -> dict[str, Any] | None:
+    """A JSON file of OUT, or None when it is missing or unreadable."""
+    try:
+        return json.loads(storage.read_text(path))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
 
 
-@dataclass(frozen=True)
-class PartJob:
-    part: int  # the shard number: names the part's files
-    examples: Path  # the part's examples (scored, with curation)
-    decisions: Path
-    settings: ReleaseSettings
+def release_run(executor: "Executor", ledger: Ledger | None, this_run: dict[str, int], started: float,
+                started_at: datetime) -> "RunResult":
+    """The release of a run whose shards are all finished (``executor``'s totals, parts, digests)."""
+    from speechsift.engine.executor import RunResult
+
+    recipe, layout, reporter = executor.recipe, executor.layout, executor.reporter
+    totals, shards, skipped = executor.totals, executor.shards, executor.skipped
+    tts_this_run = dict(executor.tts_this_run)
+    clip_stages = executor.stages.clip_stage_names
+    out_dir = layout.root if not layout.remote else layout.uri
+    release = release_fingerprint(recipe, executor.digests)
+    storage = layout.storage
+    previous = read_json(storage, layout.run_json)
+    release_there = storage.is_file(layout.card) and ("parquet" not in recipe.output.formats
+                                                      or bool(storage.files(layout.data, ".parquet")))
+    if skipped == shards and previous and previous.get("release_fingerprint") == release and release_there:
+        # nothing changed since the last run: its release stands; only run.json says this run happened
+        assembly = Assembly.from_run_json(previous)
+        previous.update(started_at=started_at.isoformat(timespec="seconds"),
+                        seconds=round(time.perf_counter() - started, 3),
+                        shards={"total": shards, "skipped": skipped, "processed": 0},
+                        llm_this_run=dict(sorted(this_run.items())), tts_this_run=dict(sorted(tts_this_run.items())),
+                        release_reused=True)
+        storage.write_text(layout.run_json, json.dumps(previous, indent=2) + "\n")
+        return RunResult(out_dir, totals, shards, skipped, time.perf_counter() - started, this_run, assembly,
+                         tts_this_run, clip_stages)
+    remove_stale_shards(layout, shards, executor.clip_shards)
+    assembly = finalize(layout, recipe, totals, sorted(executor.parts), shards, executor.backend,
+                        executor.curator, reporter, executor.write_parts)
+    assembly.pairing = executor.plan.pairing
+    run = write_run_json(layout, recipe, totals, assembly, shards, skipped, started_at,
+                         time.perf_counter() - started, executor.limit, this_run, ledger, tts_this_run)
+    if recipe.output.report:
+        reporter.phase("report", unit="")
+        write_report(layout)
+    mark_release(layout, run, release, time.perf_counter() - started)
+    return RunResult(out_dir, totals, shards, skipped, run["seconds"], this_run, assembly, tts_this_run, clip_stages)
 
 
-@dataclass
-class PartResult:
-    """What one part wrote, counted."""
-
-    part: int
-    rows: int = 0  # examples read
-    examples: Counter = field(default_factory=Counter)  # (task, split) -> rows written
-    languages: set[str] = field(default_factory=set)
-    sampling: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # task -> distinct settings
-    exports: dict[str, ExportCounts] = field(default_factory=dict)
-    files: list[Path] = field(default_factory=list)
-    rejects: int = 0
-    preferences: list[Example] = field(default_factory=list)  # for the annotation pages
+def remove_stale_shards(layout: OutputLayout, shards: int, clip_shards: int) -> None:
+    """Markers, example parts and clip index parts of shards past the current end (a smaller
+    --limit, a shorter manifest, a pair task gone)."""
+    for folder, end in ((layout.shards, shards), (layout.examples, shards), (layout.clips, clip_shards)):
+        for path in layout.storage.files(folder):
+            if path.name.startswith("part-") and layout.part_index(path) >= end:
+                layout.storage.delete(path)
 
 
-def sampling_setting(backend: str, model: str | None, temperature: float | None, top_p: float | None,
-                     max_tokens: int | None) -> dict[str, Any]:
-    """How a response was written, as the card and run.json list it (templates and corpus text
-    have no sampling, unless a task set a token budget)."""
-    setting: dict[str, Any] = {"backend": backend, "model": model}
-    if backend not in ("direct", "template") or max_tokens is not None:
-        setting.update(temperature=temperature, top_p=top_p, max_tokens=max_tokens)
-    return setting
+def finalize(
+    layout: OutputLayout, recipe: Recipe, totals: RunTotals, parts: list[OutPath], shards: int, backend: "Backend",
+    curator: Any = None, progress: ProgressReporter | None = None, mapper: PartMapper = map_parts,
+) -> Assembly:
+    """The assemble pass (its parts written through ``mapper``), then rejects.jsonl,
+    dataset_info.json and the card."""
+    assembly = assemble(parts, recipe, layout, curator, progress, examples=sum(totals.examples.values()),
+                        mapper=mapper)
+    remove_stale(layout, assembly.files)
+    storage = layout.storage
+    gather_rejects(layout, shards, assembly)
+    if "messages" in assembly.exports:
+        write_dataset_info(layout, sorted(assembly.exports["messages"].rows), recipe.name)
+    if "dpo_llamafactory" in recipe.output.formats:
+        splits = sorted({split for task, split in assembly.examples if task == "preference_pairs"})
+        write_llamafactory_info(layout.exports / "dpo_llamafactory", splits, recipe.name)
+    if "annotation" in recipe.output.formats:
+        assembly.files += write_annotation_pages(layout, recipe.name, assembly.preferences)
+    assembly.warnings = release_warnings(recipe, totals, assembly)
+    storage.write_text(layout.card, render_card(recipe, totals, assembly, backend.name, backend.model))
+    for name, stats in {**totals.stages, **assembly.stages}.items():
+        if stats.inputs != stats.outputs + sum(stats.rejected.values()):
+            raise SpeechsiftError(f"internal error: stage {name} lost records ({stats.to_dict()})")
+    return assembly
 
 
-def _strings(table: pa.Table, name: str) -> list:
-    return table.column(name).to_pylist()
+def _reasons(counts: dict[str, int]) -> str:
+    return ", ".join(f"{reason} {n:,}" for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def _write_rejects(table: pa.Table, decisions: pa.Table, left: np.ndarray, path: Path) -> int:
-    rows = pa.array(left)
-    columns = {name: _strings(table.select(["id", "source", "task"]).take(rows), name) for name in ("id", "source", "task")}
-    reasons = {name: _strings(decisions.take(rows), name) for name in ("stage", "reason", "message")}
-    lines = [json.dumps({"id": columns["id"][i], "stage": reasons["stage"][i], "reason": reasons["reason"][i],
-                         "message": reasons["message"][i], "source": columns["source"][i], "task": columns["task"][i]},
-                        ensure_ascii=False) + "\n" for i in range(len(left))]
-    atomic_write_text(path, "".join(lines))
-    return len(lines)
+def release_warnings(recipe: Recipe, totals: RunTotals, assembly: Assembly) -> list[str]:
+    """What a user must know before training on the release: requests to ask again, LLM tasks that
+    made nothing, a mixture short of its size, an empty dev split."""
+    warnings = []
+    failed = {k.removeprefix("failed."): n for k, n in totals.llm.items() if k.startswith("failed.") and n}
+    transient = totals.llm.get("transient_failures", 0)
+    if transient:
+        warnings.append(
+            f"{transient:,} LLM request{'s' if transient > 1 else ''} failed for now ({_reasons(failed)} in all): "
+            f"their shards are left "
+            f"unfinished; run the same command again to ask just those (every answer so far comes from the ledger)."
+        )
+    spoken = totals.tts.get("transient_failures", 0)
+    if spoken:
+        reasons = {k.removeprefix("failed."): n for k, n in totals.tts.items() if k.startswith("failed.") and n}
+        warnings.append(
+            f"{spoken:,} utterance{'s' if spoken > 1 else ''} could not be synthesized for now ({_reasons(reasons)} in "
+            f"all): their shards are left unfinished; run the same command again to synthesize just those (every "
+            f"utterance so far comes from the speech cache)."
+        )
+    released = assembly.by_task()
+    for spec in recipe.task_specs:
+        task = get_task(spec.name)
+        made = sum(released.get(name, 0) for name in recipe.example_tasks
+                   if name == spec.name or getattr(get_task(name), "partition_of", None) == spec.name)
+        if task.needs_llm and not made:
+            why = f"; the LLM's failures: {_reasons(failed)}" if failed else ""
+            warnings.append(f"task {spec.name}: no examples, though it asks the LLM for them (rejects.jsonl says "
+                            f"why for each one{why}).")
+    mix = assembly.mix
+    if mix.get("shortfall"):
+        short = [f"{name} {s['selected']:,} of {s['available']:,}" for name, s in mix.get("strata", {}).items()
+                 if s.get("available", 0) and s["selected"] >= s["available"]]
+        warnings.append(
+            f"mix: {mix['selected']:,} train examples of the {mix['size']:,} asked for: every stratum with weight "
+            f"gave all it had ({', '.join(short)}). Lower mix.size, or set mix.upsample: true to repeat examples."
+        )
+    dev = recipe.splits.dev
+    if dev is not None and dev.fraction > 0 and not assembly.splits.get("dev_speakers"):
+        warnings.append(
+            f"splits.dev: the dev split is empty: a fraction {dev.fraction:g} of the speakers left after the eval "
+            f"split is less than one speaker. Raise splits.dev.fraction, or add speakers."
+        )
+    return warnings
 
 
-def _with_dedup(table: pa.Table, decisions: pa.Table) -> pa.Table:
-    """The ``quality`` column with curation's duplicate findings written into its dedup fields."""
-    quality = table.column("quality").combine_chunks()
-    fields = [quality.field(f.name) if f.name not in DEDUP_FIELDS else decisions.column(f.name).combine_chunks()
-              for f in quality.type]
-    merged = pa.StructArray.from_arrays(fields, fields=list(quality.type), mask=quality.is_null() if quality.null_count else None)
-    return table.set_column(table.schema.get_field_index("quality"), "quality", merged)
+def recurate(out: Path | str, recipe_path: Path | None = None, *, report: bool = True) -> "RunResult":
+    """Re-score, re-filter, re-split and re-mix an existing output without generating anything:
+    the assemble pass again over the generated shards in ``OUT/.work``, with the recipe given (its
+    ``curate``, ``splits`` and ``mix`` sections) or the one the output was made with."""
+    from types import SimpleNamespace
+
+    from speechsift.engine.executor import RunResult
+    from speechsift.recipe import load_recipe, parse_recipe
+
+    started = time.perf_counter()
+    started_at = datetime.now(timezone.utc)
+    layout = OutputLayout(out)
+    storage = layout.storage
+    previous = read_json(storage, layout.run_json)
+    if previous is None:
+        raise ConfigError(f"{out}: no run.json here; run `speechsift run RECIPE -o {out}` first.")
+    overrides = {"output.dir": layout.uri}
+    recipe = load_recipe(recipe_path, overrides) if recipe_path else parse_recipe(previous["recipe"], f"{out}/run.json", overrides)
+    layout = OutputLayout(layout.uri, recipe.engine.cache_dir)
+    with OutputLock(layout):
+        totals = RunTotals()
+        parts = []
+        markers = [path for path in storage.files(layout.shards, ".json") if path.name.startswith("part-")]
+        for path in markers:
+            marker = read_json(storage, path)
+            if marker is None or not storage.is_file(layout.root / marker["examples_file"]):
+                raise ConfigError(f"{storage.display(path)}: a shard of this output is incomplete; rerun "
+                                  "`speechsift run` to finish it first.")
+            totals.add_shard(marker)
+            parts.append(layout.root / marker["examples_file"])
+        backend = SimpleNamespace(name=recipe.llm.backend, model=recipe.llm.model if recipe.llm.backend != "template" else None)
+        assembly = finalize(layout, recipe, totals, sorted(parts), len(markers), backend)  # type: ignore[arg-type]
+        assembly.pairing = previous.get("pairing", {})
+        seconds = time.perf_counter() - started
+        write_run_json(layout, recipe, totals, assembly, len(markers), len(markers), started_at, seconds,
+                       previous.get("limit"), {}, None)
+        if report and recipe.output.report:
+            write_report(layout)
+    out_dir = layout.root if not layout.remote else layout.uri
+    return RunResult(out_dir, totals, len(markers), len(markers), seconds, {}, assembly)
 
 
-def _released(table: pa.Table, decisions: pa.Table, kept: np.ndarray) -> pa.Table:
-    """The kept rows, each as many times as the mixture asks (copies after the first get the id
-    ``<id>-r<k>``), with their split."""
-    copies = np.asarray(decisions.column("copies").to_numpy(zero_copy_only=False))[kept]
-    rows = np.repeat(kept, copies)
-    repeat = np.arange(len(rows)) - np.repeat(np.cumsum(copies) - copies, copies)
-    released = table.take(pa.array(rows))
-    split = decisions.column("split").take(pa.array(rows))
-    released = released.set_column(released.schema.get_field_index("split"), "split", split)
-    if (repeat > 0).any():
-        suffix = pa.array([f"-r{k}" if k else "" for k in repeat.tolist()], pa.string())
-        ids = pc.binary_join_element_wise(released.column("id"), suffix, "")
-        released = released.set_column(released.schema.get_field_index("id"), "id", ids)
-    return released
+def write_report(layout: OutputLayout) -> None:
+    """The HTML report of a finished run; a report that fails is a warning, never a lost run. The
+    report reads OUT as a local folder: with OUT on an object store it is left out (a warning says
+    how to build it from a local copy)."""
+    from speechsift.report import build_report
+
+    out = layout.root
+    if layout.remote:
+        logger.warning("the report reads OUT as a local folder and %s is on an object store: it is left out; "
+                       "copy OUT to a local folder and run `speechsift report` there", layout.uri)
+        return
+    try:
+        build_report(Path(out))
+    except Exception as exc:  # the data is written already: say so and go on
+        logger.warning("the report could not be built (%s: %s); run `speechsift report %s` to retry",
+                       type(exc).__name__, exc, out)
 
 
-def _sampling(table: pa.Table) -> dict[str, list[dict[str, Any]]]:
-    generation = table.column("generation").combine_chunks()
-    keys = pa.table({"task": table.column("task"), "row": pa.array(np.arange(table.num_rows)),
-                     **{name: generation.field(name) for name in ("backend", "model", "temperature", "top_p", "max_tokens")}})
-    keys = keys.filter(generation.is_valid())
-    if not keys.num_rows:
-        return {}
-    names = ["task", "backend", "model", "temperature", "top_p", "max_tokens"]
-    first = keys.group_by(names, use_threads=False).aggregate([("row", "min")])
-    first = first.take(pc.sort_indices(first, sort_keys=[("row_min", "ascending")]))
-    found: dict[str, list[dict[str, Any]]] = {}
-    for row in first.to_pylist():
-        setting = sampling_setting(row["backend"], row["model"], row["temperature"], row["top_p"], row["max_tokens"])
-        seen = found.setdefault(row["task"], [])
-        if setting not in seen:
-            seen.append(setting)
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for package in ("speechsift", "numpy", "pyarrow", "soundfile", "pydantic", "openai"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
     return found
 
 
-def write_part(job: PartJob) -> PartResult:
-    """Write one part of the release (see the module docstring); returns what it wrote, counted."""
-    settings = job.settings
-    layout = OutputLayout(settings.root)
-    result = PartResult(job.part)
-    table = pq.read_table(job.examples)
-    decisions = pq.read_table(job.decisions)
-    if decisions.num_rows != table.num_rows:
-        raise ValueError(f"{job.decisions}: {decisions.num_rows} decisions for the {table.num_rows} examples of {job.examples}")
-    result.rows = table.num_rows
-    kept_mask = np.asarray(decisions.column("split").is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-    result.rejects = _write_rejects(table, decisions, np.flatnonzero(~kept_mask), layout.release_rejects(job.part))
-    table = neutral_table(table)  # trainer tokens in text, for every format
-    paths = AudioPaths(layout, copy=settings.copy_audio)
-    if settings.curated:  # every example with its scores and the decision, audio by path
-        table = _with_dedup(table, decisions)
-        complete = (table.append_column("kept", pa.array(kept_mask))
-                    .append_column("drop_stage", decisions.column("stage"))
-                    .append_column("drop_reason", decisions.column("reason")))
-        complete = complete.take(pa.array(clip_order(complete)))
-        write_parquet_part(complete, layout.complete_part(job.part), AudioCells("path", paths))
-        result.files.append(layout.complete_part(job.part))
-    released = _released(table, decisions, np.flatnonzero(kept_mask))
-    released = released.take(pa.array(clip_order(released)))
-    for row in released.group_by(["task", "split"], use_threads=False).aggregate([([], "count_all")]).to_pylist():
-        result.examples[(row["task"], row["split"])] = row["count_all"]
-    result.languages = {language for language in pc.unique(released.column("language")).to_pylist() if language}
-    result.sampling = _sampling(released)
-    if "parquet" in settings.formats:
-        cells = AudioCells(settings.audio, paths)
-        for split in sorted(pc.unique(released.column("split")).to_pylist()):
-            target = layout.data_part(split, job.part)
-            write_parquet_part(released.filter(pc.equal(released.column("split"), split)), target, cells)
-            result.files.append(target)
-    wanted_dpo = [fmt for fmt in DPO_FORMATS if fmt in settings.formats]
-    if settings.exports or wanted_dpo or "annotation" in settings.formats:
-        examples = examples_from_arrow(released.drop_columns(["generation", "quality"] if settings.curated else ["generation"]))
-        for name in settings.exports:
-            counts = result.exports[name] = ExportCounts()
-            result.files += JSONL_EXPORTS[name].write_part(examples, layout, job.part, paths, counts)
-        for fmt in wanted_dpo:
-            result.files += write_dpo_part(examples, layout, job.part, fmt, paths)
-        if "annotation" in settings.formats:
-            result.preferences = [e for e in examples if is_preference(e)]
-    result.files += paths.written
-    return result
+def write_run_json(
+    layout: OutputLayout, recipe: Recipe, totals: RunTotals, assembly: Assembly, shards: int, skipped: int,
+    started_at: datetime, seconds: float, limit: int | None, llm_this_run: dict[str, int], ledger: Ledger | None,
+    tts_this_run: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """run.json, without the release fingerprint (``mark_release`` adds it last)."""
+    report = {
+        "recipe": recipe.model_dump(mode="json"),
+        "limit": limit,
+        "versions": versions(),
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "seconds": round(seconds, 3),
+        "shards": {"total": shards, "skipped": skipped, "processed": shards - skipped},
+        "counts": {name: stats.to_dict() for name, stats in {**totals.stages, **assembly.stages}.items()},
+        "stage_seconds": {name: round(s, 4) for name, s in totals.seconds.items()},
+        "generated": dict(sorted(totals.examples.items())),
+        "examples": dict(sorted(assembly.by_task().items())),
+        "splits": {f"{task}/{split}": n for (task, split), n in sorted(assembly.examples.items())},
+        "split_plan": assembly.splits,
+        "mix": assembly.mix,
+        "pairing": assembly.pairing,
+        "exports": {name: counts.to_dict() for name, counts in assembly.exports.items()},
+        "rejects": sum(sum(s.rejected.values()) for s in {**totals.stages, **assembly.stages}.values()),
+        "unknown_labels": totals.unknown_labels_by_field(),
+        # over every shard of the output (resumed shards count as they were made)
+        "llm": dict(sorted(totals.llm.items())),
+        # what this invocation did: a rerun of an unchanged recipe sends nothing
+        "llm_this_run": dict(sorted(llm_this_run.items())),
+        "ledger": str(ledger.path) if ledger is not None else None,
+        # speech synthesis: over every shard, and what this invocation synthesized
+        "tts": dict(sorted(totals.tts.items())),
+        "tts_this_run": dict(sorted((tts_this_run or {}).items())),
+        "sampling": assembly.sampling,
+        "warnings": assembly.warnings,
+        "release_fingerprint": None,
+    }
+    layout.storage.write_text(layout.run_json, json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def mark_release(layout: OutputLayout, run: dict[str, Any], release: str, seconds: float) -> None:
+    """The release fingerprint, written last: after the data, exports, card and report. A run
+    killed before this leaves no fingerprint, so the next run assembles the release again."""
+    run.update(release_fingerprint=release, seconds=round(seconds, 3))
+    layout.storage.write_text(layout.run_json, json.dumps(run, indent=2) + "\n")

@@ -16,7 +16,6 @@ itself writes.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,9 +24,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from speechsift import audio
-from speechsift.engine.layout import atomic_file
 from speechsift.export.audio_files import AudioPaths
 from speechsift.records import EXAMPLE_SCHEMA, AudioRef
+from speechsift.storage import OutPath, Storage
 
 HF_AUDIO_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 AUDIO_COLUMN = "audios"
@@ -125,15 +124,15 @@ def _audio_column(refs: pa.ListArray, cells: AudioCells) -> pa.ListArray:
     return pa.ListArray.from_arrays(offsets, values, type=pa.list_(HF_AUDIO_TYPE))
 
 
-def write_parquet_part(table: pa.Table, path: Path, cells: AudioCells) -> None:
+def write_parquet_part(table: pa.Table, path: OutPath, cells: AudioCells, storage: Storage) -> None:
     """One release part's rows as a Parquet file, written atomically: ``table`` has the columns of
     ``EXAMPLE_SCHEMA`` (``audios`` as AudioRefs), then any others (quality scores, ...), and is
     sorted by clip (``clip_order``)."""
     extra = [f for f in table.schema if f.name not in EXAMPLE_SCHEMA.names]
     schema = parquet_schema(extra)
     clips = pc.list_element(table.column("clip_ids").combine_chunks(), 0).to_pylist() if table.num_rows else []
-    with atomic_file(path) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd", use_dictionary=True,
-                                                    dictionary_pagesize_limit=DICTIONARY_PAGE_LIMIT) as writer:
+    with storage.writer(path) as sink, pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=True,
+                                                        dictionary_pagesize_limit=DICTIONARY_PAGE_LIMIT) as writer:
         for start, end in _row_groups(clips):
             group = table.slice(start, end - start)
             columns = [_audio_column(group.column("audios").combine_chunks(), cells) if f.name == AUDIO_COLUMN

@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from speechsift.engine.layout import OutputLayout
+from speechsift.layout import OutputLayout
 from speechsift.errors import ConfigError
 from speechsift.report import aggregate, load, projection, samples, stats, svg
 from speechsift.report.html import Markup, el

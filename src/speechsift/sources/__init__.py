@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from speechsift.records import Clip
 from speechsift.sources.base import RejectedRow
 from speechsift.sources.hf import read_hf
+from speechsift.sources.ids import unique_clips
 from speechsift.sources.manifest import read_manifest
 
 if TYPE_CHECKING:
@@ -17,7 +19,8 @@ if TYPE_CHECKING:
 def read_source(source: "Source") -> Iterator[Clip | RejectedRow]:
     """The reader for one recipe source entry."""
     if source.kind == "manifest":
-        return read_manifest(source.path, source=source.name, language=source.language, fields=source.fields)
+        return read_manifest(source.path, source=source.name, language=source.language, fields=source.fields,
+                             encoding=source.encoding, delimiter=source.delimiter)
     if source.kind == "corpus":
         from speechsift.sources.corpora import read_corpus
 
@@ -48,14 +51,19 @@ def read_source(source: "Source") -> Iterator[Clip | RejectedRow]:
         from speechsift.sources.text import read_text
 
         return read_text(source=source.name, path=source.path, dataset=source.dataset, config=source.config,
-                         split=source.split, language=source.language, fields=source.fields)
+                         split=source.split, language=source.language, fields=source.fields,
+                         encoding=source.encoding, delimiter=source.delimiter)
     raise AssertionError(f"unhandled source kind {source.kind}")  # the recipe model admits no other
 
 
 def read_sources(recipe: "Recipe") -> Iterator[Clip | RejectedRow]:
-    """Every source of the recipe, in order."""
-    for source in recipe.sources:
-        yield from read_source(source)
+    """Every source of the recipe, in order, with each clip id once (``ids.unique_clips``).
+
+    Every source is opened first, so that a missing or empty manifest, or one without an audio
+    column, stops the run before any work, not after the sources before it.
+    """
+    readers = [read_source(source) for source in recipe.sources]
+    return unique_clips(itertools.chain.from_iterable(readers))
 
 
-__all__ = ["RejectedRow", "read_hf", "read_manifest", "read_source", "read_sources"]
+__all__ = ["RejectedRow", "read_hf", "read_manifest", "read_source", "read_sources", "unique_clips"]

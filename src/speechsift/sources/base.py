@@ -56,8 +56,19 @@ def resolve_columns(
     aliases: Mapping[str, tuple[str, ...]] = FIELD_ALIASES,
 ) -> dict[str, str]:
     """Our field -> the column holding it: the recipe's ``fields`` first, then the usual names
-    (``aliases``: the manifests' by default; the text source has its own)."""
+    (``aliases``: the manifests' by default; the text source has its own).
+
+    Names match in any letter case and with surrounding spaces (``Audio``, ``TEXT``, `` Speaker``);
+    a column spelled exactly as asked wins over one that matches only so.
+    """
     present = list(columns)
+    folded: dict[str, str] = {}
+    for column in present:
+        folded.setdefault(column.strip().casefold(), column)
+
+    def find(name: str) -> str | None:
+        return name if name in present else folded.get(name.strip().casefold())
+
     unknown = sorted(set(mapping) - set(aliases))
     if unknown:
         raise CorpusError(
@@ -67,16 +78,18 @@ def resolve_columns(
     resolved: dict[str, str] = {}
     for field, names in aliases.items():
         if field in mapping:
-            if mapping[field] not in present:
+            column = find(mapping[field])
+            if column is None:
                 raise CorpusError(
                     f"{origin}: fields.{field} names column {mapping[field]!r}, which is not there; "
                     f"the columns are {', '.join(present)}."
                 )
-            resolved[field] = mapping[field]
+            resolved[field] = column
             continue
         for alias in names:
-            if alias in present:
-                resolved[field] = alias
+            column = find(alias)
+            if column is not None:
+                resolved[field] = column
                 break
     if need_audio and "audio" not in resolved:
         raise CorpusError(

@@ -229,12 +229,14 @@ class TextRowReader(RowReader):
                     self.raw_labels(values), {}, {}, {EXTRA_KEY: record.to_extra()})
 
 
-def _json_array_rows(path: Path, make_reader) -> Iterator[Clip | RejectedRow]:
+def _json_array_rows(path: Path, make_reader, encoding: str) -> Iterator[Clip | RejectedRow]:
     """A ``.json`` file holding one array of objects (Alpaca's ``alpaca_data.json``)."""
+    from speechsift.sources.manifest import text_codec
+
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
+        rows = json.loads(path.read_text(encoding=text_codec(encoding)))
     except UnicodeDecodeError:
-        raise CorpusError(f"{path}: the file is not UTF-8 text.") from None
+        raise CorpusError(f"{path}: the file is not {encoding} text; set `encoding:` on the source.") from None
     except json.JSONDecodeError as exc:
         raise CorpusError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from None
     header: list[str] = []
@@ -261,10 +263,12 @@ def _starts_with_array(path: Path) -> bool:
 def read_text(
     *, source: str, path: str | Path | None = None, dataset: str | None = None, config: str | None = None,
     split: str = "train", language: str | None = None, fields: dict[str, str] | None = None,
+    encoding: str = "utf-8", delimiter: str | None = None,
 ) -> Iterator[Clip | RejectedRow]:
     """Text records from a file, a local dataset folder or a hub dataset; unreadable rows come out
-    as ``RejectedRow``s."""
-    from speechsift.sources.manifest import _csv_clips, _jsonl_clips
+    as ``RejectedRow``s. Files are read as manifests are (``manifest.read_rows``: ``encoding``, a
+    sniffed or given CSV ``delimiter``, oversized cells and unreadable rows as rejects)."""
+    from speechsift.sources.manifest import read_rows
 
     local = Path(path) if path is not None else None
     origin = str(local) if local is not None else f"hub dataset {dataset}"
@@ -278,11 +282,9 @@ def read_text(
     if not local.is_file():
         raise CorpusError(f"{local}: no such file (source {source!r}); check sources[].path.")
     if suffix == ".json" and _starts_with_array(local):
-        return _json_array_rows(local, make_reader)
-    if suffix in (".jsonl", ".json", ".ndjson"):
-        return _jsonl_clips(local, make_reader)
-    if suffix in (".csv", ".tsv"):
-        return _csv_clips(local, make_reader)
+        return _json_array_rows(local, make_reader, encoding)
+    if suffix in (".jsonl", ".json", ".ndjson", ".csv", ".tsv"):
+        return read_rows(local, make_reader, source=source, encoding=encoding, delimiter=delimiter)
     raise CorpusError(f"{local}: text data is a .jsonl, .json, .csv or .tsv file, or a dataset folder "
                       f"(source {source!r}).")
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from corpus_trees import make_ravdess
-from factories import release_rows
+from factories import TEST_ENGINE, release_rows
 
 from speechsift.engine import run_recipe
 from speechsift.recipe import parse_recipe
@@ -20,7 +21,7 @@ CLI = [sys.executable, "-m", "speechsift.cli"]
 
 
 def _recipe(out, source, tasks=("transcription", "sit_ssp")):
-    return {"name": "t", "sources": [source], "tasks": list(tasks), "output": {"dir": str(out)}}
+    return {"name": "t", "sources": [source], "tasks": list(tasks), "output": {"dir": str(out)}, "engine": TEST_ENGINE}
 
 
 def test_corpus_source_in_a_recipe(tmp_path):
@@ -49,6 +50,43 @@ def test_ingest_cli_writes_clips_and_rejects(tmp_path):
     assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
     unknown = subprocess.run([*CLI, "ingest", "nope", str(root)], capture_output=True, text=True)
     assert unknown.returncode == 2 and "configuration error" in unknown.stderr
+
+
+def test_ingest_paths_resolve_against_the_clips_file_not_the_shell(tmp_path, monkeypatch):
+    """ingest run from one folder with relative paths; the clips file read from another folder."""
+    from speechsift.sources.clips_io import read_clips
+
+    make_ravdess(tmp_path / "data" / "RAVDESS")
+    done = subprocess.run([*CLI, "ingest", "ravdess", "data/RAVDESS/Audio_Speech_Actors_01-24", "-o", "lists/clips.parquet",
+                           "--no-progress"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    stored = pq.read_table(tmp_path / "lists" / "clips.parquet").column("audio").to_pylist()
+    assert all(a["path"].startswith("../data/RAVDESS/Audio_Speech_Actors_01-24/Actor_") for a in stored)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    clips = read_clips(Path("../lists/clips.parquet"))
+    assert len(clips) == len(stored) and all(Path(c.audio.path).is_file() for c in clips)
+    measured = subprocess.run([*CLI, "features", "../lists/clips.parquet", "-o", "f.parquet", "-f", "duration",
+                               "--workers", "1", "--no-progress"], capture_output=True, text=True, cwd=elsewhere)
+    assert measured.returncode == 0, measured.stderr
+    assert (elsewhere / "f.rejects.jsonl").read_text() == "", "every clip's audio found from another folder"
+    assert pq.read_table(elsewhere / "f.parquet").num_rows == len(clips)
+
+
+def test_ingest_whose_every_clip_is_rejected_fails(tmp_path):
+    root = tmp_path / "RAVDESS" / "Audio_Speech_Actors_01-24"
+    (root / "Actor_01").mkdir(parents=True)
+    (root / "Actor_01" / "notes.txt").write_text("not a clip")
+    (root / "Actor_02").mkdir()
+    out = tmp_path / "clips.parquet"
+    done = subprocess.run([*CLI, "ingest", "ravdess", str(root), "-o", str(out), "--no-progress"],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    message = " ".join(done.stderr.split())
+    assert "every one of the 2 clips was rejected" in message and "clips.rejects.jsonl" in message
+    assert len((tmp_path / "clips.rejects.jsonl").read_text().splitlines()) == 2
 
 
 def test_corpora_cli_lists_every_corpus():
