@@ -15,9 +15,11 @@ fresh child process:
   ``PYTHONPATH`` (the child prints which ``speechsift`` it imported, to be sure).
 
 Per run: wall and CPU seconds (the child and its process pools), CPU per phase (shards: reading to
-generation; release: ``engine.local.finalize``, i.e. curation, dedup, splits, mixture, data files,
-exports and card, and within it curation, ``assemble.curate``: scoring and dedup, and writing,
-``assemble.write_release``: the data, complete and export files; report), peak RSS of the whole process tree (sampled every ``--sample-s`` from
+generation; release: ``finalize``, in ``engine/release.py`` since the executor seam and in
+``engine/local.py`` before it, i.e. curation, dedup, splits, mixture, data files, exports and card,
+and within it curation, ``assemble.curate``: scoring and dedup, and writing,
+``assemble.write_release``: the data, complete and export files; report), peak RSS of the whole
+process tree (sampled every ``--sample-s`` from
 ``/proc`` by the parent, summed over the child and its descendants; the largest single process's
 ``ru_maxrss`` too), and the release on disk (OUT without ``.work/``, the resume state, and without
 ``report/``, a page of fixed size: a few samples per task) against the source audio bytes (the size
@@ -186,8 +188,15 @@ def _cpu_seconds() -> float:
 def child(recipe_path: Path, out: Path, result_path: Path) -> None:
     """Run the recipe with the ``speechsift`` on ``sys.path`` and write the figures as JSON."""
     import speechsift
-    from speechsift.engine import assemble, local
+    from speechsift.engine import assemble, run_recipe
     from speechsift.recipe import load_recipe
+
+    try:  # the release's module: engine/release.py since the executor seam, engine/local.py before
+        from speechsift.engine import release as host
+
+        host.finalize  # noqa: B018
+    except (ImportError, AttributeError):
+        from speechsift.engine import local as host
 
     phases: dict[str, dict[str, float]] = {}
 
@@ -202,15 +211,15 @@ def child(recipe_path: Path, out: Path, result_path: Path) -> None:
                 phase["wall_s"] += time.perf_counter() - wall
         return wrapper
 
-    local.finalize = timed("release", local.finalize)
-    local.write_report = timed("report", local.write_report)
+    host.finalize = timed("release", host.finalize)
+    host.write_report = timed("report", host.write_report)
     # within the release: curation's scoring and dedup, and the writing of the release's files
     # (assemble.py calls both by their module names, in this version and in the baseline)
     assemble.curate = timed("curation", assemble.curate)
     assemble.write_release = timed("writing", assemble.write_release)
     recipe = load_recipe(recipe_path, {"output.dir": str(out)})
     cpu, wall = _cpu_seconds(), time.perf_counter()
-    result = local.run_recipe(recipe, progress=False)
+    result = run_recipe(recipe, progress=False)
     cpu, wall = _cpu_seconds() - cpu, time.perf_counter() - wall
     top = [phases[name] for name in ("release", "report") if name in phases]  # curation, writing: within release
     phases["shards"] = {"cpu_s": cpu - sum(p["cpu_s"] for p in top), "wall_s": wall - sum(p["wall_s"] for p in top)}
