@@ -396,7 +396,8 @@ def main() -> None:
                                                       "working tree's src/)")
     parser.add_argument("--no-this", action="store_true", help="measure the baseline only")
     parser.add_argument("--pool", type=int, default=2000, help="distinct audio files the clips share")
-    parser.add_argument("--clip-seconds", type=float, default=0.2, help="length of each pooled audio file")
+    # above engine.min_duration_s (0.3 s by default): a shorter clip is a too_short reject
+    parser.add_argument("--clip-seconds", type=float, default=0.5, help="length of each pooled audio file")
     parser.add_argument("--disk-clips", type=int, default=1000,
                         help="clips of the disk measurement, each with its own audio (0: skip it)")
     parser.add_argument("--disk-seconds", type=float, default=4.0, help="audio length in the disk measurement")
