@@ -104,9 +104,9 @@ class JsonlExport(ABC):
         """The example as this format can hold it (default: as it is)."""
         return example
 
-    def folder(self, example: Example) -> Path:
-        """The example's folder under the export's root."""
-        return Path(example.split, example.task)
+    def folder(self, example: Example) -> tuple[str, ...]:
+        """The example's folder under the export's root, as its parts."""
+        return (example.split, example.task)
 
     def leaves_out(self, example: Example) -> str | None:
         """A reason code (one of ``reasons``) when the example cannot be written, else None."""
@@ -119,6 +119,8 @@ class JsonlExport(ABC):
                    counts: ExportCounts) -> list[Path]:
         """Write one shard's examples; returns the files written."""
         root = self.root(layout)
+        name = f"{layout.part_name(shard)}.jsonl"
+        files: dict[tuple[str, ...], Path] = {}  # a folder's file, its path made once
         groups: dict[Path, list[dict[str, Any]]] = defaultdict(list)
         for example in map(self.prepare, examples):
             reason = self.leaves_out(example)
@@ -126,7 +128,11 @@ class JsonlExport(ABC):
                 counts.left_out[(example.task, reason)] += 1
                 continue
             paths = [audio.reference(ref, root) for ref in example.audios]
-            groups[root / self.folder(example) / f"{layout.part_name(shard)}.jsonl"].append(self.record(example, paths))
+            folder = self.folder(example)
+            path = files.get(folder)
+            if path is None:
+                path = files[folder] = root.joinpath(*folder, name)
+            groups[path].append(self.record(example, paths))
             counts.rows[(example.split, example.task)] += 1
         for path, records in groups.items():
             write_jsonl(path, records)

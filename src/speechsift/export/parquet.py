@@ -72,21 +72,30 @@ def _ref_key(ref: dict[str, Any]) -> tuple:
 
 
 class AudioCells:
-    """The Audio cell (bytes embedded, or a path) of each clip's audio, made once per clip."""
+    """The Audio cell (bytes embedded, or a path) of each clip's audio: a path is worked out once per
+    clip and part; embedded bytes once per clip and row group (``_audio_column``), so that a part
+    never holds every clip's audio at once."""
 
     def __init__(self, mode: str, paths: AudioPaths) -> None:
         self.mode = mode
         self.paths = paths
+        self._paths: dict[tuple, dict[str, Any]] = {}
 
-    def cell(self, ref: dict[str, Any]) -> dict[str, Any]:
-        """``ref``: one AudioRef as an Arrow row (``records.AUDIO_REF_TYPE``)."""
-        audio_ref = AudioRef(path=ref.get("path"), bytes=ref.get("bytes"), sampling_rate=ref.get("sampling_rate"),
-                             offset_s=ref.get("offset_s") or 0.0, duration_s=ref.get("duration_s"),
-                             channel=ref.get("channel"))
-        if self.mode == "embed":
-            data, name = audio.encoded(audio_ref)
-            return {"bytes": data, "path": name}
-        return {"bytes": None, "path": self.paths.reference(audio_ref, self.paths.root)}
+    def cell(self, ref: dict[str, Any], key: tuple | None = None) -> dict[str, Any]:
+        """``ref``: one AudioRef as an Arrow row (``records.AUDIO_REF_TYPE``); ``key``: its ``_ref_key``."""
+        if self.mode != "embed":
+            key = key or _ref_key(ref)
+            found = self._paths.get(key)
+            if found is None:
+                found = self._paths[key] = {"bytes": None, "path": self.paths.reference(_audio_ref(ref), self.paths.root)}
+            return found
+        data, name = audio.encoded(_audio_ref(ref))
+        return {"bytes": data, "path": name}
+
+
+def _audio_ref(ref: dict[str, Any]) -> AudioRef:
+    return AudioRef(path=ref.get("path"), bytes=ref.get("bytes"), sampling_rate=ref.get("sampling_rate"),
+                    offset_s=ref.get("offset_s") or 0.0, duration_s=ref.get("duration_s"), channel=ref.get("channel"))
 
 
 def clip_order(table: pa.Table) -> np.ndarray:
@@ -117,7 +126,7 @@ def _audio_column(refs: pa.ListArray, cells: AudioCells) -> pa.ListArray:
         j = made.get(key)
         if j is None:
             j = made[key] = len(unique)
-            unique.append(cells.cell(ref))
+            unique.append(cells.cell(ref, key))
         index[i] = j
     values = pa.array(unique, HF_AUDIO_TYPE).take(pa.array(index)) if len(flat) else pa.array([], HF_AUDIO_TYPE)
     offsets = pc.subtract(refs.offsets, refs.offsets[0]) if len(refs) else pa.array([0], pa.int32())
