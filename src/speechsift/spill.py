@@ -32,9 +32,9 @@ FLUSH_BYTES = 32 * 2**20
 _MULTIPLIER = np.uint64(0x100000001B3)  # FNV-1a 64-bit prime, as a polynomial base
 
 
-def partitions_for(rows: int) -> int:
-    """How many partitions a spill of about ``rows`` rows gets."""
-    return max(1, min(MAX_PARTITIONS, math.ceil(rows / ROWS_PER_PARTITION)))
+def partitions_for(rows: int, per_partition: int = ROWS_PER_PARTITION) -> int:
+    """How many partitions a spill of about ``rows`` rows gets (about ``per_partition`` rows each)."""
+    return max(1, min(MAX_PARTITIONS, math.ceil(rows / per_partition)))
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:
