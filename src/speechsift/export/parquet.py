@@ -8,8 +8,9 @@ the ``audios`` column, a list of ``Audio`` (one per audio the example uses, in o
 file bytes embedded by default (portable), or only the path (``output.audio: path``): relative to
 OUT for a file inside OUT (``OUT/audio/``), absolute otherwise. The audio bytes are dictionary
 encoded within each row group, and row groups end at clip boundaries, so a clip's audio is stored
-once however many examples use it (a real corpus: about 1.1x the source audio, instead of one copy
-per example). The features are declared in the file's ``huggingface`` metadata, as ``datasets``
+once in its row group however many examples use it (a comparison's second clip is stored again
+with its pair): the issue-13 task mix with 4 s clips takes 1.7x the source audio, where one file
+per task held a copy per example (4.0x; ``benchmarks/bench_scale.py``). The features are declared in the file's ``huggingface`` metadata, as ``datasets``
 itself writes.
 """
 
