@@ -51,7 +51,8 @@ from speechsift.engine.lock import OutputLock
 from speechsift.engine.pairs import write_clip_index
 from speechsift.engine.plan import MARKER_VERSION, Plan, ShardSpec, Stages, build_stages, check_backend
 from speechsift.engine.progress import ProgressReporter
-from speechsift.engine.release import Assembly, make_curator, read_json, release_run
+from speechsift.engine.assemble import Assembly, make_curator
+from speechsift.engine.release import read_json, release_run
 from speechsift.engine.stages import Generate, answered
 from speechsift.engine.text_items import check_text_backends
 from speechsift.errors import ConfigError
@@ -334,6 +335,7 @@ class Executor:
         check_text_backends(recipe, self.backend)
         self.curator = make_curator(recipe)  # before the lock: a curation setup error stops the run first
         with OutputLock(layout), self.reporter:
+            layout.storage.check_writable()  # an OUT that cannot be written stops the run before any work
             ledger = self.open_ledger()
             try:
                 self.stages = build_stages(recipe, self.backend, layout, self.map())
