@@ -341,10 +341,12 @@ class EngineConfig(_Section):
     # (syllables last about 0.2 s in read speech), too little to describe or answer about.
     min_duration_s: float | None = Field(0.3, ge=0)
     max_duration_s: float | None = Field(30.0, gt=0)
-    # The longest clip the enrich stage (`features:`) measures: measuring holds about 2 MB of
-    # working memory per second of audio in each worker, so this bounds it (about 0.6 GB at 300 s);
-    # a longer clip is a `too_long_to_measure` reject. null: no bound.
-    max_measure_s: float | None = Field(300.0, gt=0)
+    # An opt-in cap on the clips the enrich stage (`features:`) measures: a longer clip is a
+    # `too_long_to_measure` reject, refused before it is decoded. null (the default): no cap.
+    # Measuring works a block at a time (features.base), so a worker holds the decoded clip
+    # (float32 at 16 kHz: 64 KiB per second, 230 MiB per hour) plus a working memory of under
+    # 100 MiB that does not grow with the clip's length (tests/features/test_long_clips.py).
+    max_measure_s: float | None = Field(None, gt=0)
 
     @model_validator(mode="after")
     def _ordered_limits(self) -> "EngineConfig":

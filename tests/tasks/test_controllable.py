@@ -65,6 +65,20 @@ def test_template_traits_in_every_language():
     assert rejected.value.reason == "empty_transcript"
 
 
+
+def test_template_emotion_comes_last_so_adverbs_never_follow_it():
+    """"sounding sad and quickly" reads as if "quickly" described the sound: the emotion goes last."""
+    task = get_task("controllable_template")
+
+    class Settings:
+        sampling = SamplingParams()
+        options: ClassVar = {"controllable_template": {"traits": 3}}
+
+    for n in range(40):
+        example = task.build(_clip(text=f"Sentence number {n}.", meta={"emotion": "sad", "pace": "fast",
+                                                                        "gender": "male"}), Settings())
+        assert example.instruction.rstrip(".").endswith("sounding sad"), example.instruction
+
 def test_llm_request_withholds_the_transcript_by_default():
     task = get_task("controllable")
     example = task.build(_clip("fr"), TaskSettings())

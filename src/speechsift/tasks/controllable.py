@@ -233,7 +233,9 @@ class ControllableTemplate(Configurable, Task):
         if not phrases:
             raise Reject("no_voice_labels", f"clip {clip.clip_id} has no voice characteristics to ask for")
         rng = seeded_rng(self.name, clip.clip_id)
-        fields = sorted(rng.sample(list(phrases), min(opts.traits, len(phrases))), key=VOICE_FIELDS.index)
+        # the emotion phrase last: "quickly and sounding sad", never "sounding sad and quickly"
+        fields = sorted(rng.sample(list(phrases), min(opts.traits, len(phrases))),
+                        key=lambda f: (f == "emotion", VOICE_FIELDS.index(f)))
         traits = i18n.join_words([phrases[f] for f in fields], language, conjunction="and")
         instruction = prompts_sift.fill(rng.choice(prompts_sift.CONTROL_INSTRUCTIONS[language]), traits=traits)
         example = control_example(self, clip, instruction, language)
