@@ -21,7 +21,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from speechsift.engine.counts import StageStats
-from speechsift.layout import OutputLayout
 from speechsift.engine.mixing import MixKey, plan_mix
 from speechsift.engine.progress import ProgressReporter
 from speechsift.engine.splits import SplitKey, plan_splits
@@ -29,6 +28,7 @@ from speechsift.export import ExportCounts, make_exporters
 from speechsift.export.audio_files import AudioPaths
 from speechsift.export.parquet import AudioCells, quality_columns, write_parquet_part
 from speechsift.export.text import neutral_example
+from speechsift.layout import OutputLayout
 from speechsift.recipe import Recipe
 from speechsift.records import Example, examples_from_arrow, examples_to_arrow
 from speechsift.storage import OutPath, Storage
