@@ -14,7 +14,8 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from speechsift.engine.progress import console  # one stream (stderr) for progress, summary and warnings
-from speechsift.errors import ConfigError, CorpusError, ServerUnreachableError, SpeechsiftError, StrictModeError
+from speechsift.errors import (ConfigError, CorpusError, ServerUnreachableError, SpeechsiftError, StorageError,
+                               StrictModeError)
 from speechsift.sources.base import RejectedRow
 
 app = typer.Typer(
@@ -49,6 +50,8 @@ def _guarded(fn, *args, **kwargs):
         _fail("configuration error", str(exc))
     except CorpusError as exc:
         _fail("input error", str(exc))
+    except StorageError as exc:
+        _fail("storage error", str(exc))
     except StrictModeError as exc:
         _fail("stopped", str(exc), code=1)
     except ServerUnreachableError as exc:
@@ -105,14 +108,14 @@ def print_summary(result) -> None:
         console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
 
 
-def _run(recipe_path: Path, out: Optional[Path], limit: Optional[int], strict: bool, backend: Optional[str],
+def _run(recipe_path: Path, out: Optional[str], limit: Optional[int], strict: bool, backend: Optional[str],
          model: Optional[str], api_base: Optional[str], progress: bool, cache: bool = True,
          bins: Optional[Path] = None) -> None:
     from speechsift.engine import run_recipe
     from speechsift.recipe import load_recipe
 
     overrides = {
-        "output.dir": str(out) if out else None,
+        "output.dir": out,
         "llm.backend": backend,
         "llm.model": model,
         "llm.api_base": api_base,
@@ -121,16 +124,18 @@ def _run(recipe_path: Path, out: Optional[Path], limit: Optional[int], strict: b
     recipe = load_recipe(recipe_path, overrides)
     result = run_recipe(recipe, limit=limit, strict=strict, progress=progress, cache=cache)
     print_summary(result)
-    from speechsift.engine.layout import OutputLayout
+    from speechsift.layout import OutputLayout
 
     read, refused = result.clips_refused()
-    check_clips_survived(read, refused, OutputLayout(result.out_dir).rejects, f"run {recipe_path}")
+    layout = OutputLayout(result.out_dir)
+    check_clips_survived(read, refused, layout.storage.display(layout.rejects), f"run {recipe_path}")
 
 
 @app.command()
 def run(
     recipe: Path = typer.Argument(..., help="The recipe YAML file."),
-    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder (overrides output.dir)."),
+    out: Optional[str] = typer.Option(None, "-o", "--out", help="Output folder or object-store URI, s3://bucket/prefix "
+                                      "(overrides output.dir)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N clips of the sources."),
     strict: bool = typer.Option(False, "--strict", help="Stop with an error at the first reject."),
     backend: Optional[str] = typer.Option(None, "--backend", help="LLM backend (overrides llm.backend)."),
@@ -209,8 +214,9 @@ def _ingest(corpus: str, root: Path, out: Path, options: list[str], limit: Optio
     import itertools
     import json
 
-    from speechsift.engine.layout import atomic_write_text
     from speechsift.engine.progress import ProgressReporter
+    from speechsift.labels import with_labels
+    from speechsift.layout import atomic_write_text
     from speechsift.sources.clips_io import ClipWriter
     from speechsift.sources.corpora import read_corpus
     from speechsift.sources.ids import unique_clips
@@ -226,7 +232,7 @@ def _ingest(corpus: str, root: Path, out: Path, options: list[str], limit: Optio
                 rejects.append({"id": item.id, "stage": "read", "reason": item.reason, "message": item.message,
                                 "source": item.source})
             else:
-                writer.add(item)
+                writer.add(with_labels(item)[0])  # the labels normalized, as a run does
             reporter.advance(1)
     rejects_path = out.with_name(out.stem + ".rejects.jsonl")
     atomic_write_text(rejects_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejects))
@@ -248,15 +254,15 @@ def ingest(
     _guarded(_ingest, corpus, root, out, option, limit, progress)
 
 
-def _curate(out: Path, recipe: Optional[Path]) -> None:
-    from speechsift.engine.local import recurate
+def _curate(out: str, recipe: Optional[Path]) -> None:
+    from speechsift.engine.release import recurate
 
     print_summary(recurate(out, recipe))
 
 
 @app.command()
 def curate(
-    out: Path = typer.Argument(..., help="A run's output folder."),
+    out: str = typer.Argument(..., help="A run's output folder (or its object-store URI, s3://bucket/prefix)."),
     recipe: Optional[Path] = typer.Option(None, "--recipe", help="A recipe whose curate/splits/mix sections to apply "
                                           "(default: the one the output was made with)."),
 ) -> None:
