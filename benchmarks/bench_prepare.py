@@ -7,7 +7,7 @@ audio context. Nothing is written; examples are built and dropped, batch by batc
 
 - speechsift's way: ``read_manifest`` -> ``unique_clips`` (the duplicate-id check ``read_sources``
   puts on every run's stream) -> ``Read`` -> ``NormalizeLabels`` -> ``ExpandTasks``, through the
-  stage objects in batches (one ``ShardContext`` per batch), streaming. A second
+  stage objects in batches (one ``ShardLog`` per batch), streaming. A second
   line adds ``ProbeAudio`` (opens every clip's header), which a real run does by default.
 - the naive way: a per-row loop that decodes each clip with ``soundfile.read`` and then maps
   its labels with small dicts and renders the same audio context (a one-off script).
@@ -135,7 +135,7 @@ def speechsift_pass(
 def _speechsift_pass(
     manifest: Path, *, batch_size: int, probe: bool, limit: int | None, keep_contexts: bool, segment: int
 ) -> dict[str, Any]:
-    from speechsift.engine.context import ShardContext
+    from speechsift.engine.counts import ShardLog
     from speechsift.engine.stages import ExpandTasks, NormalizeLabels, ProbeAudio, Read
     from speechsift.recipe import TaskSpec
     from speechsift.sources.ids import unique_clips
@@ -157,7 +157,7 @@ def _speechsift_pass(
     if limit is not None:
         rows = itertools.islice(rows, limit)
     while batch := list(itertools.islice(rows, batch_size)):
-        ctx = ShardContext()
+        ctx = ShardLog()
         records: list[Any] = batch
         for stage in stages:
             records = stage(records, ctx)
@@ -338,7 +338,7 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=100_000, help="rows in the headline manifest")
     parser.add_argument("--big", type=int, default=1_000_000, help="rows in the memory run (0 skips it)")
     parser.add_argument("--naive-sample", type=int, default=2000, help="rows timed the naive way")
-    parser.add_argument("--batch", type=int, default=1000, help="clips per batch (one ShardContext each)")
+    parser.add_argument("--batch", type=int, default=1000, help="clips per batch (one ShardLog each)")
     parser.add_argument("--repeat", type=int, default=3, help="timed passes of each way (the best is reported)")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the process to one CPU")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of speechsift's way (top 25 by tottime)")

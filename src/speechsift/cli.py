@@ -105,14 +105,14 @@ def print_summary(result) -> None:
         console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
 
 
-def _run(recipe_path: Path, out: Optional[Path], limit: Optional[int], strict: bool, backend: Optional[str],
+def _run(recipe_path: Path, out: Optional[str], limit: Optional[int], strict: bool, backend: Optional[str],
          model: Optional[str], api_base: Optional[str], progress: bool, cache: bool = True,
          bins: Optional[Path] = None) -> None:
     from speechsift.engine import run_recipe
     from speechsift.recipe import load_recipe
 
     overrides = {
-        "output.dir": str(out) if out else None,
+        "output.dir": out,
         "llm.backend": backend,
         "llm.model": model,
         "llm.api_base": api_base,
@@ -121,16 +121,18 @@ def _run(recipe_path: Path, out: Optional[Path], limit: Optional[int], strict: b
     recipe = load_recipe(recipe_path, overrides)
     result = run_recipe(recipe, limit=limit, strict=strict, progress=progress, cache=cache)
     print_summary(result)
-    from speechsift.engine.layout import OutputLayout
+    from speechsift.layout import OutputLayout
 
     read, refused = result.clips_refused()
-    check_clips_survived(read, refused, OutputLayout(result.out_dir).rejects, f"run {recipe_path}")
+    layout = OutputLayout(result.out_dir)
+    check_clips_survived(read, refused, layout.storage.display(layout.rejects), f"run {recipe_path}")
 
 
 @app.command()
 def run(
     recipe: Path = typer.Argument(..., help="The recipe YAML file."),
-    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder (overrides output.dir)."),
+    out: Optional[str] = typer.Option(None, "-o", "--out", help="Output folder or object-store URI, s3://bucket/prefix "
+                                      "(overrides output.dir)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N clips of the sources."),
     strict: bool = typer.Option(False, "--strict", help="Stop with an error at the first reject."),
     backend: Optional[str] = typer.Option(None, "--backend", help="LLM backend (overrides llm.backend)."),
@@ -209,7 +211,7 @@ def _ingest(corpus: str, root: Path, out: Path, options: list[str], limit: Optio
     import itertools
     import json
 
-    from speechsift.engine.layout import atomic_write_text
+    from speechsift.layout import atomic_write_text
     from speechsift.engine.progress import ProgressReporter
     from speechsift.sources.clips_io import ClipWriter
     from speechsift.sources.corpora import read_corpus
@@ -249,7 +251,7 @@ def ingest(
 
 
 def _curate(out: Path, recipe: Optional[Path]) -> None:
-    from speechsift.engine.local import recurate
+    from speechsift.engine.release import recurate
 
     print_summary(recurate(out, recipe))
 

@@ -287,7 +287,14 @@ BACKEND_VOICE_FIELDS: dict[str, frozenset[str]] = {
 
 
 class OutputConfig(_Section):
-    dir: Path | None = None  # default: out/<recipe name>
+    # default: out/<recipe name>; a local folder (a shared filesystem too) or an object-store URI
+    # (s3://bucket/prefix: speechsift.storage)
+    dir: str | None = None
+
+    @field_validator("dir", mode="before")
+    @classmethod
+    def _location(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, Path) else value
     audio: Literal["embed", "path"] = "embed"
     # Put every clip's audio file under OUT/audio/ (hard-linked or copied), so that every path in
     # every export is relative and OUT is a self-contained release; off: source files stay where they are.
@@ -313,6 +320,12 @@ class LabelsConfig(_Section):
 
 
 class EngineConfig(_Section):
+    # Who runs the shards: `local` (this machine: a process pool beside the generation service).
+    executor: Literal["local"] = "local"
+    # Where an object-store OUT (s3://...) keeps what must stay on this machine: the request
+    # ledger (SQLite), the lock, synthesized speech. Default ~/.cache/speechsift/out-<hash of OUT>;
+    # unused for a local OUT (OUT/.work holds them).
+    cache_dir: Path | None = None
     shard_size: int = Field(1000, gt=0)
     workers: int | None = Field(None, gt=0)  # processes measuring audio; default: every core
     # "header" reads each file's header (fast); "decode" decodes every clip once to catch
@@ -434,12 +447,11 @@ class Recipe(_Section):
     @model_validator(mode="after")
     def _sources_exist(self) -> "Recipe":
         from speechsift.tasks import get_task
+        from speechsift.tasks.text import is_text_task
 
         names = [s.name for s in self.sources]
         if len(set(names)) != len(names):
             raise ValueError(f"source names must be unique, got {names}")
-        from speechsift.tasks.text import is_text_task
-
         if not self.sources and not all(is_text_task(spec.name) for spec in self.task_specs):
             raise ValueError("sources: add at least one source (only text tasks with their own instructions "
                              "run without one)")
@@ -449,8 +461,6 @@ class Recipe(_Section):
                     raise ValueError(f"task {spec.name!r} names source {name!r}, which the recipe does not define")
         if "default" in self.llms:
             raise ValueError("llms: `default` is the recipe's `llm` section; give the other LLMs other names")
-        from speechsift.tasks import get_task
-
         known_llms = {"default", *self.llms}
         for spec in self.task_specs:
             named = getattr(get_task(spec.name), "llm_names", None)
@@ -463,8 +473,6 @@ class Recipe(_Section):
             raise ValueError(f"curate.voice_suitability.llm: {voice.llm!r} is neither `default` (the recipe's llm) "
                              f"nor under `llms:` ({', '.join(sorted(self.llms)) or 'none'})")
         _check_record_kinds(self)
-        from speechsift.tasks.text import is_text_task
-
         for spec in self.task_specs:
             if spec.speak_response and get_task(spec.name).audio_target:
                 raise ValueError(f"task {spec.name!r}: speak_response voices a text response, and this "
@@ -518,8 +526,9 @@ class Recipe(_Section):
         return names | {t for t in task_names() if getattr(get_task(t), "partition_of", None) in names}
 
     @property
-    def output_dir(self) -> Path:
-        return self.output.dir or Path("out") / self.name
+    def output_dir(self) -> str:
+        """OUT as the recipe names it: a local path or an object-store URI."""
+        return self.output.dir or str(Path("out") / self.name)
 
 
 def _check_record_kinds(recipe: "Recipe") -> None:
@@ -584,6 +593,8 @@ def _resolve_input_paths(data: dict[str, Any], base: Path) -> None:
             places += [(options, key) for key in options if key.endswith("_file")]
     if isinstance(data.get("labels"), dict):
         places.append((data["labels"], "bins"))
+    if isinstance(data.get("engine"), dict):
+        places.append((data["engine"], "cache_dir"))
     if isinstance(data.get("tts"), dict):
         places.append((data["tts"], "cache"))
         places += [(voice, "model") for voice in data["tts"].get("voices") or [] if isinstance(voice, dict)]

@@ -16,7 +16,7 @@ from factories import recipe_dict, write_manifest
 from features.speech_fixtures import SKIP_REASON, SR, espeak, espeak_available, white_noise
 
 from speechsift.engine import run_recipe
-from speechsift.engine.context import ShardContext
+from speechsift.engine.counts import ShardLog
 from speechsift.engine.enrich import Enrich
 from speechsift.engine.featurize import featurize
 from speechsift.labels import i18n, normalized_clips
@@ -128,7 +128,7 @@ def test_rendered_metadata_and_seed_description(corpus):
     manifest, bins_path, _ = corpus
     clips = {c.clip_id.split("/")[1]: c for c in normalized_clips(read_manifest(manifest, source="src"))}
     enrich = Enrich(FEATURES, load_bins(bins_path))
-    [hall_clip] = enrich([clips["de_hall"]], ShardContext())
+    [hall_clip] = enrich([clips["de_hall"]], ShardLog())
     metadata = sift_metadata(hall_clip)["acoustic_level"]
     assert metadata["nachhall"] == "sehr entfernt" and "sprachqualität" in metadata and "verzerrung" in metadata
     assert sift_metadata(hall_clip, "fr")["acoustic_level"]["réverbération"] == "très lointaine"

@@ -13,7 +13,7 @@ import yaml
 from factories import recipe_dict, write_manifest, write_tone
 
 from speechsift import audio
-from speechsift.engine.context import ShardContext
+from speechsift.engine.counts import ShardLog
 from speechsift.engine.enrich import Enrich
 from speechsift.engine.stages import ProbeAudio
 from speechsift.records import AudioRef, Clip
@@ -37,13 +37,13 @@ def test_length_limits_come_from_the_header_and_nothing_is_decoded(tmp_path, mon
     clips = [_clip(write_tone(tmp_path / f"{name}.wav", seconds=seconds, sr=8_000))
              for name, seconds in (("short", 0.2), ("long", 31.0))]
     _never_decode(monkeypatch, "too_short/too_long")
-    ctx = ShardContext()
+    ctx = ShardLog()
     kept = ProbeAudio(decode=True, min_duration_s=0.3, max_duration_s=30.0)(clips, ctx)
     assert kept == []
     assert [(r["id"], r["reason"]) for r in ctx.rejects] == [("s/short", "too_short"), ("s/long", "too_long")]
     assert "engine.max_duration_s = 30 s" in ctx.rejects[1]["message"] and "31 s long" in ctx.rejects[1]["message"]
     monkeypatch.undo()
-    ctx = ShardContext()
+    ctx = ShardLog()
     [short, long] = ProbeAudio(decode=True, min_duration_s=None, max_duration_s=None)(clips, ctx)
     assert (short.features["duration_s"], long.features["duration_s"]) == (0.2, 31.0) and not ctx.rejects
 
@@ -51,12 +51,12 @@ def test_length_limits_come_from_the_header_and_nothing_is_decoded(tmp_path, mon
 def test_measuring_is_bounded_a_longer_clip_is_refused_before_decoding(tmp_path, monkeypatch):
     clip = _clip(write_tone(tmp_path / "long.wav", seconds=2.0, sr=8_000))
     _never_decode(monkeypatch, "too_long_to_measure")
-    ctx = ShardContext()
-    assert Enrich(["loudness"], workers=1, max_measure_s=1.5)([clip], ctx) == []
+    ctx = ShardLog()
+    assert Enrich(["loudness"], max_measure_s=1.5)([clip], ctx) == []
     [reject] = ctx.rejects
     assert reject["reason"] == "too_long_to_measure" and "engine.max_measure_s = 1.5 s" in reject["message"]
     monkeypatch.undo()
-    [measured] = Enrich(["loudness"], workers=1, max_measure_s=None)([clip], ShardContext())
+    [measured] = Enrich(["loudness"], max_measure_s=None)([clip], ShardLog())
     assert measured.features["relative_db"] == pytest.approx(-13.5, abs=0.1)  # a 0.3 sine: -10.5 dBFS peak
 
 

@@ -8,12 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import yaml
 from factories import make_corpus, recipe_dict
-from servers import ChatServer
+from servers import ChatServer, scripted_reply
 
 from speechsift.engine import run_recipe
 from speechsift.llm.ledger import Ledger
@@ -86,23 +86,49 @@ def test_ledger_stats_cli(tmp_path):
     assert missing.returncode == 2 and "no such ledger" in missing.stderr
 
 
+class Gate:
+    """A reply that answers the first ``open`` requests and holds every later one until ``release``:
+    it stands for a server still busy with them, so a run interrupted once ``answered`` is set is
+    interrupted mid-run, however slow or fast the machine is."""
+
+    def __init__(self, open: int) -> None:
+        self.open = open
+        self.seen = 0
+        self.lock = threading.Lock()
+        self.answered = threading.Event()  # the open requests are answered and a later one waits
+        self.released = threading.Event()
+
+    def __call__(self, body: dict) -> str:
+        with self.lock:
+            self.seen += 1
+            mine = self.seen
+        if mine > self.open:
+            if mine == self.open + 1:
+                self.answered.set()
+            self.released.wait(60)
+        return scripted_reply(body)
+
+
 def test_ctrl_c_stops_cleanly_and_the_rerun_resumes(tmp_path):
     manifest = make_corpus(tmp_path / "corpus", n=12, seconds=0.1)
     out = tmp_path / "out"
-    with ChatServer(delay_s=0.1) as server:
+    gate = Gate(open=2)
+    with ChatServer(gate) as server:
         recipe = tmp_path / "r.yaml"
         recipe.write_text(yaml.safe_dump(recipe_dict(manifest, out, ["sift_ssp"], llm=_llm(server.url, concurrency=2), engine={"shard_size": 2})))
         env = {**os.environ, "OPENAI_API_KEY": "k"}
         process = subprocess.Popen([*CLI, "run", str(recipe), "--no-progress"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while not list((out / ".work" / "shards").glob("part-*.json")) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
+        try:
+            assert gate.answered.wait(60), "the run never asked past its first two requests"
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=60)
+        finally:
+            gate.released.set()
         assert process.returncode == 130, stderr
         assert "interrupted" in stderr and "Traceback" not in stderr
         with Ledger(out / ".work" / "ledger.sqlite") as ledger:
             answered = len(ledger.keys())
+        assert answered <= 2  # nothing past the gate was answered
         before = len(server.requests)
         rerun = subprocess.run([*CLI, "run", str(recipe), "--no-progress"], env=env, capture_output=True, text=True, timeout=120)
         assert rerun.returncode == 0, rerun.stderr

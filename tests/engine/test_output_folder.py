@@ -20,14 +20,14 @@ from factories import make_corpus, recipe_dict
 from servers import ChatServer
 
 from speechsift.engine import run_recipe
-from speechsift.engine.local import recurate
+from speechsift.engine.release import recurate
 from speechsift.errors import OutputLockedError
 from speechsift.recipe import load_recipe
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from speechsift.engine.layout import OutputLayout
+from speechsift.layout import OutputLayout
 from speechsift.engine.lock import OutputLock
 lock = OutputLock(OutputLayout(Path(sys.argv[1])), command="speechsift run held.yaml")
 lock.acquire()

@@ -19,8 +19,8 @@ from speechsift.recipe import parse_recipe
 # written and the report is about to be built.
 KILLED_BEFORE_REPORT = """
 import os, signal, sys
-import speechsift.engine.local as local
-local.write_report = lambda out: os.kill(os.getpid(), signal.SIGKILL)
+import speechsift.engine.release as release
+release.write_report = lambda layout: os.kill(os.getpid(), signal.SIGKILL)
 from speechsift.cli import entrypoint
 sys.argv = ["speechsift", "run", sys.argv[1], "--no-progress"]
 entrypoint()
@@ -107,7 +107,7 @@ def test_folders_of_tasks_no_longer_in_the_recipe_are_removed(tmp_path):
 
 
 def test_the_shard_fingerprint_keeps_the_curate_settings_a_shard_stage_uses(tmp_path):
-    from speechsift.engine.local import shard_fingerprint
+    from speechsift.engine.plan import shard_fingerprint
 
     manifest = make_corpus(tmp_path / "corpus", n=1)
 

@@ -15,7 +15,7 @@ from features.speech_fixtures import SKIP_REASON, espeak_available
 from servers import ChatServer
 
 from speechsift import audio
-from speechsift.engine.layout import OutputLayout
+from speechsift.layout import OutputLayout
 from speechsift.eval import run_eval
 from speechsift.eval.cli_config import eval_config
 from speechsift.export.parquet import AudioCells, write_parquet_part
@@ -87,7 +87,7 @@ def write_dataset(root: Path, bins_path: Path) -> Path:
             example.split = "eval"
             examples.append(example)
     layout = OutputLayout(root)
-    write_parquet_part(examples, layout.data_part(task.name, "eval", 0), AudioCells("embed", layout))
+    write_parquet_part(examples, layout.data_part(task.name, "eval", 0), AudioCells("embed", layout), layout.storage)
     (root / "run.json").write_text(json.dumps({"recipe": {"labels": {"bins": str(bins_path)}}}))
     return root
 

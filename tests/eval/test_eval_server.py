@@ -198,6 +198,21 @@ def test_missing_audio_fails_its_item_and_an_unreachable_server_stops_the_evalua
     assert summary["tasks"]["answer_extraction"]["metrics"]["f1"]["failed"] == 1
     # a server that does not answer at all stops the evaluation with one paragraph (GET /models is
     # checked first), instead of failing every item after its retries
-    with pytest.raises(ServerUnreachableError, match=r"127\.0\.0\.1:9/v1 does not answer"):
+    # naming the eval setting it came from and the flag that sets it, not the recipe's llm section
+    with pytest.raises(ServerUnreachableError, match=r"^eval\.model\.api_base: the server at http://127\.0\.0\.1:9/v1 "
+                       r"does not answer .*correct eval\.model\.api_base \(or --api-base\)"):
         run_eval(_config(data, tmp_path / "eval2", "http://127.0.0.1:9/v1", None, tasks=["answer_extraction"]),
                  progress=False)
+
+
+def test_an_unreachable_judge_names_its_eval_setting_and_flag():
+    from speechsift.eval.config import EvalModelConfig
+    from speechsift.llm.base import generate, make_backend
+    from speechsift.llm.types import ChatRequest, SamplingParams
+
+    judge = make_backend(EvalModelConfig(model="judge", api_base="http://127.0.0.1:9/v1",
+                                         retry={"max_attempts": 1}), "eval.judge")
+    request = ChatRequest([{"role": "user", "content": "Which answer is better?"}], SamplingParams(), "judge")
+    with pytest.raises(ServerUnreachableError, match=r"^eval\.judge\.api_base: .*correct eval\.judge\.api_base "
+                                                     r"\(or --judge-api-base\)"):
+        generate(judge, [request])

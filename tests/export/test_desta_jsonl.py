@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from factories import write_tone
 
-from speechsift.engine.layout import OutputLayout
+from speechsift.layout import OutputLayout
 from speechsift.export.audio_files import AudioPaths
 from speechsift.export.desta_jsonl import AUDIO_LOCATOR, FRAMED_LOCATOR, NO_TRANSCRIPT, DestaExport, audio_text
 from speechsift.export.jsonl import ExportCounts

@@ -105,7 +105,7 @@ def test_copy_audio_makes_every_path_relative_and_stale_copies_go(tmp_path):
 def test_synthesized_speech_in_work_is_relative_and_copied_for_a_release(tmp_path):
     from factories import write_tone
 
-    from speechsift.engine.layout import OutputLayout
+    from speechsift.layout import OutputLayout
     from speechsift.export.audio_files import AudioPaths
     from speechsift.records import AudioRef
 

@@ -107,7 +107,7 @@ def build_scorers(config: CurateConfig, *, judge_backend: Backend | None = None,
         if judge_backend is None:
             from speechsift.llm import make_backend
 
-            judge_backend = make_backend(judge.llm)
+            judge_backend = make_backend(judge.llm, "curate.judge.llm")
         from speechsift.llm.types import SamplingParams
 
         scorers.append(LLMJudge(judge_backend, scale=judge.scale, tasks=judge.tasks, system_prompt=judge.system_prompt,

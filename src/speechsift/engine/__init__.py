@@ -1,18 +1,6 @@
-"""Pipeline assembly and executors.
+"""Pipeline assembly and executors: ``run_recipe`` runs a recipe with the executor its
+``engine.executor`` names (``engine/executor.py``, ``engine/local.py``)."""
 
-``run_recipe`` and ``RunResult`` are loaded on first use, so that the modules beside the engine
-(``speechsift.export``) can import ``speechsift.engine.layout`` without pulling in the executor,
-which imports them in turn.
-"""
-
-from typing import Any
+from speechsift.engine.executor import RunResult, run_recipe
 
 __all__ = ["RunResult", "run_recipe"]
-
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from speechsift.engine import local
-
-        return getattr(local, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,8 +21,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from speechsift.engine.context import StageStats
-from speechsift.engine.layout import OutputLayout, atomic_write_bytes
+from speechsift.engine.counts import StageStats
+from speechsift.layout import OutputLayout
 from speechsift.engine.mixing import MixKey, plan_mix
 from speechsift.engine.progress import ProgressReporter
 from speechsift.engine.splits import SplitKey, plan_splits
@@ -33,6 +33,7 @@ from speechsift.export.parquet import AudioCells, write_parquet_part
 from speechsift.export.text import neutral_example
 from speechsift.recipe import Recipe
 from speechsift.records import Example, examples_from_arrow, examples_to_arrow
+from speechsift.storage import OutPath, Storage
 from speechsift.tasks import get_task
 
 KEY_COLUMNS = ["id", "task", "source", "language", "speaker_id", "clip_ids"]
@@ -59,7 +60,7 @@ class Assembly:
     sampling: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     exports: dict[str, ExportCounts] = field(default_factory=dict)  # per JSONL export: rows written, left out
-    files: list[Path] = field(default_factory=list)
+    files: list[OutPath] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
     preferences: list[Example] = field(default_factory=list)  # released preference pairs, for annotation pages
 
@@ -96,11 +97,12 @@ class Assembly:
             seen.append(setting)
 
 
-def _scan_keys(parts: list[Path], excluded: Mapping[tuple[int, int], Any]) -> tuple[list[SplitKey], list[MixKey], list[tuple[int, int]]]:
+def _scan_keys(parts: list[OutPath], excluded: Mapping[tuple[int, int], Any],
+               storage: Storage) -> tuple[list[SplitKey], list[MixKey], list[tuple[int, int]]]:
     """Small keys of every example not excluded, in part order, without reading responses or audio."""
     split_keys, mix_keys, where = [], [], []
     for part_index, path in enumerate(parts):
-        table = pq.read_table(path, columns=KEY_COLUMNS)
+        table = pq.read_table(storage.source(path), columns=KEY_COLUMNS)
         for row_index, row in enumerate(table.to_pylist()):
             if (part_index, row_index) in excluded:
                 continue
@@ -116,19 +118,20 @@ def _stats(assembly: Assembly, name: str) -> StageStats:
     return assembly.stages.setdefault(name, StageStats())
 
 
-def curate(parts: list[Path], curator: Any, layout: OutputLayout, assembly: Assembly,
-           progress: ProgressReporter, examples_total: int | None = None) -> tuple[list[Path], dict]:
+def curate(parts: list[OutPath], curator: Any, layout: OutputLayout, assembly: Assembly,
+           progress: ProgressReporter, examples_total: int | None = None) -> tuple[list[OutPath], dict]:
     """Score every example, filter, then deduplicate over the whole dataset (speechsift.curate).
 
     Returns the scored parts (examples with a ``quality`` column) and, per (part, row) left out,
     ``(reason, message)``. Scores are kept for every example; ``complete/`` shows them all.
     """
     drops: dict[tuple[int, int], tuple[str, str]] = {}
-    scored: list[Path] = []
+    scored: list[OutPath] = []
+    storage = layout.storage
     stats = _stats(assembly, "curate")
     progress.phase("curating", total=examples_total, unit="examples")
     for part_index, path in enumerate(parts):
-        examples = examples_from_arrow(pq.read_table(path))
+        examples = examples_from_arrow(pq.read_table(storage.source(path)))
         curator.score(examples)
         row_of = {e.id: i for i, e in enumerate(examples)}
         kept, dropped = curator.filter(examples)
@@ -136,20 +139,20 @@ def curate(parts: list[Path], curator: Any, layout: OutputLayout, assembly: Asse
             drops[(part_index, row_of[example.id])] = (reason, message)
         curator.index.add(kept)
         target = layout.scored_part(int(path.stem.removeprefix("part-")))
-        write_scored(examples, target)
+        write_scored(examples, target, storage)
         scored.append(target)
         stats.inputs += len(examples)
         progress.advance(len(examples))
     progress.phase("deduplicating", total=stats.inputs, unit="examples")
     for part_index, path in enumerate(scored):  # duplicates, now that every example is indexed
-        examples = read_scored(path)
+        examples = read_scored(path, storage)
         row_of = {e.id: i for i, e in enumerate(examples)}
         survivors = [e for i, e in enumerate(examples) if (part_index, i) not in drops]
         curator.index.annotate(survivors)
         _, dropped = curator.filter(survivors)
         for example, reason, message in dropped:
             drops[(part_index, row_of[example.id])] = (reason, message)
-        write_scored(examples, path)
+        write_scored(examples, path, storage)
         progress.advance(len(examples))
     for reason, _message in drops.values():
         stats.rejected[reason] += 1
@@ -157,18 +160,18 @@ def curate(parts: list[Path], curator: Any, layout: OutputLayout, assembly: Asse
     return scored, drops
 
 
-def write_scored(examples: list[Example], path: Path) -> None:
+def write_scored(examples: list[Example], path: OutPath, storage: Storage) -> None:
     from speechsift.curate import quality_arrow_type, quality_row
 
     table = examples_to_arrow(examples)
     quality = pa.array([quality_row(e.quality) for e in examples], type=quality_arrow_type())
     buffer = io.BytesIO()
     pq.write_table(table.append_column("quality", quality), buffer, compression="zstd")
-    atomic_write_bytes(path, buffer.getvalue())
+    storage.write_bytes(path, buffer.getvalue())
 
 
-def read_scored(path: Path) -> list[Example]:
-    table = pq.read_table(path)
+def read_scored(path: OutPath, storage: Storage) -> list[Example]:
+    table = pq.read_table(storage.source(path))
     examples = examples_from_arrow(table.drop_columns(["quality"]) if "quality" in table.column_names else table)
     if "quality" in table.column_names:
         for example, quality in zip(examples, table.column("quality").to_pylist()):
@@ -176,11 +179,11 @@ def read_scored(path: Path) -> list[Example]:
     return examples
 
 
-def decide(parts: list[Path], recipe: Recipe, assembly: Assembly,
+def decide(parts: list[OutPath], recipe: Recipe, assembly: Assembly, storage: Storage,
            excluded: Mapping[tuple[int, int], tuple[str, str]] | None = None) -> dict[tuple[int, int], Any]:
     """Per (part, row): ``(split, copies)`` for a kept example, ``(None, reason)`` for a left-out one."""
     excluded = excluded or {}
-    split_keys, mix_keys, where = _scan_keys(parts, excluded)
+    split_keys, mix_keys, where = _scan_keys(parts, excluded, storage)
     splits = recipe.splits
     plan = plan_splits(
         split_keys,
@@ -250,7 +253,7 @@ def _quality_columns(examples: list[Example], decisions: list[tuple] | None) -> 
 
 
 def write_release(
-    parts: list[Path], recipe: Recipe, layout: OutputLayout, assembly: Assembly,
+    parts: list[OutPath], recipe: Recipe, layout: OutputLayout, assembly: Assembly,
     decisions: dict[tuple[int, int], Any], progress: ProgressReporter,
 ) -> None:
     formats = set(recipe.output.formats)
@@ -260,7 +263,8 @@ def write_release(
     for export in exports:
         assembly.exports[export.name] = ExportCounts()
     for part_index, path in enumerate(parts):
-        examples = read_scored(path) if curated else examples_from_arrow(pq.read_table(path))
+        examples = read_scored(path, layout.storage) if curated else examples_from_arrow(
+            pq.read_table(layout.storage.source(path)))
         examples = [neutral_example(e) for e in examples]  # trainer tokens in text, for every format
         part = int(path.stem.removeprefix("part-"))
         kept: list[Example] = []
@@ -281,7 +285,7 @@ def write_release(
             for task, rows in by_task.items():
                 group = [examples[i] for i in rows]
                 target = layout.complete_part(task, part)
-                write_parquet_part(group, target, path_cells,
+                write_parquet_part(group, target, path_cells, layout.storage,
                                    _quality_columns(group, [decisions[(part_index, i)] for i in rows]))
                 assembly.files.append(target)
         for example in kept:
@@ -296,7 +300,8 @@ def write_release(
                 groups[(example.task, example.split)].append(example)
             for (task, split), group in groups.items():
                 target = layout.data_part(task, split, part)
-                write_parquet_part(group, target, cells, _quality_columns(group, None) if curated else None)
+                write_parquet_part(group, target, cells, layout.storage,
+                                   _quality_columns(group, None) if curated else None)
                 assembly.files.append(target)
         for export in exports:
             assembly.files += export.write_part(kept, layout, part, audio, assembly.exports[export.name])
@@ -319,7 +324,7 @@ def make_curator(recipe: Recipe) -> Any:
     return Curator(recipe.curate)
 
 
-def assemble(parts: list[Path], recipe: Recipe, layout: OutputLayout, curator: Any = None,
+def assemble(parts: list[OutPath], recipe: Recipe, layout: OutputLayout, curator: Any = None,
              progress: ProgressReporter | None = None, examples: int | None = None) -> Assembly:
     """Curate, decide splits and the mixture, write the release; ``examples`` (the number of
     generated examples, when known) is the progress lines' total."""
@@ -328,23 +333,20 @@ def assemble(parts: list[Path], recipe: Recipe, layout: OutputLayout, curator: A
     excluded: dict[tuple[int, int], tuple[str, str]] = {}
     if recipe.curate is not None:
         parts, excluded = curate(parts, curator or make_curator(recipe), layout, assembly, progress, examples)
-    decisions = decide(parts, recipe, assembly, excluded)
+    decisions = decide(parts, recipe, assembly, layout.storage, excluded)
     progress.phase("writing", total=examples, unit="examples")
     write_release(parts, recipe, layout, assembly, decisions, progress)
     return assembly
 
 
-def remove_stale(layout: OutputLayout, written: list[Path]) -> None:
+def remove_stale(layout: OutputLayout, written: list[OutPath]) -> None:
     """Delete release files no longer written (tasks, splits or shards gone since the last run),
     then the folders left empty (``data/<task>/`` of a task no longer in the recipe)."""
-    keep = {p.resolve() for p in written}
-    for folder, pattern in ((layout.data, "*.parquet"), (layout.complete, "*.parquet"), (layout.exports, "part-*.jsonl"),
-                            (layout.audio, "*")):
-        if not folder.exists():
-            continue
-        for path in folder.rglob(pattern):
-            if path.is_file() and path.resolve() not in keep:
-                path.unlink()
-        for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-            if not any(sub.iterdir()):
-                sub.rmdir()
+    storage = layout.storage
+    keep = {str(p) for p in written}
+    for folder, suffix in ((layout.data, ".parquet"), (layout.complete, ".parquet"), (layout.exports, ".jsonl"),
+                           (layout.audio, "")):
+        for path in storage.files(folder, suffix):
+            if str(path) not in keep and (folder != layout.exports or path.name.startswith("part-")):
+                storage.delete(path)
+        storage.prune(folder)

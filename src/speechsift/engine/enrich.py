@@ -11,6 +11,10 @@ word timings also get per-word median F0 and level, for the word-align task. Wit
 ``labels.gender_from_pitch``, a clip whose corpus gives no gender gets one estimated from its median
 F0 (``labels.normalize.gender_from_f0``), recorded as ``gender:measured``.
 
+Where the measuring runs is the executor's choice, not the stage's: ``Enrich`` measures through the
+``map`` it is given (``map(measure_one, jobs)``): the built-in one by default, the local executor's
+process pool in a run (``engine.workers``), a Ray task's own ``map`` on a cluster.
+
 ``AcousticFilter`` applies the recipe's ``curate.min_quality``, ``min_c50_db`` and
 ``min_distortion_sdr_db`` to the measured clips, before any example or LLM request is made from
 them; a clip without the measurement (NaN: too short, silent) is kept.
@@ -20,14 +24,13 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from speechsift.engine.context import ShardContext
-from speechsift.engine.stages import Stage
+from speechsift.engine.stage import RecordStage, Rejected, Stage, StageResult
 from speechsift.errors import AudioLoadError, Reject
 from speechsift.features.base import FeatureError
 from speechsift.labels.bins import FIXED_BINS, BinSet
@@ -37,6 +40,9 @@ from speechsift.sources.text import record_kind
 
 POLICIES = ("corpus", "measured", "corpus_then_measured")
 POOL_CHUNK = 8  # clips per task sent to a worker process
+# Where work runs: ``map(function, items)`` -> the results in order (the built-in ``map``, a process
+# pool's, a Ray task's). The executor gives it to the stages that spread work (``Enrich``).
+MapFn = Callable[[Callable[[Any], Any], Sequence[Any]], Iterable[Any]]
 
 
 def word_prosody(wave: np.ndarray, sr: int, words: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -111,29 +117,25 @@ class Enrich(Stage):
     name = "enrich"
 
     def __init__(self, features: Sequence[str], bins: BinSet | None = None, policies: Mapping[str, str] | None = None,
-                 workers: int = 1, gender_from_pitch: bool = False, max_measure_s: float | None = None) -> None:
+                 map: MapFn = map, gender_from_pitch: bool = False, max_measure_s: float | None = None) -> None:
         from speechsift.features import check_features
 
         self.features = check_features(features)
         self.bins = bins or FIXED_BINS
         self.policies = dict(policies or {})
-        self.workers = max(1, workers)
+        self.map = map
         self.gender_from_pitch = gender_from_pitch
         self.max_measure_s = max_measure_s
-        self._pool: ProcessPoolExecutor | None = None
 
     def _measurements(self, clips: list[Clip]) -> list[Any]:
         jobs = [(clip, self.features, self.max_measure_s) for clip in clips]
-        if self.workers == 1 or len(clips) < 2:
+        if len(clips) < 2:
             return [measure_one(job) for job in jobs]
-        if self._pool is None:
-            self._pool = measuring_pool(self.workers)
-        return list(self._pool.map(measure_one, jobs, chunksize=POOL_CHUNK))
+        return list(self.map(measure_one, jobs))
 
-    def run(self, clips: list[Clip], ctx: ShardContext) -> list[Clip]:
-        stats = ctx.stats(self.name)
-        stats.inputs += len(clips)
+    def process(self, clips: list[Clip]) -> StageResult:
         kept = []
+        rejects = []
         silent = [record_kind(clip) == "text" for clip in clips]  # text records: nothing to measure
         results = iter(self._measurements([clip for clip, text in zip(clips, silent) if not text]))
         for clip, text in zip(clips, silent):
@@ -142,7 +144,7 @@ class Enrich(Stage):
                 continue
             values, words, reason, message = next(results)
             if values is None:
-                ctx.reject(self.name, clip.clip_id, reason or "unreadable_audio", message or "", source=clip.source)
+                rejects.append(Rejected(clip.clip_id, reason or "unreadable_audio", message or "", source=clip.source))
                 continue
             features = {**clip.features, **{k: v for k, v in values.items() if math.isfinite(v)}}
             gender = clip.meta.get("gender")
@@ -156,16 +158,10 @@ class Enrich(Stage):
             extra = {**clip.extra, "words": words} if words is not None else clip.extra
             kept.append(Clip(clip.clip_id, clip.source, clip.audio, clip.language, clip.speaker_id, clip.text,
                              clip.raw, meta, features, extra))
-        stats.outputs += len(kept)
-        return kept
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        return StageResult(kept, rejects)
 
 
-class AcousticFilter(Stage):
+class AcousticFilter(RecordStage):
     """Drops measured clips below the recipe's audio thresholds (``curate.min_quality`` ...)."""
 
     name = "acoustic_filter"
@@ -186,12 +182,17 @@ class AcousticFilter(Stage):
         limits = {setting: getattr(curate, setting, None) for setting, *_ in cls.THRESHOLDS} if curate else {}
         return cls(limits) if any(v is not None for v in limits.values()) else None
 
-    def process(self, clip: Clip, ctx: ShardContext) -> Clip:
+    def one(self, clip: Clip) -> Clip:
         for column, reason, what, limit in self.checks:
             value = clip.features.get(column)
             if value is not None and value < limit:
                 raise Reject(reason, f"{what} {value:.3g} < min {limit:g}")
         return clip
+
+
+def pool_map(pool: ProcessPoolExecutor) -> MapFn:
+    """``map`` over a process pool, a few jobs per task."""
+    return lambda function, items: pool.map(function, items, chunksize=POOL_CHUNK)
 
 
 def measuring_pool(workers: int) -> ProcessPoolExecutor:

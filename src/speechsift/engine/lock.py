@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from speechsift.engine.layout import OutputLayout
+from speechsift.layout import OutputLayout
 from speechsift.errors import ConfigError, OutputLockedError
 
 try:

@@ -16,13 +16,12 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from speechsift.engine.layout import atomic_write_bytes
 from speechsift.records import Clip, clips_from_arrow, clips_to_arrow
 from speechsift.sources.text import EXTRA_KEY as TEXT_RECORD
 from speechsift.tasks import get_task
@@ -30,6 +29,7 @@ from speechsift.tasks.pairing import PairingEntry, form_pairs
 
 if TYPE_CHECKING:
     from speechsift.recipe import Recipe, TaskSpec
+    from speechsift.storage import Storage
 
 # What a pairing strategy needs to know of a clip (speechsift.tasks.pairing.PairingEntry).
 PAIRING_COLUMNS = ["clip_id", "source", "speaker_id", "text", "language", "meta", "extra"]
@@ -54,17 +54,17 @@ def pair_specs(recipe: "Recipe") -> list["TaskSpec"]:
     return [s for s in recipe.task_specs if isinstance(get_task(s.name), PairTask)]
 
 
-def write_clip_index(clips: list[Clip], path: Path) -> None:
+def write_clip_index(clips: list[Clip], path: PurePath, storage: "Storage") -> None:
     """A clip shard's clips (after its clip stages), written atomically."""
     buffer = io.BytesIO()
     pq.write_table(clips_to_arrow(clips), buffer, compression="zstd")
-    atomic_write_bytes(path, buffer.getvalue())
+    storage.write_bytes(path, buffer.getvalue())
 
 
-def _entries(parts: Sequence[Path]) -> list[PairingEntry]:
+def _entries(parts: Sequence[PurePath], storage: "Storage") -> list[PairingEntry]:
     entries = []
     for path in parts:
-        for row in pq.read_table(path, columns=PAIRING_COLUMNS).to_pylist():
+        for row in pq.read_table(storage.source(path), columns=PAIRING_COLUMNS).to_pylist():
             if TEXT_RECORD in json.loads(row["extra"] or "{}"):
                 continue  # a text record (voiced or not) is no corpus clip to compare
             meta = row["meta"] or {}
@@ -73,22 +73,22 @@ def _entries(parts: Sequence[Path]) -> list[PairingEntry]:
     return entries
 
 
-def _clips(parts: Sequence[Path], wanted: set[str]) -> dict[str, Clip]:
+def _clips(parts: Sequence[PurePath], wanted: set[str], storage: "Storage") -> dict[str, Clip]:
     found: dict[str, Clip] = {}
     for path in parts:
-        table = pq.read_table(path)
+        table = pq.read_table(storage.source(path))
         chosen = table.filter(pc.is_in(table.column("clip_id"), value_set=pc.cast(list(wanted), "string")))  # type: ignore[arg-type]
         found.update((clip.clip_id, clip) for clip in clips_from_arrow(chosen))
     return found
 
 
-def plan_pairs(recipe: "Recipe", parts: Sequence[Path]) -> tuple[list[PairItem], dict[str, Any]]:
-    """Every pair of every pair task over the clip index ``parts``, in a deterministic order, and a
-    report per task."""
+def plan_pairs(recipe: "Recipe", parts: Sequence[PurePath], storage: "Storage") -> tuple[list[PairItem], dict[str, Any]]:
+    """Every pair of every pair task over the clip index ``parts`` (files of ``storage``), in a
+    deterministic order, and a report per task."""
     specs = pair_specs(recipe)
     if not specs:
         return [], {}
-    entries = _entries(parts)
+    entries = _entries(parts, storage)
     chosen: dict[str, list[tuple[str, str]]] = {}
     report: dict[str, Any] = {}
     for spec in specs:
@@ -101,6 +101,6 @@ def plan_pairs(recipe: "Recipe", parts: Sequence[Path]) -> tuple[list[PairItem],
         chosen[spec.name] = list(result.pairs)
         report[spec.name] = {"strategy": strategy, **result.report.to_dict()}
     wanted = {clip_id for pairs in chosen.values() for pair in pairs for clip_id in pair}
-    by_id = _clips(parts, wanted) if wanted else {}
+    by_id = _clips(parts, wanted, storage) if wanted else {}
     items = [PairItem(task, by_id[a], by_id[b]) for task, pairs in chosen.items() for a, b in pairs]
     return items, report

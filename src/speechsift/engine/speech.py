@@ -20,17 +20,19 @@ A text task's examples take their voices by instruction (``speaker_key``): every
 of one instruction is asked in one voice and answered in one voice, so text they share is spoken
 once. All stages send their utterances through one ``Synthesizer`` (cache, dedup, checks); a record
 or example whose speech fails is a reject with the synthesizer's reason, and its counters go to
-``run.json``'s ``tts``.
+``run.json``'s ``tts``. A failure a rerun may well heal (a speech server's timeout, 5xx or dropped
+connection) is a transient reject: its shard stays unfinished, and the rerun synthesizes what is
+missing (the rest comes from the cache).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from speechsift.engine.context import ShardContext
-from speechsift.engine.stages import Stage, record_id
+from speechsift.engine.stage import Rejected, Stage, StageResult, record_id
 from speechsift.errors import Reject
 from speechsift.records import AudioRef, Clip, Example, Message, Part, stable_id
 from speechsift.sources.text import SPEECH_KEY, TextRecord, record_kind
@@ -39,10 +41,11 @@ from speechsift.tasks.text import is_text_task
 from speechsift.tts import SpeechRequest, Synthesizer, UtteranceCache, Voice, VoicePool, make_tts_backend, make_voices
 
 if TYPE_CHECKING:
-    from speechsift.engine.layout import OutputLayout
+    from speechsift.layout import OutputLayout
     from speechsift.recipe import Recipe, TTSConfig
 
-# What a stage's record becomes: (its voice, the audio of each of its texts), or a reject.
+# What a stage's record becomes: (its voice, the audio of each of its texts), or a reject (with
+# whether it is transient).
 Spoken = tuple[Voice, list[AudioRef]]
 
 
@@ -56,28 +59,30 @@ class SpeechStage(Stage):
         self.pool = pool
         self.field = field  # the recipe field that holds the pool, for messages
 
-    def speak(self, items: Sequence[tuple[int, str, str | None, list[str]]], ctx: ShardContext) -> dict[int, Spoken | Reject]:
-        """``(index, record id, language, texts)`` each -> its voice and audio, or a Reject. Items
-        of one record id share its voice and settings."""
+    def speak(self, items: Sequence[tuple[int, str, str | None, list[str]]],
+              tts: Counter) -> dict[int, Spoken | tuple[Reject, bool]]:
+        """``(index, record id, language, texts)`` each -> its voice and audio, or a Reject and
+        whether it is transient. Items of one record id share its voice and settings; ``tts``
+        gets the synthesizer's counters."""
         speakers = list(dict.fromkeys((record_id, language) for _, record_id, language, _ in items))
         voices = dict(zip(speakers, self.pool.assign(speakers)))
         plans: dict[int, tuple[Voice, int, int]] = {}  # index -> voice, first request, count
         requests: list[SpeechRequest] = []
-        outcomes: dict[int, Spoken | Reject] = {}
+        outcomes: dict[int, Spoken | tuple[Reject, bool]] = {}
         for index, record_id, language, texts in items:
             voice = voices[(record_id, language)]
             if voice is None:
-                outcomes[index] = self._no_voice(language)
+                outcomes[index] = (self._no_voice(language), False)
                 continue
             settings = voice.settings(record_id, self.pool.seed)
             plans[index] = (voice, len(requests), len(texts))
             requests += [SpeechRequest(text, voice.id, settings, language) for text in texts]
-        spoken = self.synthesizer.synthesize(requests, ctx.tts)
+        spoken = self.synthesizer.synthesize(requests, tts)
         for index, (voice, start, count) in plans.items():
             mine = spoken[start:start + count]
             failed = next((u for u in mine if u.audio is None), None)
-            outcomes[index] = (voice, [u.audio for u in mine]) if failed is None else Reject(  # type: ignore[misc]
-                failed.reason or "tts_failed", failed.message or "")
+            outcomes[index] = (voice, [u.audio for u in mine]) if failed is None else (  # type: ignore[assignment]
+                Reject(failed.reason or "tts_failed", failed.message or ""), failed.transient)
         return outcomes
 
     def _no_voice(self, language: str | None) -> Reject:
@@ -87,24 +92,28 @@ class SpeechStage(Stage):
         return Reject("no_voice_for_language", f"no voice of {self.field} speaks {language!r} (the pool speaks "
                                                f"{', '.join(self.pool.languages)}); add one to {self.field}")
 
-    def run(self, records: list[Any], ctx: ShardContext) -> list[Any]:
-        stats = ctx.stats(self.name)
-        stats.inputs += len(records)
+    def process(self, records: list[Any]) -> StageResult:
+        tts: Counter = Counter()
         items = [item for index, record in enumerate(records) if (item := self.texts(index, record)) is not None]
-        outcomes = self.speak(items, ctx) if items else {}
-        kept = []
+        outcomes = self.speak(items, tts) if items else {}
+        kept, rejects = [], []
         for index, record in enumerate(records):
             outcome = outcomes.get(index)
-            if isinstance(outcome, Reject):
-                ctx.reject(self.name, record_id(record), outcome.reason, outcome.message, **self.reject_extra(record))
+            if outcome is not None and isinstance(outcome[0], Reject):
+                refused, transient = outcome
+                rejects.append(Rejected(record_id(record), refused.reason, refused.message, transient=transient,
+                                        **self.reject_extra(record)))
                 continue
             kept.append(record if outcome is None else self.voiced(record, *outcome))
-        stats.outputs += len(kept)
-        return kept
+        return StageResult(kept, rejects, tallies={"tts": tts} if tts else None)
 
     def texts(self, index: int, record: Any) -> tuple[int, str, str | None, list[str]] | None:
         """``(index, record id, language, texts to speak)``, or None for a record left as it is."""
         raise NotImplementedError
+
+    def reject_extra(self, record: Any) -> dict[str, Any]:
+        """What a reject line says of the record besides its id (its source)."""
+        return {"source": getattr(record, "source", None)}
 
     def voiced(self, record: Any, voice: Voice, audios: list[AudioRef]) -> Any:
         raise NotImplementedError
@@ -281,7 +290,7 @@ def speech_stages(recipe: "Recipe", layout: "OutputLayout") -> tuple[Synthesize 
     config = tts_config(recipe)
     backend = make_tts_backend(config)
     pool = VoicePool(make_voices(config, backend), config.seed)
-    synthesizer = Synthesizer(backend, UtteranceCache(config.cache or layout.work / "tts"), max_chars=config.max_chars,
+    synthesizer = Synthesizer(backend, UtteranceCache(config.cache or layout.tts_cache), max_chars=config.max_chars,
                               split=config.long_text == "split")
     synthesize = Synthesize(synthesizer, pool, voiced, _context_sources(recipe)) if voiced else None
     after: list[SpeakTurns] = []

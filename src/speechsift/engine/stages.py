@@ -1,23 +1,25 @@
-"""The stages of a run: pure functions from a batch of records to a batch of records.
+"""The stages of a run (``stage.Stage``: one ``process`` over a batch of one record type).
 
-A stage knows nothing of files or processes. ``Stage`` owns the plumbing (timing, counting,
-rejects); a subclass implements ``process`` for one record, or ``run`` for a whole batch.
+Clip stages: ``Read`` (rows a source could not read become rejects), ``NormalizeLabels``,
+``ProbeAudio``; then ``ExpandTasks`` (clips -> examples). ``BuildPairs`` and ``BuildText`` make
+examples of the items planned over the whole recipe (clip pairs, text items). ``Generate`` fills
+examples from their answers (``Answered``: an example and the answers to its requests).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
-from dataclasses import replace
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from speechsift import audio
-from speechsift.engine.context import ShardContext
 from speechsift.engine.generation import Answer
 from speechsift.engine.pairs import PairItem
+from speechsift.engine.stage import RecordStage, Rejected, Stage, StageResult
 from speechsift.errors import AudioLoadError, Reject
 from speechsift.labels import with_labels
-from speechsift.llm.base import Backend, generate
+from speechsift.llm.base import Backend
 from speechsift.llm.parse import is_truncated, strip_think
 from speechsift.llm.router import identity
 from speechsift.llm.types import ChatRequest, Completion
@@ -33,77 +35,38 @@ from speechsift.tasks.steps import Dropped, Reply, Step
 from speechsift.tasks.text import TextItem, TextTask
 
 
-def record_id(record: Any) -> str:
-    return getattr(record, "clip_id", None) or getattr(record, "id", "?")
-
-
-class Stage:
-    """A named step. ``process`` maps one record to one record or raises ``Reject``."""
-
-    name: str = "stage"
-
-    def __call__(self, records: list[Any], ctx: ShardContext) -> list[Any]:
-        started = time.perf_counter()
-        try:
-            return self.run(records, ctx)
-        finally:
-            ctx.seconds[self.name] += time.perf_counter() - started
-
-    def run(self, records: list[Any], ctx: ShardContext) -> list[Any]:
-        stats = ctx.stats(self.name)
-        kept = []
-        for record in records:
-            stats.inputs += 1
-            try:
-                kept.append(self.process(record, ctx))
-            except Reject as rejected:
-                ctx.reject(self.name, record_id(record), rejected.reason, rejected.message, **self.reject_extra(record))
-        stats.outputs += len(kept)
-        return kept
-
-    def process(self, record: Any, ctx: ShardContext) -> Any:
-        raise NotImplementedError  # subclasses implement process or run
-
-    def reject_extra(self, record: Any) -> dict[str, Any]:
-        return {"source": getattr(record, "source", None)}
-
-
 class Read(Stage):
     """Turns the rows a source could not read into rejects; passes clips on."""
 
     name = "read"
 
-    def run(self, records: list[Any], ctx: ShardContext) -> list[Clip]:
-        stats = ctx.stats(self.name)
-        stats.inputs += len(records)
+    def process(self, records: list[Any]) -> StageResult:
         clips = [record for record in records if record.__class__ is not RejectedRow]
-        if len(clips) < len(records):
-            for row in records:
-                if row.__class__ is RejectedRow:
-                    ctx.reject(self.name, row.id, row.reason, row.message, source=row.source)
-        stats.outputs += len(clips)
-        return clips
+        if len(clips) == len(records):
+            return StageResult(clips)
+        rejects = [Rejected(row.id, row.reason, row.message, source=row.source)
+                   for row in records if row.__class__ is RejectedRow]
+        return StageResult(clips, rejects)
 
 
 class NormalizeLabels(Stage):
-    """Raw corpus labels -> ``meta`` (and numeric ``features``); unknown values are counted."""
+    """Raw corpus labels -> ``meta`` (and numeric ``features``), the one place labels are
+    normalized (sources yield them raw); unknown values are counted and stay in ``raw``."""
 
     name = "normalize"
 
-    def run(self, clips: list[Clip], ctx: ShardContext) -> list[Clip]:
-        stats = ctx.stats(self.name)
+    def process(self, clips: list[Clip]) -> StageResult:
         labelled = []
+        unknown_labels: Counter = Counter()
         for clip in clips:  # never rejects: an unknown value is counted and stays in raw
             one, unknown = with_labels(clip)
             labelled.append(one)
             for field_name, value in unknown:
-                ctx.unknown_labels[f"{field_name}={value}"] += 1
-        stats.inputs += len(clips)
-        stats.outputs += len(labelled)
-        return labelled
+                unknown_labels[f"{field_name}={value}"] += 1
+        return StageResult(labelled, tallies={"unknown_labels": unknown_labels} if unknown_labels else None)
 
 
-class ProbeAudio(Stage):
+class ProbeAudio(RecordStage):
     """Checks every clip's audio can be read and records its duration; refuses clips outside the
     length limits (``engine.min_duration_s``/``max_duration_s``), decided from the header alone, so
     a clip that is too long is never decoded. With ``decode``, the clips within the limits are
@@ -117,7 +80,7 @@ class ProbeAudio(Stage):
         self.min_duration_s = min_duration_s
         self.max_duration_s = max_duration_s
 
-    def process(self, clip: Clip, ctx: ShardContext) -> Clip:
+    def one(self, clip: Clip) -> Clip:
         if clip.audio.path is None and clip.audio.bytes is None and TEXT_RECORD in clip.extra:
             return clip  # a text record: no audio to check
         try:
@@ -175,8 +138,10 @@ class ExpandTasks(Stage):
         self.settings = settings
         self.samples = samples
 
-    def run(self, clips: list[Clip], ctx: ShardContext) -> list[Example]:
+    def process(self, clips: list[Clip]) -> StageResult:
         examples: list[Example] = []
+        rejects: list[Rejected] = []
+        counts: dict[str, tuple[int, int]] = {}
         plain = self.samples == 1  # one sample per prompt: examples need no copies
         mixed = any(TEXT_RECORD in clip.extra for clip in clips)  # text records among the clips
         for task, sources, schema in self.tasks:
@@ -192,17 +157,16 @@ class ExpandTasks(Stage):
                     built = build(clip, settings)
                 except Reject as refused:
                     rejected += 1
-                    ctx.reject(stage, clip.clip_id, refused.reason, refused.message, source=clip.source, task=task.name)
+                    rejects.append(Rejected(clip.clip_id, refused.reason, refused.message, source=clip.source,
+                                            task=task.name, stage=stage))
                     continue
                 if plain_task and built.__class__ is not list:  # the common case, kept cheap
                     examples.append(built)
                 else:
                     for one in built if isinstance(built, list) else [built]:
                         examples.extend(sample_copies(one, self.samples, schema))
-            stats = ctx.stats(stage)
-            stats.inputs += len(mine)
-            stats.outputs += len(mine) - rejected
-        return examples
+            counts[stage] = (len(mine), len(mine) - rejected)
+        return StageResult(examples, rejects, counts)
 
 
 class BuildItems(Stage):
@@ -214,7 +178,7 @@ class BuildItems(Stage):
         self.settings = settings
         self.samples = samples
 
-    def build(self, item: Any, ctx: ShardContext) -> Example | list[Example]:
+    def build(self, item: Any) -> Example | list[Example]:
         raise NotImplementedError
 
     def item_id(self, item: Any) -> str:
@@ -223,22 +187,24 @@ class BuildItems(Stage):
     def item_source(self, item: Any) -> str | None:
         raise NotImplementedError
 
-    def run(self, items: list[Any], ctx: ShardContext) -> list[Example]:
+    def process(self, items: list[Any]) -> StageResult:
         examples: list[Example] = []
+        rejects: list[Rejected] = []
+        counts: Counter = Counter()
+        made: Counter = Counter()
         for item in items:
             stage = f"task.{item.task}"
-            stats = ctx.stats(stage)
-            stats.inputs += 1
+            counts[stage] += 1
             try:
-                built = self.build(item, ctx)
-            except Reject as rejected:
-                ctx.reject(stage, self.item_id(item), rejected.reason, rejected.message, source=self.item_source(item),
-                           task=item.task)
+                built = self.build(item)
+            except Reject as refused:
+                rejects.append(Rejected(self.item_id(item), refused.reason, refused.message,
+                                        source=self.item_source(item), task=item.task, stage=stage))
                 continue
-            stats.outputs += 1
+            made[stage] += 1
             for example in built if isinstance(built, list) else [built]:
                 examples.extend(sample_copies(example, self.samples, self.schemas.get(item.task)))
-        return examples
+        return StageResult(examples, rejects, {stage: (n, made[stage]) for stage, n in counts.items()})
 
 
 class BuildPairs(BuildItems):
@@ -247,7 +213,7 @@ class BuildPairs(BuildItems):
 
     name = "pairs"
 
-    def build(self, item: PairItem, ctx: ShardContext) -> Example | list[Example]:
+    def build(self, item: PairItem) -> Example | list[Example]:
         return get_task(item.task).build_pair(item.a, item.b, self.settings)
 
     def item_id(self, item: PairItem) -> str:
@@ -263,7 +229,7 @@ class BuildText(BuildItems):
 
     name = "text"
 
-    def build(self, item: TextItem, ctx: ShardContext) -> Example | list[Example]:
+    def build(self, item: TextItem) -> Example | list[Example]:
         return get_task(item.task).build_text(item, self.settings)
 
     def item_id(self, item: TextItem) -> str:
@@ -287,20 +253,47 @@ def raw_prompt_messages(request: ChatRequest) -> list[dict[str, str]]:
 ORIGIN_COUNTERS = {"sent": "sent", "ledger": "ledger_hits", "dedup": "deduplicated", "settled": "settled_failures"}
 
 
+@dataclass(slots=True)
+class Answered:
+    """An example and the answers to its requests (none for an example that asks nothing; one for
+    a ``ChatRequest``; one per request for a ``Step``), in request order."""
+
+    example: Example
+    answers: list[Answer]
+
+
+def answered(examples: Sequence[Example], answers: Sequence[Answer]) -> list[Answered]:
+    """Pairs each example with its answers, ``answers`` being in ``Generate.requests`` order."""
+    pending: Iterator[Answer] = iter(answers)
+    batch = []
+    for example in examples:
+        request = example.request
+        count = 0 if request is None else len(request.requests) if request.__class__ is Step else 1
+        batch.append(Answered(example, [next(pending) for _ in range(count)]))
+    return batch
+
+
 class Generate(Stage):
-    """Fills the examples' responses from the answers to their LLM requests.
+    """Fills the examples' responses from the answers to their LLM requests (``Answered``).
 
     The executor sends ``requests(examples)`` through the generation service (ledger, in-flight
-    dedup, retries) and hands the answers to ``apply``; ``run`` does both in one call without the
-    service, for use outside the executor.
+    dedup, retries), then hands the examples with their answers to this stage, and again to the
+    stage of later steps (``later()``, counted as ``generate.step``) while examples hold a ``Step``.
+    An answer that fails transiently (server down, overloaded, too slow) is a transient reject: its
+    shard stays unfinished and a rerun asks again.
     """
 
     name = "generate"
 
-    def __init__(self, backend: Backend, check_language: bool = True) -> None:
+    def __init__(self, backend: Backend, check_language: bool = True, name: str = "generate") -> None:
         self.backend = backend
         self.check_language = check_language
+        self.name = name
         self._language: Any = None
+
+    def later(self) -> "Generate":
+        """The same stage for the later steps of multi-step tasks (counted as ``generate.step``)."""
+        return Generate(self.backend, self.check_language, STEP_STAGE)
 
     def _wrong_language(self, examples: list[Example]) -> str | None:
         """Why the answer is not in the clip's language (an offline identifier), or None."""
@@ -334,78 +327,66 @@ class Generate(Stage):
                 requests.append(request)
         return requests
 
-    def run(self, examples: list[Example], ctx: ShardContext) -> list[Example]:
-        examples = self.apply(examples, [Answer(c, "sent") for c in generate(self.backend, self.requests(examples))], ctx)
-        while any(e.request is not None for e in examples):  # the next steps of multi-step tasks
-            waiting = [e for e in examples if e.request is not None]
-            answers = [Answer(c, "sent") for c in generate(self.backend, self.requests(waiting))]
-            examples = [e for e in examples if e.request is None] + self.apply(waiting, answers, ctx, STEP_STAGE)
-        return examples
-
-    def apply(self, examples: list[Example], answers: Sequence[Answer], ctx: ShardContext,
-              stage: str | None = None) -> list[Example]:
-        """The examples with their answers applied. ``stage`` names the count (default ``generate``;
-        the later steps of multi-step tasks count under ``generate.step``)."""
-        started = time.perf_counter()
-        stats = ctx.stats(stage or self.name)
-        stats.inputs += len(examples)
-        pending = iter(answers)
+    def process(self, batch: list[Answered]) -> StageResult:
+        """The examples with their answers applied: finished, or holding their next step."""
+        llm: Counter = Counter()
+        rejects: list[Rejected] = []
+        counts: dict[str, tuple[int, int]] = {}
         kept: list[Example] = []
-        for example in examples:
+        outputs = 0
+        for one in batch:
+            example = one.example
             if example.request is None:
                 kept.append(example)
-                stats.outputs += 1
+                outputs += 1
                 continue
             if example.request.__class__ is Step:
                 try:
-                    finished = self._stepped(example, example.request, pending, ctx)
-                except Reject as rejected:
-                    ctx.llm[f"failed.{rejected.reason}"] += 1
-                    ctx.reject(stage or self.name, example.id, rejected.reason, rejected.message,
-                               source=example.source, task=example.task)
+                    finished = self._stepped(example, example.request, one.answers, llm, rejects, counts)
+                except Reject as refused:
+                    llm[f"failed.{refused.reason}"] += 1
+                    rejects.append(Rejected(example.id, refused.reason, refused.message, source=example.source,
+                                            task=example.task))
                     continue
-                stats.outputs += 1
+                outputs += 1
                 kept.extend(finished)
                 continue
-            answer = next(pending)
-            self._count(answer, ctx)
+            [answer] = one.answers
+            self._count(answer, llm)
             try:
                 finished = self._answered(example, answer.completion)
-            except Reject as rejected:
-                ctx.llm[f"failed.{rejected.reason}"] += 1
-                # a transient failure (server down, overloaded, too slow) keeps its shard unfinished:
-                # a rerun asks again
-                transient = answer.completion.transient or None
-                ctx.reject(self.name, example.id, rejected.reason, rejected.message, source=example.source,
-                           task=example.task, transient=transient)
+            except Reject as refused:
+                llm[f"failed.{refused.reason}"] += 1
+                rejects.append(Rejected(example.id, refused.reason, refused.message, source=example.source,
+                                        task=example.task, transient=answer.completion.transient))
                 continue
-            stats.outputs += 1  # counted per answered example; one answer may make several
+            outputs += 1  # counted per answered example; one answer may make several
             for reason, count in dropped_counts(finished).items():
-                ctx.llm[f"dropped_items.{reason}"] += count  # single Q/A pairs a task left out
+                llm[f"dropped_items.{reason}"] += count  # single Q/A pairs a task left out
             kept.extend(finished)
-        ctx.seconds[self.name] += time.perf_counter() - started
-        return kept
+        counts[self.name] = (len(batch), outputs)
+        return StageResult(kept, rejects, counts, {"llm": llm})
 
     @staticmethod
-    def _count(answer: Answer, ctx: ShardContext) -> None:
+    def _count(answer: Answer, llm: Counter) -> None:
         completion = answer.completion
-        ctx.llm["requests"] += 1
-        ctx.llm[ORIGIN_COUNTERS[answer.origin]] += 1
+        llm["requests"] += 1
+        llm[ORIGIN_COUNTERS[answer.origin]] += 1
         if completion.transient:  # not answered for now: the shard stays unfinished, a rerun asks again
-            ctx.llm["transient_failures"] += 1
+            llm["transient_failures"] += 1
         if answer.origin == "sent":
-            ctx.llm["retries"] += completion.retries
-            ctx.llm["tokens_in"] += completion.prompt_tokens or 0
-            ctx.llm["tokens_out"] += completion.completion_tokens or 0
+            llm["retries"] += completion.retries
+            llm["tokens_in"] += completion.prompt_tokens or 0
+            llm["tokens_out"] += completion.completion_tokens or 0
         if completion.finish_reason == "length":
-            ctx.llm["truncated"] += 1
+            llm["truncated"] += 1
 
-    def _stepped(self, example: Example, step: Step, pending: Any, ctx: ShardContext) -> list[Example]:
+    def _stepped(self, example: Example, step: Step, answers: list[Answer], llm: Counter, rejects: list[Rejected],
+                 counts: dict[str, tuple[int, int]]) -> list[Example]:
         """A multi-step example's replies handed to its step's ``then``."""
         replies = []
-        for request in step.requests:
-            answer = next(pending)
-            self._count(answer, ctx)
+        for request, answer in zip(step.requests, answers):
+            self._count(answer, llm)
             completion = answer.completion
             text = strip_think(completion.text or "") if completion.ok else None
             replies.append(Reply(text or None, completion, self.provenance(request, completion)))
@@ -414,13 +395,11 @@ class Generate(Stage):
             return [finished]
         kept = [one for one in finished if one.__class__ is not Dropped]
         if len(kept) < len(finished) or len(finished) > 1:  # one answer, several items: counted per item
-            items = ctx.stats(f"task.{example.task}.items")
-            items.inputs += len(finished)
-            items.outputs += len(kept)
-            for one in finished:
-                if one.__class__ is Dropped:
-                    ctx.reject(f"task.{example.task}.items", one.id, one.reason, one.message,
-                               source=example.source, task=example.task)
+            stage = f"task.{example.task}.items"
+            counted_in, counted_out = counts.get(stage, (0, 0))
+            counts[stage] = (counted_in + len(finished), counted_out + len(kept))
+            rejects += [Rejected(one.id, one.reason, one.message, source=example.source, task=example.task, stage=stage)
+                        for one in finished if one.__class__ is Dropped]
         return kept
 
     def provenance(self, request: ChatRequest, completion: Completion) -> Generation:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from speechsift.engine.layout import atomic_write_text
+from speechsift.layout import atomic_write_text
 from speechsift.errors import ConfigError
 from speechsift.eval.scoring import BOOTSTRAP_SEED, metrics_in, paired_difference, spec
 from speechsift.report.html import el, fmt_int, fmt_num, fmt_pct

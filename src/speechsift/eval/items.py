@@ -25,7 +25,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from speechsift.engine.layout import atomic_write_bytes
+from speechsift.layout import atomic_write_bytes
 from speechsift.errors import ConfigError
 from speechsift.records import AudioRef
 from speechsift.report.samples import sniff_extension

@@ -336,7 +336,7 @@ def _vllm_backend_class() -> type:
 def make_model_backend(config: "LLMConfig") -> Any:
     """The backend that answers the model-under-test requests."""
     if config.backend == "openai":
-        return AudioChatBackend(**backend_options(config))
+        return AudioChatBackend(**backend_options(config, "eval.model"))
     if config.backend == "transformers":
         if not config.model:
             raise ConfigError("eval model: the transformers backend needs a model directory or hub id (--model).")

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from speechsift.engine.generation import Answer, GenerationService
-from speechsift.engine.layout import atomic_write_bytes, atomic_write_text
+from speechsift.layout import atomic_write_bytes, atomic_write_text
 from speechsift.errors import AudioLoadError, ConfigError
 from speechsift.eval import answers, controllable, ifeval, judge, transcription
 from speechsift.eval.config import AudioOutputConfig, EvalConfig
@@ -321,7 +321,7 @@ def _audio_model_backend(config: EvalConfig) -> Any:
     else:
         settings = settings.model_copy(update={k: getattr(model, k) for k in ("model", "api_base")
                                                if getattr(settings, k) is None})
-    options = backend_options(settings)
+    options = backend_options(settings, "eval.controllable")
     if settings.mode == "chat":
         return controllable.ChatAudioBackend(voice=settings.voice, **options)
     return controllable.SpeechEndpointBackend(**options)
@@ -382,7 +382,7 @@ def run_eval(config: EvalConfig, *, progress: bool = True) -> EvalResult:
         forgetting = [o for o in outcomes if o.item.family == SPEECH_IFEVAL and o.item.extra.get("textual_audio")]
         if config.text_model is not None and forgetting:
             text_sampling = config.model_sampling(config.text_model)
-            backend = make_backend(config.text_model)
+            backend = make_backend(config.text_model, "eval.text_model")
             requests = [_text_request(o.item, text_sampling) for o in forgetting]
             for o, answer in zip(forgetting, phases.ask("text model", backend, requests)):
                 if answer.completion.ok and strip_think(answer.completion.text or "").strip():
@@ -411,7 +411,7 @@ def run_eval(config: EvalConfig, *, progress: bool = True) -> EvalResult:
                     o.failures[metric] = (exc.reason, str(exc))
             o.hypothesis = None  # the audio is in output_audio, not in the text column
         if judged:
-            backend = make_backend(config.judge)
+            backend = make_backend(config.judge, "eval.judge")
             run_judge(phases, backend, outcomes)
             if config.text_model is not None:
                 run_judge(phases, backend, [o for o in outcomes if o.text_hypothesis is not None], text_answers=True)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from speechsift.engine.layout import OutputLayout, atomic_write_text
+from speechsift.layout import OutputLayout, atomic_write_text
 from speechsift.errors import ConfigError
 from speechsift.export.audio_files import AudioPaths
 from speechsift.export.dpo import pair_fields, prompt_audios

@@ -15,13 +15,13 @@ copied to another machine; a file outside OUT keeps its absolute path.
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-from pathlib import Path
+import posixpath
+from pathlib import Path, PurePath
 
 from speechsift import audio
-from speechsift.engine.layout import OutputLayout, atomic_write_bytes
+from speechsift.layout import OutputLayout
 from speechsift.records import AudioRef
+from speechsift.storage import OutPath
 
 
 def _windowed(ref: AudioRef) -> bool:
@@ -38,37 +38,28 @@ def _encoded_suffix(ref: AudioRef) -> str:
     return ".flac" if _windowed(ref) or not ref.path else (Path(ref.path).suffix or ".flac")
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    """``target`` holding ``source``'s bytes, appearing whole (a hard link where possible)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(source, tmp)
-    except OSError:  # another filesystem, or links not allowed
-        shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
-
-
 class AudioPaths:
-    """Where the exports of one run find each clip's audio file; each file is made once."""
+    """Where the exports of one run find each clip's audio file; each file is made once, through
+    the layout's storage (so OUT may be an object store)."""
 
     def __init__(self, layout: OutputLayout, *, copy: bool = False) -> None:
         self.layout = layout
         self.copy = copy
-        self.root = layout.root.resolve()
-        self._audio_dir = layout.audio.resolve()
-        self._work = layout.work.resolve()
-        self._files: dict[tuple, Path] = {}
-        self._roots: dict[Path, Path] = {}
+        self.root = layout.root
+        self.storage = layout.storage
+        # a local OUT as the OS resolves it, to tell the source files that lie inside it
+        self._resolved = None if layout.remote else Path(layout.root).resolve()
+        self._work = None if layout.remote else Path(layout.work).resolve()
+        self._files: dict[tuple, OutPath] = {}
+        self._made: set[str] = set()  # the files under OUT/audio/ this run references
 
     @property
-    def written(self) -> list[Path]:
+    def written(self) -> list[OutPath]:
         """The files under ``OUT/audio/`` this run references (the others there are stale)."""
-        return [path for path in self._files.values() if path.parent == self._audio_dir]
+        return [path for path in self._files.values() if str(path) in self._made]
 
-    def file(self, ref: AudioRef) -> Path:
-        """An absolute path to a file holding exactly this clip's audio."""
+    def file(self, ref: AudioRef) -> OutPath:
+        """A file holding exactly this clip's audio: a path of OUT, or an absolute local path."""
         digest = hashlib.sha1(ref.bytes).hexdigest() if ref.bytes is not None else None
         key = (ref.path, ref.offset_s, ref.duration_s, ref.channel, digest)
         path = self._files.get(key)
@@ -76,32 +67,38 @@ class AudioPaths:
             path = self._files[key] = self._make(ref, "|".join(map(str, key)))
         return path
 
-    def _make(self, ref: AudioRef, key: str) -> Path:
+    def _inside(self, source: Path) -> OutPath | None:
+        """The OUT path of a local source file inside a local OUT (not its resume state), or None."""
+        if self._resolved is None or not source.is_relative_to(self._resolved) or source.is_relative_to(self._work):
+            return None  # (synthesized speech under .work/, resume state, is copied too)
+        return self.root / source.relative_to(self._resolved)
+
+    def _make(self, ref: AudioRef, key: str) -> OutPath:
         if needs_materializing(ref):
             target = self._target(key, _encoded_suffix(ref))
-            if not target.exists():
+            if not self.storage.is_file(target):
                 data, _name = audio.encoded(ref)
-                atomic_write_bytes(target, data)
+                self.storage.write_bytes(target, data)
+            self._made.add(str(target))
             return target
         source = Path(ref.path).resolve()  # type: ignore[arg-type]
-        if not self.copy or (source.is_relative_to(self.root) and not source.is_relative_to(self._work)):
-            return source  # (synthesized speech under .work/, resume state, is copied too)
+        inside = self._inside(source)
+        if inside is not None or not self.copy:
+            return inside if inside is not None else source
         stat = source.stat()
         target = self._target(f"{source}|{stat.st_size}|{stat.st_mtime_ns}", source.suffix)
-        if not target.exists():
-            _link_or_copy(source, target)
+        if not self.storage.is_file(target):
+            self.storage.copy_in(source, target)
+        self._made.add(str(target))
         return target
 
-    def _target(self, key: str, suffix: str) -> Path:
-        return self._audio_dir / f"{hashlib.sha1(key.encode()).hexdigest()[:20]}{suffix}"
+    def _target(self, key: str, suffix: str) -> OutPath:
+        return self.layout.audio / f"{hashlib.sha1(key.encode()).hexdigest()[:20]}{suffix}"
 
-    def reference(self, ref: AudioRef, root: Path) -> str:
-        """The path an export rooted at ``root`` writes: relative to ``root`` for a file inside OUT
-        (POSIX separators), absolute otherwise."""
+    def reference(self, ref: AudioRef, root: OutPath) -> str:
+        """The path an export rooted at ``root`` (a folder of OUT) writes: relative to ``root`` for a
+        file inside OUT (POSIX separators), absolute otherwise."""
         path = self.file(ref)
-        if not path.is_relative_to(self.root):
+        if not PurePath(path).is_relative_to(self.root):
             return str(path)
-        resolved = self._roots.get(root)
-        if resolved is None:
-            resolved = self._roots[root] = root.resolve()
-        return Path(os.path.relpath(path, resolved)).as_posix()
+        return posixpath.relpath(PurePath(path).as_posix(), PurePath(root).as_posix())

@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 
 from speechsift.engine.assemble import Assembly
-from speechsift.engine.context import RunTotals
+from speechsift.engine.counts import RunTotals
 
 SPLIT_ORDER = ["train", "dev", "eval"]
 

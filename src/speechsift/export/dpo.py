@@ -27,7 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from speechsift.engine.layout import OutputLayout, atomic_write_text
+from speechsift.layout import OutputLayout, atomic_write_text
 from speechsift.export.audio_files import AudioPaths
 from speechsift.export.jsonl import write_jsonl
 from speechsift.export.messages import placeholder_text

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from speechsift.engine.layout import OutputLayout, atomic_write_text
+from speechsift.layout import OutputLayout, atomic_write_text
 from speechsift.export.audio_files import AudioPaths
 from speechsift.records import AudioRef, Example, Message, Part
 

@@ -26,7 +26,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from speechsift.engine.layout import OutputLayout, atomic_write_text
+from speechsift.layout import OutputLayout, atomic_write_text
 from speechsift.export.jsonl import JsonlExport, has_audio_target, text_replies
 from speechsift.records import Example, Message
 

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from speechsift import audio
-from speechsift.engine.layout import atomic_write_bytes
 from speechsift.export.audio_files import AudioPaths
 from speechsift.records import EXAMPLE_SCHEMA, Example, example_to_row
+from speechsift.storage import OutPath, Storage
 
 HF_AUDIO_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 # Rows per Parquet row group: with embedded audio (~100-500 kB a clip) a group stays in the tens of
@@ -75,7 +74,7 @@ class AudioCells:
         return self._cache[key]
 
 
-def write_parquet_part(examples: list[Example], path: Path, cells: AudioCells,
+def write_parquet_part(examples: list[Example], path: OutPath, cells: AudioCells, storage: Storage,
                        extra: dict[str, tuple[pa.DataType, list]] | None = None) -> None:
     """One task's examples of one shard as a Parquet file, written atomically; ``extra`` adds
     columns (name -> (type, one value per example)), e.g. quality scores."""
@@ -95,4 +94,4 @@ def write_parquet_part(examples: list[Example], path: Path, cells: AudioCells,
     table = pa.Table.from_pylist(rows, schema=schema)
     buffer = io.BytesIO()
     pq.write_table(table, buffer, compression="zstd", row_group_size=ROW_GROUP_ROWS)
-    atomic_write_bytes(path, buffer.getvalue())
+    storage.write_bytes(path, buffer.getvalue())

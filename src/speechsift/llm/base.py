@@ -54,7 +54,9 @@ async def aclose(backend: Backend) -> None:
         await close()
 
 
-BackendFactory = Callable[["LLMConfig"], Backend]
+# (config, section): ``section`` names where the settings came from (``llm``, ``llms.judge``,
+# ``eval.model``), so that an error names the field to correct.
+BackendFactory = Callable[["LLMConfig", str], Backend]
 _BACKENDS: dict[str, BackendFactory] = {}
 
 
@@ -71,16 +73,16 @@ def backend_names() -> list[str]:
     return sorted(_BACKENDS)
 
 
-def make_backend(config: "LLMConfig") -> Backend:
-    """Build the backend the recipe names."""
+def make_backend(config: "LLMConfig", section: str = "llm") -> Backend:
+    """Build the backend the recipe names; errors name the settings as ``section.<field>``."""
     _load_builtin_backends()
     try:
         factory = _BACKENDS[config.backend]
     except KeyError:
         raise ConfigError(
-            f"llm.backend: unknown backend {config.backend!r}; choose one of {', '.join(sorted(_BACKENDS))}."
+            f"{section}.backend: unknown backend {config.backend!r}; choose one of {', '.join(sorted(_BACKENDS))}."
         ) from None
-    return factory(config)
+    return factory(config, section)
 
 
 def _load_builtin_backends() -> None:

@@ -131,6 +131,11 @@ def parse_choices(body: bytes, wanted: int) -> list[Completion]:
     return completions
 
 
+# The command-line flag that sets each section's api_base (``speechsift run`` and ``speechsift eval``).
+API_BASE_FLAGS = {"llm": "--api-base", "eval.model": "--api-base", "eval.judge": "--judge-api-base",
+                  "eval.text_model": "--text-api-base", "eval.controllable": "--speech-api-base"}
+
+
 class Failure(NamedTuple):
     """Why a POST failed for good: a reject code, the server's message, and whether it is transient
     (the retries ran out on something that may well work later) or permanent."""
@@ -209,11 +214,12 @@ class OpenAIEndpoint:
                 continue
             self._reachable, self._connection_failures = True, 0
             return
+        flag = API_BASE_FLAGS.get(self.section)
         self._unreachable = ServerUnreachableError(
             f"{self.section}.api_base: the server at {self.base_url} does not answer ({failure}; "
             f"{self.retry.max_attempts} tries of GET /models over {time.monotonic() - started:.1f} s). Start the "
-            f"server or correct {self.section}.api_base (or --api-base), then run the same command again: "
-            f"finished shards and every answer so far are kept, and only what is missing is asked."
+            f"server or correct {self.section}.api_base" + (f" (or {flag})" if flag else "") + ", then run the "
+            f"same command again: finished work and every answer so far are kept, and only what is missing is asked."
         )
         raise self._unreachable
 
@@ -498,5 +504,5 @@ def backend_options(config: "LLMConfig", section: str = "llm") -> dict[str, Any]
 
 
 @register_backend("openai")
-def _make(config: "LLMConfig") -> OpenAIBackend:
-    return OpenAIBackend(**backend_options(config))
+def _make(config: "LLMConfig", section: str) -> OpenAIBackend:
+    return OpenAIBackend(**backend_options(config, section))

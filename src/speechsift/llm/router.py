@@ -84,4 +84,5 @@ def make_recipe_backend(recipe: "Recipe") -> Backend:
     default = make_backend(recipe.llm)
     if not recipe.llms:
         return default
-    return Router({DEFAULT_LLM: default, **{name: make_backend(config) for name, config in recipe.llms.items()}})
+    return Router({DEFAULT_LLM: default,
+                   **{name: make_backend(config, f"llms.{name}") for name, config in recipe.llms.items()}})

@@ -180,7 +180,7 @@ class TemplateBackend:
 
 
 @register_backend("template")
-def _make(config: "LLMConfig") -> TemplateBackend:
+def _make(config: "LLMConfig", section: str) -> TemplateBackend:
     return TemplateBackend()
 
 

@@ -141,9 +141,9 @@ def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
 
 
 @register_backend("transformers")
-def _make(config: "LLMConfig") -> TransformersBackend:
+def _make(config: "LLMConfig", section: str) -> TransformersBackend:
     if not config.model:
-        raise ConfigError("llm.model: the transformers backend needs a model directory or hub id.")
+        raise ConfigError(f"{section}.model: the transformers backend needs a model directory or hub id.")
     return TransformersBackend(
         model=config.model,
         device=config.device,

@@ -119,9 +119,9 @@ class VLLMBackend:
 
 
 @register_backend("vllm")
-def _make(config: "LLMConfig") -> VLLMBackend:
+def _make(config: "LLMConfig", section: str) -> VLLMBackend:
     if not config.model:
-        raise ConfigError("llm.model: the vllm backend needs a model directory or hub id.")
+        raise ConfigError(f"{section}.model: the vllm backend needs a model directory or hub id.")
     return VLLMBackend(
         model=config.model,
         dtype=config.dtype,

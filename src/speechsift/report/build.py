@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from speechsift.engine.layout import OutputLayout
+from speechsift.layout import OutputLayout
 from speechsift.errors import ConfigError
 from speechsift.report import load, samples, stats, svg
 from speechsift.report.html import Markup, el, fmt_int

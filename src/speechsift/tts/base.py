@@ -43,12 +43,14 @@ class SpeechRequest:
 
 @dataclass(slots=True)
 class Speech:
-    """A backend's answer to one request: ``audio`` (a WAV file's bytes) or an error."""
+    """A backend's answer to one request: ``audio`` (a WAV file's bytes) or an error; ``transient``
+    marks an error that may well not happen again (a server's timeout, 5xx, dropped connection)."""
 
     audio: bytes | None = None
     error: str | None = None
     error_reason: str | None = None
     retries: int = 0
+    transient: bool = False
 
     @property
     def ok(self) -> bool:

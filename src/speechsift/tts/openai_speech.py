@@ -65,7 +65,7 @@ class OpenAISpeechBackend(OpenAIEndpoint):
             lambda: json.dumps(self.payload(request), ensure_ascii=False).encode("utf-8"), wav_body)
         if failure is not None:
             return Speech(error=f"{failure.message} (after {attempts} attempt{'s' if attempts > 1 else ''})",
-                          error_reason=failure.reason, retries=attempts - 1)
+                          error_reason=failure.reason, retries=attempts - 1, transient=failure.transient)
         return Speech(audio=audio, retries=attempts - 1)
 
 

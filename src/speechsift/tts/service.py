@@ -6,7 +6,9 @@ model, voice, settings, text) is looked up in the cache (``UtteranceCache``: one
 written atomically, so a killed run keeps every utterance finished before the kill); identical
 requests of the batch are synthesized once; the rest go to the backend in one call, long texts
 sentence by sentence. What comes back is decoded and checked before it is stored: silence, or audio
-far too short for its text, is ``tts_failed``. Failures are never stored, so a rerun tries again.
+far too short for its text, is ``tts_failed``. Failures are never stored, so a rerun tries again;
+those a rerun may well heal (a server's timeout, 5xx or dropped connection, after the retries) are
+marked ``transient``, so the engine leaves their shard unfinished for the rerun.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 import soundfile as sf
 
 from speechsift import audio
-from speechsift.engine.layout import atomic_write_bytes
+from speechsift.storage import atomic_write_bytes
 from speechsift.errors import AudioLoadError, Reject
 from speechsift.records import AudioRef
 from speechsift.tts.base import Speech, SpeechBackend, SpeechRequest
@@ -50,6 +52,7 @@ class Utterance:
     origin: str
     reason: str | None = None
     message: str | None = None
+    transient: bool = False  # a failure that may well not happen again (a server's timeout, 5xx)
 
 
 class UtteranceCache:
@@ -155,7 +158,8 @@ class Synthesizer:
             counters["retries"] += sum(speech.retries for speech in speeches)
         for speech in speeches:
             if speech.audio is None:
-                return self._failed(speech.error_reason or "tts_failed", speech.error or "no audio", counters)
+                return self._failed(speech.error_reason or "tts_failed", speech.error or "no audio", counters,
+                                    speech.transient)
             try:  # the pieces of one text at the first one's rate
                 wave, rate = audio.load(AudioRef(bytes=speech.audio), sampling_rate=rate or None)
             except AudioLoadError as exc:
@@ -177,10 +181,12 @@ class Synthesizer:
         return Utterance(AudioRef(str(path)), "synthesized")
 
     @staticmethod
-    def _failed(reason: str, message: str, counters: Counter) -> Utterance:
+    def _failed(reason: str, message: str, counters: Counter, transient: bool = False) -> Utterance:
         with COUNTING:
             counters[f"failed.{reason}"] += 1
-        return Utterance(None, "failed", reason, message)
+            if transient:
+                counters["transient_failures"] += 1
+        return Utterance(None, "failed", reason, message, transient)
 
 
 __all__ = ["Synthesizer", "Utterance", "UtteranceCache"]

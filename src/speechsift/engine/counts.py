@@ -1,16 +1,20 @@
-"""Per-shard bookkeeping: stage counts, rejects, unknown labels and LLM counters.
+"""The accounting of a run: stage counts, rejects, unknown labels, LLM and speech counters.
 
-A shard's context is saved in its done-marker, so a resumed run adds up finished shards' counts
-without redoing them.
+A stage returns what it did (``stage.StageResult``); the ``Stage`` base adds it to the shard's
+``ShardLog`` (the executor's, one per shard), which no stage sees. A shard's log is saved in its
+done-marker, so a resumed run adds up finished shards' counts (``RunTotals``) without redoing them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from speechsift.errors import StrictModeError
+
+if TYPE_CHECKING:
+    from speechsift.engine.stage import StageResult
 
 
 @dataclass
@@ -39,8 +43,14 @@ class StageStats:
         self.rejected.update(other.rejected)
 
 
+# The counters a stage may return besides its counts (``StageResult.tallies``), as ShardLog fields.
+TALLIES = ("unknown_labels", "llm", "tts")
+
+
 @dataclass
-class ShardContext:
+class ShardLog:
+    """One shard's accounting, owned by the executor: every stage's result is added here once."""
+
     strict: bool = False
     stages: dict[str, StageStats] = field(default_factory=dict)
     rejects: list[dict[str, Any]] = field(default_factory=list)
@@ -54,14 +64,35 @@ class ShardContext:
             self.stages[stage] = StageStats()
         return self.stages[stage]
 
-    def reject(self, stage: str, record_id: str, reason: str, message: str, **extra: Any) -> None:
-        """Record a refused clip or example; under --strict, stop the run instead."""
-        self.stats(stage).rejected[reason] += 1
-        entry = {"id": record_id, "stage": stage, "reason": reason, "message": message}
-        entry.update({k: v for k, v in extra.items() if v is not None})
-        self.rejects.append(entry)
-        if self.strict:
-            raise StrictModeError(f"--strict: {stage} rejected {record_id} ({reason}): {message}")
+    def add(self, stage: str, inputs: int, result: "StageResult", seconds: float = 0.0) -> None:
+        """Count ``result`` of ``stage`` over a batch of ``inputs`` records and keep its rejects
+        (under ``--strict``, the first reject stops the run instead)."""
+        if result.counts is None:
+            stats = self.stats(stage)
+            stats.inputs += inputs
+            stats.outputs += len(result.outputs)
+        else:
+            for name, (counted_in, counted_out) in result.counts.items():
+                stats = self.stats(name)
+                stats.inputs += counted_in
+                stats.outputs += counted_out
+        for rejected in result.rejects:
+            where = rejected.stage or stage
+            self.stats(where).rejected[rejected.reason] += 1
+            self.rejects.append(rejected.entry(where))
+            if self.strict:
+                raise StrictModeError(f"--strict: {where} rejected {rejected.id} ({rejected.reason}): {rejected.message}")
+        if result.tallies:
+            for name, counter in result.tallies.items():
+                getattr(self, name).update(counter)
+        if seconds:
+            self.seconds[stage] += seconds
+
+    @property
+    def transient(self) -> int:
+        """Rejects a rerun may well turn into outputs (a server down, overloaded, too slow): while
+        there are any, the shard is not done."""
+        return sum(1 for entry in self.rejects if entry.get("transient"))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -70,6 +101,7 @@ class ShardContext:
             "llm": dict(self.llm),
             "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
             "tts": dict(self.tts),
+            "transient": self.transient,
         }
 
 

@@ -1,0 +1,194 @@
+"""The engine's parts on their own, as an executor uses them (issue 13), not through ``run_recipe``:
+
+- a stage: one ``process`` over a batch of one record type; it never changes the batch it is given,
+  and what the base counts adds up (``inputs = outputs + rejects``) for every stage of the chain;
+- the shard protocol every executor drives (``prepare_shard``, ``advance``): answers from anywhere
+  (here the backend called directly, no generation service) make the shard's examples;
+- the generation service: answers in request order, identical requests sent once, answers kept in
+  the ledger and taken from it by a later service, failures never kept (a real HTTP server on
+  127.0.0.1 stands for an OpenAI-compatible LLM server);
+- the assemble pass over example parts written by hand: the release read back with ``datasets``.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+
+import pyarrow.parquet as pq
+import pytest
+from factories import make_corpus, recipe_dict
+from servers import ChatServer, scripted_reply
+
+from speechsift.engine.assemble import assemble
+from speechsift.engine.counts import ShardLog
+from speechsift.engine.executor import advance, prepare_shard
+from speechsift.engine.generation import Answer, GenerationService
+from speechsift.engine.plan import Plan, build_stages
+from speechsift.engine.stage import RecordStage, Rejected, StageResult
+from speechsift.errors import Reject
+from speechsift.layout import OutputLayout
+from speechsift.llm.base import generate, make_backend
+from speechsift.llm.ledger import Ledger
+from speechsift.llm.router import make_recipe_backend
+from speechsift.llm.types import ChatRequest, SamplingParams
+from speechsift.recipe import LLMConfig, parse_recipe
+from speechsift.records import Clip, Example, examples_to_arrow
+
+TASKS = ["transcription", "sit_ssp", "closed_ended_template"]
+
+
+def _recipe(tmp_path, **sections):
+    manifest = make_corpus(tmp_path / "corpus", n=6)
+    rows = manifest.read_text().splitlines()
+    # two rows a user's manifest really holds: an audio file that is not there, a row with no audio
+    rows += ["gone,clips/gone.flac,A missing file.,spk9,male,,happy,,", "empty,,No audio.,spk9,male,,happy,,"]
+    manifest.write_text("\n".join(rows) + "\n")
+    return parse_recipe(recipe_dict(manifest, tmp_path / "out", TASKS, features=["duration", "loudness"], **sections))
+
+
+def _plan(recipe):
+    layout = OutputLayout(recipe.output_dir)
+    backend = make_recipe_backend(recipe)
+    return layout, backend, build_stages(recipe, backend, layout), Plan(recipe, layout)
+
+
+def test_every_clip_stage_counts_what_it_returns_and_leaves_its_batch_as_it_was(tmp_path):
+    recipe = _recipe(tmp_path)
+    _, _, stages, plan = _plan(recipe)
+    [spec] = plan.clip_shards()
+    batch: list = list(spec.items)
+    log = ShardLog()
+    for stage in stages.clips:
+        before = copy.deepcopy(batch)
+        result = stage.process(batch)
+        assert isinstance(result, StageResult) and batch == before, f"{stage.name} changed its input batch"
+        assert stage.process(batch).outputs == result.outputs, f"{stage.name} is not a function of its batch"
+        batch = stage(batch, log)  # the base counts it, once
+        assert batch == result.outputs and all(type(c) is Clip for c in batch), stage.name
+    examples = stages.expand(batch, log)
+    assert examples and all(type(e) is Example for e in examples), "a batch holds one record type"
+    assert [s.name for s in stages.clips] == ["read", "normalize", "probe_audio", "enrich"]
+    counted = {name: s.to_dict() for name, s in log.stages.items()}
+    for name, stats in counted.items():
+        assert stats["inputs"] == stats["outputs"] + stats["rejected"], (name, stats)
+    assert counted["read"]["inputs"] == 8 and counted["read"]["rejected_by_reason"] == {"missing_audio": 1}
+    assert counted["probe_audio"]["rejected_by_reason"] == {"missing_audio": 1}
+    assert counted["task.transcription"] == {"inputs": 6, "outputs": 6, "rejected": 0, "rejected_by_reason": {}}
+    assert [(r["id"], r["stage"]) for r in log.rejects] == [("src/empty", "read"), ("src/gone", "probe_audio")]
+    assert sum(log.seconds.values()) > 0 and set(log.seconds) >= {"read", "normalize", "probe_audio", "enrich"}
+
+
+def test_a_record_stage_implements_one_method_and_the_base_does_the_accounting():
+    class Even(RecordStage):
+        name = "even"
+
+        def one(self, record: int) -> int:
+            if record % 2:
+                raise Reject("odd_number", f"{record} is odd")
+            return record // 2
+
+    log = ShardLog()
+    assert Even()([1, 2, 3, 4], log) == [1, 2]
+    assert log.stages["even"].to_dict() == {"inputs": 4, "outputs": 2, "rejected": 2,
+                                            "rejected_by_reason": {"odd_number": 2}}
+    assert [r["reason"] for r in log.rejects] == ["odd_number", "odd_number"]
+    assert Rejected("x", "server_error", "503", transient=True).entry("generate")["transient"] is True
+    with pytest.raises(Exception, match="--strict: even rejected"):
+        Even()([1], ShardLog(strict=True))
+
+
+def test_the_shard_protocol_runs_on_answers_from_anywhere(tmp_path):
+    """What a Ray task or any other executor does: prepare the shard where its inputs are, get the
+    answers to its requests (here: the backend itself, no generation service), apply them."""
+    recipe = _recipe(tmp_path)
+    layout, backend, stages, plan = _plan(recipe)
+    [spec] = plan.clip_shards()
+    pending = prepare_shard(spec, stages, layout.storage)
+    asked = len(pending.requests)
+    assert asked and not pending.finished
+    while not pending.finished:
+        answers = [Answer(completion, "sent") for completion in generate(backend, pending.requests)]
+        advance(pending, stages, answers)
+    generated = pending.log.stages["generate"].to_dict()
+    assert generated["inputs"] == generated["outputs"] == len(pending.examples) and generated["rejected"] == 0
+    assert {e.task for e in pending.examples} == set(TASKS)
+    assert all(e.response and e.request is None for e in pending.examples)
+    assert pending.log.llm["requests"] == pending.log.llm["sent"] == asked
+    # a shard is a function of its spec: prepared again, it asks the very same requests
+    again = prepare_shard(spec, stages, layout.storage)
+    keys = [r.key("template", None) for r in again.requests]
+    assert keys == [r.key("template", None) for r in prepare_shard(spec, stages, layout.storage).requests]
+
+
+def _request(text: str) -> ChatRequest:
+    return ChatRequest([{"role": "user", "content": text}], SamplingParams(temperature=0.0, max_tokens=16), "open_ended")
+
+
+def test_the_generation_service_answers_in_order_sends_twins_once_and_keeps_only_answers(tmp_path):
+    def reply(body):
+        if "overloaded" in body["messages"][-1]["content"]:
+            return 503, {"error": {"message": "model is loading"}}
+        return scripted_reply(body)
+
+    with ChatServer(reply) as server:
+        config = LLMConfig(backend="openai", model="tiny", api_base=server.url, retry={"max_attempts": 1})
+        ledger = Ledger(tmp_path / "ledger.sqlite")
+        asks = [_request("one"), _request("two"), _request("one"), _request("overloaded")]
+        with GenerationService(make_backend(config), ledger) as service:
+            answers = service.submit(asks).result(timeout=60)
+            counters = service.snapshot()
+        assert [a.origin for a in answers] == ["sent", "sent", "dedup", "sent"]
+        assert answers[0].completion.text == answers[2].completion.text != answers[1].completion.text
+        assert answers[3].completion.error_reason == "server_error" and answers[3].completion.transient
+        assert len(server.requests) == 3 and counters["sent"] == 3 and counters["dedup"] == 1
+        assert counters["failed.server_error"] == 1
+
+        with GenerationService(make_backend(config), ledger) as service:  # a later run, the same ledger
+            again = service.submit(asks).result(timeout=60)
+        ledger.close()
+        assert [a.origin for a in again] == ["ledger", "ledger", "dedup", "sent"], "a failure is never kept"
+        assert [a.completion.text for a in again[:3]] == [a.completion.text for a in answers[:3]]
+        assert len(server.requests) == 4
+
+
+def test_the_assemble_pass_on_example_parts_written_by_hand(tmp_path):
+    """The release from the executor's example parts alone: splits by speaker, Parquet and exports."""
+    from datasets import Audio, load_dataset
+
+    recipe = _recipe(tmp_path, splits={"eval": {"per_cell": 1}}, output={"formats": ["parquet", "messages"]})
+    layout, backend, stages, plan = _plan(recipe)
+    [spec] = plan.clip_shards()
+    pending = prepare_shard(spec, stages, layout.storage)
+    advance(pending, stages, [Answer(c, "sent") for c in generate(backend, pending.requests)])
+    examples = pending.examples
+    parts = []
+    for index, half in enumerate((examples[: len(examples) // 2], examples[len(examples) // 2:])):
+        buffer = io.BytesIO()
+        pq.write_table(examples_to_arrow(half), buffer)
+        layout.storage.write_bytes(layout.examples_part(index), buffer.getvalue())
+        parts.append(layout.examples_part(index))
+
+    assembly = assemble(parts, recipe, layout)
+    split = assembly.stages["split"].to_dict()
+    assert split["inputs"] == len(examples) and split["outputs"] == sum(assembly.examples.values())
+    # a held-out speaker's examples past its cell are left out, each one a reject with its reason
+    assert split["rejected_by_reason"] == {"held_out_speaker": len(assembly.rejects)} and assembly.rejects
+    held_out = {split for _, split in assembly.examples} - {"train"}
+    assert held_out == {"eval"}, assembly.examples
+    speakers = {split: set() for split in ("train", "eval")}
+    for task in TASKS:
+        for split in ("train", "eval"):
+            files = sorted(str(p) for p in (layout.root / "data" / task).glob(f"{split}-part-*.parquet"))
+            if not files:
+                continue
+            rows = load_dataset("parquet", data_files=files, split="train")
+            rows = rows.cast_column("audio", Audio(decode=False))  # decoding needs torchcodec
+            assert len(rows) == assembly.examples[(task, split)]
+            speakers[split] |= set(rows["speaker_id"])
+            assert all(row["audio"]["bytes"] for row in rows), "audio embedded"
+    assert speakers["eval"] and not speakers["eval"] & speakers["train"], "held out by speaker"
+    exported = [json.loads(line) for p in (layout.root / "exports" / "messages").rglob("*.jsonl")
+                for line in p.read_text().splitlines()]
+    assert len(exported) == sum(assembly.exports["messages"].rows.values()) == sum(assembly.examples.values())
