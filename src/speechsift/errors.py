@@ -51,6 +51,11 @@ class ServerUnreachableError(GenerationError):
         super().__init__("server_unreachable", message)
 
 
+class OutputWriteError(SpeechsiftError, OSError):
+    """The object store holding OUT refused a write (no such bucket, no permission, unreachable); the
+    message names the object. An ``OSError`` too, so an executor may retry it like one."""
+
+
 class OutputLockedError(SpeechsiftError):
     """Another run holds the output folder's lock; the message names it (pid, host, start)."""
 

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePath, PurePosixPath
 from typing import IO, Any
 
-from speechsift.errors import ConfigError
+from speechsift.errors import ConfigError, OutputWriteError
 
 # A path inside OUT: local, or on an object store (bucket/prefix/...).
 OutPath = Path | PurePosixPath
@@ -91,8 +91,19 @@ class Storage:
         if not self.remote:
             atomic_write_bytes(Path(path), data)
             return
-        with self.fs.open_output_stream(str(path)) as stream:
-            stream.write(data)
+        try:
+            with self.fs.open_output_stream(str(path)) as stream:
+                stream.write(data)
+        except OSError as exc:
+            raise self.refused(path, exc) from None
+
+    def refused(self, path: OutPath, exc: OSError) -> OutputWriteError:
+        """The error for a write the object store refused: one paragraph naming the object."""
+        cause = " ".join(str(exc).split())
+        return OutputWriteError(
+            f"{self.display(path)}: the object store refused the write ({cause}). Check that the bucket exists and "
+            "that these credentials may write to it (AWS_ACCESS_KEY_ID and friends, AWS_ENDPOINT_URL for an "
+            "S3-compatible server); finished shards are kept, and the same command resumes.")
 
     def write_text(self, path: OutPath, text: str) -> None:
         self.write_bytes(path, text.encode("utf-8"))
@@ -125,10 +136,13 @@ class Storage:
         if self.remote:
             import pyarrow.fs as pafs
 
-            with pafs.LocalFileSystem().open_input_stream(str(source)) as stream, \
-                    self.fs.open_output_stream(str(path)) as out:
-                while chunk := stream.read(1 << 22):
-                    out.write(chunk)
+            try:
+                with pafs.LocalFileSystem().open_input_stream(str(source)) as stream, \
+                        self.fs.open_output_stream(str(path)) as out:
+                    while chunk := stream.read(1 << 22):
+                        out.write(chunk)
+            except OSError as exc:
+                raise self.refused(path, exc) from None
             return
         import shutil
 

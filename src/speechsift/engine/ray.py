@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -39,7 +40,7 @@ from speechsift.engine.enrich import MapFn
 from speechsift.engine.executor import Executor, PendingShard, RunResult, prepare_shard, register_executor
 from speechsift.engine.local import LocalExecutor
 from speechsift.engine.plan import ShardSpec
-from speechsift.errors import ConfigError, SpeechsiftError
+from speechsift.errors import ConfigError, CorpusError, SpeechsiftError
 from speechsift.llm.base import Backend, make_backend
 from speechsift.llm.router import make_recipe_backend
 from speechsift.llm.types import ChatRequest, Completion
@@ -82,19 +83,26 @@ def describe(spec: ShardSpec) -> str:
 
 
 def shard_error(spec: ShardSpec, exc: Exception) -> Exception:
-    """The error to raise for a shard task that failed for good: speechsift's own errors as they are,
-    anything else as one paragraph naming the shard, the node and the cause."""
+    """The error to raise for a shard task that failed for good: a configuration or input error as it
+    is (it names the file and the fix), anything else as one paragraph naming the shard, the node and
+    the cause."""
     cause = getattr(exc, "cause", None) if isinstance(exc, ray.exceptions.RayTaskError) else None
-    if isinstance(cause, SpeechsiftError):
+    if isinstance(cause, (ConfigError, CorpusError)):
         return cause
-    where = f" on node {exc.ip}" if getattr(exc, "ip", None) else ""
-    if cause is not None:
+    # Ray's error for a task names its worker as "(pid=..., ip=...)" (the exception Ray rebuilds
+    # around the cause keeps only the text)
+    node = re.search(r"\(pid=\d+, ip=([^,)\s]+)", str(exc))
+    where = f" on node {node.group(1)}" if node else ""
+    if isinstance(cause, SpeechsiftError):
+        what = str(cause)
+    elif cause is not None:
         what = f"{type(cause).__name__}: {cause}"
     else:  # the worker or node died, or the object was lost, on every try
         what = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return ShardFailedError(
-        f"{describe(spec)} failed{where} after {SHARD_RETRIES + 1} tries: {what}. The shards finished before it "
-        "are kept and nothing of the release was written; fix the cause and run the same command again to resume.")
+        f"{describe(spec)} failed{where} after {SHARD_RETRIES + 1} tries: {what.rstrip('.')}. The shards finished "
+        "before it are kept and nothing of the release was written; fix the cause and run the same command again "
+        "to resume.")
 
 
 def check_reachable(address: str) -> None:
