@@ -76,7 +76,7 @@ def s3_fs():
     """The S3 filesystem as speechsift opens it (pyarrow reads the endpoint from AWS_ENDPOINT_URL)."""
     import pyarrow.fs as pafs
 
-    return pafs.FileSystem.from_uri("s3://any")[0]
+    return pafs.FileSystem.from_uri("s3://any?allow_bucket_creation=true")[0]
 
 
 def bucket(name: str):
@@ -155,10 +155,10 @@ def test_output_on_an_object_store_matches_local(cluster, s3, tmp_path):
     land there, and the released rows equal a local run's."""
     manifest = make_corpus(tmp_path / "corpus", n=6, seconds=0.2)
     tasks = ["transcription", "sit_ssp", {"name": "comparison_template", "pairing": {"strategy": "random_within_corpus"}}]
-    local = run_recipe(parse_recipe(recipe_dict(manifest, tmp_path / "local", tasks, engine={"shard_size": 2})),
+    local = run_recipe(parse_recipe(recipe_dict(manifest, tmp_path / "local", tasks, output={"formats": ["parquet"]}, engine={"shard_size": 2})),
                        progress=False)
     fs = bucket("speech")
-    remote = recipe_dict(manifest, "s3://speech/run", tasks, engine={"shard_size": 2, "executor": "ray",
+    remote = recipe_dict(manifest, "s3://speech/run", tasks, output={"formats": ["parquet"]}, engine={"shard_size": 2, "executor": "ray",
                                                                       "cache_dir": str(tmp_path / "cache")})
     result = run_recipe(parse_recipe(remote), progress=False)
     assert result.out_dir == "s3://speech/run" and result.examples == local.examples
