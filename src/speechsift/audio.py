@@ -144,14 +144,47 @@ class _Resampler:
         return self._filtered(np.concatenate((self.past, self.pending)), len(self.past), None)
 
 
+class _Samples:
+    """Decoded blocks written into one array sized from the header's frame count, so that decoding
+    never holds the clip twice (its blocks and their concatenation); a header that miscounts (an
+    MP3's estimate) costs one copy at the end."""
+
+    def __init__(self, frames: int) -> None:
+        self.frames = frames
+        self.out: np.ndarray | None = None
+        self.filled = 0
+        self.beyond: list[np.ndarray] = []  # samples past the header's count
+
+    def add(self, wave: np.ndarray) -> None:
+        if self.out is None:
+            self.out = np.empty((self.frames, *wave.shape[1:]), dtype=np.float32)
+        take = min(len(wave), self.frames - self.filled)
+        self.out[self.filled : self.filled + take] = wave[:take]
+        self.filled += take
+        if take < len(wave):
+            self.beyond.append(wave[take:])
+
+    def result(self) -> np.ndarray:
+        assert self.out is not None
+        if self.beyond:
+            return np.concatenate([self.out, *self.beyond])
+        return self.out if self.filled == self.frames else self.out[: self.filled].copy()
+
+
 def load(ref: AudioRef, sampling_rate: int | None = TARGET_SR, mono: bool = True) -> tuple[np.ndarray, int]:
     """Decode the clip's window: float32 samples (mono by default) and their sampling rate.
 
-    Decoded, mixed down and resampled block by block (``BLOCK_FRAMES``): the memory it takes is the
-    result's plus one block, never the whole file at its own rate and channel count.
+    Decoded, mixed down and resampled block by block (``BLOCK_FRAMES``) into one array sized from
+    the header: the memory it takes is the result's plus one block, never the whole file at its own
+    rate and channel count.
     """
-    parts: list[np.ndarray] = []
+    info = probe(ref)
     resampler: _Resampler | None = None
+    frames = info.frames
+    if sampling_rate is not None and info.sampling_rate != sampling_rate:
+        resampler = _Resampler(info.sampling_rate, sampling_rate)
+        frames = -(-frames * resampler.up // resampler.down)  # resample_poly's output length
+    samples = _Samples(frames)
     sr = 0
     for block, sr in _blocks(ref):
         if ref.channel is not None:
@@ -160,16 +193,13 @@ def load(ref: AudioRef, sampling_rate: int | None = TARGET_SR, mono: bool = True
             wave = block.mean(axis=1, dtype=np.float32)
         else:
             wave = block
-        if sampling_rate is not None and sr != sampling_rate:
-            resampler = resampler or _Resampler(sr, sampling_rate)
-            wave = resampler.feed(wave)
-        parts.append(wave)
-    if not parts:
+        samples.add(wave if resampler is None else resampler.feed(wave))
+    if not sr:
         raise AudioLoadError("empty_audio", f"audio {ref.describe()} holds no samples")
     if resampler is not None:
-        parts.append(resampler.finish())
+        samples.add(resampler.finish())
         sr = sampling_rate  # type: ignore[assignment]
-    return (parts[0] if len(parts) == 1 else np.concatenate(parts)), sr
+    return samples.result(), sr
 
 
 def verify(ref: AudioRef) -> None:

@@ -14,7 +14,8 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from speechsift.engine.progress import console  # one stream (stderr) for progress, summary and warnings
-from speechsift.errors import ConfigError, CorpusError, ServerUnreachableError, SpeechsiftError, StrictModeError
+from speechsift.errors import (ConfigError, CorpusError, ServerUnreachableError, SpeechsiftError, StorageError,
+                               StrictModeError)
 from speechsift.sources.base import RejectedRow
 
 app = typer.Typer(
@@ -49,6 +50,8 @@ def _guarded(fn, *args, **kwargs):
         _fail("configuration error", str(exc))
     except CorpusError as exc:
         _fail("input error", str(exc))
+    except StorageError as exc:
+        _fail("storage error", str(exc))
     except StrictModeError as exc:
         _fail("stopped", str(exc), code=1)
     except ServerUnreachableError as exc:
@@ -218,8 +221,9 @@ def _ingest(corpus: str, root: Path, out: Path, options: list[str], limit: Optio
     import itertools
     import json
 
-    from speechsift.layout import atomic_write_text
     from speechsift.engine.progress import ProgressReporter
+    from speechsift.labels import with_labels
+    from speechsift.layout import atomic_write_text
     from speechsift.sources.clips_io import ClipWriter
     from speechsift.sources.corpora import read_corpus
     from speechsift.sources.ids import unique_clips
@@ -235,7 +239,7 @@ def _ingest(corpus: str, root: Path, out: Path, options: list[str], limit: Optio
                 rejects.append({"id": item.id, "stage": "read", "reason": item.reason, "message": item.message,
                                 "source": item.source})
             else:
-                writer.add(item)
+                writer.add(with_labels(item)[0])  # the labels normalized, as a run does
             reporter.advance(1)
     rejects_path = out.with_name(out.stem + ".rejects.jsonl")
     atomic_write_text(rejects_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejects))

@@ -15,6 +15,11 @@ class ConfigError(SpeechsiftError):
     """A recipe or command line that cannot run; the message names the file, the field and the fix."""
 
 
+class StorageError(SpeechsiftError):
+    """OUT cannot be written or read (a bucket that is not there, credentials that may not write, a
+    full disk); the message names the file, the store's own words and what to check."""
+
+
 class CorpusError(SpeechsiftError):
     """Input data that cannot be read as a whole (a missing manifest, a required column absent)."""
 
@@ -49,11 +54,6 @@ class ServerUnreachableError(GenerationError):
 
     def __init__(self, message: str) -> None:
         super().__init__("server_unreachable", message)
-
-
-class OutputWriteError(SpeechsiftError, OSError):
-    """The object store holding OUT refused a write (no such bucket, no permission, unreachable); the
-    message names the object. An ``OSError`` too, so an executor may retry it like one."""
 
 
 class OutputLockedError(SpeechsiftError):

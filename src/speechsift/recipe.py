@@ -12,16 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from speechsift.curate.config import CurateConfig
 from speechsift.errors import ConfigError
 
 if TYPE_CHECKING:
     from speechsift.llm.retry import RetryPolicy
-
-EXPORT_FORMATS = ("parquet", "sift_jsonl", "messages", "desta_jsonl", "dpo_llamafactory", "dpo_trl", "annotation")
-
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -286,24 +283,30 @@ BACKEND_VOICE_FIELDS: dict[str, frozenset[str]] = {
 }
 
 
+def _export_format(name: str) -> str:
+    """A format of ``output.formats``: the name of a registered exporter (``speechsift.export``)."""
+    from speechsift.export import export_formats
+
+    if name not in export_formats():
+        raise ValueError(f"unknown export format {name!r}; choose one of {', '.join(export_formats())}")
+    return name
+
+
 class OutputConfig(_Section):
     # default: out/<recipe name>; a local folder (a shared filesystem too) or an object-store URI
     # (s3://bucket/prefix: speechsift.storage)
     dir: str | None = None
+    audio: Literal["embed", "path"] = "embed"
+    # Put every clip's audio file under OUT/audio/ (hard-linked or copied), so that every path in
+    # every export is relative and OUT is a self-contained release; off: source files stay where they are.
+    copy_audio: bool = False
+    formats: list[Annotated[str, AfterValidator(_export_format)]] = Field(default_factory=lambda: ["parquet", "sift_jsonl", "messages"])
+    report: bool = True  # OUT/report/index.html at the end of every run
 
     @field_validator("dir", mode="before")
     @classmethod
     def _location(cls, value: Any) -> Any:
         return str(value) if isinstance(value, Path) else value
-    audio: Literal["embed", "path"] = "embed"
-    # Put every clip's audio file under OUT/audio/ (hard-linked or copied), so that every path in
-    # every export is relative and OUT is a self-contained release; off: source files stay where they are.
-    copy_audio: bool = False
-    formats: list[Literal["parquet", "sift_jsonl", "messages", "desta_jsonl", "dpo_llamafactory", "dpo_trl",
-                          "annotation"]] = Field(
-        default_factory=lambda: ["parquet", "sift_jsonl", "messages"]
-    )
-    report: bool = True  # OUT/report/index.html at the end of every run
 
 
 class LabelsConfig(_Section):
@@ -342,10 +345,12 @@ class EngineConfig(_Section):
     # (syllables last about 0.2 s in read speech), too little to describe or answer about.
     min_duration_s: float | None = Field(0.3, ge=0)
     max_duration_s: float | None = Field(30.0, gt=0)
-    # The longest clip the enrich stage (`features:`) measures: measuring holds about 2 MB of
-    # working memory per second of audio in each worker, so this bounds it (about 0.6 GB at 300 s);
-    # a longer clip is a `too_long_to_measure` reject. null: no bound.
-    max_measure_s: float | None = Field(300.0, gt=0)
+    # An opt-in cap on the clips the enrich stage (`features:`) measures: a longer clip is a
+    # `too_long_to_measure` reject, refused before it is decoded. null (the default): no cap.
+    # Measuring works a block at a time (features.base), so a worker holds the decoded clip
+    # (float32 at 16 kHz: 64 KiB per second, 230 MiB per hour) plus a working memory of under
+    # 100 MiB that does not grow with the clip's length (tests/features/test_long_clips.py).
+    max_measure_s: float | None = Field(None, gt=0)
 
     @model_validator(mode="after")
     def _ordered_limits(self) -> "EngineConfig":

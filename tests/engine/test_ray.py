@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -173,8 +174,6 @@ def test_output_on_an_object_store_matches_local(cluster, s3, tmp_path):
                                                                       "cache_dir": str(tmp_path / "cache")})
     result = run_recipe(parse_recipe(remote), progress=False)
     assert result.out_dir == "s3://speech/run" and result.examples == local.examples
-    import pyarrow.fs as pafs
-
     files = [i.path for i in fs.get_file_info(pafs.FileSelector("speech/run", recursive=True)) if i.type == pafs.FileType.File]
     assert any("/data/" in f and f.endswith(".parquet") for f in files) and "speech/run/run.json" in files
     assert any(f.startswith("speech/run/.work/") and "clips" in f for f in files)  # the pairing index, written by tasks
@@ -188,22 +187,39 @@ def test_output_on_an_object_store_matches_local(cluster, s3, tmp_path):
     assert there == here and len(here) > 6
 
 
-def test_an_object_store_refusing_writes_ends_the_run_with_one_paragraph(cluster, s3, tmp_path):
-    """A bucket that is not there refuses every write: the shard's task fails on each try and the run
-    stops naming the shard, the node and the object, before any of the release is written."""
-    import pyarrow.fs as pafs
+def test_a_shard_failing_on_every_try_ends_the_run_with_one_paragraph(cluster, s3, tmp_path, monkeypatch):
+    """The bucket goes away after the run checked it (it stands for a bucket removed, or write access
+    revoked, mid-run): the shard's task fails on each try, and the run stops naming the shard, the
+    node and the object it could not write, before any of the release is written."""
+    from speechsift.engine.ray import ShardFailedError
+    from speechsift.storage import Storage
 
+    fs = bucket("vanishing")
+    check = Storage.check_writable
+
+    def check_then_lose_the_bucket(self):
+        check(self)
+        fs.delete_dir("vanishing")
+
+    monkeypatch.setattr(Storage, "check_writable", check_then_lose_the_bucket)
     manifest = make_corpus(tmp_path / "corpus", n=4, seconds=0.2)
     tasks = ["transcription", {"name": "comparison_template", "pairing": {"strategy": "random_within_corpus"}}]
-    remote = recipe_dict(manifest, "s3://no-such-bucket/run", tasks,
-                         engine={"executor": "ray", "cache_dir": str(tmp_path / "cache")})
-    from speechsift.engine.ray import ShardFailedError
-
+    remote = recipe_dict(manifest, "s3://vanishing/run", tasks, engine={"executor": "ray", "cache_dir": str(tmp_path / "cache")})
     with pytest.raises(ShardFailedError) as failed:
         run_recipe(parse_recipe(remote), progress=False)
     message = str(failed.value)
-    assert "shard 0" in message and "on node 127.0.0.1" in message and "after 4 tries" in message
-    assert "s3://no-such-bucket/run/.work/" in message and "refused the write" in message and "\n" not in message
+    assert "shard 0 (4 clips items, the first 'src/c000') failed on node 127.0.0.1 after 4 tries" in message
+    assert "s3://vanishing/run/.work/clips/" in message and "\n" not in message
+
+
+def test_an_object_store_refusing_writes_stops_the_run_before_it_starts(cluster, s3, tmp_path):
+    manifest = make_corpus(tmp_path / "corpus", n=2, seconds=0.2)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(yaml.safe_dump(recipe_dict(manifest, "s3://no-such-bucket/run", ["transcription"],
+                                                 engine={"cache_dir": str(tmp_path / "cache")})))
+    run = subprocess.run([*CLI, "run", str(recipe), "--no-progress", "--ray-address", cluster.address],
+                         env={**os.environ, **RAY_ENV}, capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and "s3://no-such-bucket/run/.work/" in run.stderr and "Traceback" not in run.stderr
     assert s3_fs().get_file_info("no-such-bucket").type == pafs.FileType.NotFound  # nothing made
 
 

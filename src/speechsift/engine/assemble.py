@@ -15,22 +15,20 @@ import io
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from speechsift.engine.counts import StageStats
-from speechsift.layout import OutputLayout
 from speechsift.engine.mixing import MixKey, plan_mix
 from speechsift.engine.progress import ProgressReporter
 from speechsift.engine.splits import SplitKey, plan_splits
-from speechsift.export import JSONL_EXPORTS, ExportCounts
+from speechsift.export import ExportCounts, make_exporters
 from speechsift.export.audio_files import AudioPaths
-from speechsift.export.dpo import DPO_FORMATS, is_preference, write_dpo_part
-from speechsift.export.parquet import AudioCells, write_parquet_part
+from speechsift.export.parquet import AudioCells, quality_columns, write_parquet_part
 from speechsift.export.text import neutral_example
+from speechsift.layout import OutputLayout
 from speechsift.recipe import Recipe
 from speechsift.records import Example, examples_from_arrow, examples_to_arrow
 from speechsift.storage import OutPath, Storage
@@ -62,7 +60,6 @@ class Assembly:
     exports: dict[str, ExportCounts] = field(default_factory=dict)  # per JSONL export: rows written, left out
     files: list[OutPath] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
-    preferences: list[Example] = field(default_factory=list)  # released preference pairs, for annotation pages
 
     @classmethod
     def from_run_json(cls, run: dict[str, Any], stage_names: tuple[str, ...] = ("curate", "split", "mix")) -> "Assembly":
@@ -240,15 +237,11 @@ def _left_out(decision: tuple) -> tuple[str, str, str]:
     return "split", reason, "its speaker is held out for evaluation and its cell is full"
 
 
-def _quality_columns(examples: list[Example], decisions: list[tuple] | None) -> dict[str, tuple[pa.DataType, list]]:
-    from speechsift.curate import quality_arrow_type, quality_row
-
-    columns: dict[str, tuple[pa.DataType, list]] = {
-        "quality": (quality_arrow_type(), [quality_row(e.quality) for e in examples]),
-    }
-    if decisions is not None:
-        columns["kept"] = (pa.bool_(), [d[0] is not None for d in decisions])
-        columns["drop_reason"] = (pa.string(), [None if d[0] is not None else _left_out(d)[1] for d in decisions])
+def _quality_columns(examples: list[Example], decisions: list[tuple]) -> dict[str, tuple[pa.DataType, list]]:
+    """The scores, and whether each example was kept (and why not), for ``complete/``."""
+    columns = quality_columns(examples)
+    columns["kept"] = (pa.bool_(), [d[0] is not None for d in decisions])
+    columns["drop_reason"] = (pa.string(), [None if d[0] is not None else _left_out(d)[1] for d in decisions])
     return columns
 
 
@@ -256,12 +249,9 @@ def write_release(
     parts: list[OutPath], recipe: Recipe, layout: OutputLayout, assembly: Assembly,
     decisions: dict[tuple[int, int], Any], progress: ProgressReporter,
 ) -> None:
-    formats = set(recipe.output.formats)
     curated = recipe.curate is not None
     audio = AudioPaths(layout, copy=recipe.output.copy_audio)
-    exports = [JSONL_EXPORTS[name] for name in recipe.output.formats if name in JSONL_EXPORTS]
-    for export in exports:
-        assembly.exports[export.name] = ExportCounts()
+    exporters = make_exporters(recipe)
     for part_index, path in enumerate(parts):
         examples = read_scored(path, layout.storage) if curated else examples_from_arrow(
             pq.read_table(layout.storage.source(path)))
@@ -293,24 +283,12 @@ def write_release(
             if example.language:
                 assembly.languages.add(example.language)
             assembly.note_sampling(example)
-        if "parquet" in formats:
-            cells = AudioCells(recipe.output.audio, audio)
-            groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
-            for example in kept:
-                groups[(example.task, example.split)].append(example)
-            for (task, split), group in groups.items():
-                target = layout.data_part(task, split, part)
-                write_parquet_part(group, target, cells, layout.storage,
-                                   _quality_columns(group, None) if curated else None)
-                assembly.files.append(target)
-        for export in exports:
-            assembly.files += export.write_part(kept, layout, part, audio, assembly.exports[export.name])
-        for fmt in DPO_FORMATS:
-            if fmt in formats:
-                assembly.files += write_dpo_part(kept, layout, part, fmt, audio)
-        if "annotation" in formats:
-            assembly.preferences += [e for e in kept if is_preference(e)]
+        for exporter in exporters:
+            assembly.files += exporter.write_part(kept, layout, part, audio)
         progress.advance(len(examples))
+    assembly.exports = {e.name: e.counts for e in exporters if e.counts is not None}
+    for exporter in exporters:
+        assembly.files += exporter.close(layout, assembly)
     assembly.files += audio.written
 
 

@@ -40,7 +40,7 @@ from speechsift.engine.enrich import MapFn
 from speechsift.engine.executor import Executor, PendingShard, RunResult, prepare_shard, register_executor
 from speechsift.engine.local import LocalExecutor
 from speechsift.engine.plan import ShardSpec
-from speechsift.errors import ConfigError, CorpusError, SpeechsiftError
+from speechsift.errors import ConfigError, CorpusError, SpeechsiftError, StorageError
 from speechsift.llm.base import Backend, make_backend
 from speechsift.llm.router import make_recipe_backend
 from speechsift.llm.types import ChatRequest, Completion
@@ -71,7 +71,10 @@ def _prepare(spec: ShardSpec, stages: Any, storage: Any, strict: bool, settled: 
     return prepare_shard(spec, stages, storage, strict=strict, settled=settled)
 
 
-prepare_task = ray.remote(num_cpus=1, max_retries=SHARD_RETRIES, retry_exceptions=[OSError])(_prepare)
+# What a shard task is tried again for, besides its worker or node dying: reading or writing storage
+# (StorageError is speechsift's paragraph for a refused write or read of OUT).
+RETRIED = (OSError, StorageError)
+prepare_task = ray.remote(num_cpus=1, max_retries=SHARD_RETRIES, retry_exceptions=list(RETRIED))(_prepare)
 
 
 def describe(spec: ShardSpec) -> str:
@@ -99,10 +102,10 @@ def shard_error(spec: ShardSpec, exc: Exception) -> Exception:
         what = f"{type(cause).__name__}: {cause}"
     else:  # the worker or node died, or the object was lost, on every try
         what = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    tries = f" after {SHARD_RETRIES + 1} tries" if cause is None or isinstance(cause, RETRIED) else ""
     return ShardFailedError(
-        f"{describe(spec)} failed{where} after {SHARD_RETRIES + 1} tries: {what.rstrip('.')}. The shards finished "
-        "before it are kept and nothing of the release was written; fix the cause and run the same command again "
-        "to resume.")
+        f"{describe(spec)} failed{where}{tries}: {what.rstrip('.')}. The shards finished before it are kept and "
+        "nothing of the release was written; fix the cause and run the same command again to resume.")
 
 
 def check_reachable(address: str) -> None:

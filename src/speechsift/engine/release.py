@@ -15,19 +15,16 @@ import logging
 import platform
 import time
 from datetime import datetime, timezone
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from speechsift.engine.assemble import Assembly, assemble, make_curator, remove_stale
+from speechsift.engine.assemble import Assembly, assemble, remove_stale
 from speechsift.engine.counts import RunTotals
 from speechsift.engine.lock import OutputLock
 from speechsift.engine.plan import release_fingerprint
 from speechsift.engine.progress import ProgressReporter
 from speechsift.errors import ConfigError, SpeechsiftError
-from speechsift.export.annotation import write_annotation_pages
 from speechsift.export.card import render_card
-from speechsift.export.dpo import write_llamafactory_info
-from speechsift.export.messages import write_dataset_info
 from speechsift.layout import OutputLayout
 from speechsift.llm.ledger import Ledger
 from speechsift.recipe import Recipe
@@ -101,7 +98,7 @@ def finalize(
     layout: OutputLayout, recipe: Recipe, totals: RunTotals, parts: list[OutPath], shards: int, backend: "Backend",
     curator: Any = None, progress: ProgressReporter | None = None,
 ) -> Assembly:
-    """The assemble pass, then rejects.jsonl, dataset_info.json and the card."""
+    """The assemble pass (the exporters' closing files too), then rejects.jsonl and the card."""
     assembly = assemble(parts, recipe, layout, curator, progress, examples=sum(totals.examples.values()))
     remove_stale(layout, assembly.files)
     storage = layout.storage
@@ -113,13 +110,6 @@ def finalize(
             continue
     lines += [json.dumps(r, ensure_ascii=False) + "\n" for r in assembly.rejects]
     storage.write_text(layout.rejects, "".join(lines))
-    if "messages" in assembly.exports:
-        write_dataset_info(layout, sorted(assembly.exports["messages"].rows), recipe.name)
-    if "dpo_llamafactory" in recipe.output.formats:
-        splits = sorted({split for task, split in assembly.examples if task == "preference_pairs"})
-        write_llamafactory_info(layout.exports / "dpo_llamafactory", splits, recipe.name)
-    if "annotation" in recipe.output.formats:
-        assembly.files += write_annotation_pages(layout, recipe.name, assembly.preferences)
     assembly.warnings = release_warnings(recipe, totals, assembly)
     storage.write_text(layout.card, render_card(recipe, totals, assembly, backend.name, backend.model))
     for name, stats in {**totals.stages, **assembly.stages}.items():

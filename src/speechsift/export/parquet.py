@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections import defaultdict
 from typing import Any
 
 import pyarrow as pa
@@ -17,6 +18,8 @@ import pyarrow.parquet as pq
 
 from speechsift import audio
 from speechsift.export.audio_files import AudioPaths
+from speechsift.export.base import Exporter, register_exporter
+from speechsift.layout import OutputLayout
 from speechsift.records import EXAMPLE_SCHEMA, Example, example_to_row
 from speechsift.storage import OutPath, Storage
 
@@ -95,3 +98,33 @@ def write_parquet_part(examples: list[Example], path: OutPath, cells: AudioCells
     buffer = io.BytesIO()
     pq.write_table(table, buffer, compression="zstd", row_group_size=ROW_GROUP_ROWS)
     storage.write_bytes(path, buffer.getvalue())
+
+
+def quality_columns(examples: list[Example]) -> dict[str, tuple[pa.DataType, list]]:
+    """The ``quality`` column of curated examples (their scores), for ``write_parquet_part``."""
+    from speechsift.curate import quality_arrow_type, quality_row
+
+    return {"quality": (quality_arrow_type(), [quality_row(e.quality) for e in examples])}
+
+
+@register_exporter
+class ParquetExport(Exporter):
+    """``data/<task>/<split>-part-*.parquet``: a shard's examples per task and split, audio as
+    ``output.audio`` says, with the quality scores when the recipe curates."""
+
+    name = "parquet"
+
+    def write_part(self, examples: list[Example], layout: OutputLayout, shard: int,
+                   audio: AudioPaths) -> list[OutPath]:
+        recipe = self.recipe
+        cells = AudioCells(recipe.output.audio, audio)
+        groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
+        for example in examples:
+            groups[(example.task, example.split)].append(example)
+        written = []
+        for (task, split), group in groups.items():
+            target = layout.data_part(task, split, shard)
+            write_parquet_part(group, target, cells, layout.storage,
+                               quality_columns(group) if recipe.curate is not None else None)
+            written.append(target)
+        return written

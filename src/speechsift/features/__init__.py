@@ -41,7 +41,7 @@ from speechsift.features.pitch import measure_pitch
 from speechsift.features.rate import measure_rate
 from speechsift.features.reverb import measure_reverb
 from speechsift.features.snr import measure_snr
-from speechsift.features.vad import detect_speech, measure_duration
+from speechsift.features.vad import Spectrogram, detect_speech, measure_duration
 
 if TYPE_CHECKING:
     from speechsift.records import Clip
@@ -68,8 +68,10 @@ _DNSMOS = frozenset({"quality", "quality_p835"})
 # the quality extra (README "Measured labels").
 DEFAULT_FEATURES: tuple[str, ...] = tuple(name for name in FEATURE_NAMES if name not in _DNSMOS)
 
-# The features that share the voice-activity analysis (computed once per clip).
+# The features that share the voice-activity analysis (computed once per clip), and those that
+# share its spectrogram.
 _USES_VAD = frozenset({"duration", "rate", "snr"})
+_USES_SPECTROGRAM = _USES_VAD | {"distortion"}
 
 
 def check_features(features: Sequence[str]) -> tuple[str, ...]:
@@ -110,8 +112,9 @@ def measure(wave: np.ndarray, sr: int, features: Sequence[str] = FEATURE_NAMES, 
         ConfigError: an unknown feature name.
     """
     names = check_features(features)
-    x = prepare_wave(wave, sr)
-    vad = detect_speech(x, sr) if _USES_VAD.intersection(names) else None
+    x = prepare_wave(wave, sr)  # the wave as it is (float32 from audio.load), not copied
+    spectrogram = Spectrogram(x, sr) if _USES_SPECTROGRAM.intersection(names) else None
+    vad = detect_speech(x, sr, spectrogram=spectrogram) if _USES_VAD.intersection(names) else None
     out: dict[str, float] = {}
     for name in names:
         if name == "duration":
@@ -135,7 +138,7 @@ def measure(wave: np.ndarray, sr: int, features: Sequence[str] = FEATURE_NAMES, 
         elif name == "reverb":
             out.update(measure_reverb(x, sr))
         elif name == "distortion":
-            out.update(measure_distortion(x, sr))
+            out.update(measure_distortion(x, sr, spectrogram=spectrogram))
     return {column: finite_or_nan(value) for column, value in out.items()}
 
 

@@ -42,9 +42,9 @@ import math
 
 import numpy as np
 
-from speechsift.features.base import NAN
+from speechsift.features.base import NAN, frame_blocks, peak_power, prepare_wave
 from speechsift.features.loudness import ACTIVE_RANGE_DB, FRAME_S, active_frames
-from speechsift.features.vad import SILENCE_DBFS, power_spectrogram
+from speechsift.features.vad import SILENCE_DBFS, Spectrogram
 
 CLIP_TOLERANCE = 0.02  # within 2 % of the peak: flat tops that resampling or coding rippled a little
 BANDWIDTH_RANGE_DB = 50.0  # the band ends where the long-term spectrum is 50 dB below its peak
@@ -61,21 +61,36 @@ COLUMNS = ("distortion_sdr_db", "clipping_ratio", "bandwidth_hz")
 
 
 def clipping_ratio(wave: np.ndarray, sr: int) -> float:
-    """Share of active-speech samples within ``CLIP_TOLERANCE`` of the clip's peak magnitude."""
+    """Share of active-speech samples within ``CLIP_TOLERANCE`` of the clip's peak magnitude.
+
+    Two passes over the active frames: each frame's peak, then, in the frames that reach the
+    threshold, the samples that do.
+    """
+    x = prepare_wave(wave, sr)
     frame = max(1, round(FRAME_S * sr))
-    mask = active_frames(wave, sr)
+    mask = active_frames(x, sr)
     if not mask.any():
         return NAN
-    magnitude = np.abs(wave[: mask.size * frame].reshape(mask.size, frame)[mask] if wave.size >= frame else wave)
-    peak = float(magnitude.max())
-    return float(np.count_nonzero(magnitude >= (1.0 - CLIP_TOLERANCE) * peak)) / magnitude.size
+    if x.size < frame:  # one short frame: the whole clip
+        magnitude = np.abs(x.astype(np.float64))
+        return float(np.count_nonzero(magnitude >= (1.0 - CLIP_TOLERANCE) * float(magnitude.max()))) / x.size
+    frame_peak = np.concatenate([np.abs(frames).max(axis=1) for _, frames in frame_blocks(x, frame, frame, mask.size)])
+    threshold = (1.0 - CLIP_TOLERANCE) * float(frame_peak[mask].max())
+    reaching = mask & (frame_peak >= threshold)
+    clipped = sum(int(np.count_nonzero(np.abs(frames[reaching[i0 : i0 + len(frames)]]) >= threshold))
+                  for i0, frames in frame_blocks(x, frame, frame, mask.size) if reaching[i0 : i0 + len(frames)].any())
+    return clipped / (int(np.count_nonzero(mask)) * frame)
 
 
-def long_term_spectrum(wave: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(freq_hz, power)``: the mean power spectrum of the frames within 30 dB of the loudest."""
-    spectra, frame_power, win, _hop = power_spectrogram(wave, sr)
+def long_term_spectrum(wave: np.ndarray, sr: int, *, spectrogram: Spectrogram | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """``(freq_hz, power)``: the mean power spectrum of the frames within 30 dB of the loudest
+    (``spectrogram``: the clip's, when the caller has it)."""
+    spectrogram = spectrogram if spectrogram is not None else Spectrogram(wave, sr)
+    frame_power = spectrogram.frame_power
     active = frame_power >= frame_power.max() * 10 ** (-ACTIVE_RANGE_DB / 10)
-    return np.fft.rfftfreq(win, 1.0 / sr), spectra[active].mean(axis=0)
+    total = sum(spectra[active[i0 : i0 + len(spectra)]].sum(axis=0) for i0, spectra in spectrogram.blocks())
+    return spectrogram.freq_hz, total / int(np.count_nonzero(active))
 
 
 def band_limit(freq: np.ndarray, power: np.ndarray) -> tuple[float, float]:
@@ -97,12 +112,14 @@ def band_limit(freq: np.ndarray, power: np.ndarray) -> tuple[float, float]:
     return bandwidth, missing / (float(np.sum(power[~above])) + missing)
 
 
-def measure_distortion(wave: np.ndarray, sr: int) -> dict[str, float]:
-    """``distortion_sdr_db`` (higher: cleaner), ``clipping_ratio`` and ``bandwidth_hz``."""
-    if wave.size < MIN_DURATION_S * sr or float(np.max(wave**2)) <= 10 ** (SILENCE_DBFS / 10):
+def measure_distortion(wave: np.ndarray, sr: int, *, spectrogram: Spectrogram | None = None) -> dict[str, float]:
+    """``distortion_sdr_db`` (higher: cleaner), ``clipping_ratio`` and ``bandwidth_hz``
+    (``spectrogram``: the clip's ``vad.Spectrogram``, when the caller has it)."""
+    x = prepare_wave(wave, sr)
+    if x.size < MIN_DURATION_S * sr or peak_power(x) <= 10 ** (SILENCE_DBFS / 10):
         return dict.fromkeys(COLUMNS, NAN)
-    clipped = clipping_ratio(wave, sr)
-    bandwidth, missing = band_limit(*long_term_spectrum(wave, sr))
+    clipped = clipping_ratio(x, sr)
+    bandwidth, missing = band_limit(*long_term_spectrum(x, sr, spectrogram=spectrogram))
     share = (0.0 if math.isnan(clipped) else clipped) + missing
     sdr = SDR_MAX_DB if share <= 0 else min(SDR_MAX_DB, max(SDR_MIN_DB, -10.0 * math.log10(share)))
     return {"distortion_sdr_db": sdr, "clipping_ratio": clipped, "bandwidth_hz": bandwidth}

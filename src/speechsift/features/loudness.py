@@ -34,6 +34,8 @@ import math
 
 import numpy as np
 
+from speechsift.features.base import frame_blocks, sample_blocks
+
 # Frame length for the level measure. 20 ms is short enough to separate words from the pauses
 # between them and long enough to hold a couple of pitch periods even for a low voice.
 FRAME_S = 0.02
@@ -49,13 +51,14 @@ ACTIVE_RANGE_DB = 30.0
 
 
 def _as_mono_float(wave: np.ndarray) -> np.ndarray:
-    """Float64 mono view of ``wave``; channels (last axis of a 2-D array) are averaged."""
-    x = np.asarray(wave, dtype=np.float64)
+    """Mono float samples of ``wave`` (float32 and float64 as they are, not copied; anything else as
+    float64); channels (last axis of a 2-D array) are averaged."""
+    x = np.asarray(wave)
     if x.ndim == 2:
-        x = x.mean(axis=1)
+        x = x.mean(axis=1, dtype=np.float64)
     elif x.ndim != 1:
         raise ValueError(f"wave must be 1-D or 2-D (samples, channels), got shape {x.shape}")
-    return x
+    return x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
 
 
 def _to_db(amplitude: np.ndarray | float) -> np.ndarray | float:
@@ -78,10 +81,14 @@ def frame_rms(wave: np.ndarray, sr: int, frame_s: float = FRAME_S) -> np.ndarray
         return np.zeros(0, dtype=np.float64)
     n = max(1, int(round(frame_s * sr)))
     if x.size < n:
-        return np.array([math.sqrt(float(np.mean(x * x)))])
-    count = x.size // n
-    frames = x[: count * n].reshape(count, n)
-    return np.sqrt(np.mean(frames * frames, axis=1))
+        return np.array([math.sqrt(_mean_square(x))])
+    return np.concatenate([np.sqrt(np.mean(frames * frames, axis=1))
+                           for _, frames in frame_blocks(x, n, n, x.size // n)])
+
+
+def _mean_square(x: np.ndarray) -> float:
+    """Mean of the squared samples (float64), summed a block at a time."""
+    return sum(float(np.sum(block * block)) for block in sample_blocks(x)) / x.size
 
 
 def active_frames(wave: np.ndarray, sr: int, frame_s: float = FRAME_S) -> np.ndarray:
@@ -90,11 +97,7 @@ def active_frames(wave: np.ndarray, sr: int, frame_s: float = FRAME_S) -> np.nda
     Shared by ``relative_db`` and speech-duration measures so that both use the same idea of
     where speech is. All False for a silent (all-zero) wave.
     """
-    rms = frame_rms(wave, sr, frame_s)
-    if rms.size == 0 or not np.any(rms > 0):
-        return np.zeros(rms.shape, dtype=bool)
-    db = _to_db(rms)
-    return db >= float(np.max(db)) - ACTIVE_RANGE_DB
+    return _active_mask(frame_rms(wave, sr, frame_s))
 
 
 def relative_db(wave: np.ndarray, sr: int) -> float:
@@ -103,8 +106,20 @@ def relative_db(wave: np.ndarray, sr: int) -> float:
     Energy is averaged over the active frames (not their dB values), so this is the RMS a meter
     would read while the talker is speaking. ``-inf`` for an all-zero or empty wave.
     """
-    rms = frame_rms(wave, sr)
-    mask = active_frames(wave, sr)
+    return _active_level_db(frame_rms(wave, sr))
+
+
+def _active_mask(rms: np.ndarray) -> np.ndarray:
+    """``active_frames`` from the frames' RMS."""
+    if rms.size == 0 or not np.any(rms > 0):
+        return np.zeros(rms.shape, dtype=bool)
+    db = _to_db(rms)
+    return db >= float(np.max(db)) - ACTIVE_RANGE_DB
+
+
+def _active_level_db(rms: np.ndarray) -> float:
+    """``relative_db`` from the frames' RMS."""
+    mask = _active_mask(rms)
     if not np.any(mask):
         return float("-inf")
     return float(_to_db(math.sqrt(float(np.mean(rms[mask] ** 2)))))
@@ -115,7 +130,7 @@ def rms_db(wave: np.ndarray) -> float:
     x = _as_mono_float(wave)
     if x.size == 0:
         return float("-inf")
-    return float(_to_db(math.sqrt(float(np.mean(x * x)))))
+    return float(_to_db(math.sqrt(_mean_square(x))))
 
 
 def speech_span_s(wave: np.ndarray, sr: int, frame_s: float = FRAME_S) -> float:
@@ -141,16 +156,17 @@ def clipped_fraction(wave: np.ndarray) -> float:
     x = _as_mono_float(wave)
     if x.size == 0:
         return 0.0
-    return float(np.count_nonzero(np.abs(x) >= CLIP_LEVEL)) / x.size
+    return sum(int(np.count_nonzero(np.abs(block) >= CLIP_LEVEL)) for block in sample_blocks(x)) / x.size
 
 
 def measure_loudness(wave: np.ndarray, sr: int) -> dict[str, float]:
     """``rms_db``, ``relative_db`` (dBFS; NaN for digital silence, whose level is -inf) and
     ``clipped_fraction`` (share of samples at full scale)."""
-    rms = rms_db(wave)
-    active = relative_db(wave, sr)
+    x = _as_mono_float(wave)
+    rms = rms_db(x)
+    active = _active_level_db(frame_rms(x, sr))
     return {
         "rms_db": rms if math.isfinite(rms) else float("nan"),
         "relative_db": active if math.isfinite(active) else float("nan"),
-        "clipped_fraction": clipped_fraction(wave),
+        "clipped_fraction": clipped_fraction(x),
     }

@@ -67,13 +67,14 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
 from speechsift.errors import ConfigError
-from speechsift.features.base import NAN
+from speechsift.features.base import NAN, peak_power, prepare_wave
 from speechsift.features.vad import SILENCE_DBFS
 
 MODEL_SR = 16_000
@@ -142,16 +143,18 @@ def _model(feature: str):
         return _sessions[feature]
 
 
-def windows(wave: np.ndarray) -> np.ndarray:
-    """The clip cut into ``WINDOW_S`` windows, ``(n, samples)`` float32 (see the module docstring)."""
+def windows(wave: np.ndarray) -> Iterator[np.ndarray]:
+    """The clip cut into ``WINDOW_S`` windows of float32 samples, one at a time (see the module
+    docstring)."""
     length = round(WINDOW_S * MODEL_SR)
-    x = wave.astype(np.float32)
-    if x.size < length:
-        x = np.tile(x, -(-length // x.size))[:length]
-    starts = list(range(0, x.size - length + 1, length))
-    if starts[-1] + length < x.size:
-        starts.append(x.size - length)
-    return np.stack([x[s : s + length] for s in starts])
+    if wave.size < length:
+        yield np.tile(wave.astype(np.float32), -(-length // wave.size))[:length]
+        return
+    starts = list(range(0, wave.size - length + 1, length))
+    if starts[-1] + length < wave.size:
+        starts.append(wave.size - length)
+    for start in starts:
+        yield wave[start : start + length].astype(np.float32)
 
 
 def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
@@ -201,23 +204,30 @@ def log_mel(segment: np.ndarray) -> np.ndarray:
 
 
 def _rateable(wave: np.ndarray, sr: int) -> np.ndarray | None:
-    """``wave`` at ``MODEL_SR``, or None when it is too short or too quiet to rate."""
-    if wave.size < MIN_DURATION_S * sr or float(np.max(wave**2)) <= 10 ** (SILENCE_DBFS / 10):
+    """``wave`` at ``MODEL_SR``, or None when it is too short or too quiet to rate. A wave at another
+    rate is resampled whole, as float32 (speechsift decodes at ``MODEL_SR``, so only a caller of
+    ``features.measure`` with another rate pays for that copy)."""
+    x = prepare_wave(wave, sr)
+    if x.size < MIN_DURATION_S * sr or peak_power(x) <= 10 ** (SILENCE_DBFS / 10):
         return None
     if sr != MODEL_SR:
         from scipy.signal import resample_poly
 
-        wave = resample_poly(wave, MODEL_SR, sr)
-    return wave
+        x = resample_poly(x, MODEL_SR, sr).astype(np.float32)
+    return x
 
 
 def measure_quality(wave: np.ndarray, sr: int) -> dict[str, float]:
-    """``dnsmos_p808``: DNSMOS P.808 MOS (1-5); NaN for a clip too short or silent to rate."""
+    """``dnsmos_p808``: DNSMOS P.808 MOS (1-5); NaN for a clip too short or silent to rate.
+
+    The network rates one window per run, as P.835's does: its activations for a batch of every
+    window of a 30-minute clip took gigabytes, and a window's score does not depend on the batch.
+    """
     x = _rateable(wave, sr)
     if x is None:
         return dict.fromkeys(P808_COLUMNS, NAN)
-    features = np.stack([log_mel(window[:P808_SAMPLES]) for window in windows(x)])
-    scores = _model("quality").run(None, {"input_1": features})[0][:, 0]
+    session = _model("quality")
+    scores = [session.run(None, {"input_1": log_mel(window[:P808_SAMPLES])[None]})[0][0, 0] for window in windows(x)]
     return {"dnsmos_p808": float(np.mean(scores))}
 
 

@@ -52,7 +52,7 @@ import math
 import numpy as np
 from scipy import fft as sp_fft
 
-from speechsift.features.base import NAN
+from speechsift.features.base import BLOCK_SAMPLES, NAN, frame_blocks, prepare_wave
 
 FRAME_S = 0.032  # analysis window: 512 samples at 16 kHz
 HOP_S = 0.008  # 8 ms: resolves decays of up to ~1000 dB/s over the slope window
@@ -77,19 +77,22 @@ C50_MIN_DB = -10.0
 def band_levels_db(wave: np.ndarray, sr: int) -> np.ndarray:
     """Levels in dB of the ``BANDS_HZ`` octave bands, ``(bands, frames)``; empty when the wave is
     shorter than one analysis window."""
+    x = prepare_wave(wave, sr)
     win = max(2, round(FRAME_S * sr))
     hop = max(1, round(HOP_S * sr))
-    if wave.size < win:
+    if x.size < win:
         return np.zeros((len(BANDS_HZ), 0))
-    frames = np.lib.stride_tricks.sliding_window_view(wave, win)[::hop]
-    spectrum = sp_fft.rfft(frames * np.hanning(win), axis=1)
-    power = spectrum.real**2 + spectrum.imag**2
+    n_frames = (x.size - win) // hop + 1
+    window = np.hanning(win)
     freq = np.fft.rfftfreq(win, 1.0 / sr)
-    levels = np.empty((len(BANDS_HZ), frames.shape[0]))
-    for i, (low, high) in enumerate(BANDS_HZ):
-        band = power[:, (freq >= low) & (freq < high)]
-        with np.errstate(divide="ignore"):
-            levels[i] = 10.0 * np.log10(band.sum(axis=1)) if band.size else -np.inf
+    bands = [(freq >= low) & (freq < high) for low, high in BANDS_HZ]
+    levels = np.empty((len(BANDS_HZ), n_frames))
+    for i0, frames in frame_blocks(x, win, hop, n_frames):
+        spectrum = sp_fft.rfft(frames * window, axis=1)
+        power = spectrum.real**2 + spectrum.imag**2
+        for i, band in enumerate(bands):
+            with np.errstate(divide="ignore"):
+                levels[i, i0 : i0 + len(frames)] = 10.0 * np.log10(power[:, band].sum(axis=1)) if band.any() else -np.inf
     return levels
 
 
@@ -111,9 +114,11 @@ def decay_rates(wave: np.ndarray, sr: int) -> np.ndarray:
         # Below the bound is noise (or digital silence): held at the bound, a decay into it counts
         # with the part of its fall that can be seen, and a window of noise alone is flat.
         windows = np.lib.stride_tricks.sliding_window_view(np.maximum(np.nan_to_num(level, neginf=bound), bound), n)
-        slope = windows @ weights
-        usable = (slope < 0) & (windows[:, n // 2] > bound)
-        rates.append(-slope[usable])
+        for start in range(0, len(windows), BLOCK_SAMPLES // n):  # the slopes a block of windows at a time
+            part = windows[start : start + BLOCK_SAMPLES // n]
+            slope = part @ weights
+            usable = (slope < 0) & (part[:, n // 2] > bound)
+            rates.append(-slope[usable])
     return np.concatenate(rates) if rates else np.zeros(0)
 
 

@@ -32,13 +32,14 @@ short breaks are part of speaking), then runs shorter than ``MIN_SPEECH_RUN_S`` 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import fft as sp_fft
 from scipy.ndimage import median_filter
 
-from speechsift.features.base import NAN, prepare_wave
+from speechsift.features.base import NAN, frame_blocks, kth_smallest_per_column, prepare_wave
 from speechsift.features.loudness import ACTIVE_RANGE_DB
 
 # Analysis frame and hop. 32 ms (512 samples at 16 kHz) resolves the noise spectrum in 31 Hz bins;
@@ -126,35 +127,57 @@ def _frame_length(sr: int, seconds: float) -> int:
     return max(1, round(seconds * sr))
 
 
-def power_spectrogram(x: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """Hann-windowed power spectra ``(spectra (frames, bins), frame_power (frames,), win, hop)``.
+class Spectrogram:
+    """Hann-windowed power spectra of a clip, ``(frames, bins)``, computed a block at a time.
 
-    ``spectra`` is scaled so that, summed with the one-sided weights, it gives the frame's mean
-    square (``frame_power``). The clip is zero-padded to cover its tail; a clip shorter than one
-    frame is a single frame of its own length.
+    Each frame's spectrum is scaled so that, summed with the one-sided weights, it gives the
+    frame's mean square, ``frame_power``, which is kept (one float per frame). The clip is
+    zero-padded to cover its tail; a clip shorter than one frame is a single frame of its own
+    length. ``blocks()`` hands out the spectra block by block (``base.frame_blocks``): kept when the
+    clip is one block (``whole``), computed again on each pass over a longer one, so a long clip
+    never holds its spectrogram.
     """
-    win = _frame_length(sr, FRAME_S)
-    hop = _frame_length(sr, HOP_S)
-    if x.size < win:
-        win = x.size
-        hop = x.size
-    n_frames = 1 + math.ceil(max(0, x.size - win) / hop)
-    padded = np.zeros((n_frames - 1) * hop + win)
-    padded[: x.size] = x
-    frames = np.lib.stride_tricks.sliding_window_view(padded, win)[::hop]
-    frames = frames - frames.mean(axis=1, keepdims=True)  # a DC offset is neither speech nor noise
-    window = np.hanning(win + 2)[1:-1] if win > 2 else np.ones(win)
-    spectrum = sp_fft.rfft(frames * window, axis=1)
-    weights = np.full(spectrum.shape[1], 2.0)
-    weights[0] = 1.0
-    if win % 2 == 0:
-        weights[-1] = 1.0
-    scale = weights / (win * float(np.sum(window * window)))
-    spectra = (spectrum.real ** 2 + spectrum.imag ** 2) * scale
-    return spectra, spectra.sum(axis=1), win, hop
+
+    def __init__(self, wave: np.ndarray, sr: int) -> None:
+        self.x = prepare_wave(wave, sr)
+        self.sr = sr
+        self.win = _frame_length(sr, FRAME_S)
+        self.hop = _frame_length(sr, HOP_S)
+        if self.x.size < self.win:
+            self.win = self.hop = self.x.size
+        self.n_frames = 1 + math.ceil(max(0, self.x.size - self.win) / self.hop)
+        self.window = np.hanning(self.win + 2)[1:-1] if self.win > 2 else np.ones(self.win)
+        weights = np.full(self.win // 2 + 1, 2.0)
+        weights[0] = 1.0
+        if self.win % 2 == 0:
+            weights[-1] = 1.0
+        self.scale = weights / (self.win * float(np.sum(self.window * self.window)))
+        powers, whole = [], None
+        for i0, spectra in self._computed():
+            powers.append(spectra.sum(axis=1))
+            whole = spectra if i0 == 0 else None
+        self.frame_power = np.concatenate(powers)
+        self.whole: np.ndarray | None = whole  # the spectra, kept when the clip is one block
+
+    def _computed(self):
+        for i0, frames in frame_blocks(self.x, self.win, self.hop, self.n_frames):
+            frames = frames - frames.mean(axis=1, keepdims=True)  # a DC offset is neither speech nor noise
+            spectrum = sp_fft.rfft(frames * self.window, axis=1)
+            yield i0, (spectrum.real ** 2 + spectrum.imag ** 2) * self.scale
+
+    def blocks(self) -> Iterator[tuple[int, np.ndarray]]:
+        """``(index of the first frame, spectra (m, bins))`` for every frame, a block at a time."""
+        if self.whole is not None:
+            yield 0, self.whole
+        else:
+            yield from self._computed()
+
+    @property
+    def freq_hz(self) -> np.ndarray:
+        return np.fft.rfftfreq(self.win, 1.0 / self.sr)
 
 
-def noise_power(spectra: np.ndarray, frame_power: np.ndarray) -> float:
+def noise_power(spectrogram: Spectrogram) -> float:
     """Mean-square noise power (see the module docstring); NaN when there are fewer than
     ``NOISE_MIN_FRAMES`` frames.
 
@@ -162,10 +185,15 @@ def noise_power(spectra: np.ndarray, frame_power: np.ndarray) -> float:
     mean power of the frames within ``NOISE_REFINE_MARGIN_DB`` of the current estimate, when
     there are at least ``NOISE_MIN_FRAMES`` of them.
     """
-    if spectra.shape[0] < NOISE_MIN_FRAMES:
+    frame_power = spectrogram.frame_power
+    if frame_power.size < NOISE_MIN_FRAMES:
         return NAN
-    k = int(NOISE_QUANTILE * (spectra.shape[0] - 1))  # the order statistic at the quantile
-    per_bin = np.partition(spectra, k, axis=0)[k] / -math.log1p(-NOISE_QUANTILE)
+    k = int(NOISE_QUANTILE * (frame_power.size - 1))  # the order statistic at the quantile
+    if spectrogram.whole is not None:
+        per_bin = np.partition(spectrogram.whole, k, axis=0)[k]
+    else:  # the same order statistic, selected over the blocks without holding them
+        per_bin = kth_smallest_per_column(lambda: (spectra for _, spectra in spectrogram.blocks()), k)
+    per_bin = per_bin / -math.log1p(-NOISE_QUANTILE)
     if per_bin.size >= NOISE_SMOOTH_BINS:
         per_bin = median_filter(per_bin, size=NOISE_SMOOTH_BINS, mode="reflect")
     noise = float(per_bin.sum())
@@ -206,14 +234,15 @@ def _drop_short_runs(mask: np.ndarray, min_run: int) -> np.ndarray:
     return out
 
 
-def detect_speech(wave: np.ndarray, sr: int) -> VoiceActivity:
-    """Speech frames and noise floor of a clip (rules in the module docstring).
+def detect_speech(wave: np.ndarray, sr: int, *, spectrogram: Spectrogram | None = None) -> VoiceActivity:
+    """Speech frames and noise floor of a clip (rules in the module docstring); ``spectrogram``:
+    the clip's, when the caller has it already.
 
     Raises FeatureError for a wave that is not audio (empty, non-finite samples).
     """
-    x = prepare_wave(wave, sr)
-    spectra, power, win, hop = power_spectrogram(x, sr)
-    noise = noise_power(spectra, power)
+    spectrogram = spectrogram if spectrogram is not None else Spectrogram(wave, sr)
+    power, hop = spectrogram.frame_power, spectrogram.hop
+    noise = noise_power(spectrogram)
     loudest = float(power.max())
     if loudest <= 10 ** (SILENCE_DBFS / 10):
         speech = np.zeros(power.shape, dtype=bool)
@@ -223,7 +252,7 @@ def detect_speech(wave: np.ndarray, sr: int) -> VoiceActivity:
             speech &= power >= max(noise, NOISE_FLOOR_EPS) * 10 ** (VAD_NOISE_MARGIN_DB / 10)
         speech = _fill_gaps(speech, int(MIN_PAUSE_S * sr / hop))
         speech = _drop_short_runs(speech, max(1, math.ceil(MIN_SPEECH_RUN_S * sr / hop)))
-    return VoiceActivity(sr, x.size, hop, win, power, speech, noise)
+    return VoiceActivity(sr, spectrogram.x.size, hop, spectrogram.win, power, speech, noise)
 
 
 def measure_duration(wave: np.ndarray, sr: int, *, vad: VoiceActivity | None = None) -> dict[str, float]:
