@@ -76,9 +76,7 @@ def cluster(s3):
 
 def s3_fs():
     """The S3 filesystem as speechsift opens it (pyarrow reads the endpoint from AWS_ENDPOINT_URL)."""
-    import pyarrow.fs as pafs
-
-    return pafs.FileSystem.from_uri("s3://any?allow_bucket_creation=true")[0]
+    return pafs.FileSystem.from_uri("s3://any?allow_bucket_creation=true&allow_bucket_deletion=true")[0]
 
 
 def bucket(name: str):
@@ -167,10 +165,10 @@ def test_output_on_an_object_store_matches_local(cluster, s3, tmp_path):
     land there, and the released rows equal a local run's."""
     manifest = make_corpus(tmp_path / "corpus", n=6, seconds=0.2)
     tasks = ["transcription", "sit_ssp", {"name": "comparison_template", "pairing": {"strategy": "random_within_corpus"}}]
-    local = run_recipe(parse_recipe(recipe_dict(manifest, tmp_path / "local", tasks, output={"formats": ["parquet"]}, engine={"shard_size": 2})),
+    local = run_recipe(parse_recipe(recipe_dict(manifest, tmp_path / "local", tasks, engine={"shard_size": 2})),
                        progress=False)
     fs = bucket("speech")
-    remote = recipe_dict(manifest, "s3://speech/run", tasks, output={"formats": ["parquet"]}, engine={"shard_size": 2, "executor": "ray",
+    remote = recipe_dict(manifest, "s3://speech/run", tasks, engine={"shard_size": 2, "executor": "ray",
                                                                       "cache_dir": str(tmp_path / "cache")})
     result = run_recipe(parse_recipe(remote), progress=False)
     assert result.out_dir == "s3://speech/run" and result.examples == local.examples
@@ -243,11 +241,12 @@ def test_vllm_on_a_cluster_without_gpus_says_where_its_engines_go(cluster, tmp_p
         run_recipe(parse_recipe(recipe), progress=False)
 
 
-def test_vllm_engines_in_actors_on_a_gpu_node(cluster, tiny_model, tmp_path):
+def test_vllm_engines_in_actors_on_a_gpu_node(cluster, request, tmp_path):
     """The vllm backend's engines in Ray actors, one per GPU (needs a GPU node and vLLM)."""
     pytest.importorskip("vllm", reason="vLLM is not installed (GPU machines only)")
     if not ray.cluster_resources().get("GPU"):
         pytest.skip("no GPU in this Ray cluster: the vLLM actors need one")
+    tiny_model = request.getfixturevalue("tiny_model")
     manifest = make_corpus(tmp_path / "corpus", n=4, seconds=0.2)
     recipe = recipe_dict(manifest, tmp_path / "out", ["sift_ssp"],
                          llm={"backend": "vllm", "model": str(tiny_model), "max_tokens": 8},
