@@ -261,7 +261,7 @@ def ingest(
     _guarded(_ingest, corpus, root, out, option, limit, progress)
 
 
-def _curate(out: Path, recipe: Optional[Path]) -> None:
+def _curate(out: str, recipe: Optional[Path]) -> None:
     from speechsift.engine.release import recurate
 
     print_summary(recurate(out, recipe))
@@ -269,7 +269,7 @@ def _curate(out: Path, recipe: Optional[Path]) -> None:
 
 @app.command()
 def curate(
-    out: Path = typer.Argument(..., help="A run's output folder."),
+    out: str = typer.Argument(..., help="A run's output folder (or its object-store URI, s3://bucket/prefix)."),
     recipe: Optional[Path] = typer.Option(None, "--recipe", help="A recipe whose curate/splits/mix sections to apply "
                                           "(default: the one the output was made with)."),
 ) -> None:

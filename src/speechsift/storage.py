@@ -79,6 +79,7 @@ class Storage:
 
     def __init__(self, location: str | PurePath) -> None:
         text = str(location)
+        self.location = text  # as given: an object store's URI with its query (endpoint_override=...)
         self.remote = is_remote(text)
         if self.remote:
             import pyarrow.fs as pafs

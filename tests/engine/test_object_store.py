@@ -25,6 +25,7 @@ from factories import make_corpus, recipe_dict
 from servers import ChatServer
 
 from speechsift.engine import run_recipe
+from speechsift.engine.release import recurate
 from speechsift.recipe import parse_recipe
 
 moto_server = pytest.importorskip("moto.server", reason="moto[server] is in the dev extra")
@@ -125,6 +126,14 @@ def test_a_release_on_s3_equals_the_local_one_and_resumes_from_there(tmp_path, s
         assert resumed.shards_skipped == resumed.shards - 1
         assert len(server.requests) == asked and resumed.llm_this_run["ledger_hits"] > 0
         assert _s3_release(fs, "release/run") == release
+
+        # re-split the release where it lies, asking nothing
+        data = _recipe(tmp_path, _uri(endpoint, "run"), server.url)
+        data["splits"] = {"eval": {"per_cell": 2}}
+        (tmp_path / "resplit.yaml").write_text(yaml.safe_dump(data))
+        resplit = recurate(_uri(endpoint, "run"), tmp_path / "resplit.yaml", report=False)
+        assert len(server.requests) == asked and resplit.assembly.splits != remote.assembly.splits
+        assert json.loads(fs.open_input_stream("release/run/run.json").read())["recipe"]["splits"]["eval"]["per_cell"] == 2
 
 
 def test_a_bucket_that_is_not_there_stops_the_run_with_one_paragraph(tmp_path, s3):

@@ -184,9 +184,9 @@ def recurate(out: Path | str, recipe_path: Path | None = None, *, report: bool =
     previous = read_json(storage, layout.run_json)
     if previous is None:
         raise ConfigError(f"{out}: no run.json here; run `speechsift run RECIPE -o {out}` first.")
-    overrides = {"output.dir": layout.uri}
+    overrides = {"output.dir": layout.location}
     recipe = load_recipe(recipe_path, overrides) if recipe_path else parse_recipe(previous["recipe"], f"{out}/run.json", overrides)
-    layout = OutputLayout(layout.uri, recipe.engine.cache_dir)
+    layout = OutputLayout(layout.location, recipe.engine.cache_dir)
     with OutputLock(layout):
         totals = RunTotals()
         parts = []
