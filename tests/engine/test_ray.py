@@ -21,6 +21,7 @@ from factories import make_corpus, recipe_dict
 from servers import ChatServer
 from test_golden import every_family, reply, snapshot
 from test_ledger import Gate
+from test_object_store import KEYS, s3  # noqa: F401  (s3: moto's S3 server on 127.0.0.1, a fixture)
 
 from speechsift.engine import run_recipe
 from speechsift.errors import ConfigError
@@ -35,7 +36,6 @@ CLI = [sys.executable, "-m", "speechsift.cli"]
 # object stores: the machine is shared.
 RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 NODE = {"include_dashboard": False, "object_store_memory": 80 * 1024**2}
-S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 def free_port() -> int:
@@ -45,23 +45,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def s3():
-    """moto's S3 server on 127.0.0.1; the environment names it, so Ray's workers (started after it) see it too."""
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in {**S3_ENV, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}.items():
-            patch.setenv(name, value)
-        yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def cluster(s3):
-    """A Ray head node with 4 CPUs (a scheduling number: with 2, Ray's own workers can starve the run)."""
+    """A Ray head node with 4 CPUs (a scheduling number: with 2, Ray's own workers can starve the run),
+    started after moto's credentials are in the environment, so its workers have them."""
     from ray.cluster_utils import Cluster
 
     nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 4, **NODE})
@@ -74,13 +60,16 @@ def cluster(s3):
         nodes.shutdown()
 
 
-def s3_fs():
-    """The S3 filesystem as speechsift opens it (pyarrow reads the endpoint from AWS_ENDPOINT_URL)."""
-    return pafs.FileSystem.from_uri("s3://any?allow_bucket_creation=true&allow_bucket_deletion=true")[0]
+def s3_uri(s3, path: str) -> str:
+    """``s3://path`` on moto's server (the endpoint in the URI's query, as a user would write it)."""
+    return f"s3://{path}?endpoint_override={s3[0]}&scheme=http"
 
 
-def bucket(name: str):
-    fs = s3_fs()
+def bucket(s3, name: str) -> pafs.S3FileSystem:
+    """A new bucket on moto's server, and a filesystem that may delete it."""
+    fs = pafs.S3FileSystem(endpoint_override=s3[0], scheme="http", access_key=KEYS["AWS_ACCESS_KEY_ID"],
+                           secret_key=KEYS["AWS_SECRET_ACCESS_KEY"], region=KEYS["AWS_DEFAULT_REGION"],
+                           allow_bucket_creation=True, allow_bucket_deletion=True)
     fs.create_dir(name)
     return fs
 
@@ -167,8 +156,8 @@ def test_output_on_an_object_store_matches_local(cluster, s3, tmp_path):
     tasks = ["transcription", "sit_ssp", {"name": "comparison_template", "pairing": {"strategy": "random_within_corpus"}}]
     local = run_recipe(parse_recipe(recipe_dict(manifest, tmp_path / "local", tasks, engine={"shard_size": 2})),
                        progress=False)
-    fs = bucket("speech")
-    remote = recipe_dict(manifest, "s3://speech/run", tasks, engine={"shard_size": 2, "executor": "ray",
+    fs = bucket(s3, "speech")
+    remote = recipe_dict(manifest, s3_uri(s3, "speech/run"), tasks, engine={"shard_size": 2, "executor": "ray",
                                                                       "cache_dir": str(tmp_path / "cache")})
     result = run_recipe(parse_recipe(remote), progress=False)
     assert result.out_dir == "s3://speech/run" and result.examples == local.examples
@@ -192,7 +181,7 @@ def test_a_shard_failing_on_every_try_ends_the_run_with_one_paragraph(cluster, s
     from speechsift.engine.ray import ShardFailedError
     from speechsift.storage import Storage
 
-    fs = bucket("vanishing")
+    fs = bucket(s3, "vanishing")
     check = Storage.check_writable
 
     def check_then_lose_the_bucket(self):
@@ -202,7 +191,7 @@ def test_a_shard_failing_on_every_try_ends_the_run_with_one_paragraph(cluster, s
     monkeypatch.setattr(Storage, "check_writable", check_then_lose_the_bucket)
     manifest = make_corpus(tmp_path / "corpus", n=4, seconds=0.2)
     tasks = ["transcription", {"name": "comparison_template", "pairing": {"strategy": "random_within_corpus"}}]
-    remote = recipe_dict(manifest, "s3://vanishing/run", tasks, engine={"executor": "ray", "cache_dir": str(tmp_path / "cache")})
+    remote = recipe_dict(manifest, s3_uri(s3, "vanishing/run"), tasks, engine={"executor": "ray", "cache_dir": str(tmp_path / "cache")})
     with pytest.raises(ShardFailedError) as failed:
         run_recipe(parse_recipe(remote), progress=False)
     message = str(failed.value)
@@ -213,12 +202,12 @@ def test_a_shard_failing_on_every_try_ends_the_run_with_one_paragraph(cluster, s
 def test_an_object_store_refusing_writes_stops_the_run_before_it_starts(cluster, s3, tmp_path):
     manifest = make_corpus(tmp_path / "corpus", n=2, seconds=0.2)
     recipe = tmp_path / "r.yaml"
-    recipe.write_text(yaml.safe_dump(recipe_dict(manifest, "s3://no-such-bucket/run", ["transcription"],
+    recipe.write_text(yaml.safe_dump(recipe_dict(manifest, s3_uri(s3, "no-such-bucket/run"), ["transcription"],
                                                  engine={"cache_dir": str(tmp_path / "cache")})))
     run = subprocess.run([*CLI, "run", str(recipe), "--no-progress", "--ray-address", cluster.address],
                          env={**os.environ, **RAY_ENV}, capture_output=True, text=True, timeout=120)
     assert run.returncode != 0 and "s3://no-such-bucket/run/.work/" in run.stderr and "Traceback" not in run.stderr
-    assert s3_fs().get_file_info("no-such-bucket").type == pafs.FileType.NotFound  # nothing made
+    assert s3[1].get_file_info("no-such-bucket").type == pafs.FileType.NotFound  # nothing made
 
 
 def test_an_unreachable_cluster_is_one_paragraph_and_exit_code_2(tmp_path):
