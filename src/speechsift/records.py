@@ -9,7 +9,6 @@ or build new records; they never share mutable state between records.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from hashlib import blake2b as _blake2b
 from typing import Any, Literal

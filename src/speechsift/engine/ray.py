@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from speechsift.engine.enrich import MapFn
-from speechsift.engine.executor import Executor, PendingShard, RunResult, prepare_shard, register_executor
+from speechsift.engine.executor import PendingShard, RunResult, prepare_shard, register_executor
 from speechsift.engine.local import LocalExecutor
 from speechsift.engine.plan import ShardSpec
 from speechsift.errors import ConfigError, CorpusError, SpeechsiftError, StorageError
@@ -142,7 +142,9 @@ def connected(address: str | None) -> Iterator[None]:
     try:
         ray.init(**options, log_to_driver=False, configure_logging=False)
     except (ConnectionError, RuntimeError) as exc:
-        raise ConfigError(f"engine.ray_address / --ray-address: cannot join the Ray cluster at {address}: {exc}") from None
+        what = f"cannot join the Ray cluster at {address}" if address else "cannot start Ray on this machine"
+        raise ConfigError(f"engine.ray_address / --ray-address: {what} ({exc}); check the address, or that this "
+                          "machine's Ray matches the cluster's version.") from None
     try:
         yield
     finally:
