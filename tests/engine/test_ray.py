@@ -242,3 +242,20 @@ def test_vllm_engines_in_actors_on_a_gpu_node(cluster, request, tmp_path):
                          engine={"executor": "ray"})
     result = run_recipe(parse_recipe(recipe), progress=False)
     assert result.llm_this_run["sent"] == 4
+
+
+def test_speech_synthesized_on_several_machines_needs_a_shared_cache(cluster, s3, tmp_path):
+    """A second machine (a node on another loopback address): speech synthesized by the shard tasks
+    would stay on the machine that made it, so an object-store OUT without a shared engine.cache_dir
+    stops before the first shard, naming the setting."""
+    machine = cluster.add_node(num_cpus=1, node_ip_address="127.0.0.2", **NODE)
+    try:
+        text = tmp_path / "instructions.jsonl"
+        text.write_text(json.dumps({"instruction": "How do tides work?", "response": "The moon pulls them."}) + "\n")
+        recipe = {"name": "spoken", "sources": [{"name": "dolly", "kind": "text", "path": str(text), "language": "en"}],
+                  "tasks": [{"name": "spoken_instruction", "sources": ["dolly"]}], "llm": {"backend": "template"},
+                  "output": {"dir": s3_uri(s3, "release/spoken")}, "engine": {"executor": "ray"}}
+        with pytest.raises(ConfigError, match=r"engine.cache_dir: .* this cluster spans 2 machines"):
+            run_recipe(parse_recipe(recipe), progress=False)
+    finally:
+        cluster.remove_node(machine)

@@ -227,6 +227,7 @@ class RayExecutor(LocalExecutor):
     def prepared(self, specs: Iterable[ShardSpec]) -> Iterator[PendingShard]:
         """The shards not done, prepared as Ray tasks, up to twice the cluster's CPUs ahead; in order."""
         if self._stages is None:
+            self.check_speech_cache()
             self._stages = ray.put(self.stages)
         ahead = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
         window: deque[tuple[ShardSpec, Any]] = deque()
@@ -244,6 +245,18 @@ class RayExecutor(LocalExecutor):
         finally:  # a failed run leaves no task behind
             for _, task in window:
                 ray.cancel(task, force=True)
+
+    def check_speech_cache(self) -> None:
+        """Speech synthesized in shard tasks goes to the speech cache, which for an object-store OUT is
+        ``engine.cache_dir``: on several machines it must be a folder they share."""
+        hosts = {node["NodeManagerAddress"] for node in ray.nodes() if node["Alive"]}
+        synthesizes = any(stage.name == "tts" for stage in self.stages.clips)
+        if synthesizes and self.layout.remote and self.recipe.engine.cache_dir is None and len(hosts) > 1:
+            raise ConfigError(
+                f"engine.cache_dir: the recipe synthesizes speech for its text sources, which the shard tasks write "
+                f"to the speech cache, and with OUT on an object store ({self.layout.uri}) that cache is a folder of "
+                f"each machine ({self.layout.tts_cache}); this cluster spans {len(hosts)} machines. Set "
+                "engine.cache_dir to a folder every node reaches (a shared filesystem).")
 
     def collect(self, spec: ShardSpec, task: Any) -> PendingShard:
         try:
