@@ -118,8 +118,9 @@ def test_every_family_matches_local_with_a_worker_node_killed_mid_run(cluster, t
 
 
 def test_a_killed_job_resumes_and_an_unchanged_rerun_sends_nothing(cluster, tmp_path):
-    """The driver is killed (SIGKILL) while the server holds requests: the rerun on the cluster asks
-    only what the ledger does not hold, and the next rerun asks nothing."""
+    """The driver is killed (SIGKILL) while the server holds requests: llm.concurrency (2) held for the
+    whole run, the rerun on the cluster asks only what the ledger does not hold (so only the requests
+    that were in flight are sent twice), and the next rerun asks nothing."""
     manifest = make_corpus(tmp_path / "corpus", n=12, seconds=0.1)
     out = tmp_path / "out"
     gate = Gate(open=2)
@@ -132,6 +133,8 @@ def test_a_killed_job_resumes_and_an_unchanged_rerun_sends_nothing(cluster, tmp_
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             assert gate.answered.wait(120), "the run never asked past its first two requests"
+            time.sleep(1.0)  # time for a client that ignored llm.concurrency to send more
+            sent = len(server.requests)
             process.send_signal(signal.SIGKILL)
             process.communicate(timeout=60)
         finally:
@@ -143,6 +146,8 @@ def test_a_killed_job_resumes_and_an_unchanged_rerun_sends_nothing(cluster, tmp_
         rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
         assert rerun.returncode == 0, rerun.stderr
         assert len(server.requests) - before == 12 - answered  # the held (in-flight) requests, and the rest
+        assert 3 <= sent <= 4  # two answered, at most two more in flight: llm.concurrency 2 held
+        assert len(server.requests) - 12 == sent - answered  # only what was in flight unrecorded was sent twice
         again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
         assert again.returncode == 0, again.stderr
         assert len(server.requests) - before == 12 - answered  # nothing sent
