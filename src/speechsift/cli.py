@@ -110,7 +110,7 @@ def print_summary(result) -> None:
 
 def _run(recipe_path: Path, out: Optional[str], limit: Optional[int], strict: bool, backend: Optional[str],
          model: Optional[str], api_base: Optional[str], progress: bool, cache: bool = True,
-         bins: Optional[Path] = None) -> None:
+         bins: Optional[Path] = None, executor: Optional[str] = None, ray_address: Optional[str] = None) -> None:
     from speechsift.engine import run_recipe
     from speechsift.recipe import load_recipe
 
@@ -120,6 +120,8 @@ def _run(recipe_path: Path, out: Optional[str], limit: Optional[int], strict: bo
         "llm.model": model,
         "llm.api_base": api_base,
         "labels.bins": str(bins.resolve()) if bins else None,
+        "engine.executor": executor or ("ray" if ray_address else None),
+        "engine.ray_address": ray_address,
     }
     recipe = load_recipe(recipe_path, overrides)
     result = run_recipe(recipe, limit=limit, strict=strict, progress=progress, cache=cache)
@@ -144,9 +146,14 @@ def run(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a live progress line."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the request ledger."),
     bins: Optional[Path] = typer.Option(None, "--bins", help="Bin edges JSON (from `speechsift features --fit-bins`)."),
+    executor: Optional[str] = typer.Option(None, "--executor", help="Who runs the shards: local or ray "
+                                           "(overrides engine.executor)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="The Ray cluster's head, host:port "
+                                              "(overrides engine.ray_address; implies --executor ray)."),
 ) -> None:
     """Run a recipe: sources -> labels -> tasks -> responses -> training sets in OUT."""
-    _guarded(_run, recipe, out, limit, strict, backend, model, api_base, progress, not no_cache, bins)
+    _guarded(_run, recipe, out, limit, strict, backend, model, api_base, progress, not no_cache, bins, executor,
+             ray_address)
 
 
 @app.command()

@@ -323,8 +323,12 @@ class LabelsConfig(_Section):
 
 
 class EngineConfig(_Section):
-    # Who runs the shards: `local` (this machine: a process pool beside the generation service).
-    executor: Literal["local"] = "local"
+    # Who runs the shards: `local` (this machine: a process pool beside the generation service) or
+    # `ray` (Ray tasks on a cluster, `pip install 'speechsift[ray]'`; README "Executors").
+    executor: Literal["local", "ray"] = "local"
+    # The Ray cluster to run on (`host:port` of its head, `ray://host:port`, or `auto`); null: the
+    # cluster RAY_ADDRESS names, else a Ray instance started on this machine for the run.
+    ray_address: str | None = None
     # Where an object-store OUT (s3://...) keeps what must stay on this machine: the request
     # ledger (SQLite), the lock, synthesized speech. Default ~/.cache/speechsift/out-<hash of OUT>;
     # unused for a local OUT (OUT/.work holds them).

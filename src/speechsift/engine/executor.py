@@ -230,6 +230,10 @@ class Executor:
     def close(self) -> None:
         """Release what the executor holds (worker pools)."""
 
+    def make_backend(self) -> Backend:
+        """The recipe's LLM backend (an executor may place its engines elsewhere: Ray's on GPU nodes)."""
+        return make_recipe_backend(self.recipe)
+
     # --- resume ----------------------------------------------------------------------------
 
     def _marker(self, spec: ShardSpec) -> dict[str, Any]:
@@ -352,7 +356,7 @@ class Executor:
         started = time.perf_counter()
         started_at = datetime.now(timezone.utc)
         recipe, layout = self.recipe, self.layout
-        self.backend = make_recipe_backend(recipe)
+        self.backend = self.make_backend()
         check_backend(recipe, self.backend)
         check_text_backends(recipe, self.backend)
         self.curator = make_curator(recipe)  # before the lock: a curation setup error stops the run first
@@ -398,6 +402,8 @@ def make_executor(recipe: Recipe, **options: Any) -> Executor:
     from speechsift.engine import local  # noqa: F401  (registration)
 
     name = recipe.engine.executor
+    if name == "ray":
+        from speechsift.engine import ray  # noqa: F401  (registration; the ray extra, imported only when asked)
     if name not in EXECUTORS:
         raise ConfigError(f"engine.executor: {name!r} is not an executor of this installation; choose one of "
                           f"{', '.join(sorted(EXECUTORS))}.")
