@@ -1,5 +1,9 @@
+import os
 import sys
 from pathlib import Path
+
+# Ray on loopback only (REFERENCE.md §9): read once, when Ray is first imported, so it is set here.
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 # Make tests/factories.py importable as `factories` from every test folder.
 sys.path.insert(0, str(Path(__file__).parent))

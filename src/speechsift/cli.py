@@ -14,7 +14,8 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from speechsift.engine.progress import console  # one stream (stderr) for progress, summary and warnings
-from speechsift.errors import ConfigError, CorpusError, ServerUnreachableError, SpeechsiftError, StrictModeError
+from speechsift.errors import (ConfigError, CorpusError, ServerUnreachableError, SpeechsiftError, StorageError,
+                               StrictModeError)
 from speechsift.sources.base import RejectedRow
 
 app = typer.Typer(
@@ -49,6 +50,8 @@ def _guarded(fn, *args, **kwargs):
         _fail("configuration error", str(exc))
     except CorpusError as exc:
         _fail("input error", str(exc))
+    except StorageError as exc:
+        _fail("storage error", str(exc))
     except StrictModeError as exc:
         _fail("stopped", str(exc), code=1)
     except ServerUnreachableError as exc:
@@ -107,7 +110,7 @@ def print_summary(result) -> None:
 
 def _run(recipe_path: Path, out: Optional[str], limit: Optional[int], strict: bool, backend: Optional[str],
          model: Optional[str], api_base: Optional[str], progress: bool, cache: bool = True,
-         bins: Optional[Path] = None) -> None:
+         bins: Optional[Path] = None, executor: Optional[str] = None, ray_address: Optional[str] = None) -> None:
     from speechsift.engine import run_recipe
     from speechsift.recipe import load_recipe
 
@@ -117,6 +120,8 @@ def _run(recipe_path: Path, out: Optional[str], limit: Optional[int], strict: bo
         "llm.model": model,
         "llm.api_base": api_base,
         "labels.bins": str(bins.resolve()) if bins else None,
+        "engine.executor": executor or ("ray" if ray_address else None),
+        "engine.ray_address": ray_address,
     }
     recipe = load_recipe(recipe_path, overrides)
     result = run_recipe(recipe, limit=limit, strict=strict, progress=progress, cache=cache)
@@ -141,9 +146,14 @@ def run(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a live progress line."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the request ledger."),
     bins: Optional[Path] = typer.Option(None, "--bins", help="Bin edges JSON (from `speechsift features --fit-bins`)."),
+    executor: Optional[str] = typer.Option(None, "--executor", help="Who runs the shards: local or ray "
+                                           "(overrides engine.executor)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="The Ray cluster's head, host:port "
+                                              "(overrides engine.ray_address; implies --executor ray)."),
 ) -> None:
     """Run a recipe: sources -> labels -> tasks -> responses -> training sets in OUT."""
-    _guarded(_run, recipe, out, limit, strict, backend, model, api_base, progress, not no_cache, bins)
+    _guarded(_run, recipe, out, limit, strict, backend, model, api_base, progress, not no_cache, bins, executor,
+             ray_address)
 
 
 @app.command()
@@ -211,8 +221,9 @@ def _ingest(corpus: str, root: Path, out: Path, options: list[str], limit: Optio
     import itertools
     import json
 
-    from speechsift.layout import atomic_write_text
     from speechsift.engine.progress import ProgressReporter
+    from speechsift.labels import with_labels
+    from speechsift.layout import atomic_write_text
     from speechsift.sources.clips_io import ClipWriter
     from speechsift.sources.corpora import read_corpus
     from speechsift.sources.ids import unique_clips
@@ -228,7 +239,7 @@ def _ingest(corpus: str, root: Path, out: Path, options: list[str], limit: Optio
                 rejects.append({"id": item.id, "stage": "read", "reason": item.reason, "message": item.message,
                                 "source": item.source})
             else:
-                writer.add(item)
+                writer.add(with_labels(item)[0])  # the labels normalized, as a run does
             reporter.advance(1)
     rejects_path = out.with_name(out.stem + ".rejects.jsonl")
     atomic_write_text(rejects_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejects))
@@ -250,7 +261,7 @@ def ingest(
     _guarded(_ingest, corpus, root, out, option, limit, progress)
 
 
-def _curate(out: Path, recipe: Optional[Path]) -> None:
+def _curate(out: str, recipe: Optional[Path]) -> None:
     from speechsift.engine.release import recurate
 
     print_summary(recurate(out, recipe))
@@ -258,7 +269,7 @@ def _curate(out: Path, recipe: Optional[Path]) -> None:
 
 @app.command()
 def curate(
-    out: Path = typer.Argument(..., help="A run's output folder."),
+    out: str = typer.Argument(..., help="A run's output folder (or its object-store URI, s3://bucket/prefix)."),
     recipe: Optional[Path] = typer.Option(None, "--recipe", help="A recipe whose curate/splits/mix sections to apply "
                                           "(default: the one the output was made with)."),
 ) -> None:

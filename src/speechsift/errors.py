@@ -15,6 +15,11 @@ class ConfigError(SpeechsiftError):
     """A recipe or command line that cannot run; the message names the file, the field and the fix."""
 
 
+class StorageError(SpeechsiftError):
+    """OUT cannot be written or read (a bucket that is not there, credentials that may not write, a
+    full disk); the message names the file, the store's own words and what to check."""
+
+
 class CorpusError(SpeechsiftError):
     """Input data that cannot be read as a whole (a missing manifest, a required column absent)."""
 

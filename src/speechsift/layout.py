@@ -44,6 +44,11 @@ class OutputLayout:
         """OUT as the user named it (a local path, or ``s3://bucket/prefix``)."""
         return self.storage.uri
 
+    @property
+    def location(self) -> str:
+        """OUT as given, to open it again: an object store's URI keeps its query (endpoint_override=...)."""
+        return self.storage.location
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, OutputLayout) and other.storage.uri == self.storage.uri
 

@@ -12,16 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from speechsift.curate.config import CurateConfig
 from speechsift.errors import ConfigError
 
 if TYPE_CHECKING:
     from speechsift.llm.retry import RetryPolicy
-
-EXPORT_FORMATS = ("parquet", "sift_jsonl", "messages", "desta_jsonl", "dpo_llamafactory", "dpo_trl", "annotation")
-
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -286,24 +283,30 @@ BACKEND_VOICE_FIELDS: dict[str, frozenset[str]] = {
 }
 
 
+def _export_format(name: str) -> str:
+    """A format of ``output.formats``: the name of a registered exporter (``speechsift.export``)."""
+    from speechsift.export import export_formats
+
+    if name not in export_formats():
+        raise ValueError(f"unknown export format {name!r}; choose one of {', '.join(export_formats())}")
+    return name
+
+
 class OutputConfig(_Section):
     # default: out/<recipe name>; a local folder (a shared filesystem too) or an object-store URI
     # (s3://bucket/prefix: speechsift.storage)
     dir: str | None = None
+    audio: Literal["embed", "path"] = "embed"
+    # Put every clip's audio file under OUT/audio/ (hard-linked or copied), so that every path in
+    # every export is relative and OUT is a self-contained release; off: source files stay where they are.
+    copy_audio: bool = False
+    formats: list[Annotated[str, AfterValidator(_export_format)]] = Field(default_factory=lambda: ["parquet", "sift_jsonl", "messages"])
+    report: bool = True  # OUT/report/index.html at the end of every run
 
     @field_validator("dir", mode="before")
     @classmethod
     def _location(cls, value: Any) -> Any:
         return str(value) if isinstance(value, Path) else value
-    audio: Literal["embed", "path"] = "embed"
-    # Put every clip's audio file under OUT/audio/ (hard-linked or copied), so that every path in
-    # every export is relative and OUT is a self-contained release; off: source files stay where they are.
-    copy_audio: bool = False
-    formats: list[Literal["parquet", "sift_jsonl", "messages", "desta_jsonl", "dpo_llamafactory", "dpo_trl",
-                          "annotation"]] = Field(
-        default_factory=lambda: ["parquet", "sift_jsonl", "messages"]
-    )
-    report: bool = True  # OUT/report/index.html at the end of every run
 
 
 class LabelsConfig(_Section):
@@ -320,8 +323,12 @@ class LabelsConfig(_Section):
 
 
 class EngineConfig(_Section):
-    # Who runs the shards: `local` (this machine: a process pool beside the generation service).
-    executor: Literal["local"] = "local"
+    # Who runs the shards: `local` (this machine: a process pool beside the generation service) or
+    # `ray` (Ray tasks on a cluster, `pip install 'speechsift[ray]'`; README "Executors").
+    executor: Literal["local", "ray"] = "local"
+    # The Ray cluster to run on (`host:port` of its head, `ray://host:port`, or `auto`); null: the
+    # cluster RAY_ADDRESS names, else a Ray instance started on this machine for the run.
+    ray_address: str | None = None
     # Where an object-store OUT (s3://...) keeps what must stay on this machine: the request
     # ledger (SQLite), the lock, synthesized speech. Default ~/.cache/speechsift/out-<hash of OUT>;
     # unused for a local OUT (OUT/.work holds them).

@@ -9,7 +9,6 @@ or build new records; they never share mutable state between records.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from hashlib import blake2b as _blake2b
 from typing import Any, Literal
@@ -45,18 +44,25 @@ def stable_id(*parts: str, length: int = 16) -> str:
     return _blake2b("\x1f".join(parts).encode(), digest_size=length // 2).hexdigest()  # encode(): UTF-8
 
 
-def stable_ids(first: str, length: int = 16) -> Callable[..., str]:
+class stable_ids:  # noqa: N801 - used as a function
     """``stable_id`` with its first part fixed (a task's name): the same ids, with that part
     hashed once. Copying a primed BLAKE2b state costs less than setting one up, and this runs for
-    every example."""
-    primed = _blake2b(f"{first}\x1f".encode(), digest_size=length // 2)
+    every example. Pickles as its arguments (a BLAKE2b state does not pickle), so a task holding one
+    travels to a worker process or a Ray task."""
 
-    def stable_id_of(*rest: str) -> str:
-        digest = primed.copy()
+    __slots__ = ("_args", "_primed")
+
+    def __init__(self, first: str, length: int = 16) -> None:
+        self._args = (first, length)
+        self._primed = _blake2b(f"{first}\x1f".encode(), digest_size=length // 2)
+
+    def __call__(self, *rest: str) -> str:
+        digest = self._primed.copy()
         digest.update("\x1f".join(rest).encode())
         return digest.hexdigest()
 
-    return stable_id_of
+    def __reduce__(self) -> tuple[Any, tuple[str, int]]:
+        return stable_ids, self._args
 
 
 @dataclass(slots=True)

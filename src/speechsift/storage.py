@@ -11,6 +11,10 @@ and are renamed over it (``os.replace``, atomic on POSIX filesystems, NFS includ
 store one PUT (or a multipart upload, completed at once) is atomic by itself. Object stores have
 no folders: a folder exists when a file is under it, and listing is by prefix.
 
+A write or read the filesystem refuses (a bucket that is not there, credentials that may not
+write, a full disk) is a ``StorageError`` naming the file, the store's own words and what to
+check; a run stopped by one resumes from its finished shards.
+
 Object-store credentials and endpoints come from the environment, as ``pyarrow.fs`` reads them
 (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL`` for an
 S3-compatible server), or from the URI's query (``s3://bucket/prefix?endpoint_override=host:port``).
@@ -24,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePath, PurePosixPath
 from typing import IO, Any
 
-from speechsift.errors import ConfigError
+from speechsift.errors import ConfigError, StorageError
 
 # A path inside OUT: local, or on an object store (bucket/prefix/...).
 OutPath = Path | PurePosixPath
@@ -35,6 +39,22 @@ def is_remote(location: str | PurePath) -> bool:
     text = str(location)
     scheme, sep, _ = text.partition("://")
     return bool(sep) and scheme.lower() != "file" and len(scheme) > 1  # a Windows drive letter is no scheme
+
+
+@contextmanager
+def refused(action: str, where: str, remote: bool) -> Iterator[None]:
+    """An ``OSError`` of the filesystem (not a missing file) as a ``StorageError`` naming ``where``."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        check = ("that the bucket exists and that the credentials in the environment (AWS_ACCESS_KEY_ID, "
+                 "AWS_SECRET_ACCESS_KEY; AWS_ENDPOINT_URL or ?endpoint_override= for an S3-compatible server) may "
+                 f"{action} there" if remote else f"that the folder is there, that you may {action} there and that "
+                 "its disk has room")
+        raise StorageError(f"{where}: could not {action} it ({exc}). Check {check}, or write to another "
+                           "output.dir (-o OUT); a rerun resumes from the finished shards.") from None
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -59,6 +79,7 @@ class Storage:
 
     def __init__(self, location: str | PurePath) -> None:
         text = str(location)
+        self.location = text  # as given: an object store's URI with its query (endpoint_override=...)
         self.remote = is_remote(text)
         if self.remote:
             import pyarrow.fs as pafs
@@ -88,11 +109,20 @@ class Storage:
 
     def write_bytes(self, path: OutPath, data: bytes) -> None:
         """``data`` at ``path``, atomically (temp + rename locally, one PUT on an object store)."""
-        if not self.remote:
-            atomic_write_bytes(Path(path), data)
-            return
-        with self.fs.open_output_stream(str(path)) as stream:
-            stream.write(data)
+        with refused("write", self.display(path), self.remote):
+            if not self.remote:
+                atomic_write_bytes(Path(path), data)
+                return
+            with self.fs.open_output_stream(str(path)) as stream:
+                stream.write(data)
+
+    def check_writable(self) -> None:
+        """A ``StorageError`` now, before any work, when OUT cannot be written (an object store:
+        one small file written and removed under ``.work``)."""
+        probe = self.root / ".work" / ".write-check"
+        self.write_bytes(probe, b"")
+        with refused("delete files", self.display(probe), self.remote):
+            self.delete(probe)
 
     def write_text(self, path: OutPath, text: str) -> None:
         self.write_bytes(path, text.encode("utf-8"))
@@ -109,10 +139,12 @@ class Storage:
             self.write_bytes(path, sink.getvalue().to_pybytes())
             return
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        with refused("write", self.display(path), False):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle = tmp.open("wb")
         try:
-            with tmp.open("wb") as handle:
+            with handle:
                 yield handle
             os.replace(tmp, target)
         except BaseException:
@@ -122,25 +154,26 @@ class Storage:
     def copy_in(self, source: Path, path: OutPath) -> None:
         """A local file's bytes at ``path``, atomically: a hard link where OUT is on the same local
         filesystem, a copy otherwise."""
-        if self.remote:
-            import pyarrow.fs as pafs
+        with refused("write", self.display(path), self.remote):
+            if self.remote:
+                import pyarrow.fs as pafs
 
-            with pafs.LocalFileSystem().open_input_stream(str(source)) as stream, \
-                    self.fs.open_output_stream(str(path)) as out:
-                while chunk := stream.read(1 << 22):
-                    out.write(chunk)
-            return
-        import shutil
+                with pafs.LocalFileSystem().open_input_stream(str(source)) as stream, \
+                        self.fs.open_output_stream(str(path)) as out:
+                    while chunk := stream.read(1 << 22):
+                        out.write(chunk)
+                return
+            import shutil
 
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        tmp.unlink(missing_ok=True)
-        try:
-            os.link(source, tmp)
-        except OSError:  # another filesystem, or links not allowed
-            shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
+            target = Path(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+            tmp.unlink(missing_ok=True)
+            try:
+                os.link(source, tmp)
+            except OSError:  # another filesystem, or links not allowed
+                shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -153,10 +186,11 @@ class Storage:
                 return stream.read()
         except FileNotFoundError:
             raise
-        except OSError as exc:
+        except OSError:
             if not self.is_file(path):
                 raise FileNotFoundError(self.display(path)) from None
-            raise exc
+            with refused("read", self.display(path), True):
+                raise
 
     def read_text(self, path: OutPath) -> str:
         return self.read_bytes(path).decode("utf-8")
@@ -172,7 +206,8 @@ class Storage:
             return Path(path).is_file()
         import pyarrow.fs as pafs
 
-        return self.fs.get_file_info(str(path)).type == pafs.FileType.File
+        with refused("read", self.display(path), True):
+            return self.fs.get_file_info(str(path)).type == pafs.FileType.File
 
     def files(self, folder: OutPath, suffix: str = "") -> list[OutPath]:
         """Every file under ``folder`` (recursively) whose name ends with ``suffix``, sorted; none when
@@ -186,7 +221,9 @@ class Storage:
         import pyarrow.fs as pafs
 
         selector = pafs.FileSelector(str(folder), recursive=True, allow_not_found=True)
-        return sorted(PurePosixPath(info.path) for info in self.fs.get_file_info(selector)
+        with refused("list", self.display(folder), True):
+            infos = self.fs.get_file_info(selector)
+        return sorted(PurePosixPath(info.path) for info in infos
                       if info.type == pafs.FileType.File and info.path.endswith(suffix)
                       and ".tmp-" not in info.base_name)
 
@@ -212,4 +249,4 @@ class Storage:
                 sub.rmdir()
 
 
-__all__ = ["OutPath", "Storage", "atomic_write_bytes", "atomic_write_text", "is_remote"]
+__all__ = ["OutPath", "Storage", "atomic_write_bytes", "atomic_write_text", "is_remote", "refused"]

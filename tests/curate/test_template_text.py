@@ -23,7 +23,8 @@ from speechsift.labels import bins, i18n, tables
 from speechsift.llm.template import describe_sit_ssp
 from speechsift.records import Generation
 from speechsift.tasks import TaskSettings, get_task, prompts_sift
-from speechsift.tasks.closed_ended import Fact, Screen, choice_options, leaks_metadata
+from speechsift.tasks.closed_ended_template import Fact, choice_options
+from speechsift.tasks.screen import Screen, leaks_metadata
 from speechsift.tasks.controllable import VOICE_FIELDS, trait_phrases
 
 TEMPLATE = Generation(backend="template")

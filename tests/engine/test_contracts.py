@@ -7,7 +7,9 @@
 - the generation service: answers in request order, identical requests sent once, answers kept in
   the ledger and taken from it by a later service, failures never kept (a real HTTP server on
   127.0.0.1 stands for an OpenAI-compatible LLM server);
-- the assemble pass over example parts written by hand: the release read back with ``datasets``.
+- the assemble pass over example parts written by hand: the release read back with ``datasets``;
+- the executor base's interface: an executor that finishes its shards last to first (as a cluster
+  may) makes the same release as the local executor.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from servers import ChatServer, scripted_reply
 
 from speechsift.engine.assemble import assemble
 from speechsift.engine.counts import ShardLog
-from speechsift.engine.executor import advance, prepare_shard
+from speechsift.engine.executor import Executor, advance, make_executor, prepare_shard
 from speechsift.engine.generation import Answer, GenerationService
 from speechsift.engine.plan import Plan, build_stages
 from speechsift.engine.stage import RecordStage, Rejected, StageResult
@@ -192,3 +194,52 @@ def test_the_assemble_pass_on_example_parts_written_by_hand(tmp_path):
     exported = [json.loads(line) for p in (layout.root / "exports" / "messages").rglob("*.jsonl")
                 for line in p.read_text().splitlines()]
     assert len(exported) == sum(assembly.exports["messages"].rows.values()) == sum(assembly.examples.values())
+
+
+class ReverseExecutor(Executor):
+    """An executor of the base's interface that finishes its shards last to first, as a cluster
+    may: prepare every shard, then answer and write them in reverse order."""
+
+    name = "reverse"
+
+    def run_shards(self, specs):
+        prepared = [self.prepare(spec) for spec in specs if not self.reuse(spec)]
+        self.pending = getattr(self, "pending", []) + prepared
+
+    def drain(self):
+        for pending in reversed(self.pending):
+            while not pending.finished:
+                advance(pending, self.stages, self.service.submit(pending.requests).result(timeout=60))
+            self.finish(pending)
+
+
+def _release_files(out) -> dict:
+    files = {}
+    for path in sorted(p for p in out.rglob("*") if p.is_file() and ".work" not in p.parts and "report" not in p.parts):
+        name = path.relative_to(out).as_posix()
+        files[name] = pq.read_table(path).to_pylist() if name.endswith(".parquet") else path.read_bytes()
+    return files
+
+
+def test_an_executor_that_finishes_shards_out_of_order_makes_the_same_release(tmp_path):
+    def recipe(out):
+        return parse_recipe(recipe_dict(make_corpus(tmp_path / "corpus", n=9), out,
+                                        ["transcription", "sit_ssp", "comparison_template"],
+                                        engine={"shard_size": 2}, output={"report": False}))
+
+    in_order = make_executor(recipe(tmp_path / "local"), progress=False)
+    local = in_order.run()
+    last_first = ReverseExecutor(recipe(tmp_path / "reverse"), progress=False)
+    reverse = last_first.run()
+    assert reverse.shards == local.shards >= 6 and reverse.examples == local.examples
+    assert last_first.digests == in_order.digests, "the release fingerprint's inputs, in shard order"
+    runs = [json.loads((tmp_path / name / "run.json").read_text()) for name in ("local", "reverse")]
+    for run in runs:  # what differs by the folder's name or the clock
+        for varying in ("started_at", "seconds", "stage_seconds", "ledger", "recipe", "release_fingerprint"):
+            run.pop(varying)
+    assert runs[0] == runs[1], "counts, splits and pairing do not depend on the order"
+    local_files, reverse_files = _release_files(tmp_path / "local"), _release_files(tmp_path / "reverse")
+    local_files.pop("run.json"), reverse_files.pop("run.json")
+    card = "README.md"
+    assert local_files.pop(card).replace(b"/local", b"/reverse") == reverse_files.pop(card)
+    assert local_files == reverse_files

@@ -117,11 +117,18 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_resumes(tmp_path):
         recipe = tmp_path / "r.yaml"
         recipe.write_text(yaml.safe_dump(recipe_dict(manifest, out, ["sift_ssp"], llm=_llm(server.url, concurrency=2), engine={"shard_size": 2})))
         env = {**os.environ, "OPENAI_API_KEY": "k"}
-        process = subprocess.Popen([*CLI, "run", str(recipe), "--no-progress"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # faulthandler: a run that does not stop is aborted below and prints every thread's stack
+        process = subprocess.Popen([*CLI, "run", str(recipe), "--no-progress"], env={**env, "PYTHONFAULTHANDLER": "1"},
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             assert gate.answered.wait(60), "the run never asked past its first two requests"
             process.send_signal(signal.SIGINT)
-            _, stderr = process.communicate(timeout=60)
+            try:
+                _, stderr = process.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGABRT)
+                _, stderr = process.communicate(timeout=30)
+                raise AssertionError(f"the run did not stop within 60 s of Ctrl-C; where it was:\n{stderr}") from None
         finally:
             gate.released.set()
         assert process.returncode == 130, stderr

@@ -173,3 +173,52 @@ def test_killed_run_resumes_synthesizing_only_what_is_missing(tmp_path):
         assert again.returncode == 0 and len(server.requests) == before, "an unchanged rerun asks nothing"
     written = [p for p in out.rglob("*") if p.is_file()]
     assert not any(b"sk-never-written" in p.read_bytes() for p in written), "the key is never written"
+
+
+def _spoken_rows(out: Path) -> list[tuple]:
+    rows = [(r["id"], r["response"], r["speaker_id"], r["meta"].get("gender")) for r in _rows(out, "spoken_instruction")]
+    return sorted(rows)
+
+
+def test_a_speech_server_that_fails_for_now_heals_on_rerun(tmp_path):
+    """The speech server answers 503 for two instructions (past the retries) while it blips: those
+    examples are transient rejects, their shards stay unfinished and the warnings say so; once it
+    heals, the same run redoes only those two shards, synthesizing only their missing speech, and
+    the release equals one made without a failure."""
+    failing = {"Question number 3: what is 3 plus 3?", "Question number 8: what is 8 plus 8?"}
+    state = {"blip": True}
+
+    def speech(body):
+        if state["blip"] and body["input"] in failing:
+            return 503, {"error": {"message": "model is loading"}}
+        return espeak_speech(body)
+
+    def recipe(out: Path):
+        data = yaml.safe_load(_speech_recipe(tmp_path, out, server.url).read_text())
+        data["tts"]["retry"] = {"max_attempts": 1}
+        return parse_recipe(data)
+
+    os.environ["TEST_TTS_KEY"] = "sk-test"
+    try:
+        with ChatServer(speech) as server:
+            out = tmp_path / "out"
+            first = run_recipe(recipe(out), progress=False)
+            rejects = [json.loads(line) for line in (out / "rejects.jsonl").read_text().splitlines()]
+            assert [(r["reason"], r.get("transient")) for r in rejects] == [("server_error", True)] * 2
+            assert first.examples["spoken_instruction"] == TEXTS - 2 and first.totals.tts["transient_failures"] == 2
+            assert any("could not be synthesized for now" in w for w in first.warnings)
+
+            state["blip"] = False
+            sent = len(server.requests)
+            healed = run_recipe(recipe(out), progress=False)
+            again = [r["input"] for r in server.requests[sent:]]
+            clean = run_recipe(recipe(tmp_path / "clean"), progress=False)
+    finally:
+        del os.environ["TEST_TTS_KEY"]
+    assert healed.shards_skipped == healed.shards - 2 and not healed.warnings
+    # the two failed instructions, their answers, and answers of those shards voiced anew (voices
+    # are balanced per batch: the healed shard's batch is the clean run's, not the failed one's)
+    redone = {f"Question number {i}: what is {i} plus {i}?" for i in (2, 3, 8, 9)} | {f"It is {2 * i}." for i in (2, 3, 8, 9)}
+    assert failing <= set(again) <= redone
+    assert healed.examples["spoken_instruction"] == TEXTS and (out / "rejects.jsonl").read_text() == ""
+    assert _spoken_rows(out) == _spoken_rows(tmp_path / "clean") and clean.examples == healed.examples

@@ -14,7 +14,6 @@ from factories import write_tone
 from speechsift.layout import OutputLayout
 from speechsift.export.audio_files import AudioPaths
 from speechsift.export.desta_jsonl import AUDIO_LOCATOR, FRAMED_LOCATOR, NO_TRANSCRIPT, DestaExport, audio_text
-from speechsift.export.jsonl import ExportCounts
 from speechsift.records import AudioRef, Clip, Generation
 from speechsift.tasks import TaskSettings, get_task
 
@@ -33,9 +32,9 @@ def _records(folder):
 
 
 def _write(examples, layout, shard=0):
-    counts = ExportCounts()
-    files = DestaExport().write_part(examples, layout, shard, AudioPaths(layout), counts)
-    return files, counts
+    export = DestaExport()
+    files = export.write_part(examples, layout, shard, AudioPaths(layout))
+    return files, export.counts
 
 
 def test_written_records_follow_the_desta_schema(tmp_path):

@@ -13,7 +13,8 @@ from speechsift.labels import i18n, tables
 from speechsift.llm.types import SamplingParams
 from speechsift.records import Generation, Part
 from speechsift.tasks import TaskSettings, get_task
-from speechsift.tasks.closed_ended import Fact, choice_options, dropped_counts
+from speechsift.tasks.closed_ended_template import Fact, choice_options
+from speechsift.tasks.screen import dropped_counts
 
 META = {"gender": "male", "emotion": "happy", "age": "young adult", "pitch": "quite high",
         "speaking_speed": "slightly fast", "intensity": "loudly", "accent": "Scottish"}

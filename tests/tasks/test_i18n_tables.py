@@ -8,7 +8,7 @@ import pytest
 
 from speechsift.labels import i18n, tables
 from speechsift.tasks import prompts_sift
-from speechsift.tasks.closed_ended import Screen, leaks_metadata, quotes_timestamp
+from speechsift.tasks.screen import Screen, leaks_metadata, quotes_timestamp
 
 LANGS = set(i18n.LANGUAGES)
 

@@ -1,10 +1,11 @@
 """Consistency with the clip: does the response describe the speaker the way the labels do?
 
 A gender, emotion, age group, pace or volume that contradicts ``example.meta`` is a wrong
-training target: a speech model learns to say "a woman" for a man's voice. The English cue words
-and the contradiction table are data (``data/curate/consistency.yaml``); in German, French,
-Italian and Spanish the cues are the phrase tables of ``labels.i18n`` (gender, emotion, pace and
-volume words), with the same contradiction table. Each example is read with the lexicon of the
+training target: a speech model learns to say "a woman" for a man's voice. The gender, emotion,
+pace and volume cue words and the negations are the phrase tables of ``labels.i18n``, the same
+ones the screening of LLM answers uses (English, German, French, Italian, Spanish); the English age
+cues, the listener phrases and the contradiction table are data (``data/curate/consistency.yaml``).
+Each example is read with the lexicon of the
 language its text is written in (``tasks.base.written_language``); a language without one is
 not checked (an English cue list would misread German "man" or "fast").
 
@@ -89,20 +90,23 @@ def _i18n_cues(language: str) -> dict[str, dict[str, list[str]]]:
 
 
 def load_lexicons(table: dict[str, Any] | None = None) -> dict[str, Lexicon]:
-    """One lexicon per language: English from ``consistency.yaml``, the other SIFT-50M languages
-    from ``labels.i18n``'s cue tables, all with the yaml's contradiction table."""
+    """One lexicon per SIFT-50M language: the cue words of ``labels.i18n`` (and, in English, the
+    yaml's age cues and listener phrases), all with the yaml's contradiction table."""
     table = table or load_yaml("consistency.yaml")
-    lexicons = {"en": load_lexicon(table)}
+    lexicons = {}
     for language in i18n.LANGUAGES:
-        if language != "en":
-            cues = _i18n_cues(language)
-            spec = {field: {"cues": cues.get(field, {}), "conflicts": table[field]["conflicts"]} for field in FIELDS}
-            lexicons[language] = load_lexicon({**spec, "negations": list(i18n.NEGATIONS)})
+        cues = _i18n_cues(language)
+        spec: dict[str, Any] = {}
+        for field in FIELDS:
+            mine = table[field] if language == "en" else {}
+            spec[field] = {"cues": {**cues.get(field, {}), **mine.get("cues", {})},
+                           "conflicts": table[field]["conflicts"], "conversation": mine.get("conversation")}
+        lexicons[language] = load_lexicon({**spec, "negations": list(i18n.NEGATIONS)})
     return lexicons
 
 
-def load_lexicon(table: dict[str, Any] | None = None) -> Lexicon:
-    table = table or load_yaml("consistency.yaml")
+def load_lexicon(table: dict[str, Any]) -> Lexicon:
+    """The lexicon of one language: ``{field: {cues, conflicts, conversation}, negations}``."""
     fields: dict[str, FieldCues] = {}
     unigrams: dict[str, list[tuple[str, str]]] = {}
     bigrams: dict[tuple[str, str], list[tuple[str, str]]] = {}

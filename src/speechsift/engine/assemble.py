@@ -36,10 +36,10 @@ from speechsift.engine.mixing import MixCounts, MixCut, MixSelection, mix_hashes
 from speechsift.engine.progress import ProgressReporter
 from speechsift.engine.release_part import DECISION_SCHEMA, PartJob, PartResult, ReleaseSettings, write_part
 from speechsift.engine.splits import EvalChoice, SpeakerCells, plan_speakers
-from speechsift.export import ExportCounts
+from speechsift.export import ExportCounts, make_exporters
 from speechsift.layout import OutputLayout
 from speechsift.recipe import Recipe
-from speechsift.records import Example, examples_from_arrow
+from speechsift.records import examples_from_arrow
 from speechsift.spill import fresh_folder
 from speechsift.storage import OutPath
 from speechsift.tasks import get_task
@@ -81,7 +81,6 @@ class Assembly:
     exports: dict[str, ExportCounts] = field(default_factory=dict)  # per JSONL export: rows written, left out
     files: list[OutPath] = field(default_factory=list)
     reject_files: list[OutPath] = field(default_factory=list)  # per part: the examples the release left out
-    preferences: list[Example] = field(default_factory=list)  # released preference pairs, for annotation pages
 
     @classmethod
     def from_run_json(cls, run: dict[str, Any], stage_names: tuple[str, ...] = ("curate", "split", "mix")) -> "Assembly":
@@ -110,12 +109,7 @@ class Assembly:
         for task, settings in result.sampling.items():
             seen = self.sampling.setdefault(task, [])
             seen += [s for s in settings if s not in seen]
-        for name, counts in result.exports.items():
-            total = self.exports.setdefault(name, ExportCounts())
-            total.rows.update(counts.rows)
-            total.left_out.update(counts.left_out)
         self.files += result.files
-        self.preferences += result.preferences
 
 
 def _stats(assembly: Assembly, name: str) -> StageStats:
@@ -358,8 +352,7 @@ def _decisions(keys: pa.Table, planned: pa.Table, selection: MixSelection | None
 
 
 def release_settings(recipe: Recipe, layout: OutputLayout) -> ReleaseSettings:
-    return ReleaseSettings(layout.uri, tuple(recipe.output.formats), recipe.output.audio, recipe.output.copy_audio,
-                           recipe.curate is not None)
+    return ReleaseSettings(layout.location, recipe)
 
 
 PartMapper = Callable[[list[PartJob], int], Iterable[PartResult]]
@@ -381,13 +374,17 @@ def write_release(parts: list[OutPath], decisions: list[OutPath], recipe: Recipe
                   assembly: Assembly, progress: ProgressReporter, workers: int, mapper: PartMapper = map_parts) -> None:
     """Every part of the release, written in parallel (``mapper``); their counts merged into ``assembly``."""
     settings = release_settings(recipe, layout)
-    for name in settings.exports:
-        assembly.exports[name] = ExportCounts()
+    exporters = make_exporters(recipe)  # each part's exporters are merged into these, then closed
     jobs = [PartJob(part_number(path), path, decision, settings) for path, decision in zip(parts, decisions)]
     for result in mapper(jobs, workers):
         assembly.add_part(result)
+        for exporter, part in zip(exporters, result.exporters):
+            exporter.merge(part)
         assembly.reject_files.append(layout.release_rejects(result.part))
         progress.advance(result.rows)
+    assembly.exports = {e.name: e.counts for e in exporters if e.counts is not None}
+    for exporter in exporters:
+        assembly.files += exporter.close(layout, assembly)
 
 
 def make_curator(recipe: Recipe) -> Any:

@@ -66,8 +66,9 @@ def word_prosody(wave: np.ndarray, sr: int, words: Sequence[Mapping[str, Any]]) 
 def measure_one(job: tuple[Clip, tuple[str, ...], float | None]) -> tuple[dict[str, float] | None, list | None, str | None, str | None]:
     """Worker: ``(features, words, reject reason, message)`` for one clip; decodes it once.
 
-    A clip longer than ``max_s`` seconds (the header says) is refused before it is decoded:
-    measuring holds the clip and its analysis frames in memory, about 2 MB per second of audio.
+    A clip longer than ``max_s`` seconds (the header says) is refused before it is decoded (an
+    opt-in cap, ``engine.max_measure_s``): features work block by block, so measuring holds the
+    decoded clip (64 KiB per second at 16 kHz) and a working set that does not grow with its length.
     """
     from speechsift import audio
     from speechsift.features import measure
@@ -77,8 +78,8 @@ def measure_one(job: tuple[Clip, tuple[str, ...], float | None]) -> tuple[dict[s
         if max_s is not None and (seconds := audio.probe(clip.audio).duration_s) > max_s:
             return None, None, "too_long_to_measure", (
                 f"{clip.audio.describe()} is {seconds:.4g} s long; features are measured on clips up to "
-                f"engine.max_measure_s = {max_s:g} s, which bounds the memory measuring takes; cut the file "
-                "into segments, keep such clips out with engine.max_duration_s, or raise the bound")
+                f"engine.max_measure_s = {max_s:g} s (the recipe's opt-in cap); cut the file "
+                "into segments, keep such clips out with engine.max_duration_s, or raise or remove the cap")
         wave, sr = audio.load(clip.audio)
         values = measure(wave, sr, names, text=clip.text, language=clip.language)
         words = clip.extra.get("words")

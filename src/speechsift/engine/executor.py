@@ -43,7 +43,6 @@ from typing import Any, ClassVar
 
 import pyarrow.parquet as pq
 
-from speechsift.engine.assemble import map_parts
 from speechsift.engine.counts import RunTotals, ShardLog
 from speechsift.engine.enrich import MapFn
 from speechsift.engine.gc_tuning import streaming_gc
@@ -52,7 +51,8 @@ from speechsift.engine.lock import OutputLock
 from speechsift.engine.pairs import write_clip_index
 from speechsift.engine.plan import MARKER_VERSION, Plan, ShardSpec, Stages, build_stages, check_backend
 from speechsift.engine.progress import ProgressReporter
-from speechsift.engine.release import Assembly, make_curator, read_json, release_run
+from speechsift.engine.assemble import Assembly, make_curator, map_parts
+from speechsift.engine.release import read_json, release_run
 from speechsift.engine.release_part import PartJob, PartResult
 from speechsift.engine.stages import Generate, answered
 from speechsift.engine.text_items import check_text_backends
@@ -168,8 +168,25 @@ def advance(pending: PendingShard, stages: Stages, answers: list[Answer]) -> lis
 
 
 class Executor:
-    """Runs a recipe's plan to its output folder. Subclasses implement ``run_shards`` and ``drain``
-    (and ``map`` where they run measuring elsewhere than in this process)."""
+    """Runs a recipe's plan to its output folder.
+
+    What a subclass implements (``name`` registers it as ``engine.executor: <name>``):
+
+    - ``run_shards(specs)``: every spec: ``reuse(spec)`` first, in spec order (True: done, counted);
+      otherwise prepare it (``prepare`` here, or ``prepare_shard`` anywhere with
+      ``settled_failures(spec)``), get its requests answered (``self.service.submit``, or any
+      generation that returns ``Answer``s in request order) and ``advance`` until ``finished``,
+      then ``finish(pending)`` in this process, which writes the shard and records its marker.
+      Shards may finish in any order: the release counts them in shard order (``tally``). It
+      returns once every spec is prepared (the pair plan reads the clip index that preparing the
+      clip shards writes); shards still generating may be left to ``drain``.
+    - ``drain()``: finish every shard still in flight (called once, after the last kind).
+    - ``map()`` (optional): where ``Enrich`` measures (``map(function, items)`` in order).
+    - ``close()`` (optional): release workers; called however the run ends.
+
+    The base calls them from ``run``, inside the lock, with the ledger open and ``self.backend``,
+    ``self.stages``, ``self.plan`` and ``self.service`` set; it then makes the release.
+    """
 
     name: ClassVar[str] = ""
 
@@ -181,9 +198,11 @@ class Executor:
         self.cache = cache
         self.layout = OutputLayout(recipe.output_dir, recipe.engine.cache_dir)
         self.reporter = ProgressReporter(enabled=progress)
-        self.totals = RunTotals()
+        self.markers: dict[int, dict[str, Any]] = {}  # shard index -> its done-marker, finished in any order
         self.tts_this_run: Counter = Counter()  # speech synthesis of the shards this invocation made
-        self.parts: list[OutPath] = []  # every shard's examples, in shard order
+        # over every shard in shard order, whatever order they finished in (``tally``, before the release)
+        self.totals = RunTotals()
+        self.parts: list[OutPath] = []  # every shard's examples
         self.digests: list[str] = []
         self.clip_index: list[PurePath] = []  # the pairing index parts the clip shards wrote
         self.shards = self.skipped = 0
@@ -217,6 +236,10 @@ class Executor:
     def close(self) -> None:
         """Release what the executor holds (worker pools)."""
 
+    def make_backend(self) -> Backend:
+        """The recipe's LLM backend (an executor may place its engines elsewhere: Ray's on GPU nodes)."""
+        return make_recipe_backend(self.recipe)
+
     # --- resume ----------------------------------------------------------------------------
 
     def _marker(self, spec: ShardSpec) -> dict[str, Any]:
@@ -241,7 +264,7 @@ class Executor:
         if not all(f and storage.is_file(root / f) for f in files):
             return False
         self.skipped += 1
-        self._record(marker)
+        self.markers[spec.index] = marker
         self.reporter.advance(len(spec), skipped=True)
         return True
 
@@ -293,13 +316,16 @@ class Executor:
             marker["clips_file"] = str(PurePath(spec.clip_index).relative_to(layout.root))
         layout.storage.write_text(layout.shard_marker(spec.index), json.dumps(marker, indent=1))
         self.tts_this_run.update(marker.get("tts", {}))
-        self._record(marker)
+        self.markers[spec.index] = marker
         self.reporter.llm(self.service.snapshot())
 
-    def _record(self, marker: dict[str, Any]) -> None:
-        self.totals.add_shard(marker)
-        self.parts.append(self.layout.root / marker["examples_file"])
-        self.digests.append(marker["digest"])
+    def tally(self) -> None:
+        """The totals, example parts and input digests over every shard, in shard order."""
+        for index in sorted(self.markers):
+            marker = self.markers[index]
+            self.totals.add_shard(marker)
+            self.parts.append(self.layout.root / marker["examples_file"])
+            self.digests.append(marker["digest"])
 
     # --- the request ledger ----------------------------------------------------------------
 
@@ -336,11 +362,12 @@ class Executor:
         started = time.perf_counter()
         started_at = datetime.now(timezone.utc)
         recipe, layout = self.recipe, self.layout
-        self.backend = make_recipe_backend(recipe)
+        self.backend = self.make_backend()
         check_backend(recipe, self.backend)
         check_text_backends(recipe, self.backend)
         self.curator = make_curator(recipe)  # before the lock: a curation setup error stops the run first
         with OutputLock(layout), self.reporter:
+            layout.storage.check_writable()  # an OUT that cannot be written stops the run before any work
             ledger = self.open_ledger()
             try:
                 self.stages = build_stages(recipe, self.backend, layout, self.map())
@@ -350,7 +377,7 @@ class Executor:
                     self.run_shards(self.plan.clip_shards())
                     self.clip_shards = self.shards
                     # then pair shards, then text shards, numbered on: a shard never mixes them
-                    pairs = self.plan.pair_shards(self.clip_index)
+                    pairs = self.plan.pair_shards(sorted(self.clip_index))
                     if pairs:
                         self.reporter.phase("pairs", total=sum(map(len, pairs)), unit="pairs")
                         self.run_shards(pairs)
@@ -363,6 +390,7 @@ class Executor:
             finally:
                 self.close()
                 self.close_ledger(ledger)
+            self.tally()
             result = release_run(self, ledger, this_run, started, started_at)
         return result
 
@@ -380,6 +408,8 @@ def make_executor(recipe: Recipe, **options: Any) -> Executor:
     from speechsift.engine import local  # noqa: F401  (registration)
 
     name = recipe.engine.executor
+    if name == "ray":
+        from speechsift.engine import ray  # noqa: F401  (registration; the ray extra, imported only when asked)
     if name not in EXECUTORS:
         raise ConfigError(f"engine.executor: {name!r} is not an executor of this installation; choose one of "
                           f"{', '.join(sorted(EXECUTORS))}.")

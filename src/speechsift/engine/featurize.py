@@ -19,11 +19,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from speechsift.engine.enrich import default_workers, measure_one, measuring_pool
-from speechsift.layout import atomic_write_text
 from speechsift.engine.progress import ProgressReporter
 from speechsift.features import DEFAULT_FEATURES, MEASUREMENT_VERSION, check_features, columns_for
 from speechsift.labels import normalized_clips
 from speechsift.labels.bins import BinSet, save_bins
+from speechsift.layout import atomic_write_text
 from speechsift.recipe import EngineConfig
 from speechsift.records import Clip
 from speechsift.sources.base import RejectedRow

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from speechsift.engine.enrich import MapFn, default_workers, measuring_pool, pool_map
@@ -56,12 +56,13 @@ class LocalExecutor(Executor):
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
 
+    def prepared(self, specs: Iterable[ShardSpec]) -> Iterator[PendingShard]:
+        """The shards of ``specs`` that are not done, prepared (here: one by one, in this process)."""
+        return (self.prepare(spec) for spec in specs if not self.reuse(spec))
+
     def run_shards(self, specs: Iterable[ShardSpec]) -> None:
         budget = inflight_budget(self.recipe, self.backend)
-        for spec in specs:
-            if self.reuse(spec):
-                continue
-            pending = self.prepare(spec)
+        for pending in self.prepared(specs):
             self.submit(pending)
             while self.queue:
                 self.advance_ready()  # answers that arrived: apply, ask the next steps

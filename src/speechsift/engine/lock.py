@@ -22,8 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from speechsift.layout import OutputLayout
 from speechsift.errors import ConfigError, OutputLockedError
+from speechsift.layout import OutputLayout
 
 try:
     import fcntl

@@ -59,7 +59,7 @@ RELEASE_SECTIONS = ("name", "description", "license", "output", "curate", "split
 # ledger key ignores them too): changing them redoes nothing.
 RUNTIME_SETTINGS = {
     "llm": ("api_base", "api_key_env", "concurrency", "timeout_s", "retry", "ledger", "cache", "batch_size"),
-    "engine": ("workers", "executor", "cache_dir"),
+    "engine": ("workers", "executor", "ray_address", "cache_dir"),
 }
 
 

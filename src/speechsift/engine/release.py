@@ -15,19 +15,16 @@ import logging
 import platform
 import time
 from datetime import datetime, timezone
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from speechsift.engine.assemble import Assembly, PartMapper, assemble, gather_rejects, make_curator, map_parts, remove_stale
+from speechsift.engine.assemble import Assembly, PartMapper, assemble, gather_rejects, map_parts, remove_stale
 from speechsift.engine.counts import RunTotals
 from speechsift.engine.lock import OutputLock
 from speechsift.engine.plan import release_fingerprint
 from speechsift.engine.progress import ProgressReporter
 from speechsift.errors import ConfigError, SpeechsiftError
-from speechsift.export.annotation import write_annotation_pages
 from speechsift.export.card import render_card
-from speechsift.export.dpo import write_llamafactory_info
-from speechsift.export.messages import write_dataset_info
 from speechsift.layout import OutputLayout
 from speechsift.llm.ledger import Ledger
 from speechsift.recipe import Recipe
@@ -101,20 +98,13 @@ def finalize(
     layout: OutputLayout, recipe: Recipe, totals: RunTotals, parts: list[OutPath], shards: int, backend: "Backend",
     curator: Any = None, progress: ProgressReporter | None = None, mapper: PartMapper = map_parts,
 ) -> Assembly:
-    """The assemble pass (its parts written through ``mapper``), then rejects.jsonl,
-    dataset_info.json and the card."""
+    """The assemble pass (its parts written through ``mapper``, the exporters' closing files too),
+    then rejects.jsonl and the card."""
     assembly = assemble(parts, recipe, layout, curator, progress, examples=sum(totals.examples.values()),
                         mapper=mapper)
     remove_stale(layout, assembly.files)
     storage = layout.storage
     gather_rejects(layout, shards, assembly)
-    if "messages" in assembly.exports:
-        write_dataset_info(layout, sorted(assembly.exports["messages"].rows), recipe.name)
-    if "dpo_llamafactory" in recipe.output.formats:
-        splits = sorted({split for task, split in assembly.examples if task == "preference_pairs"})
-        write_llamafactory_info(layout.exports / "dpo_llamafactory", splits, recipe.name)
-    if "annotation" in recipe.output.formats:
-        assembly.files += write_annotation_pages(layout, recipe.name, assembly.preferences)
     assembly.warnings = release_warnings(recipe, totals, assembly)
     storage.write_text(layout.card, render_card(recipe, totals, assembly, backend.name, backend.model))
     for name, stats in {**totals.stages, **assembly.stages}.items():
@@ -189,9 +179,9 @@ def recurate(out: Path | str, recipe_path: Path | None = None, *, report: bool =
     previous = read_json(storage, layout.run_json)
     if previous is None:
         raise ConfigError(f"{out}: no run.json here; run `speechsift run RECIPE -o {out}` first.")
-    overrides = {"output.dir": layout.uri}
+    overrides = {"output.dir": layout.location}
     recipe = load_recipe(recipe_path, overrides) if recipe_path else parse_recipe(previous["recipe"], f"{out}/run.json", overrides)
-    layout = OutputLayout(layout.uri, recipe.engine.cache_dir)
+    layout = OutputLayout(layout.location, recipe.engine.cache_dir)
     with OutputLock(layout):
         totals = RunTotals()
         parts = []

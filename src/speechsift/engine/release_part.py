@@ -10,7 +10,8 @@ parts are written in parallel (a process pool locally; any executor can map ``wr
   task in one file, sorted by clip, each clip's audio stored once (``export/parquet.py``);
 - ``complete/part-N.parquet`` (with curation): every example with its scores, ``kept`` (in data/),
   ``drop_stage`` and ``drop_reason`` (curate, split or mix, and its reason code), audio by path;
-- the JSONL and DPO exports' files of the part;
+- every other export's files of the part (the registered exporters of ``output.formats``; each
+  part's exporters go back to the driver, which merges what they counted and closes the exports);
 - ``.work/release/rejects/part-N.jsonl``: the examples the release leaves out.
 
 Columns that pass through (ids, messages, labels, provenance, scores) stay in Arrow from the part
@@ -30,12 +31,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from speechsift.export import JSONL_EXPORTS, ExportCounts
+from speechsift.export import Exporter, make_exporters
 from speechsift.export.audio_files import AudioPaths
-from speechsift.export.dpo import DPO_FORMATS, is_preference, write_dpo_part
-from speechsift.export.parquet import AudioCells, clip_order, write_parquet_part
+from speechsift.export.parquet import AudioCells, ParquetExport, clip_order, write_parquet_part
 from speechsift.export.text import neutral_table
 from speechsift.layout import OutputLayout
+from speechsift.recipe import Recipe
 from speechsift.records import Example, examples_from_arrow
 from speechsift.storage import OutPath
 
@@ -55,17 +56,14 @@ DEDUP_FIELDS = ("dedup_kind", "dedup_of", "dedup_similarity")
 
 @dataclass(frozen=True)
 class ReleaseSettings:
-    """What of the recipe writing a part depends on."""
+    """What of the run writing a part depends on."""
 
     root: str  # OUT as the user named it (a local path or an object-store URI): workers open it again
-    formats: tuple[str, ...]
-    audio: str  # embed | path
-    copy_audio: bool
-    curated: bool
+    recipe: Recipe  # its output section (formats, audio, copy_audio) and whether it curates
 
     @property
-    def exports(self) -> list[str]:
-        return [name for name in self.formats if name in JSONL_EXPORTS]
+    def curated(self) -> bool:
+        return self.recipe.curate is not None
 
 
 @dataclass(frozen=True)
@@ -85,10 +83,9 @@ class PartResult:
     examples: Counter = field(default_factory=Counter)  # (task, split) -> rows written
     languages: set[str] = field(default_factory=set)
     sampling: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # task -> distinct settings
-    exports: dict[str, ExportCounts] = field(default_factory=dict)
+    exporters: list[Exporter] = field(default_factory=list)  # the part's exporters, with what they counted
     files: list[OutPath] = field(default_factory=list)
     rejects: int = 0
-    preferences: list[Example] = field(default_factory=list)  # for the annotation pages
 
 
 def sampling_setting(backend: str, model: str | None, temperature: float | None, top_p: float | None,
@@ -175,7 +172,7 @@ def write_part(job: PartJob) -> PartResult:
     result.rejects = _write_rejects(table, decisions, np.flatnonzero(~kept_mask), layout,
                                    layout.release_rejects(job.part))
     table = neutral_table(table)  # trainer tokens in text, for every format
-    paths = AudioPaths(layout, copy=settings.copy_audio)
+    paths = AudioPaths(layout, copy=settings.recipe.output.copy_audio)
     if settings.curated:  # every example with its scores and the decision, audio by path
         table = _with_dedup(table, decisions)
         complete = (table.append_column("kept", pa.array(kept_mask))
@@ -185,26 +182,19 @@ def write_part(job: PartJob) -> PartResult:
         write_parquet_part(complete, layout.complete_part(job.part), AudioCells("path", paths), storage)
         result.files.append(layout.complete_part(job.part))
     released = _released(table, decisions, np.flatnonzero(kept_mask))
-    released = released.take(pa.array(clip_order(released)))
     for row in released.group_by(["task", "split"], use_threads=False).aggregate([([], "count_all")]).to_pylist():
         result.examples[(row["task"], row["split"])] = row["count_all"]
     result.languages = {language for language in pc.unique(released.column("language")).to_pylist() if language}
     result.sampling = _sampling(released)
-    if "parquet" in settings.formats:
-        cells = AudioCells(settings.audio, paths)
-        for split in sorted(pc.unique(released.column("split")).to_pylist()):
-            target = layout.data_part(split, job.part)
-            write_parquet_part(released.filter(pc.equal(released.column("split"), split)), target, cells, storage)
-            result.files.append(target)
-    wanted_dpo = [fmt for fmt in DPO_FORMATS if fmt in settings.formats]
-    if settings.exports or wanted_dpo or "annotation" in settings.formats:
-        examples = examples_from_arrow(released.drop_columns(["generation", "quality"] if settings.curated else ["generation"]))
-        for name in settings.exports:
-            counts = result.exports[name] = ExportCounts()
-            result.files += JSONL_EXPORTS[name].write_part(examples, layout, job.part, paths, counts)
-        for fmt in wanted_dpo:
-            result.files += write_dpo_part(examples, layout, job.part, fmt, paths)
-        if "annotation" in settings.formats:
-            result.preferences = [e for e in examples if is_preference(e)]
+    examples: list[Example] | None = None
+    result.exporters = make_exporters(settings.recipe)
+    for exporter in result.exporters:
+        if isinstance(exporter, ParquetExport):  # Arrow to Arrow, the scores with it
+            result.files += exporter.write_table(released, layout, job.part, paths)
+            continue
+        if examples is None:  # records once, for every other export
+            examples = examples_from_arrow(released.drop_columns(["generation", "quality"] if settings.curated
+                                                                 else ["generation"]))
+        result.files += exporter.write_part(examples, layout, job.part, paths)
     result.files += paths.written
     return result

@@ -64,17 +64,17 @@ class SpeechStage(Stage):
         """``(index, record id, language, texts)`` each -> its voice and audio, or a Reject and
         whether it is transient. Items of one record id share its voice and settings; ``tts``
         gets the synthesizer's counters."""
-        speakers = list(dict.fromkeys((record_id, language) for _, record_id, language, _ in items))
+        speakers = list(dict.fromkeys((owner, language) for _, owner, language, _ in items))
         voices = dict(zip(speakers, self.pool.assign(speakers)))
         plans: dict[int, tuple[Voice, int, int]] = {}  # index -> voice, first request, count
         requests: list[SpeechRequest] = []
         outcomes: dict[int, Spoken | tuple[Reject, bool]] = {}
-        for index, record_id, language, texts in items:
-            voice = voices[(record_id, language)]
+        for index, owner, language, texts in items:
+            voice = voices[(owner, language)]
             if voice is None:
                 outcomes[index] = (self._no_voice(language), False)
                 continue
-            settings = voice.settings(record_id, self.pool.seed)
+            settings = voice.settings(owner, self.pool.seed)
             plans[index] = (voice, len(requests), len(texts))
             requests += [SpeechRequest(text, voice.id, settings, language) for text in texts]
         spoken = self.synthesizer.synthesize(requests, tts)

@@ -29,7 +29,7 @@ from speechsift.sources.base import RejectedRow
 from speechsift.sources.text import EXTRA_KEY as TEXT_RECORD
 from speechsift.tasks import TaskSettings, get_task
 from speechsift.tasks.base import takes
-from speechsift.tasks.closed_ended import dropped_counts
+from speechsift.tasks.screen import dropped_counts
 from speechsift.tasks.comparison import PairTask
 from speechsift.tasks.steps import Dropped, Reply, Step
 from speechsift.tasks.text import TextItem, TextTask

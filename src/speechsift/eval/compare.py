@@ -17,9 +17,9 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from speechsift.layout import atomic_write_text
 from speechsift.errors import ConfigError
 from speechsift.eval.scoring import BOOTSTRAP_SEED, metrics_in, paired_difference, spec
+from speechsift.layout import atomic_write_text
 from speechsift.report.html import el, fmt_int, fmt_num, fmt_pct
 from speechsift.report.page import page, section
 from speechsift.report.sections import _table

@@ -25,8 +25,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from speechsift.layout import OutputLayout, atomic_write_bytes
 from speechsift.errors import ConfigError
+from speechsift.layout import OutputLayout, atomic_write_bytes
 from speechsift.records import AudioRef
 from speechsift.report.samples import sniff_extension
 

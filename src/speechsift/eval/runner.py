@@ -30,13 +30,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from speechsift.engine.generation import Answer, GenerationService
-from speechsift.layout import atomic_write_bytes, atomic_write_text
 from speechsift.errors import AudioLoadError, ConfigError
 from speechsift.eval import answers, controllable, ifeval, judge, transcription
 from speechsift.eval.config import AudioOutputConfig, EvalConfig
 from speechsift.eval.items import SPEECH_IFEVAL, EvalItem, read_items
 from speechsift.eval.model import audio_digest, chat_request, make_model_backend
 from speechsift.eval.scoring import Failure
+from speechsift.layout import atomic_write_bytes, atomic_write_text
 from speechsift.llm.base import make_backend
 from speechsift.llm.ledger import Ledger
 from speechsift.llm.parse import ParseError, strip_think

@@ -26,11 +26,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from speechsift.layout import OutputLayout, atomic_write_text
 from speechsift.errors import ConfigError
 from speechsift.export.audio_files import AudioPaths
-from speechsift.export.dpo import pair_fields, prompt_audios
+from speechsift.export.base import Exporter, register_exporter
+from speechsift.export.dpo import is_preference, pair_fields, prompt_audios
+from speechsift.layout import OutputLayout
 from speechsift.records import AudioRef, Example, Message, Part
+from speechsift.storage import OutPath
 from speechsift.tasks.pairing import seeded_rng
 
 RESULTS_FORMAT = "speechsift-annotations/1"
@@ -38,7 +40,7 @@ BATCH_SIZE = 25  # pairs per page: about half an hour of listening
 PAIRS_FILE = "pairs.jsonl"
 
 
-def _relative(path: str | None, page_dir: Path) -> str | None:
+def _relative(path: str | None, page_dir: OutPath) -> str | None:
     return os.path.relpath(path, page_dir) if path else None
 
 
@@ -68,16 +70,40 @@ def pair_entry(example: Example, layout: OutputLayout) -> dict[str, Any]:
     }
 
 
+@register_exporter
+class AnnotationExport(Exporter):
+    """The released preference pairs as listening pages, written once every part is in."""
+
+    name = "annotation"
+
+    def __init__(self, recipe: Any = None) -> None:
+        super().__init__(recipe)
+        self.preferences: list[Example] = []
+
+    def write_part(self, examples: list[Example], layout: OutputLayout, shard: int,
+                   audio: AudioPaths) -> list[OutPath]:
+        self.preferences += [e for e in examples if is_preference(e)]
+        return []
+
+    def merge(self, other: Exporter) -> None:
+        self.preferences += other.preferences  # type: ignore[attr-defined]
+
+    def close(self, layout: OutputLayout, assembly: Any) -> list[OutPath]:
+        return write_annotation_pages(layout, self.recipe.name, self.preferences)
+
+
 def write_annotation_pages(layout: OutputLayout, title: str, preferences: list[Example],
-                           batch_size: int = BATCH_SIZE) -> list[Path]:
+                           batch_size: int = BATCH_SIZE) -> list[OutPath]:
     """One page per batch of the released preference pairs, per split, and ``pairs.jsonl``."""
     root = layout.exports / "annotation"
-    for stale in root.glob("*/batch-*.html"):  # pages of an earlier, larger release
-        stale.unlink()
+    storage = layout.storage
+    for stale in storage.files(root, ".html"):  # pages of an earlier, larger release
+        if stale.name.startswith("batch-"):
+            storage.delete(stale)
     by_split: dict[str, list[Example]] = defaultdict(list)
     for example in sorted(preferences, key=lambda e: e.id):
         by_split[example.split].append(example)
-    written: list[Path] = []
+    written: list[OutPath] = []
     lines = []
     for split, group in sorted(by_split.items()):
         for start in range(0, len(group), batch_size):
@@ -88,9 +114,9 @@ def write_annotation_pages(layout: OutputLayout, title: str, preferences: list[E
             shown = [{**e, "instruction_audio": _relative(e["instruction_audio"], page.parent),
                       "responses": [{**r, "audio": _relative(r["audio"], page.parent)} for r in e["responses"]]}
                      for e in entries]
-            atomic_write_text(page, render_page(title, batch, shown))
+            storage.write_text(page, render_page(title, batch, shown))
             written.append(page)
-    atomic_write_text(root / PAIRS_FILE, "".join(line + "\n" for line in lines))
+    storage.write_text(root / PAIRS_FILE, "".join(line + "\n" for line in lines))
     return [*written, root / PAIRS_FILE]
 
 
@@ -268,7 +294,7 @@ def imported_example(example_id: str, row: dict[str, Any]) -> Example:
 def import_annotations(out: Path, files: list[Path]) -> tuple[Path, int]:
     """Preference records from saved results files: ``OUT/annotations/preferences.jsonl`` and the
     DPO exports (``OUT/annotations/exports/dpo_*``). Returns the records file and their count."""
-    from speechsift.export.dpo import DPO_FORMATS, write_dpo_part, write_llamafactory_info
+    from speechsift.export.dpo import DPO_EXPORTS, LlamaFactoryDpoExport, write_llamafactory_info
     from speechsift.records import stable_id
 
     layout = OutputLayout(Path(out))
@@ -293,11 +319,12 @@ def import_annotations(out: Path, files: list[Path]) -> tuple[Path, int]:
         lines.append(json.dumps(row, ensure_ascii=False))
         examples.append(imported_example(stable_id("annotation", pair["pair_id"], judge), row))
     target = layout.root / "annotations"
-    atomic_write_text(target / "preferences.jsonl", "".join(line + "\n" for line in lines))
+    layout.storage.write_text(target / "preferences.jsonl", "".join(line + "\n" for line in lines))
     exports = OutputLayout(target)
-    for fmt in DPO_FORMATS:
-        write_dpo_part(examples, exports, 0, fmt, AudioPaths(exports))
-    write_llamafactory_info(exports.exports / "dpo_llamafactory", sorted({e.split for e in examples}), "annotations")
+    for export in DPO_EXPORTS:
+        export().write_part(examples, exports, 0, AudioPaths(exports))
+    write_llamafactory_info(exports, exports.exports / LlamaFactoryDpoExport.name, sorted({e.split for e in examples}),
+                            "annotations")
     return target / "preferences.jsonl", len(records)
 
 

@@ -94,14 +94,14 @@ waves = [sf.read(io.BytesIO(c["bytes"]) if c["bytes"] is not None else os.path.j
 
 def export_lines(recipe: Any, assembly: Assembly) -> list[str]:
     """The card's section on the JSONL exports: rows, rows left out and why, how paths resolve."""
-    from speechsift.export import JSONL_EXPORTS
+    from speechsift.export import EXPORTERS
 
     if not assembly.exports:
         return []
     lines = ["", "## Exports", "", "| export | read by | rows | left out |", "|---|---|---|---|"]
     notes = []
     for name, counts in assembly.exports.items():
-        export = JSONL_EXPORTS[name]
+        export = EXPORTERS[name]
         by_reason: dict[str, list[str]] = {}
         for (task, reason), n in sorted(counts.left_out.items()):
             by_reason.setdefault(reason, []).append(f"{n} `{task}`")

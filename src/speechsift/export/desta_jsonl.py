@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from speechsift.export.base import register_exporter
 from speechsift.export.jsonl import JsonlExport, has_audio_target, text_replies
 from speechsift.export.text import neutral_text
 from speechsift.records import Example, Message
@@ -71,6 +72,7 @@ def _turn(message: Message, audios: list[dict[str, str]]) -> dict[str, Any]:
     return {"role": message.role, "content": "\n".join(pieces), "audios": used}
 
 
+@register_exporter
 class DestaExport(JsonlExport):
     name = "desta_jsonl"
     trainers = "DeSTA2.5-Audio"

@@ -24,16 +24,16 @@ import json
 from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from speechsift.layout import OutputLayout, atomic_write_text
 from speechsift.export.audio_files import AudioPaths
+from speechsift.export.base import Exporter, register_exporter
 from speechsift.export.jsonl import write_jsonl
 from speechsift.export.messages import placeholder_text
+from speechsift.layout import OutputLayout
 from speechsift.records import AudioRef, Example
+from speechsift.storage import OutPath
 
-DPO_FORMATS = ("dpo_llamafactory", "dpo_trl")
 PathOf = Callable[[AudioRef], str]  # the path a record writes for an audio
 
 
@@ -101,24 +101,45 @@ def trl_record(example: Example, path_of: PathOf) -> dict[str, Any]:
     return record
 
 
-_RECORDS = {"dpo_llamafactory": llamafactory_record, "dpo_trl": trl_record}
+class DpoExport(Exporter):
+    """One preference format: ``record`` makes one row of its trainer's form."""
+
+    record: ClassVar[Callable[[Example, PathOf], dict[str, Any]]]
+
+    def write_part(self, examples: list[Example], layout: OutputLayout, shard: int,
+                   audio: AudioPaths) -> list[OutPath]:
+        """One shard's preference examples, one file per split."""
+        groups: dict[OutPath, list[dict[str, Any]]] = defaultdict(list)
+        root = layout.exports / self.name
+        path_of = partial(audio.reference, root=root)
+        for example in examples:
+            if is_preference(example):
+                groups[root / example.split / f"{layout.part_name(shard)}.jsonl"].append(self.record(example, path_of))
+        for path, records in groups.items():
+            write_jsonl(layout.storage, path, records)
+        return list(groups)
 
 
-def write_dpo_part(examples: list[Example], layout: OutputLayout, shard: int, fmt: str,
-                   audio: AudioPaths) -> list[Path]:
-    """One shard's preference examples in ``fmt``, one file per split."""
-    groups: dict[Path, list[dict[str, Any]]] = defaultdict(list)
-    make = _RECORDS[fmt]
-    path_of = partial(audio.reference, root=layout.exports / fmt)
-    for example in examples:
-        if is_preference(example):
-            groups[layout.exports / fmt / example.split / f"{layout.part_name(shard)}.jsonl"].append(make(example, path_of))
-    for path, records in groups.items():
-        write_jsonl(path, records)
-    return list(groups)
+@register_exporter
+class LlamaFactoryDpoExport(DpoExport):
+    name = "dpo_llamafactory"
+    record = staticmethod(llamafactory_record)
+
+    def close(self, layout: OutputLayout, assembly: Any) -> list[OutPath]:
+        splits = sorted({split for task, split in assembly.examples if task == "preference_pairs"})
+        return [write_llamafactory_info(layout, layout.exports / self.name, splits, self.recipe.name)]
 
 
-def write_llamafactory_info(root: Path, splits: list[str], prefix: str) -> Path:
+@register_exporter
+class TrlDpoExport(DpoExport):
+    name = "dpo_trl"
+    record = staticmethod(trl_record)
+
+
+DPO_EXPORTS: tuple[type[DpoExport], ...] = (LlamaFactoryDpoExport, TrlDpoExport)
+
+
+def write_llamafactory_info(layout: OutputLayout, root: OutPath, splits: list[str], prefix: str) -> OutPath:
     """``dataset_info.json`` registering each split folder as a ranking (preference) dataset."""
     info = {
         (f"{prefix}_dpo" if split == "train" else f"{prefix}_dpo_{split}"): {
@@ -132,5 +153,5 @@ def write_llamafactory_info(root: Path, splits: list[str], prefix: str) -> Path:
         for split in splits
     }
     path = root / "dataset_info.json"
-    atomic_write_text(path, json.dumps(info, indent=2) + "\n")
+    layout.storage.write_text(path, json.dumps(info, indent=2) + "\n")
     return path

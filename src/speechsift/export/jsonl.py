@@ -15,17 +15,19 @@ from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, ClassVar
 
-from speechsift.layout import OutputLayout, atomic_write_text
 from speechsift.export.audio_files import AudioPaths
+from speechsift.export.base import Exporter
+from speechsift.layout import OutputLayout
 from speechsift.records import AudioRef, Example, Message, Part
+from speechsift.storage import OutPath, Storage
 
 
-def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
+def write_jsonl(storage: Storage, path: OutPath, records: Iterable[dict[str, Any]]) -> None:
+    """The records as one JSONL file of OUT, written atomically."""
     lines = [json.dumps(r, ensure_ascii=False) for r in records]
-    atomic_write_text(path, "".join(line + "\n" for line in lines))
+    storage.write_text(path, "".join(line + "\n" for line in lines))
 
 
 def has_audio_target(example: Example) -> bool:
@@ -88,13 +90,18 @@ class ExportCounts:
         return counts
 
 
-class JsonlExport(ABC):
-    """One JSONL export under ``OUT/exports/<name>/``: one file per shard and folder."""
+class JsonlExport(Exporter, ABC):
+    """One JSONL export under ``OUT/exports/<name>/``: one file per shard and folder; ``counts``
+    says what it wrote and left out."""
 
     name: ClassVar[str]  # the format's name in ``output.formats`` and its folder
     trainers: ClassVar[str]  # who reads it, for the card
     # reason code -> why rows are left out of this export (the card and the README say it)
     reasons: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, recipe: Any = None) -> None:
+        super().__init__(recipe)
+        self.counts = ExportCounts()
 
     @abstractmethod
     def record(self, example: Example, audio_paths: list[str]) -> dict[str, Any]:
@@ -112,16 +119,16 @@ class JsonlExport(ABC):
         """A reason code (one of ``reasons``) when the example cannot be written, else None."""
         return None
 
-    def root(self, layout: OutputLayout) -> Path:
+    def root(self, layout: OutputLayout) -> OutPath:
         return layout.exports / self.name
 
-    def write_part(self, examples: list[Example], layout: OutputLayout, shard: int, audio: AudioPaths,
-                   counts: ExportCounts) -> list[Path]:
+    def write_part(self, examples: list[Example], layout: OutputLayout, shard: int,
+                   audio: AudioPaths) -> list[OutPath]:
         """Write one shard's examples; returns the files written."""
-        root = self.root(layout)
+        root, counts = self.root(layout), self.counts
         name = f"{layout.part_name(shard)}.jsonl"
-        files: dict[tuple[str, ...], Path] = {}  # a folder's file, its path made once
-        groups: dict[Path, list[dict[str, Any]]] = defaultdict(list)
+        files: dict[tuple[str, ...], OutPath] = {}  # a folder's file, its path made once
+        groups: dict[OutPath, list[dict[str, Any]]] = defaultdict(list)
         for example in map(self.prepare, examples):
             reason = self.leaves_out(example)
             if reason is not None:
@@ -135,5 +142,5 @@ class JsonlExport(ABC):
             groups[path].append(self.record(example, paths))
             counts.rows[(example.split, example.task)] += 1
         for path, records in groups.items():
-            write_jsonl(path, records)
+            write_jsonl(layout.storage, path, records)
         return list(groups)

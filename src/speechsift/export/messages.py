@@ -23,12 +23,13 @@ They stay in ``data/`` and ``sift_jsonl``.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-from speechsift.layout import OutputLayout, atomic_write_text
+from speechsift.export.base import register_exporter
 from speechsift.export.jsonl import JsonlExport, has_audio_target, text_replies
+from speechsift.layout import OutputLayout
 from speechsift.records import Example, Message
+from speechsift.storage import OutPath
 
 AUDIO_PLACEHOLDER = "<audio>"  # LLaMA-Factory's AUDIO_PLACEHOLDER; ms-swift's audio tag
 LLAMA_FACTORY_INFO = "dataset_info.json"
@@ -48,6 +49,7 @@ def placeholder_text(message: Message) -> str:
     return "".join(AUDIO_PLACEHOLDER if p.type == "audio" else (p.text or "") for p in message.content)
 
 
+@register_exporter
 class MessagesExport(JsonlExport):
     name = "messages"
     trainers = "LLaMA-Factory, ms-swift"
@@ -58,6 +60,10 @@ class MessagesExport(JsonlExport):
 
     def prepare(self, example: Example) -> Example:
         return text_replies(example)
+
+    def close(self, layout: OutputLayout, assembly: Any) -> list[OutPath]:
+        """Both trainers' registrations of the folders written."""
+        return write_dataset_info(layout, sorted(self.counts.rows), self.recipe.name)
 
     def leaves_out(self, example: Example) -> str | None:
         return "audio_target" if has_audio_target(example) else None
@@ -97,12 +103,12 @@ def swift_dataset_info(folders: list[tuple[str, str]], prefix: str) -> list[dict
     ]
 
 
-def write_dataset_info(layout: OutputLayout, folders: list[tuple[str, str]], prefix: str) -> list[Path]:
+def write_dataset_info(layout: OutputLayout, folders: list[tuple[str, str]], prefix: str) -> list[OutPath]:
     """Both trainers' registrations of the (split, task) folders written, beside them."""
     root = layout.exports / MessagesExport.name
     written = []
     for name, content in ((LLAMA_FACTORY_INFO, dataset_info(folders, prefix)),
                           (SWIFT_INFO, swift_dataset_info(folders, prefix))):
-        atomic_write_text(root / name, json.dumps(content, indent=2) + "\n")
+        layout.storage.write_text(root / name, json.dumps(content, indent=2) + "\n")
         written.append(root / name)
     return written

@@ -26,7 +26,9 @@ import pyarrow.parquet as pq
 
 from speechsift import audio
 from speechsift.export.audio_files import AudioPaths
-from speechsift.records import EXAMPLE_SCHEMA, AudioRef
+from speechsift.export.base import Exporter, register_exporter
+from speechsift.layout import OutputLayout
+from speechsift.records import EXAMPLE_SCHEMA, AudioRef, Example, examples_to_arrow
 from speechsift.storage import OutPath, Storage
 
 HF_AUDIO_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
@@ -150,3 +152,27 @@ def write_parquet_part(table: pa.Table, path: OutPath, cells: AudioCells, storag
             writer.write_table(pa.Table.from_arrays(columns, schema=schema), row_group_size=end - start)
         if not clips:
             writer.write_table(schema.empty_table())
+
+
+@register_exporter
+class ParquetExport(Exporter):
+    """``data/<split>-part-*.parquet``: every task of a release part in one file per split, sorted by
+    clip, audio as ``output.audio`` says (and the quality scores when the recipe curates)."""
+
+    name = "parquet"
+
+    def write_table(self, table: pa.Table, layout: OutputLayout, shard: int, audio: AudioPaths) -> list[OutPath]:
+        """The part's released rows as Arrow (``EXAMPLE_SCHEMA``, audio as AudioRefs, then any other
+        columns), written without turning them into records."""
+        cells = AudioCells(self.recipe.output.audio, audio)
+        table = table.take(pa.array(clip_order(table)))
+        written = []
+        for split in sorted(pc.unique(table.column("split")).to_pylist()):
+            target = layout.data_part(split, shard)
+            write_parquet_part(table.filter(pc.equal(table.column("split"), split)), target, cells, layout.storage)
+            written.append(target)
+        return written
+
+    def write_part(self, examples: list[Example], layout: OutputLayout, shard: int,
+                   audio: AudioPaths) -> list[OutPath]:
+        return self.write_table(examples_to_arrow(examples), layout, shard, audio)

@@ -11,9 +11,9 @@ inside OUT.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
+from speechsift.export.base import register_exporter
 from speechsift.export.jsonl import JsonlExport
 from speechsift.records import Example
 from speechsift.tasks import get_task
@@ -22,6 +22,7 @@ from speechsift.tasks import get_task
 SIFT_SPLITS = {"train": "train", "dev": "dev", "eval": "EvalSIFT"}
 
 
+@register_exporter
 class SiftJsonlExport(JsonlExport):
     name = "sift_jsonl"
     trainers = "SIFT-50M's layout"

@@ -498,7 +498,8 @@ __all__ = [
 
 GENDER_CUES: dict[str, dict[str, tuple[str, ...]]] = {
     "female": {
-        "en": ("she", "her", "hers", "herself", "woman", "women", "female", "girl", "lady", "feminine"),
+        "en": ("she", "her", "hers", "herself", "woman", "women", "female", "girl", "lady", "feminine", "woman's",
+               "ladies", "lady's", "girl's", "gal", "she's", "she'd", "she'll"),
         "de": ("frau", "frauen", "frauenstimme", "weiblich", "weibliche", "weiblichen", "weiblicher", "mädchen",
                "sprecherin"),
         "fr": ("femme", "féminine", "fille", "locutrice"),
@@ -506,7 +507,8 @@ GENDER_CUES: dict[str, dict[str, tuple[str, ...]]] = {
         "es": ("mujer", "femenina", "femenino", "chica"),
     },
     "male": {
-        "en": ("he", "him", "his", "himself", "man", "men", "male", "boy", "gentleman", "masculine"),
+        "en": ("he", "him", "his", "himself", "man", "men", "male", "boy", "gentleman", "masculine", "man's", "guy",
+               "guy's", "boy's", "fellow", "lad", "dude", "he's", "he'd", "he'll"),
         "de": ("mann", "männer", "männerstimme", "männlich", "männliche", "männlichen", "männlicher"),
         "fr": ("homme", "masculine", "masculin", "garçon"),
         "it": ("uomo", "maschile", "ragazzo"),
@@ -522,28 +524,36 @@ GENDER_PRONOUNS: dict[str, tuple[str, ...]] = {
 # Emotion words onto labels.tables.EMOTIONS.
 EMOTION_CUES: dict[str, dict[str, tuple[str, ...]]] = {
     "angry": {
-        "en": ("angry", "anger", "furious", "irritated", "annoyed", "enraged"),
+        "en": ("angry", "anger", "furious", "irritated", "annoyed", "enraged", "angrily", "furiously", "fury",
+               "irritation", "annoyance", "frustrated", "frustration", "rage", "irate", "livid", "hostile",
+               "outraged", "indignant", "seething"),
         "de": ("wütend", "wut", "verärgert", "zornig", "ärgerlich"),
         "fr": ("colère", "fâché", "fâchée", "furieux", "furieuse", "énervé", "énervée"),
         "it": ("arrabbiato", "arrabbiata", "rabbia", "furioso", "furiosa", "irritato", "irritata"),
         "es": ("enfadado", "enfadada", "enojado", "enojada", "ira", "rabia", "furioso", "furiosa"),
     },
     "happy": {
-        "en": ("happy", "happiness", "joy", "joyful", "cheerful", "delighted", "glad"),
+        "en": ("happy", "happiness", "joy", "joyful", "cheerful", "delighted", "glad", "happily", "joyfully",
+               "joyous", "cheerfully", "elated", "excited", "excitedly", "excitement", "upbeat", "thrilled",
+               "gleeful", "gleefully", "jubilant", "ecstatic", "merry", "bubbly", "enthusiastic", "enthusiastically",
+               "overjoyed", "giddy"),
         "de": ("fröhlich", "glücklich", "freude", "froh", "heiter"),
         "fr": ("joyeux", "joyeuse", "heureux", "heureuse", "joie", "gai", "gaie"),
         "it": ("felice", "gioia", "allegro", "allegra", "contento", "contenta"),
         "es": ("alegre", "feliz", "alegría", "contento", "contenta"),
     },
     "sad": {
-        "en": ("sad", "sadness", "sorrowful", "unhappy", "melancholic", "gloomy"),
+        "en": ("sad", "sadness", "sorrowful", "unhappy", "melancholic", "gloomy", "sadly", "sorrow", "melancholy",
+               "downcast", "dejected", "tearful", "mournful", "somber", "sombre", "heartbroken", "despondent",
+               "depressed", "grief", "grieving", "forlorn", "crestfallen", "heavy-hearted"),
         "de": ("traurig", "trauer", "betrübt", "niedergeschlagen"),
         "fr": ("triste", "tristesse", "mélancolique"),
         "it": ("triste", "tristezza", "malinconico", "malinconica"),
         "es": ("triste", "tristeza", "melancólico", "melancólica"),
     },
     "surprise": {
-        "en": ("surprised", "astonished", "amazed", "startled"),
+        "en": ("surprised", "astonished", "amazed", "startled", "astonishment", "amazement", "shocked", "stunned",
+               "incredulous", "disbelief"),
         "de": ("überrascht", "überraschung", "erstaunt"),
         "fr": ("surpris", "surprise", "étonné", "étonnée"),
         "it": ("sorpreso", "sorpresa", "stupito", "stupita"),
@@ -551,21 +561,22 @@ EMOTION_CUES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     # Only "neutral" itself: "calm" fits a sad or a tired voice too, and would reject good answers.
     "neutral": {
-        "en": ("neutral",),
+        "en": ("neutral", "matter-of-fact", "emotionless", "unemotional", "impassive", "deadpan", "expressionless"),
         "de": ("neutral",),
         "fr": ("neutre",),
         "it": ("neutro", "neutra"),
         "es": ("neutro", "neutra", "neutral"),
     },
     "fear": {
-        "en": ("fear", "fearful", "afraid", "scared", "frightened", "terrified"),
+        "en": ("fear", "fearful", "afraid", "scared", "frightened", "terrified", "fearfully", "panicked", "panicky",
+               "anxious", "anxiously", "nervous", "nervously", "alarmed", "apprehensive", "uneasy"),
         "de": ("ängstlich", "angst", "verängstigt", "furcht"),
         "fr": ("peur", "apeuré", "apeurée", "effrayé", "effrayée", "craintif", "craintive"),
         "it": ("paura", "spaventato", "spaventata", "impaurito", "impaurita"),
         "es": ("miedo", "asustado", "asustada", "temeroso", "temerosa"),
     },
     "disgust": {
-        "en": ("disgust", "disgusted", "revolted", "repulsed"),
+        "en": ("disgust", "disgusted", "revolted", "repulsed", "disgustedly", "revulsion", "grossed out", "distaste"),
         "de": ("angewidert", "ekel", "angeekelt"),
         "fr": ("dégoût", "dégoûté", "dégoûtée", "écœuré", "écœurée"),
         "it": ("disgustato", "disgustata", "disgusto", "schifato", "schifata"),
@@ -580,14 +591,15 @@ EMOTION_CUES: dict[str, dict[str, tuple[str, ...]]] = {
 SCALE_CUES: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     "pace": {
         "slow": {
-            "en": ("slow", "slowly", "slower", "unhurried", "leisurely"),
+            "en": ("slow", "slowly", "slower", "unhurried", "leisurely", "drawn-out", "drawn out"),
             "de": ("langsam", "langsamer", "langsamen", "gemächlich"),
             "fr": ("lent", "lente", "lentement"),
             "it": ("lento", "lenta", "lentamente"),
             "es": ("lento", "lenta", "lentamente", "despacio", "pausado", "pausada"),
         },
         "fast": {
-            "en": ("fast", "faster", "quick", "quickly", "rapid", "rapidly", "hurried", "hurriedly", "brisk", "briskly"),
+            "en": ("fast", "faster", "quick", "quickly", "rapid", "rapidly", "hurried", "hurriedly", "brisk",
+                   "briskly", "rushed", "rapid-fire"),
             "de": ("schnell", "schneller", "schnellen", "zügig", "rasch", "hastig"),
             "fr": ("vite", "rapide", "rapidement"),
             "it": ("veloce", "velocemente", "rapido", "rapida", "rapidamente"),
@@ -596,14 +608,16 @@ SCALE_CUES: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     },
     "volume": {
         "quiet": {
-            "en": ("quiet", "quietly", "soft", "softly", "whisper", "whispering", "hushed"),
+            "en": ("quiet", "quietly", "soft", "softly", "whisper", "whispering", "hushed", "soft-spoken", "whispers",
+                   "whispered", "murmur", "murmuring", "murmured", "barely audible"),
             "de": ("leise", "leiser", "flüsternd", "gedämpft"),
             "fr": ("voix basse", "chuchotant", "murmurant"),
             "it": ("bassa voce", "sottovoce", "sussurrando"),
             "es": ("voz baja", "susurrando"),
         },
         "loud": {
-            "en": ("loud", "loudly", "louder", "shouting", "booming"),
+            "en": ("loud", "loudly", "louder", "shouting", "booming", "shouts", "shouted", "yelling", "yells",
+                   "yelled", "screaming", "screams", "bellowing"),
             "de": ("laut", "lauter", "lauten", "schreiend"),
             "fr": ("fort", "voix haute", "criant"),
             "it": ("alta voce", "gridando"),
@@ -655,6 +669,7 @@ def scale_side(meta: Mapping[str, str], field: str) -> str | None:
 NEGATION_WINDOW = 3
 NEGATIONS: tuple[str, ...] = (
     "not", "no", "never", "n't", "isn't", "doesn't", "don't", "nor", "neither", "without", "hardly",
+    "than", "instead", "rather", "aren't", "wasn't", "weren't", "didn't", "won't", "can't", "cannot", "less",
     "nicht", "kein", "keine", "keinen", "keiner", "nie", "ohne",
     "pas", "ni", "jamais", "sans", "aucun", "aucune",
     "non", "né", "mai", "senza",

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from speechsift.errors import ConfigError
-from speechsift.llm.base import Backend, aclose, make_backend
+from speechsift.llm.base import Backend, BackendFactory, aclose, make_backend
 from speechsift.llm.types import ChatRequest, Completion
 
 if TYPE_CHECKING:
@@ -79,10 +79,11 @@ def identity(backend: Backend, request: ChatRequest) -> tuple[str, str | None]:
     return routed(request) if routed is not None else (backend.name, backend.model)
 
 
-def make_recipe_backend(recipe: "Recipe") -> Backend:
-    """The recipe's backend: its ``llm`` alone, or a router over ``llm`` and the named ``llms``."""
-    default = make_backend(recipe.llm)
+def make_recipe_backend(recipe: "Recipe", make: BackendFactory = make_backend) -> Backend:
+    """The recipe's backend: its ``llm`` alone, or a router over ``llm`` and the named ``llms``;
+    ``make`` builds each one (an executor may place engines elsewhere: on a Ray cluster's GPUs)."""
+    default = make(recipe.llm, "llm")
     if not recipe.llms:
         return default
     return Router({DEFAULT_LLM: default,
-                   **{name: make_backend(config, f"llms.{name}") for name, config in recipe.llms.items()}})
+                   **{name: make(config, f"llms.{name}") for name, config in recipe.llms.items()}})

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from speechsift.errors import ConfigError
-from speechsift.labels import normalize_labels
 from speechsift.records import Clip
 from speechsift.sources.base import RejectedRow
 from speechsift.sources.hf import read_hf
@@ -206,12 +205,11 @@ def _mapped(clips: Iterator[Clip | RejectedRow], value_maps: Mapping[str, Mappin
         raw = clip.raw
         if value_maps:
             raw = {f: value_maps.get(f, {}).get(v, v) for f, v in raw.items()}
-        meta, features, _ = normalize_labels(raw)
         extra = clip.extra
         if "answers" in extra:
             extra = {**extra, "answers": [_answer_text(a) for a in extra["answers"]]}
         yield Clip(clip.clip_id, clip.source, clip.audio, clip.language, clip.speaker_id, clip.text, raw,
-                   {**meta, **clip.meta}, {**features, **clip.features}, extra)
+                   clip.meta, clip.features, extra)
 
 
 __all__ = ["PRESETS", "HubPreset", "get_preset", "list_presets", "read_preset"]

@@ -3,6 +3,7 @@
 from speechsift.tasks import (  # noqa: F401  (registration)  # noqa: F401
     answer_extraction,
     closed_ended,
+    closed_ended_template,
     comparison,
     constrained,
     controllable,

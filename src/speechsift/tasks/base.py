@@ -15,6 +15,9 @@ from speechsift.llm.types import ChatRequest, SamplingParams
 from speechsift.records import Clip, Example, Generation, Message, Part, stable_ids
 
 DIRECT = Generation(backend="direct")  # provenance of targets taken from the corpus (never mutated)
+# Provenance of targets written by a template in ``build`` (never mutated; backend "template",
+# no model: a template never pretends to be one).
+TEMPLATE = Generation(backend="template")
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,9 +30,11 @@ from speechsift.records import Clip, Example, Message, Part
 from speechsift.render.pair import MEASURES, relation, render_pair_json
 from speechsift.render.sift_json import clip_duration
 from speechsift.tasks import prompts_sift
-from speechsift.tasks.base import DIRECT, Task, TaskSettings, register_task
-from speechsift.tasks.closed_ended import TEMPLATE, Configurable, QATask, Screen, words_of
+from speechsift.tasks.base import DIRECT, TEMPLATE, Task, TaskSettings, register_task
+from speechsift.tasks.closed_ended import QATask
+from speechsift.tasks.options import Configurable
 from speechsift.tasks.pairing import STRATEGIES, seeded_rng
+from speechsift.tasks.screen import Screen, words_of
 
 
 @lru_cache(maxsize=1024)

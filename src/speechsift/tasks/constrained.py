@@ -18,7 +18,7 @@ from speechsift.errors import Reject
 from speechsift.eval import constraints, ifeval
 from speechsift.records import Clip, Example
 from speechsift.tasks.base import Task, TaskSettings, get_task, register_task
-from speechsift.tasks.closed_ended import Configurable
+from speechsift.tasks.options import Configurable
 from speechsift.tasks.pairing import seeded_rng
 
 BASE_TASKS = ("transcription", "answer_extraction", "closed_ended_template")

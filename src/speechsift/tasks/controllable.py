@@ -33,9 +33,10 @@ from speechsift.llm.types import ChatRequest
 from speechsift.records import Clip, Example, Generation, Message, Part
 from speechsift.render.sift_json import acoustic_labels, clean_text
 from speechsift.tasks import prompts_sift
-from speechsift.tasks.base import DIRECT, Task, TaskSettings, register_task
-from speechsift.tasks.closed_ended import TEMPLATE, Configurable, Screen, leaks_metadata, sampling_for, words_of
+from speechsift.tasks.base import DIRECT, TEMPLATE, Task, TaskSettings, register_task
+from speechsift.tasks.options import Configurable, sampling_for
 from speechsift.tasks.pairing import seeded_rng
+from speechsift.tasks.screen import Screen, leaks_metadata, words_of
 
 # Voice characteristics an instruction may ask for, in the order they are phrased (accent last:
 # its phrase ends with the free-text accent name).

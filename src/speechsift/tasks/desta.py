@@ -29,8 +29,9 @@ from speechsift.records import Clip, Example, Generation, Message, Part
 from speechsift.render.desta import render_seed_description, segments_of
 from speechsift.tasks import prompts_sift
 from speechsift.tasks.base import Task, TaskSettings, register_task, user_turn
-from speechsift.tasks.closed_ended import Configurable, Screen, leaks_metadata, sampling_for
+from speechsift.tasks.options import Configurable, sampling_for
 from speechsift.tasks.pairing import seeded_rng
+from speechsift.tasks.screen import Screen, leaks_metadata
 
 SEPARATOR = "\n\n"  # between the seed description and the question in the LLM's user message
 ANSWER_TOKENS = 384  # DeSTA answers run to a paragraph

@@ -238,7 +238,7 @@ class PreferencePairs(TextTask):
     def candidates(self, example: Example, item: TextItem, pair: tuple[Config, Config],
                    settings: TaskSettings) -> Example:
         requests = [candidate_request(example.instruction, c.strategy, replace(settings.sampling, temperature=c.temperature),
-                                      c.llm, self.name) for c in pair if c is not REFERENCE_CONFIG]
+                                      c.llm, self.name) for c in pair if c != REFERENCE_CONFIG]
         return replace(example, request=Step(requests, lambda e, r: self.written(e, r, item, pair, settings)))
 
     def written(self, example: Example, replies: list[Reply], item: TextItem, pair: tuple[Config, Config],
@@ -246,7 +246,7 @@ class PreferencePairs(TextTask):
         pending = iter(replies)
         sides = []
         for config in pair:
-            if config is REFERENCE_CONFIG:
+            if config == REFERENCE_CONFIG:  # by value: a shard may come back from another process
                 sides.append({"config": REFERENCE, "text": item.fields["response"].strip(), "model": None})
                 continue
             reply = next(pending)

@@ -18,7 +18,7 @@ from speechsift.errors import Reject
 from speechsift.records import AudioRef, Clip, Example, Message, Part
 from speechsift.sources.text import TextRecord, spoken_turns
 from speechsift.tasks.base import DIRECT, Task, TaskSettings, register_task
-from speechsift.tasks.closed_ended import Configurable
+from speechsift.tasks.options import Configurable
 
 
 @dataclass(frozen=True)

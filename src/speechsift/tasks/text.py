@@ -24,7 +24,7 @@ from speechsift.errors import ConfigError, Reject
 from speechsift.llm.types import ChatRequest, SamplingParams
 from speechsift.records import Clip, Example, Message, Part
 from speechsift.tasks.base import DIRECT, Task, TaskSettings
-from speechsift.tasks.closed_ended import Configurable
+from speechsift.tasks.options import Configurable
 from speechsift.tasks.pairing import seeded_rng
 from speechsift.tasks.prompts_text import FOLLOW_UP_SYSTEM
 from speechsift.tasks.steps import Reply, Step

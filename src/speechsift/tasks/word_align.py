@@ -43,15 +43,8 @@ from speechsift.records import Clip, Example, Generation
 from speechsift.render.sift_json import MAX_LABEL_CHARS, clean_text
 from speechsift.tasks import prompts_sift
 from speechsift.tasks.base import Task, TaskSettings, register_task
-from speechsift.tasks.closed_ended import (
-    MAX_PAIRS_LIMIT,
-    QAOptions,
-    QATask,
-    Screen,
-    parse_pairs,
-    quotes_timestamp,
-    screen_pairs,
-)
+from speechsift.tasks.closed_ended import MAX_PAIRS_LIMIT, QAOptions, QATask
+from speechsift.tasks.screen import Screen, parse_pairs, quotes_timestamp, screen_pairs
 
 PITCH_MARGIN_ST = 2.0
 LOUDNESS_MARGIN_DB = 3.0

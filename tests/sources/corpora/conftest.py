@@ -42,11 +42,14 @@ def split(items) -> tuple[list[Clip], list[RejectedRow]]:
 
 @pytest.fixture
 def read():
-    """``read(name, root, **options) -> (clips by native id, rejects by reason)``."""
+    """``read(name, root, **options) -> (clips by native id, rejects by reason)``, the clips' labels
+    normalized as a run's ``normalize`` stage does (readers give them raw)."""
+    from speechsift.labels import normalized_clips
     from speechsift.sources.corpora import read_corpus
 
     def run(name, root, **options):
         clips, rejects = split(read_corpus(name, root, **options))
+        clips = list(normalized_clips(clips))
         by_id = {c.clip_id.split("/", 1)[1]: c for c in clips}
         assert len(by_id) == len(clips), "clip ids are unique"
         by_reason: dict[str, list[RejectedRow]] = {}

@@ -10,18 +10,21 @@ import pytest
 from corpus_trees import make_msp_podcast, make_ravdess, make_vctk
 from factories import write_tone
 
+from speechsift.export.lhotse import write_lhotse
+from speechsift.labels import normalized_clips, with_labels
 from speechsift.records import AudioRef, Clip
 from speechsift.sources.base import RejectedRow
 from speechsift.sources.corpora import read_corpus
-from speechsift.sources.lhotse_io import iter_manifest, read_lhotse, write_lhotse
+from speechsift.sources.lhotse_io import iter_manifest, read_lhotse
 
 lhotse = pytest.importorskip("lhotse")
 
 
 def corpus_clips(tmp_path) -> list[Clip]:
-    clips = [c for c in read_corpus("vctk", make_vctk(tmp_path / "vctk")) if isinstance(c, Clip)]
-    clips += [c for c in read_corpus("msp_podcast", make_msp_podcast(tmp_path / "msp")) if isinstance(c, Clip)]
-    clips += [c for c in read_corpus("ravdess", make_ravdess(tmp_path / "rav")) if isinstance(c, Clip)][:5]
+    """Clips of three corpora with their labels normalized (as a run holds them)."""
+    clips = list(normalized_clips(read_corpus("vctk", make_vctk(tmp_path / "vctk"))))
+    clips += list(normalized_clips(read_corpus("msp_podcast", make_msp_podcast(tmp_path / "msp"))))
+    clips += list(normalized_clips(read_corpus("ravdess", make_ravdess(tmp_path / "rav"))))[:5]
     return clips
 
 
@@ -127,10 +130,11 @@ def test_reading_manifests_lhotse_wrote(tmp_path):
     first = pairs["lhotse/rec1-0"]
     assert first.audio == AudioRef(str(audio), sampling_rate=16_000, offset_s=0.2, duration_s=1.0, channel=None)
     assert first.text == "hello there" and first.speaker_id == "spk1" and first.language == "English"
-    assert first.raw == {"gender": "F", "age": "34", "accent": "Scottish", "emotion": "happy"}
-    assert first.meta == {"gender": "female", "age": "young adult", "accent": "Scottish", "emotion": "happy"}
+    assert first.raw == {"gender": "F", "age": "34", "accent": "Scottish", "emotion": "happy"} and not first.meta
+    assert with_labels(first)[0].meta == {"gender": "female", "age": "young adult", "accent": "Scottish",
+                                          "emotion": "happy"}
     assert first.extra == {"topic": "greeting"}
-    assert pairs["lhotse/rec1-1"].meta == {"gender": "male", "emotion": "surprise"}
+    assert with_labels(pairs["lhotse/rec1-1"])[0].meta == {"gender": "male", "emotion": "surprise"}
 
     [cut_id] = [c.id for c in lhotse.load_manifest(tmp_path / "full_cuts.jsonl")]
     [whole] = list(read_lhotse(tmp_path / "full_cuts.jsonl", source="mine"))

@@ -34,7 +34,8 @@ def test_opus_layout_and_options(tmp_path, read):
     assert sorted(clips) == ["2222_3000_000000", "2222_3000_000001"]
     assert clips["2222_3000_000000"].audio.path.endswith(".opus") and clips["2222_3000_000000"].language == "de"
     clips, rejects = read("mls", corpus, check_audio=False, language="de-DE")
-    assert len(clips) == 7 and not rejects and clips["1844_1931_000000"].language == "de-DE"
+    assert len(clips) == 7 and not rejects and clips["1844_1931_000000"].language == "de"
+    assert clips["1844_1931_000000"].raw["language"] == "de-DE"  # the value asked for, the code normalized
     with pytest.raises(CorpusError, match="no test/transcripts.txt.*splits there are train, dev"):
         read("mls", corpus, splits=["test"])
 

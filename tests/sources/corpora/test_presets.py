@@ -6,6 +6,7 @@ import pytest
 from factories import write_tone
 
 from speechsift.errors import ConfigError, CorpusError
+from speechsift.labels import normalized_clips
 from speechsift.records import Clip
 from speechsift.sources.base import FIELD_ALIASES
 from speechsift.sources.presets import PRESETS, get_preset, list_presets, read_preset
@@ -43,20 +44,20 @@ def test_abstracttts_columns_from_a_local_copy(tmp_path):
         "major_emotion": ["angry", "sad", "neutral"], "gender": ["male", "female", "female"],
         "speaking_rate": [5.0, 7.5, 10.0], "relative_db": [-20.0, -12.0, -5.0],
     })
-    clips = list(read_preset("abstracttts_crema_d", path=folder))
+    clips = list(normalized_clips(read_preset("abstracttts_crema_d", path=folder)))
     assert all(isinstance(c, Clip) for c in clips)
     first = clips[0]
     assert first.clip_id == "abstracttts_crema_d/1001_DFA_ANG_XX.wav" and first.text == "Don't forget a jacket"
     assert first.language == "en" and first.audio.bytes
     assert first.meta == {"emotion": "angry", "gender": "male", "pace": "slow", "volume": "quiet"}
     assert clips[2].meta == {"emotion": "neutral", "gender": "female", "pace": "fast", "volume": "loud"}
-    renamed = list(read_preset("abstracttts_crema_d", path=folder, source="cremad_hub"))
+    renamed = list(normalized_clips(read_preset("abstracttts_crema_d", path=folder, source="cremad_hub")))
     assert renamed[0].clip_id.startswith("cremad_hub/")
 
 
 def test_value_maps_turn_class_labels_into_names(tmp_path):
     folder = _local_copy(tmp_path, {"text": ["a", "b", "c"], "emotion": [1, 3, 6], "sentiment": [1, 2, 0]})
-    clips = list(read_preset("meld_audio", path=folder))
+    clips = list(normalized_clips(read_preset("meld_audio", path=folder)))
     assert [c.raw["emotion"] for c in clips] == ["joy", "anger", "surprise"]
     assert [c.meta["emotion"] for c in clips] == ["happy", "angry", "surprise"]
 
@@ -78,5 +79,5 @@ def test_a_renamed_column_in_a_copy(tmp_path):
                                      "speaking_rate": [7.0] * 3, "relative_db": [-12.0] * 3})
     with pytest.raises(CorpusError, match="fields.emotion names column 'major_emotion'"):
         list(read_preset("abstracttts_crema_d", path=folder))
-    clips = list(read_preset("abstracttts_crema_d", path=folder, fields={"emotion": "emotion_label"}))
+    clips = list(normalized_clips(read_preset("abstracttts_crema_d", path=folder, fields={"emotion": "emotion_label"})))
     assert [c.meta["emotion"] for c in clips] == ["happy", "sad", "angry"]

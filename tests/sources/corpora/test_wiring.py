@@ -13,9 +13,9 @@ from corpus_trees import make_ravdess
 from factories import TEST_ENGINE, release_rows
 
 from speechsift.engine import run_recipe
+from speechsift.export.lhotse import write_lhotse
 from speechsift.recipe import parse_recipe
 from speechsift.records import clips_from_arrow
-from speechsift.sources.lhotse_io import write_lhotse
 
 CLI = [sys.executable, "-m", "speechsift.cli"]
 

@@ -1,8 +1,8 @@
 """What the corpus readers share: building a Clip from labels, rejects, finding the corpus root.
 
 Readers give raw labels keyed by our field names, with the values the normalization tables
-(``labels/tables.py``) understand; ``make_clip`` fills ``meta`` from them through the same
-``normalize_labels`` the pipeline runs, so a clip read here already carries its normalized labels.
+(``labels/tables.py``) understand; they stay raw here: the pipeline normalizes every source's labels
+once, in its ``normalize`` stage (``labels.with_labels``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from speechsift.errors import CorpusError
-from speechsift.labels import normalize_labels
 from speechsift.records import AudioRef, Clip
 from speechsift.sources.base import RejectedRow
 
@@ -38,9 +37,8 @@ def make_clip(
     extra: dict[str, Any] | None = None,
     audio: AudioRef | None = None,
 ) -> Clip:
-    """A Clip with ``meta`` normalized from ``raw`` (values no table explains stay in raw only)."""
+    """A Clip with its raw labels (empty values left out); ``meta`` is filled by normalization."""
     raw = {k: v for k, v in (raw or {}).items() if v is not None and v != ""}
-    meta, features, _unknown = normalize_labels(raw)
     return Clip(
         f"{source}/{native_id}",
         source,
@@ -49,8 +47,8 @@ def make_clip(
         speaker,
         text,
         raw,
-        meta,
-        features,
+        {},
+        {},
         extra or {},
     )
 

@@ -30,7 +30,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from speechsift.errors import ConfigError, CorpusError
-from speechsift.labels import normalize_labels
 from speechsift.records import AudioRef, Clip
 from speechsift.sources.base import RejectedRow
 from speechsift.sources.corpora import register_corpus
@@ -45,9 +44,6 @@ NOT_CLIP_LISTS = frozenset({"clip_durations", "validated_sentences", "unvalidate
 LABEL_COLUMNS = {"age": ("age",), "gender": ("gender",), "accent": ("accents", "accent")}
 EXTRA_COLUMNS = ("variant", "sentence_id", "sentence_domain", "segment")
 REQUIRED = ("path", "sentence")
-# Distinct label combinations remembered while reading (Common Voice has ~10 ages x ~7 genders x
-# the accents a locale uses); the memo is emptied when it reaches this size.
-LABEL_CACHE_SIZE = 65_536
 
 
 def _is_locale_dir(folder: Path) -> bool:
@@ -141,8 +137,6 @@ def _clips(root: Path, splits: tuple[str, ...], source: str, language: str | Non
     default_language = language or root.name
     exists = os.path.exists
     prefix = f"{source}/"
-    # (age, gender, accent) cells -> (raw, meta): a locale has few distinct label combinations
-    normalized: dict[tuple[str, ...], tuple[dict[str, str], dict[str, str]]] = {}
     for split in splits:
         tsv = root / f"{split}.tsv"
         with tsv.open("r", encoding="utf-8", errors="surrogateescape", newline="") as handle:
@@ -185,15 +179,8 @@ def _clips(root: Path, splits: tuple[str, ...], source: str, language: str | Non
                 if check_audio and not exists(path):
                     yield reject(source, native_id, "missing_audio", f"{tsv} line {number}: {path} not found")
                     continue
-                key = tuple(row[at] for _, at in labels)
-                known = normalized.get(key)
-                if known is None:
-                    if len(normalized) >= LABEL_CACHE_SIZE:
-                        normalized.clear()
-                    raw = {field: row[at] for field, at in labels if row[at]}
-                    known = normalized[key] = (raw, normalize_labels(raw)[0] if raw else {})
                 # every clip owns its dicts (records never share mutable state)
-                raw, meta, features = dict(known[0]), dict(known[1]), {}
+                raw, meta, features = {field: row[at] for field, at in labels if row[at]}, {}, {}
                 extra = {"split": split}
                 for column, at in extras:
                     if row[at]:
