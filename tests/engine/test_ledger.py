@@ -117,9 +117,12 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_resumes(tmp_path):
         recipe = tmp_path / "r.yaml"
         recipe.write_text(yaml.safe_dump(recipe_dict(manifest, out, ["sift_ssp"], llm=_llm(server.url, concurrency=2), engine={"shard_size": 2})))
         env = {**os.environ, "OPENAI_API_KEY": "k"}
-        # faulthandler: a run that does not stop is aborted below and prints every thread's stack
+        # faulthandler: a run that does not stop is aborted below and prints every thread's stack.
+        # Ctrl-C as in a terminal: a shell starts a background job (`make test &`) with SIGINT ignored,
+        # and a child inherits that, so the child gets SIGINT's default back before it starts.
         process = subprocess.Popen([*CLI, "run", str(recipe), "--no-progress"], env={**env, "PYTHONFAULTHANDLER": "1"},
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         try:
             assert gate.answered.wait(60), "the run never asked past its first two requests"
             process.send_signal(signal.SIGINT)
