@@ -93,3 +93,19 @@ def recipe_dict(manifest: Path, out: Path, tasks: list[Any] | None = None, **sec
     for key, value in sections.items():
         data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
     return data
+
+
+def release_rows(out: Path, task: str | None = None, split: str = "*", folder: str = "data") -> list[dict[str, Any]]:
+    """The rows of a release's Parquet files (``data/<split>-part-*.parquet``, or ``complete/``),
+    in part order, of one task or all."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    pattern = f"{split}-part-*.parquet" if folder == "data" else "part-*.parquet"
+    rows = []
+    for path in sorted((out / folder).glob(pattern)):
+        table = pq.read_table(path)
+        if task is not None:
+            table = table.filter(pc.equal(table.column("task"), task))
+        rows += table.to_pylist()
+    return rows

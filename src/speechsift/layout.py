@@ -127,16 +127,41 @@ class OutputLayout:
     def part_name(shard: int) -> str:
         return f"part-{shard:05d}"
 
-    def data_part(self, task: str, split: str, shard: int) -> OutPath:
-        return self.data / task / f"{split}-{self.part_name(shard)}.parquet"
+    def data_part(self, split: str, shard: int) -> OutPath:
+        """One split of one release part: every task, rows sorted by clip (``export/parquet.py``)."""
+        return self.data / f"{split}-{self.part_name(shard)}.parquet"
+
+    def data_parts(self, split: str = "*") -> list[OutPath]:
+        """The release's Parquet files of ``split`` (every split with ``*``), in part order; also
+        the per-task files (``data/<task>/<split>-part-*.parquet``) of older outputs."""
+        found = self.storage.files(self.data, ".parquet")
+        if split == "*":
+            return [p for p in found if "-part-" in p.name]
+        return [p for p in found if p.name.startswith(f"{split}-part-")]
 
     @property
     def complete(self) -> OutPath:
         """Every example with its quality scores (the unfiltered release) when curation is on."""
         return self.root / "complete"
 
-    def complete_part(self, task: str, shard: int) -> OutPath:
-        return self.complete / task / f"{self.part_name(shard)}.parquet"
+    def complete_part(self, shard: int) -> OutPath:
+        return self.complete / f"{self.part_name(shard)}.parquet"
+
+    @property
+    def release_work(self) -> Path:
+        """The release's working files on this machine: compact keys, split plans, spilled
+        group-bys (``OUT/.work/release`` for a local OUT). Made anew by every release; nothing in
+        it is resume state."""
+        return self.local / "release"
+
+    def decisions_part(self, shard: int) -> OutPath:
+        """What the release does with each example of a part: its split and copies, or why it is
+        left out. In OUT, so that whoever writes the part (a worker process, a Ray task) reads it."""
+        return self.work / "release" / "decisions" / f"{self.part_name(shard)}.parquet"
+
+    def release_rejects(self, shard: int) -> OutPath:
+        """The examples of a part the release leaves out (rejects.jsonl gathers them)."""
+        return self.work / "release" / "rejects" / f"{self.part_name(shard)}.jsonl"
 
     def scored_part(self, shard: int) -> OutPath:
         return self.work / "scored" / f"{self.part_name(shard)}.parquet"

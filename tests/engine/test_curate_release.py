@@ -7,9 +7,8 @@ import json
 import subprocess
 import sys
 
-import pyarrow.parquet as pq
 import yaml
-from factories import make_corpus, recipe_dict
+from factories import make_corpus, recipe_dict, release_rows
 from servers import ChatServer
 
 from speechsift.engine import run_recipe
@@ -38,8 +37,8 @@ def test_curate_in_a_run_then_again_from_the_cli(tmp_path):
     recipe.write_text(yaml.safe_dump(data))
     result = subprocess.run([*CLI, "curate", str(out), "--recipe", str(recipe)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    complete = [r for p in sorted((out / "complete" / "sift_ssp").glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
-    released = [r for p in sorted((out / "data" / "sift_ssp").glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+    complete = release_rows(out, "sift_ssp", folder="complete")
+    released = release_rows(out, "sift_ssp")
     assert len(complete) == 6 and len(released) == 5
     leaked = next(r for r in complete if r["response"] == LEAK)
     assert leaked["kept"] is False and leaked["drop_reason"] == "metadata_leak" and leaked["quality"]["leakage_flag"]

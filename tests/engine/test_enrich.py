@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pyarrow.parquet as pq
 import soundfile as sf
-from factories import recipe_dict, write_manifest
+from factories import recipe_dict, release_rows, write_manifest
 
 from speechsift.engine import run_recipe
 from speechsift.engine.enrich import choose_labels
@@ -36,7 +36,7 @@ def _corpus(root):
 
 
 def _meta(out):
-    rows = [r for p in sorted((out / "data" / "transcription").glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+    rows = release_rows(out, "transcription")
     return {r["id"]: r["meta"] for r in rows}, rows
 
 

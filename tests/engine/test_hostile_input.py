@@ -121,8 +121,9 @@ def test_a_hostile_corpus_end_to_end(tmp_path):
         "more/row2": ("read", "cell_too_large"),
         "more/e": ("read", "duplicate_id"),
     }
-    ds = datasets.load_dataset("parquet", data_files=str(out / "data" / "transcription" / "*.parquet"), split="train")
-    ds = ds.cast_column("audio", datasets.Audio(decode=False))
+    ds = datasets.load_dataset("parquet", data_files=str(out / "data" / "*.parquet"), split="train",
+                               filters=[("task", "==", "transcription")])
+    ds = ds.cast_column("audios", [datasets.Audio(decode=False)])
     examples = {row["clip_ids"][0]: row for row in ds}
     assert sorted(examples) == ["main/a", "main/b", "main/d", "more/e", "more/g"]
     assert examples["main/a"]["response"] == "ça va très bien", "latin-1 text read as written"

@@ -85,7 +85,7 @@ def run(manifest, out, tasks, llm):
         "curate": CURATE,
     }
     run_recipe(parse_recipe(recipe), progress=False)
-    released = [r for p in sorted((out / "data").glob("*/*.parquet"))
+    released = [r for p in sorted((out / "data").glob("*.parquet"))
                 for r in pq.read_table(p, columns=["task", "language", "clip_ids", "response"]).to_pylist()]
     rejects = [json.loads(line) for line in (out / "rejects.jsonl").read_text().splitlines() if line.strip()]
     return released, rejects

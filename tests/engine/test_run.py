@@ -6,10 +6,9 @@ import io
 import json
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
-from factories import make_corpus, recipe_dict, write_manifest, write_tone
+from factories import make_corpus, recipe_dict, release_rows, write_manifest, write_tone
 
 from speechsift.engine import run_recipe
 from speechsift.errors import StrictModeError
@@ -25,7 +24,7 @@ def _rejects(out: Path) -> list[dict]:
 
 
 def _table(out: Path, task: str):
-    return pq.read_table(sorted((out / "data" / task).glob("*.parquet"))).to_pylist()
+    return release_rows(out, task)
 
 
 def test_demo_like_run_writes_every_output(tmp_path):
@@ -51,15 +50,15 @@ def test_parquet_loads_with_datasets_and_audio_decodes_with_soundfile(tmp_path):
     manifest = make_corpus(tmp_path / "corpus", n=4, seconds=0.3)
     out = tmp_path / "out"
     _run(recipe_dict(manifest, out, ["transcription"]))
-    ds = datasets.load_dataset("parquet", data_files=str(out / "data/transcription/*.parquet"), split="train")
-    assert isinstance(ds.features["audio"], datasets.Audio)
-    ds = ds.cast_column("audio", datasets.Audio(decode=False))
+    ds = datasets.load_dataset("parquet", data_files=str(out / "data/train-*.parquet"), split="train")
+    assert isinstance(ds.features["audios"].feature, datasets.Audio)
+    ds = ds.cast_column("audios", [datasets.Audio(decode=False)])
     assert len(ds) == 4
     row = ds[0]
     for column in ("id", "task", "source", "language", "clip_ids", "instruction", "response", "messages", "meta", "generation"):
         assert column in row
     assert row["meta"]["gender"] == "male" and row["meta"]["emotion"] == "happy"
-    wave, sr = sf.read(io.BytesIO(row["audio"]["bytes"]))
+    wave, sr = sf.read(io.BytesIO(row["audios"][0]["bytes"]))
     assert sr == 16_000 and len(wave) == int(0.3 * 16_000)
     assert row["messages"][0]["content"][0] == {"type": "audio", "text": None, "audio": 0}
 
@@ -69,8 +68,8 @@ def test_audio_path_mode_keeps_paths(tmp_path):
     out = tmp_path / "out"
     _run(recipe_dict(manifest, out, ["transcription"], output={"audio": "path"}))
     rows = _table(out, "transcription")
-    assert rows[0]["audio"]["bytes"] is None
-    assert Path(rows[0]["audio"]["path"]).is_file()
+    assert rows[0]["audios"][0]["bytes"] is None
+    assert Path(rows[0]["audios"][0]["path"]).is_file()
 
 
 def test_bad_input_is_rejected_with_reasons_and_the_run_goes_on(tmp_path):
@@ -138,7 +137,7 @@ def test_rerun_skips_finished_shards_and_redoes_changed_ones(tmp_path):
     # a changed recipe redoes everything and removes the outputs of tasks it no longer has
     changed = _run(recipe_dict(manifest, out, ["sit_ssp"], engine={"shard_size": 2}))
     assert changed.shards_skipped == 0
-    assert not list((out / "data" / "transcription").glob("*.parquet"))
+    assert not release_rows(out, "transcription") and release_rows(out, "sit_ssp")
     assert not list((out / "exports").rglob("transcription/**/*.jsonl"))
 
 
@@ -183,6 +182,6 @@ def test_splits_and_mixing_in_a_run(tmp_path):
     assert len(rejects) == run["rejects"] == run["counts"]["mix"]["rejected"] + run["counts"]["split"]["rejected"]
     assert sum(result.examples.values()) + len(rejects) == 60
     card = (out / "README.md").read_text()
-    assert "path: data/sit_ssp/eval-*.parquet" in card and "| task | train | dev | eval |" in card
+    assert "path: data/eval-*.parquet" in card and "| task | train | dev | eval |" in card
     sift = {p.relative_to(out / "exports" / "sift_jsonl").parts[0] for p in (out / "exports" / "sift_jsonl").rglob("*.jsonl")}
     assert sift == {"train", "dev", "EvalSIFT"}  # SIFT-50M's name for the held-out split

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 
-import pyarrow.parquet as pq
 import pytest
-from factories import make_corpus, recipe_dict
+from factories import make_corpus, recipe_dict, release_rows
 from servers import ChatServer
 
 from speechsift.engine import run_recipe
@@ -16,7 +15,7 @@ from speechsift.recipe import parse_recipe
 
 
 def _rows(out, task):
-    return [r for p in sorted((out / "data" / task).glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+    return release_rows(out, task)
 
 
 def _qa_reply(body):

@@ -60,10 +60,9 @@ def _recipe(tmp_path: Path, out: Path, **tts) -> dict:
 def _rows(out: Path, task: str) -> list[dict]:
     import datasets
 
-    ds = datasets.load_dataset("parquet", data_files=str(out / "data" / task / "*.parquet"), split="train")
-    column = "audios" if "audios" in ds.column_names else "audio"
-    undecoded = datasets.Audio(decode=False)
-    ds = ds.cast_column(column, [undecoded] if column == "audios" else undecoded)  # bytes, decoded by soundfile
+    ds = datasets.load_dataset("parquet", data_files=str(out / "data" / "*.parquet"), split="train",
+                               filters=[("task", "==", task)])
+    ds = ds.cast_column("audios", [datasets.Audio(decode=False)])  # bytes, decoded by soundfile
     return sorted(ds, key=lambda row: row["clip_ids"][0])
 
 

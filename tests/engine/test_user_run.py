@@ -17,9 +17,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import yaml
-from factories import recipe_dict, write_manifest, write_tone
+from factories import recipe_dict, release_rows, write_manifest, write_tone
 from servers import RESET, ChatServer
 
 SENTENCES = {
@@ -92,7 +91,7 @@ def _cli(recipe: Path) -> subprocess.CompletedProcess:
 
 
 def _released(out: Path) -> list[dict]:
-    return [row for path in sorted((out / "data").rglob("*.parquet")) for row in pq.read_table(path).to_pylist()]
+    return release_rows(out)
 
 
 def test_a_multilingual_run_with_features_and_curation_heals_on_rerun(tmp_path):

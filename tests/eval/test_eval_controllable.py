@@ -18,10 +18,11 @@ from speechsift import audio
 from speechsift.layout import OutputLayout
 from speechsift.eval import run_eval
 from speechsift.eval.cli_config import eval_config
+from speechsift.export.audio_files import AudioPaths
 from speechsift.export.parquet import AudioCells, write_parquet_part
 from speechsift.features import measure
 from speechsift.labels.bins import BinSet, Bins, FieldBins, save_bins
-from speechsift.records import AudioRef, Clip
+from speechsift.records import AudioRef, Clip, examples_to_arrow
 from speechsift.tasks.base import TaskSettings
 from speechsift.tasks.controllable import ControllableTemplate
 
@@ -87,7 +88,8 @@ def write_dataset(root: Path, bins_path: Path) -> Path:
             example.split = "eval"
             examples.append(example)
     layout = OutputLayout(root)
-    write_parquet_part(examples, layout.data_part(task.name, "eval", 0), AudioCells("embed", layout), layout.storage)
+    write_parquet_part(examples_to_arrow(examples), layout.data_part("eval", 0), AudioCells("embed", AudioPaths(layout)),
+                       layout.storage)
     (root / "run.json").write_text(json.dumps({"recipe": {"labels": {"bins": str(bins_path)}}}))
     return root
 

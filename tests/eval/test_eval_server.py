@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
-from factories import recipe_dict, write_manifest, write_tone
+from factories import recipe_dict, release_rows, write_manifest, write_tone
 from servers import ChatServer
 from sift_tree import ITEMS, VERDICTS, write_tree
 from speech_llm import Judge, SpeechLLM, file_hash
@@ -21,6 +20,7 @@ from speechsift.errors import ConfigError, ServerUnreachableError
 from speechsift.eval import run_eval
 from speechsift.eval.cli_config import eval_config
 from speechsift.recipe import parse_recipe
+
 
 def model_server(audio: dict[str, Path], **faults) -> SpeechLLM:
     answers = {}
@@ -150,7 +150,7 @@ def test_a_real_run_output_evaluates_through_the_cli(tmp_path):
     out = tmp_path / "out"
     run_recipe(parse_recipe(recipe_dict(manifest, out, ["transcription", "closed_ended_template"],
                                         splits={"eval": {"per_cell": 100}})), progress=False)
-    eval_rows = [r for p in sorted(out.glob("data/*/eval-part-*.parquet")) for r in pq.read_table(p).to_pylist()]
+    eval_rows = release_rows(out, split="eval")
     assert eval_rows, "the run held out no eval speakers"
 
     def reply(body):  # transcribes correctly; answers closed-ended questions with the reference

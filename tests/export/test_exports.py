@@ -6,8 +6,7 @@ import json
 import re
 from pathlib import Path
 
-import pyarrow.parquet as pq
-from factories import make_corpus, recipe_dict
+from factories import make_corpus, recipe_dict, release_rows
 
 from speechsift.engine import run_recipe
 from speechsift.recipe import parse_recipe
@@ -76,7 +75,8 @@ def test_card_front_matter(tmp_path):
     text = (out / "README.md").read_text()
     _, front, body = text.split("---", 2)
     meta = yaml.safe_load(front)
-    assert {c["config_name"] for c in meta["configs"]} == {"transcription", "sit_ssp"}
+    assert {c["config_name"] for c in meta["configs"]} == {"all", "transcription", "sit_ssp"}
+    assert all(c["filters"] == [["task", "==", c["config_name"]]] for c in meta["configs"][1:])
     assert meta["license"] == "other" and meta["language"] == ["en"]
     assert "| transcription | 3 |" in body
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", body)
@@ -91,15 +91,15 @@ def test_copy_audio_makes_every_path_relative_and_stale_copies_go(tmp_path):
     run_recipe(parse_recipe(data), progress=False)
     copies = sorted((out / "audio").iterdir())
     assert len(copies) == 3 and all(p.read_bytes()[:4] == b"fLaC" for p in copies)
-    rows = [r for p in (out / "data" / "transcription").glob("*.parquet") for r in pq.read_table(p).to_pylist()]
-    assert {(out / r["audio"]["path"]).resolve() for r in rows} == {p.resolve() for p in copies}  # relative to OUT
+    rows = release_rows(out, "transcription")
+    assert {(out / r["audios"][0]["path"]).resolve() for r in rows} == {p.resolve() for p in copies}  # relative to OUT
     for record in _records(out / "exports" / "messages"):
         assert all(p.startswith("../../audio/") for p in record["audios"])
     data["output"]["copy_audio"] = False
     run_recipe(parse_recipe(data), progress=False)
     assert not list((out / "audio").iterdir()), "copies no export references any more are removed"
-    rows = [r for p in (out / "data" / "transcription").glob("*.parquet") for r in pq.read_table(p).to_pylist()]
-    assert all(Path(r["audio"]["path"]).is_absolute() and Path(r["audio"]["path"]).is_file() for r in rows)
+    rows = release_rows(out, "transcription")
+    assert all(Path(r["audios"][0]["path"]).is_absolute() and Path(r["audios"][0]["path"]).is_file() for r in rows)
 
 
 def test_synthesized_speech_in_work_is_relative_and_copied_for_a_release(tmp_path):

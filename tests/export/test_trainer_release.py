@@ -17,6 +17,7 @@ import pytest
 
 datasets = pytest.importorskip("datasets")
 
+from factories import release_rows  # noqa: E402
 from hostile_release import build_release  # noqa: E402
 
 from speechsift.export.card import loading_snippet  # noqa: E402
@@ -131,7 +132,7 @@ def test_parquet_loading_snippets_as_written(release):
     assert snippet.strip() == loading_snippet("out/demo", "sit_ssp"), "README shows the card's snippet"
     card = (release / "README.md").read_text()
     card_snippet = re.findall(r"```python\n(.*?)```", card, re.S)[-1]
-    tasks = sorted(p.name for p in (release / "data").iterdir() if any(p.glob("train-*.parquet")))
+    tasks = sorted({row["task"] for row in release_rows(release, split="train")})
     assert {"comparison", "comparison_template", "controllable", "transcription"} <= set(tasks)
     for task in tasks:
         for code in (snippet, card_snippet):

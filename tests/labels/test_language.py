@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-import pyarrow.parquet as pq
 import pytest
-from factories import make_clip, recipe_dict, write_manifest, write_tone
+from factories import make_clip, recipe_dict, release_rows, write_manifest, write_tone
 
 from speechsift.engine import run_recipe
 from speechsift.labels import tables, with_labels
@@ -100,7 +99,7 @@ def test_five_spellings_of_german_make_one_language_in_the_release(tmp_path):
     manifest = write_manifest(tmp_path / "m.csv", rows)
     out = tmp_path / "out"
     run_recipe(parse_recipe(recipe_dict(manifest, out, ["transcription"])), progress=False)
-    released = [r for p in sorted((out / "data" / "transcription").glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+    released = release_rows(out, "transcription")
     assert sorted(r["language"] or "none" for r in released) == ["de"] * 5 + ["none"]
     assert {r["meta"]["emotion"] for r in released} == {"happy", "sad", "angry", "neutral", "fear", "disgust"}
     folders = {p.name for p in (out / "exports" / "sift_jsonl").glob("*/*/*/*")}

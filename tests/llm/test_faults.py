@@ -15,8 +15,7 @@ import threading
 import zlib
 from collections import Counter
 
-import pyarrow.parquet as pq
-from factories import make_corpus, recipe_dict
+from factories import make_corpus, recipe_dict, release_rows
 from servers import RESET, ChatServer, Hang, completion_body, scripted_reply
 
 from speechsift.engine import run_recipe
@@ -76,7 +75,7 @@ def test_run_survives_every_kind_of_fault(tmp_path):
         )
         result = run_recipe(parse_recipe(data), progress=False)
     assert set(plan.faults_served) == {"429", "500", "503", "hang", "reset", "malformed", "empty"}
-    rows = [r for p in sorted((out / "data" / "sift_ssp").glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+    rows = release_rows(out, "sift_ssp")
     rejects = [json.loads(line) for line in (out / "rejects.jsonl").read_text().splitlines()]
     ids = [r["id"] for r in rows]
     assert len(ids) == len(set(ids)), "no example twice"
@@ -134,7 +133,7 @@ def test_llm_n_against_a_server_that_ignores_n(tmp_path):
         data = recipe_dict(manifest, out, ["sift_ssp"], llm={"backend": "openai", "model": "tiny",
                                                               "api_base": server.url, "n": 3, "seed": 10})
         result = run_recipe(parse_recipe(data), progress=False)
-    rows = [r for p in sorted((out / "data" / "sift_ssp").glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+    rows = release_rows(out, "sift_ssp")
     assert result.examples["sift_ssp"] == 9 and (out / "rejects.jsonl").read_text() == ""
     assert len({r["response"] for r in rows}) == 9
     assert sorted(r["generation"]["sample_index"] for r in rows) == [0, 0, 0, 1, 1, 1, 2, 2, 2]

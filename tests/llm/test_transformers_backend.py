@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pyarrow.parquet as pq
 import pytest
-from factories import make_corpus, recipe_dict
+from factories import make_corpus, recipe_dict, release_rows
 
 from speechsift.engine import run_recipe
 from speechsift.errors import ConfigError
@@ -75,7 +74,7 @@ def test_recipe_runs_on_the_transformers_backend_and_reuses_the_ledger(tiny_mode
     first = run_recipe(parse_recipe(data), progress=False)
     assert first.totals.examples == {"sift_ssp": 10, "sit_ssp": 10}
     assert first.llm_this_run["sent"] == 20
-    rows = pq.read_table(next((out / "data" / "sift_ssp").glob("*.parquet"))).to_pylist()
+    rows = release_rows(out, "sift_ssp")
     assert {r["generation"]["backend"] for r in rows} == {"transformers"}
     assert sorted({r["generation"]["sample_index"] for r in rows}) == [0, 1]
     assert len({r["id"] for r in rows}) == 10
@@ -84,6 +83,6 @@ def test_recipe_runs_on_the_transformers_backend_and_reuses_the_ledger(tiny_mode
     (out / ".work" / "shards" / "part-00000.json").unlink()  # force the shard to be redone
     redo = run_recipe(parse_recipe(data), progress=False)
     assert redo.llm_this_run["ledger_hits"] == 20 and redo.llm_this_run.get("sent", 0) == 0
-    assert pq.read_table(next((out / "data" / "sift_ssp").glob("*.parquet"))).to_pylist() == rows
+    assert release_rows(out, "sift_ssp") == rows
     run = json.loads((out / "run.json").read_text())
     assert run["llm"]["ledger_hits"] == 20

@@ -94,6 +94,10 @@ def add_quality(out: Path, *, embedding_dim: int = 0) -> dict[str, int]:
             fields=list(QUALITY_TYPE),
         )
         table = table.append_column("quality", quality)
+        # what the release writes into complete/: reached data/, and the stage and reason of a drop
+        table = table.append_column("kept", pa.array(~leaked))
+        table = table.append_column("drop_stage", pa.array(["curate" if x else None for x in leaked], pa.string()))
+        table = table.append_column("drop_reason", pa.array(["leakage" if x else None for x in leaked], pa.string()))
         if embedding_dim:
             vectors = rng.normal(size=(n, embedding_dim)).astype(np.float32)
             table = table.append_column("embedding", pa.array(list(vectors), pa.list_(pa.float32())))
@@ -101,9 +105,9 @@ def add_quality(out: Path, *, embedding_dim: int = 0) -> dict[str, int]:
         target = out / "complete" / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(table, target)
-        pq.write_table(table.filter(keep), path)
-        task = relative.parts[0]
-        for row in table.filter(pc.invert(keep)).select(["id", "source"]).to_pylist():
+        pq.write_table(table.filter(keep).drop_columns(["kept", "drop_stage", "drop_reason"]), path)
+        for row in table.filter(pc.invert(keep)).select(["id", "source", "task"]).to_pylist():
+            task = row["task"]
             dropped[task] = dropped.get(task, 0) + 1
             rejects.append(
                 {

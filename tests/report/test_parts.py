@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from collections import Counter
 
 import numpy as np
 import pyarrow as pa
 import soundfile as sf
 from pagetree import parse
 
-from speechsift.report import projection, samples, stats, svg
+from speechsift.report import aggregate, projection, samples, stats, svg
 from speechsift.report.html import Markup, el, escape, fmt_hours
 
 
@@ -32,11 +33,9 @@ def test_charts_escape_labels_and_cover_the_data():
     assert not list(tree.iter("b")) and "<b>label</b>" in tree.text
     assert svg.axis_ticks(35) == [0, 10, 20, 30, 40]
     assert svg.nice_ticks(0, 1, 4) == [0, 0.25, 0.5, 0.75, 1.0]
-    hist = stats.histogram(
-        np.array([1.0, 2, 2, 3, 50]), np.array(["a"] * 5, dtype=object), ["a"], bins=10, upper_quantile=0.5
-    )
+    hist = stats.histogram_of([("a", stats.Values.of(np.array([1.0, 2, 2, 3, 50])))], bins=10, upper_quantile=0.5)
     assert hist.overflow and hist.series[0][1].sum() == 5  # the outlier lands in the last bin, not lost
-    integer = stats.histogram(np.array([1.0, 1, 2]), np.array(["a"] * 3, dtype=object), ["a"], integer=True)
+    integer = stats.histogram_of([("a", stats.Values.of(np.array([1.0, 1, 2])))], integer=True)
     assert list(integer.edges[:3]) == [-0.5, 0.5, 1.5] and integer.series[0][1].tolist()[:3] == [0, 2, 1]
 
 
@@ -77,7 +76,7 @@ def test_openings_ignore_case_and_punctuation():
             ]
         }
     )
-    assert stats.openings(table).tolist() == [
+    assert aggregate.openings(table.column("response").combine_chunks(), table.num_rows).to_pylist() == [
         "sure the speaker sounds",
         "sure the speaker sounds",
         "(empty)",
@@ -88,22 +87,42 @@ def test_openings_ignore_case_and_punctuation():
 
 def test_openings_keep_the_letters_of_every_script():
     table = pa.table({"response": ["Ça fait déjà longtemps !", "Für mich: klar.", "¿Qué tal, señora?", "声音 很 好"]})
-    assert stats.openings(table).tolist() == ["ça fait déjà longtemps", "für mich klar", "qué tal señora", "声音 很 好"]
+    assert aggregate.openings(table.column("response").combine_chunks(), table.num_rows).to_pylist() == ["ça fait déjà longtemps", "für mich klar", "qué tal señora", "声音 很 好"]
 
 
-def test_stratified_sample_keeps_small_tasks_visible():
-    groups = np.array(["big"] * 10_000 + ["small"] * 30, dtype=object)
-    rows = projection.stratified_sample(groups, ["big", "small"], 400, np.random.default_rng(0))
-    picked = groups[rows]
-    assert (picked == "small").sum() == 30 and len(rows) <= 430
-    assert len(projection.stratified_sample(groups[:100], ["big"], 400, np.random.default_rng(0))) == 100
+def test_map_quotas_keep_small_tasks_visible():
+    quota = projection.quotas({"big": 10_000, "small": 30, "none": 0}, 400)
+    assert quota["small"] == 30 and sum(quota.values()) <= 430 and "none" not in quota
+    assert projection.quotas({"big": 100}, 400) == {"big": 100}
 
 
-def test_choose_takes_distinct_ids_per_task():
-    tasks = np.array(["a"] * 6 + ["b"] * 2, dtype=object)
-    ids = np.array(["x", "x", "y", "y", "z", "w", "p", "q"], dtype=object)
-    chosen = samples.choose(tasks, ids, ["a", "b"], 10, np.random.default_rng(0))
-    assert sorted(ids[chosen["a"]].tolist()) == ["w", "x", "y", "z"] and len(chosen["b"]) == 2
+def test_draw_takes_distinct_ids_per_task_and_merges_part_by_part():
+    tasks = pa.array(["a"] * 6 + ["b"] * 2)
+    ids = ["x", "x", "y", "y", "z", "w", "p", "q"]
+    whole = aggregate.Draw(10, seed=0)
+    whole.add(tasks, pa.table({"id": ids, "row": list(range(8))}))
+    assert sorted(whole.rows["a"].column("id").to_pylist()) == ["w", "x", "y", "z"] and whole.rows["b"].num_rows == 2
+    # a draw of 2 over two parts equals the draw of 2 over the whole: the smallest seeded hashes
+    halves, once = aggregate.Draw(2, seed=3), aggregate.Draw(2, seed=3)
+    halves.add(tasks.slice(0, 4), pa.table({"id": ids[:4]}))
+    halves.add(tasks.slice(4), pa.table({"id": ids[4:]}))
+    once.add(tasks, pa.table({"id": ids}))
+    assert {t: r.column("id").to_pylist() for t, r in halves.rows.items()} == \
+        {t: r.column("id").to_pylist() for t, r in once.rows.items()}
+
+
+def test_values_merged_part_by_part_match_numpy():
+    rng = np.random.default_rng(0)
+    data = rng.gamma(2.0, 3.0, 50_000)
+    values = aggregate.Values()
+    for chunk in np.array_split(data, 7):  # more than EXACT values: counted, rounded to 4 digits
+        values.add(chunk)
+    assert values.n == data.size and values.min == data.min() and values.max == data.max()
+    assert np.isclose(values.sum, data.sum())
+    for q in (0.05, 0.5, 0.95):
+        assert abs(values.quantile(q) - np.quantile(data, q)) <= 1e-3 * np.quantile(data, q)
+    small = aggregate.Values.of(np.array([1.0, 2.0, np.nan, 4.0]))
+    assert small.n == 3 and small.quantile(0.5) == 2.0 and small.integer  # exact while few
 
 
 def test_sniffing_and_conversion_of_audio(tmp_path):
@@ -131,28 +150,25 @@ def test_amounts_of_audio_read_naturally():
     assert fmt_hours(12.34) == "12.3 h"
 
 
-def test_quality_columns_by_kind_from_a_struct_or_a_map():
-    struct = pa.table(
-        {
-            "quality": pa.array(
-                [
-                    {"score": 0.5, "flagged": True, "domain_label": "work", "flags": ["a", "b"], "count": 3},
-                    {"score": None, "flagged": False, "domain_label": None, "flags": [], "count": 4},
-                ]
-            )
-        }
+def test_quality_fields_by_kind_from_a_struct_or_a_map():
+    struct = pa.array(
+        [
+            {"score": 0.5, "flagged": True, "domain_label": "work", "flags": ["a", "b"], "count": 3},
+            {"score": None, "flagged": False, "domain_label": None, "flags": [], "count": 4},
+        ]
     )
-    columns = stats.quality_columns(struct)
-    assert set(columns.numeric) == {"score", "count"} and set(columns.flags) == {"flagged"}
-    assert columns.categorical["domain_label"].tolist() == ["work", stats.MISSING]
-    assert columns.flag_lists["flags"] == [["a", "b"], []]
-    mapped = pa.table(
-        {"quality": pa.array([[("words", 3.0)], [("words", 5.0), ("leak", 1.0)]], pa.map_(pa.string(), pa.float64()))}
-    )
-    columns = stats.quality_columns(mapped)
-    assert columns.numeric["words"].tolist() == [3.0, 5.0]
-    assert np.isnan(columns.numeric["leak"][0]) and columns.numeric["leak"][1] == 1.0
-    assert stats.quality_columns(pa.table({"id": ["x"]})) is None
+    quality = aggregate.QualityStats()
+    quality.add(struct, pa.array(["t", "t"]), None)
+    assert set(quality.numeric_fields) == {"score", "count"} and quality.flag_fields == ["flagged"]
+    assert quality.domains["domain_label"] == Counter({("t", "work"): 1, ("t", stats.MISSING): 1})
+    assert quality.lists["flags"] == Counter({("a", "t"): 1, ("b", "t"): 1})
+    assert quality.series("count").quantile(0.5) == 3.5 and quality.flags[("flagged", "t")] == 1
+    mapped = pa.array([[("words", 3.0)], [("words", 5.0), ("leak", 1.0)]], pa.map_(pa.string(), pa.float64()))
+    quality = aggregate.QualityStats()
+    quality.add(mapped, pa.array(["t", "u"]), np.array([True, False]))
+    assert quality.series("words").n == 2 and quality.series("leak").n == 1
+    assert quality.series("words", state=aggregate.KEPT).max == 3.0
+    assert quality.kept == Counter({"t": 1}) and quality.totals == Counter({"t": 1, "u": 1})
 
 
 def test_ticks_of_values_a_rounding_error_apart_are_few():

@@ -182,8 +182,8 @@ def test_text_records_reach_text_tasks_only_and_every_row_is_counted(tmp_path):
                                              "rejected_by_reason": {"missing_response": 1}}
     rejects = [json.loads(line) for line in (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()]
     assert {(r["id"], r["reason"]) for r in rejects} == {("instr/row3", "missing_response"), ("instr/row4", "bad_row")}
-    ds = __import__("datasets").load_dataset("parquet", data_files=str(tmp_path / "out" / "data" / "test_text_echo" / "*.parquet"),
-                                             split="train")
+    ds = __import__("datasets").load_dataset("parquet", data_files=str(tmp_path / "out" / "data" / "*.parquet"),
+                                             split="train", filters=[("task", "==", "test_text_echo")])
     rows = sorted(ds, key=lambda row: row["instruction"])
     assert [row["response"] for row in rows] == ["An apple.", "An oak."]
     assert rows[0]["meta"]["gender"] == "female", "a text row's labels are normalized like a manifest's"

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 
-import pyarrow.parquet as pq
 import pytest
-from factories import recipe_dict, write_manifest, write_tone
+from factories import recipe_dict, release_rows, write_manifest, write_tone
 
 from speechsift.engine import run_recipe
 from speechsift.errors import ConfigError
@@ -29,7 +28,7 @@ def test_constrained_targets_follow_their_constraints(tmp_path):
     recipe = recipe_dict(manifest, out, [{"name": "constrained", "options": {"base": ["transcription",
                                                                                        "closed_ended_template"]}}])
     run_recipe(parse_recipe(recipe), progress=False)
-    examples = [r for p in sorted(out.glob("data/constrained/*.parquet")) for r in pq.read_table(p).to_pylist()]
+    examples = release_rows(out, "constrained")
     assert len(examples) == 10 * (1 + 3)  # one transcription and three template questions per clip
     seen = set()
     for example in examples:

@@ -7,8 +7,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-import pyarrow.parquet as pq
-from factories import make_corpus, recipe_dict
+from factories import make_corpus, recipe_dict, release_rows
 from servers import ChatServer
 
 from speechsift.engine import run_recipe
@@ -20,8 +19,7 @@ def _run(data):
 
 
 def _table(out: Path, task: str) -> list[dict]:
-    parts = sorted((out / "data" / task).glob("*.parquet"))
-    return pq.read_table(parts).to_pylist() if parts else []
+    return release_rows(out, task)
 
 
 def _rejects(out: Path) -> list[dict]:

@@ -254,7 +254,8 @@ def test_spoken_preference_pairs_from_text_data_end_to_end(tmp_path):
                for line in path.read_text().splitlines()]
     assert written and all(w["messages"][0]["content"] == "<audio>" and len(w["audios"]) == 1 for w in written)
 
-    ds = load_dataset("parquet", data_files=str(out / "data" / "preference_pairs" / "*.parquet"), split="train")
+    ds = load_dataset("parquet", data_files=str(out / "data" / "*.parquet"), split="train",
+                      filters=[("task", "==", "preference_pairs")])
     ds = ds.cast_column("audios", [Audio(decode=False)])
     for row in ds:
         extra = json.loads(row["extra"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-import pyarrow.parquet as pq
+from factories import release_rows
 from servers import ChatServer
 from text_server import text_reply
 
@@ -52,7 +52,7 @@ def recipe(tmp_path, url, **extra):
 
 
 def released(out, task):
-    return [row for path in sorted((out / "data" / task).glob("*.parquet")) for row in pq.read_table(path).to_pylist()]
+    return release_rows(out, task)
 
 
 def test_every_text_task_end_to_end_and_rerun(tmp_path):

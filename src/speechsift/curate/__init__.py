@@ -3,9 +3,11 @@
 Entry points (see ``pipeline.py`` for the two-pass flow the engine runs):
 
 - ``Curator(config)``: scorers, filters and dedup index built once; ``.score(batch)``,
-  ``.filter(batch)``, ``.index`` (a ``DedupIndex``).
+  ``.filter(batch)``, ``.index`` (a ``DedupIndex``), ``.dedup_index(folder, expected)`` (a new one
+  spilling under ``folder``, as a release makes).
 - ``score_examples(examples, config)``: fill ``example.quality`` in place (nothing dropped).
-- ``DedupIndex``: global exact / near / semantic duplicates (``add``, ``duplicates``, ``annotate``).
+- ``DedupIndex``: global exact / near / semantic duplicates (``add``, ``duplicates``, ``annotate``,
+  ``duplicates_in(part)``), worked out from keys spilled to disk.
 - ``build_filters(config)`` and ``apply_filters(examples, filters) -> (kept, dropped)``.
 - ``QUALITY_COLUMNS``: every quality column and its type (float, bool, str);
   ``quality_arrow_type()`` the matching Arrow struct.

@@ -4,12 +4,15 @@ and run them over batches of examples.
 Typical global pass (what the engine does after generation)::
 
     curator = Curator(config)                       # loads models and word lists once
-    for batch in shards:                            # pass 1
+    index = curator.dedup_index(folder, expected)   # spills its keys under folder
+    for part, batch in enumerate(shards):           # pass 1
         curator.score(batch)                        # quality columns, in place
         kept, dropped = apply_filters(batch, curator.filters)
-        curator.index.add(kept)                     # dedup sees only examples that survive
-    for batch in shards:                            # pass 2 (re-read, or kept in memory)
-        curator.index.annotate(batch)               # dedup_kind / dedup_of / dedup_similarity
+        index.add(kept, part)                       # dedup sees only examples that survive
+    for part, batch in enumerate(shards):           # pass 2 (re-read)
+        found = index.duplicates_in(part)           # worked out once, partition by partition
+        for example in batch:
+            example.quality = annotated(example.quality, found.get(example.id))
         kept, dropped = apply_filters(batch, curator.filters)   # now with the dedup filters
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -138,11 +142,17 @@ class Curator:
         self.embedder = embedder
         self.scorers = build_scorers(cfg, judge_backend=judge_backend, embedder=embedder)
         self.filters: list[Filter] = build_filters(cfg)
-        self.index = DedupIndex(cfg.dedup, scope=cfg.dedup_scope, threshold=cfg.near_threshold,
-                                semantic_threshold=cfg.semantic_threshold, num_perm=cfg.num_perm,
-                                min_words=cfg.dedup_min_words, across_clips=cfg.dedup_direct,
-                                embedder=embedder, max_chars=cfg.max_chars)
+        self.index = self.dedup_index()
         self.errors: Counter[str] = Counter()  # examples each scorer failed on, over the curator's life
+
+    def dedup_index(self, folder: Path | None = None, expected: int = 0) -> DedupIndex:
+        """A new, empty dedup index of this config, spilling under ``folder`` (default: a temporary
+        folder), sized for about ``expected`` examples."""
+        cfg = self.config
+        return DedupIndex(cfg.dedup, scope=cfg.dedup_scope, threshold=cfg.near_threshold,
+                          semantic_threshold=cfg.semantic_threshold, num_perm=cfg.num_perm,
+                          min_words=cfg.dedup_min_words, across_clips=cfg.dedup_direct,
+                          embedder=self.embedder, max_chars=cfg.max_chars, folder=folder, expected=expected)
 
     def score(self, examples: Sequence[Example]) -> None:
         """Fill ``quality`` of each example in place. Each example gets a fresh quality dict (old

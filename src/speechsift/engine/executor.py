@@ -51,8 +51,9 @@ from speechsift.engine.lock import OutputLock
 from speechsift.engine.pairs import write_clip_index
 from speechsift.engine.plan import MARKER_VERSION, Plan, ShardSpec, Stages, build_stages, check_backend
 from speechsift.engine.progress import ProgressReporter
-from speechsift.engine.assemble import Assembly, make_curator
+from speechsift.engine.assemble import Assembly, make_curator, map_parts
 from speechsift.engine.release import read_json, release_run
+from speechsift.engine.release_part import PartJob, PartResult
 from speechsift.engine.stages import Generate, answered
 from speechsift.engine.text_items import check_text_backends
 from speechsift.errors import ConfigError
@@ -226,6 +227,11 @@ class Executor:
     def map(self) -> MapFn:
         """Where the stages run spread-out work (measuring): here by default."""
         return map
+
+    def write_parts(self, jobs: list[PartJob], workers: int) -> Iterable[PartResult]:
+        """Where the release's parts are written (``engine/release_part.py``): a process pool of
+        ``workers`` on this machine by default."""
+        return map_parts(jobs, workers)
 
     def close(self) -> None:
         """Release what the executor holds (worker pools)."""

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from speechsift.engine.assemble import Assembly, assemble, remove_stale
+from speechsift.engine.assemble import Assembly, PartMapper, assemble, gather_rejects, map_parts, remove_stale
 from speechsift.engine.counts import RunTotals
 from speechsift.engine.lock import OutputLock
 from speechsift.engine.plan import release_fingerprint
@@ -74,7 +74,7 @@ def release_run(executor: "Executor", ledger: Ledger | None, this_run: dict[str,
                          tts_this_run, clip_stages)
     remove_stale_shards(layout, shards, executor.clip_shards)
     assembly = finalize(layout, recipe, totals, sorted(executor.parts), shards, executor.backend,
-                        executor.curator, reporter)
+                        executor.curator, reporter, executor.write_parts)
     assembly.pairing = executor.plan.pairing
     run = write_run_json(layout, recipe, totals, assembly, shards, skipped, started_at,
                          time.perf_counter() - started, executor.limit, this_run, ledger, tts_this_run)
@@ -96,20 +96,15 @@ def remove_stale_shards(layout: OutputLayout, shards: int, clip_shards: int) -> 
 
 def finalize(
     layout: OutputLayout, recipe: Recipe, totals: RunTotals, parts: list[OutPath], shards: int, backend: "Backend",
-    curator: Any = None, progress: ProgressReporter | None = None,
+    curator: Any = None, progress: ProgressReporter | None = None, mapper: PartMapper = map_parts,
 ) -> Assembly:
-    """The assemble pass (the exporters' closing files too), then rejects.jsonl and the card."""
-    assembly = assemble(parts, recipe, layout, curator, progress, examples=sum(totals.examples.values()))
+    """The assemble pass (its parts written through ``mapper``, the exporters' closing files too),
+    then rejects.jsonl and the card."""
+    assembly = assemble(parts, recipe, layout, curator, progress, examples=sum(totals.examples.values()),
+                        mapper=mapper)
     remove_stale(layout, assembly.files)
     storage = layout.storage
-    lines = []
-    for shard in range(shards):
-        try:
-            lines.append(storage.read_text(layout.shard_rejects(shard)))
-        except FileNotFoundError:
-            continue
-    lines += [json.dumps(r, ensure_ascii=False) + "\n" for r in assembly.rejects]
-    storage.write_text(layout.rejects, "".join(lines))
+    gather_rejects(layout, shards, assembly)
     assembly.warnings = release_warnings(recipe, totals, assembly)
     storage.write_text(layout.card, render_card(recipe, totals, assembly, backend.name, backend.model))
     for name, stats in {**totals.stages, **assembly.stages}.items():

@@ -26,7 +26,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from speechsift.errors import ConfigError
-from speechsift.layout import atomic_write_bytes
+from speechsift.layout import OutputLayout, atomic_write_bytes
 from speechsift.records import AudioRef
 from speechsift.report.samples import sniff_extension
 
@@ -101,12 +101,11 @@ def user_text(messages: list[dict[str, Any]]) -> str:
 # --- speechsift output folders -------------------------------------------------------------------
 
 def _split_files(root: Path, split: str) -> list[Path]:
-    return sorted(root.glob(f"data/*/{split}-part-*.parquet"))
+    return OutputLayout(root).data_parts(split)
 
 
 def _splits_present(root: Path) -> list[str]:
-    names = {p.name.split("-part-")[0] for p in root.glob("data/*/*-part-*.parquet")}
-    return sorted(names)
+    return sorted({p.name.split("-part-")[0] for p in OutputLayout(root).data_parts()})
 
 
 class AudioStore:
@@ -147,7 +146,7 @@ def read_output_folder(root: Path, split: str, store: AudioStore) -> Iterator[Ev
     files = _split_files(root, split)
     if not files:
         present = _splits_present(root)
-        found = f"it has {', '.join(present)}" if present else "it has no data/<task>/<split>-part-*.parquet files"
+        found = f"it has {', '.join(present)}" if present else "it has no data/<split>-part-*.parquet files"
         raise ConfigError(
             f"{root}: no `{split}` split to evaluate ({found}). Pass --split with one of the splits it has "
             "(eval, dev or train), or build a held-out split with `splits: {eval: {per_cell: N}}` in the recipe "

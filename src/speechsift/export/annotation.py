@@ -85,6 +85,9 @@ class AnnotationExport(Exporter):
         self.preferences += [e for e in examples if is_preference(e)]
         return []
 
+    def merge(self, other: Exporter) -> None:
+        self.preferences += other.preferences  # type: ignore[attr-defined]
+
     def close(self, layout: OutputLayout, assembly: Any) -> list[OutPath]:
         return write_annotation_pages(layout, self.recipe.name, self.preferences)
 

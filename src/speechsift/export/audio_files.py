@@ -15,6 +15,7 @@ copied to another machine; a file outside OUT keeps its absolute path.
 from __future__ import annotations
 
 import hashlib
+import os
 import posixpath
 from pathlib import Path, PurePath
 
@@ -52,16 +53,24 @@ class AudioPaths:
         self._work = None if layout.remote else Path(layout.work).resolve()
         self._files: dict[tuple, OutPath] = {}
         self._made: set[str] = set()  # the files under OUT/audio/ this run references
+        self._references: dict[tuple, str] = {}  # (clip key, export root) -> the path written
+        self._folders: dict[str, Path] = {}  # a source folder -> the folder resolved
+        self._ups: dict[str, str] = {}  # an export root -> the way up from it to OUT
+        self._prefix = PurePath(self.root).as_posix().rstrip("/") + "/"  # a path of OUT starts so
 
     @property
     def written(self) -> list[OutPath]:
         """The files under ``OUT/audio/`` this run references (the others there are stale)."""
         return [path for path in self._files.values() if str(path) in self._made]
 
-    def file(self, ref: AudioRef) -> OutPath:
-        """A file holding exactly this clip's audio: a path of OUT, or an absolute local path."""
+    @staticmethod
+    def _key(ref: AudioRef) -> tuple:
         digest = hashlib.sha1(ref.bytes).hexdigest() if ref.bytes is not None else None
-        key = (ref.path, ref.offset_s, ref.duration_s, ref.channel, digest)
+        return (ref.path, ref.offset_s, ref.duration_s, ref.channel, digest)
+
+    def file(self, ref: AudioRef, key: tuple | None = None) -> OutPath:
+        """A file holding exactly this clip's audio: a path of OUT, or an absolute local path."""
+        key = key or self._key(ref)
         path = self._files.get(key)
         if path is None:
             path = self._files[key] = self._make(ref, "|".join(map(str, key)))
@@ -81,7 +90,7 @@ class AudioPaths:
                 self.storage.write_bytes(target, data)
             self._made.add(str(target))
             return target
-        source = Path(ref.path).resolve()  # type: ignore[arg-type]
+        source = self._resolve(ref.path)  # type: ignore[arg-type]
         inside = self._inside(source)
         if inside is not None or not self.copy:
             return inside if inside is not None else source
@@ -92,13 +101,34 @@ class AudioPaths:
         self._made.add(str(target))
         return target
 
+    def _resolve(self, path: str) -> Path:
+        """``Path(path).resolve()``, each folder resolved once (a corpus has many files in few folders)."""
+        if os.path.islink(path):
+            return Path(path).resolve()
+        folder, name = os.path.split(os.path.abspath(path))
+        resolved = self._folders.get(folder)
+        if resolved is None:
+            resolved = self._folders[folder] = Path(folder).resolve()
+        return resolved / name
+
     def _target(self, key: str, suffix: str) -> OutPath:
         return self.layout.audio / f"{hashlib.sha1(key.encode()).hexdigest()[:20]}{suffix}"
 
+    def _up(self, root: OutPath) -> str:
+        """The way from the folder ``root`` of OUT up to OUT (``../..``), worked out once per root."""
+        up = self._ups.get(str(root))
+        if up is None:
+            up = self._ups[str(root)] = posixpath.relpath(PurePath(self.root).as_posix(), PurePath(root).as_posix())
+        return up
+
     def reference(self, ref: AudioRef, root: OutPath) -> str:
         """The path an export rooted at ``root`` (a folder of OUT) writes: relative to ``root`` for a
-        file inside OUT (POSIX separators), absolute otherwise."""
-        path = self.file(ref)
-        if not PurePath(path).is_relative_to(self.root):
-            return str(path)
-        return posixpath.relpath(PurePath(path).as_posix(), PurePath(root).as_posix())
+        file inside OUT (POSIX separators), absolute otherwise. Worked out once per clip and root."""
+        key = self._key(ref)
+        found = self._references.get((key, str(root)))
+        if found is None:
+            path = str(self.file(ref, key))
+            inside = path.startswith(self._prefix)
+            found = posixpath.normpath(posixpath.join(self._up(root), path[len(self._prefix):])) if inside else path
+            self._references[(key, str(root))] = found
+        return found

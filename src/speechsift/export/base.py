@@ -36,6 +36,13 @@ class Exporter:
         """Write one shard's examples; returns the files written."""
         raise NotImplementedError
 
+    def merge(self, other: "Exporter") -> None:
+        """Take in what this export's twin counted over other parts (the release writes its parts
+        in several processes, each with its own exporters)."""
+        if self.counts is not None and other.counts is not None:
+            self.counts.rows.update(other.counts.rows)
+            self.counts.left_out.update(other.counts.left_out)
+
     def close(self, layout: "OutputLayout", assembly: "Assembly") -> list["OutPath"]:
         """The files written after the last part; returns them."""
         return []

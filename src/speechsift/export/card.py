@@ -10,6 +10,7 @@ from speechsift.engine.assemble import Assembly
 from speechsift.engine.counts import RunTotals
 
 SPLIT_ORDER = ["train", "dev", "eval"]
+ALL_TASKS = "all"  # the card's default config: every task
 
 # Hub task categories for each of our tasks, for the card's front matter.
 TASK_CATEGORIES = {
@@ -28,16 +29,21 @@ def size_category(n: int) -> str:
     return "1M<n<10M"
 
 
+def data_files(splits: list[str]) -> list[dict[str, str]]:
+    """The card's ``data_files`` of the given splits (every task of a split is in one set of files)."""
+    return [{"split": split, "path": f"data/{split}-*.parquet"} for split in splits]
+
+
 def front_matter(name: str, license: str, assembly: Assembly) -> dict[str, Any]:
+    """One config with every task (the default), then one per task: the same files, read with a
+    filter on the ``task`` column (``datasets`` passes ``filters`` to its Parquet reader)."""
     by_task = assembly.by_task()
     tasks = sorted(t for t, n in by_task.items() if n)
-    configs = []
+    splits = sorted({split for (_t, split), n in assembly.examples.items() if n}, key=SPLIT_ORDER.index)
+    configs: list[dict[str, Any]] = [{"config_name": ALL_TASKS, "default": True, "data_files": data_files(splits)}]
     for task in tasks:
-        splits = sorted({split for (t, split), n in assembly.examples.items() if t == task and n}, key=SPLIT_ORDER.index)
-        configs.append({
-            "config_name": task,
-            "data_files": [{"split": split, "path": f"data/{task}/{split}-*.parquet"} for split in splits],
-        })
+        mine = sorted({split for (t, split), n in assembly.examples.items() if t == task and n}, key=SPLIT_ORDER.index)
+        configs.append({"config_name": task, "data_files": data_files(mine), "filters": [["task", "==", task]]})
     return {
         "license": license,
         "language": sorted(assembly.languages),
@@ -77,11 +83,11 @@ import soundfile as sf
 from datasets import Audio, load_dataset
 
 out, task = "{out}", "{task}"
-ds = load_dataset("parquet", data_files=f"{{out}}/data/{{task}}/train-*.parquet", split="train")
-# one-clip rows have an `audio` column, rows with several audios (comparison) an `audios` list
-column = "audio" if "audio" in ds.column_names else "audios"
-ds = ds.cast_column(column, Audio(decode=False) if column == "audio" else [Audio(decode=False)])
-cells = ds[0]["audios"] if column == "audios" else [ds[0]["audio"]]
+# every task of a split is in data/<split>-part-*.parquet; `filters` keeps one (datasets >= 3.2)
+ds = load_dataset("parquet", data_files=f"{{out}}/data/train-*.parquet", split="train", filters=[("task", "==", task)])
+# `audios`: one Audio per clip the example uses (two for a comparison)
+ds = ds.cast_column("audios", [Audio(decode=False)])
+cells = ds[0]["audios"]
 # embedded bytes, or (output.audio: path) a path relative to OUT
 waves = [sf.read(io.BytesIO(c["bytes"]) if c["bytes"] is not None else os.path.join(out, c["path"])) for c in cells]"""
 
@@ -190,7 +196,7 @@ def render_card(recipe: Any, totals: RunTotals, assembly: Assembly, backend: str
             "",
             f"{curate_stats.inputs} examples scored, {curate_stats.outputs} kept. Filters: "
             + (", ".join(f"`{k}: {v}`" for k, v in settings.items()) or "the defaults") + ".",
-            "`complete/` holds every example with its `quality` scores, `kept` and `drop_reason`.",
+            "`complete/` holds every example with its `quality` scores, `kept` (in `data/`), `drop_stage` and `drop_reason`.",
             "",
             "| filter reason | dropped |",
             "|---|---|",
@@ -212,6 +218,10 @@ def render_card(recipe: Any, totals: RunTotals, assembly: Assembly, backend: str
         *export_lines(recipe, assembly),
         "",
         "## Loading",
+        "",
+        f"Each split's files hold every task, sorted by clip (a clip's audio is stored once); the config "
+        f"`{ALL_TASKS}` loads them all, and a config per task (`{first}`, ...) loads one: "
+        f'`load_dataset(REPO, "{first}")`. From this folder:',
         "",
         "```python",
         loading_snippet(".", first),

@@ -15,7 +15,6 @@ from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, ClassVar
 
 from speechsift.export.audio_files import AudioPaths
@@ -112,9 +111,9 @@ class JsonlExport(Exporter, ABC):
         """The example as this format can hold it (default: as it is)."""
         return example
 
-    def folder(self, example: Example) -> Path:
-        """The example's folder under the export's root."""
-        return Path(example.split, example.task)
+    def folder(self, example: Example) -> tuple[str, ...]:
+        """The example's folder under the export's root, as its parts."""
+        return (example.split, example.task)
 
     def leaves_out(self, example: Example) -> str | None:
         """A reason code (one of ``reasons``) when the example cannot be written, else None."""
@@ -127,6 +126,8 @@ class JsonlExport(Exporter, ABC):
                    audio: AudioPaths) -> list[OutPath]:
         """Write one shard's examples; returns the files written."""
         root, counts = self.root(layout), self.counts
+        name = f"{layout.part_name(shard)}.jsonl"
+        files: dict[tuple[str, ...], OutPath] = {}  # a folder's file, its path made once
         groups: dict[OutPath, list[dict[str, Any]]] = defaultdict(list)
         for example in map(self.prepare, examples):
             reason = self.leaves_out(example)
@@ -134,7 +135,11 @@ class JsonlExport(Exporter, ABC):
                 counts.left_out[(example.task, reason)] += 1
                 continue
             paths = [audio.reference(ref, root) for ref in example.audios]
-            groups[root / self.folder(example) / f"{layout.part_name(shard)}.jsonl"].append(self.record(example, paths))
+            folder = self.folder(example)
+            path = files.get(folder)
+            if path is None:
+                path = files[folder] = root.joinpath(*folder, name)
+            groups[path].append(self.record(example, paths))
             counts.rows[(example.split, example.task)] += 1
         for path, records in groups.items():
             write_jsonl(layout.storage, path, records)

@@ -11,7 +11,6 @@ inside OUT.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from speechsift.export.base import register_exporter
@@ -44,8 +43,8 @@ class SiftJsonlExport(JsonlExport):
             "data_source": f"{example.source}_{example.language or 'und'}",
         }
 
-    def folder(self, example: Example) -> Path:
+    def folder(self, example: Example) -> tuple[str, ...]:
         """``{split}/{category}/{sub}/{lang}``, the SIFT-50M layout (REFERENCE.md §2)."""
         task = get_task(example.task)
         sub = task.sub if task.sub is not None else task.name  # "" means no sub-folder (open_ended)
-        return Path(SIFT_SPLITS.get(example.split, example.split), task.category, sub, example.language or "und")
+        return (SIFT_SPLITS.get(example.split, example.split), task.category, sub, example.language or "und")

@@ -14,7 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from speechsift.records import Example, Message, Part
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from speechsift.records import Example, Message, Part, example_from_row, examples_to_arrow
 
 # Tokens with a meaning inside the text of a training row, per trainer (REFERENCE.md §3, §6).
 TRAINER_TOKENS: tuple[str, ...] = (
@@ -68,3 +72,47 @@ def neutral_example(example: Example) -> Example:
         messages=[_neutral_message(m) for m in example.messages],
         extra={**example.extra, "rejected": neutral_text(rejected)} if isinstance(rejected, str) else example.extra,
     )
+
+
+def _has_bracket(array: pa.Array) -> np.ndarray:
+    """Per value of a string column: does it hold a ``<``? (nulls: no)."""
+    found = pc.match_substring(array, "<")
+    return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _rows_with_bracket(table: pa.Table) -> np.ndarray:
+    """Rows of an examples table with a ``<`` in any text ``neutral_example`` looks at (the JSON of
+    ``extra`` as a whole: it holds a preference pair's rejected response)."""
+    mask = np.zeros(table.num_rows, dtype=bool)
+    for name in ("instruction", "response", "transcript", "extra"):
+        mask |= _has_bracket(table.column(name).combine_chunks())
+    transcripts = table.column("transcripts").combine_chunks()
+    if len(transcripts.flatten()):
+        hit = _has_bracket(transcripts.flatten())
+        mask[np.asarray(pc.list_parent_indices(transcripts))[hit]] = True
+    messages = table.column("messages").combine_chunks()
+    content = messages.flatten().field("content")
+    parts = content.flatten()
+    if len(parts):
+        hit = _has_bracket(parts.field("text"))
+        message_of_part = np.asarray(pc.list_parent_indices(content))
+        row_of_message = np.asarray(pc.list_parent_indices(messages))
+        mask[row_of_message[message_of_part[hit]]] = True
+    return mask
+
+
+def neutral_table(table: pa.Table) -> pa.Table:
+    """``neutral_example`` over a table of examples (``records.EXAMPLE_SCHEMA`` columns, then any
+    others, kept as they are): the few rows with a ``<`` in their text go through
+    ``neutral_example``; every other row passes through untouched, in Arrow."""
+    mask = _rows_with_bracket(table)
+    if not mask.any():
+        return table
+    rows = np.flatnonzero(mask)
+    chosen = table.take(pa.array(rows))
+    fixed = examples_to_arrow([neutral_example(example_from_row(row)) for row in chosen.to_pylist()])
+    fixed = pa.Table.from_arrays([fixed.column(f.name) if f.name in fixed.column_names else chosen.column(f.name)
+                                  for f in table.schema], schema=table.schema)
+    merged = pa.concat_tables([table.filter(pa.array(~mask)), fixed])
+    order = np.argsort(np.concatenate([np.flatnonzero(~mask), rows]), kind="stable")
+    return merged.take(pa.array(order))

@@ -1,8 +1,9 @@
 """``build_report(OUT)``: the static HTML report of a run's output folder.
 
-Reads ``OUT/run.json``, ``OUT/rejects.jsonl``, ``OUT/data/<task>/*.parquet`` and, when the
-curation stage wrote it, ``OUT/complete/<task>/*.parquet`` (every scored example; ``data/`` then
-holds the kept ones). Writes ``OUT/report/index.html`` and ``OUT/report/audio/`` and nothing else.
+Reads ``OUT/run.json``, ``OUT/rejects.jsonl``, ``OUT/data/*.parquet`` and, when the curation
+stage wrote it, ``OUT/complete/*.parquet`` (every scored example, with what became of it; ``data/``
+then holds the released ones), one part at a time: the statistics are aggregated per part and
+merged (``report/aggregate.py``), so the report's memory does not grow with the dataset. Writes ``OUT/report/index.html`` and ``OUT/report/audio/`` and nothing else.
 Every section that needs a column the output lacks (``quality``, ``quality.domain``, an embedding
 column) says what is missing instead of failing.
 """
@@ -12,21 +13,19 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from speechsift.layout import OutputLayout
 from speechsift.errors import ConfigError
-from speechsift.report import load, samples, stats, svg
-from speechsift.report.html import Markup, el, fmt_int
+from speechsift.report import aggregate, load, projection, samples, stats, svg
+from speechsift.report.html import Markup, el
 from speechsift.report.page import page
 from speechsift.report.sections import (
     Context,
-    QualityView,
     dataset_section,
     domains_section,
     durations_section,
@@ -65,10 +64,7 @@ NAV = [
 ]
 
 
-def _task_order(run: dict[str, Any] | None, *task_arrays: np.ndarray) -> list[str]:
-    present: set[str] = set()
-    for array in task_arrays:
-        present.update(np.unique(array.astype(str)).tolist())
+def _task_order(run: dict[str, Any] | None, present: set[str]) -> list[str]:
     recipe_tasks = []
     for task in ((run or {}).get("recipe") or {}).get("tasks") or []:
         name = task.get("name") if isinstance(task, dict) else task
@@ -84,16 +80,18 @@ def _task_order(run: dict[str, Any] | None, *task_arrays: np.ndarray) -> list[st
 def _read_samples(
     ctx: Context,
     parts: list[load.Part],
-    table: pa.Table,
-    chosen: dict[str, np.ndarray],
+    chosen: dict[str, pa.Table],
     audio_dir: Path,
     kept: bool,
     reasons: dict[str, list[str]],
 ) -> dict[str, list[samples.Sample]]:
-    part_index = table.column("_part").to_numpy()
-    row_index = table.column("_row").to_numpy()
-    order = [(task, int(i)) for task, rows in chosen.items() for i in rows]
-    records = load.read_rows(parts, [(int(part_index[i]), int(row_index[i])) for _, i in order], samples.SAMPLE_COLUMNS)
+    """The drawn rows (``part``, ``row`` per task), read in full, their audio written to ``audio_dir``."""
+    order = []
+    for task in ctx.order:
+        if task in chosen:
+            rows = chosen[task].sort_by([("part", "ascending"), ("row", "ascending")])
+            order += [(task, (p, r)) for p, r in zip(rows.column("part").to_pylist(), rows.column("row").to_pylist())]
+    records = load.read_rows(parts, [where for _, where in order], samples.SAMPLE_COLUMNS)
     files = samples.materialize(records, audio_dir, ctx.out_dir)
     out: dict[str, list[samples.Sample]] = {}
     for (task, _), record, audio in zip(order, records, files):
@@ -110,8 +108,9 @@ def _swap_into_place(built: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def read_output(out_dir: Path, seed: int) -> Context:
-    """Everything the sections need from ``out_dir``, read once (audio bytes excluded)."""
+def read_output(out_dir: Path, seed: int, work: Path, max_samples_per_task: int = DEFAULT_MAX_SAMPLES_PER_TASK) -> Context:
+    """Everything the sections need from ``out_dir``, aggregated part by part (``report/aggregate.py``);
+    ``work`` holds the spilled distinct clips while they are counted."""
     layout = OutputLayout(out_dir)
     run = load.read_run_json(layout.run_json)
     parts = load.find_parts(layout.data)
@@ -119,45 +118,22 @@ def read_output(out_dir: Path, seed: int) -> Context:
     if run is None and not parts and not complete_parts:
         raise ConfigError(
             f"{out_dir} is not a speechsift output folder: it has no run.json and no "
-            f"data/<task>/*.parquet. Pass the folder a recipe's output.dir names, after `speechsift run`."
+            f"data/*.parquet. Pass the folder a recipe's output.dir names, after `speechsift run`."
         )
-    # with complete/, the quality column is read from there (every scored example), not twice
-    table = load.read_columns(parts, [c for c in load.STAT_COLUMNS if not (complete_parts and c == "quality")])
-    n = table.num_rows
-    tasks = stats.strings(stats.column(table, "task"), n)
-    complete = kept = complete_tasks = None
-    if complete_parts:
-        complete = load.read_columns(complete_parts, ["id", "task", "quality"])
-        complete_tasks = stats.strings(stats.column(complete, "task"), complete.num_rows)
-        ids = stats.column(table, "id")
-        in_data = pc.is_in(
-            stats.column(complete, "id"), value_set=ids if ids is not None else pa.array([], pa.string())
-        )
-        kept = np.asarray(in_data.to_numpy(zero_copy_only=False), dtype=bool)
-    order = _task_order(run, tasks, *([complete_tasks] if complete_tasks is not None else []))
-    if complete is not None and "quality" in complete.column_names:
-        quality = QualityView.of(
-            stats.quality_columns(complete),
-            complete_tasks,
-            kept,
-            f"every scored example ({fmt_int(complete.num_rows)} in {COMPLETE_DIR}/)",
-        )
-    else:
-        quality = QualityView.of(stats.quality_columns(table), tasks, None, f"the {fmt_int(n)} examples in data/")
+    dropped = max(1, max_samples_per_task // DROPPED_SAMPLES_SHARE) if max_samples_per_task > 0 else 0
+    found = aggregate.collect(parts, complete_parts, work / "clips", samples_per_task=max_samples_per_task,
+                              dropped_per_task=dropped, map_points=projection.MAP_POINTS, seed=seed,
+                              read=load.read_part)
+    order = _task_order(run, set(found.tasks) | {task for task, _kept in found.curation})
     return Context(
         out_dir=out_dir,
         run=run,
         parts=parts,
-        table=table,
-        tasks=tasks,
-        sources=stats.strings(stats.column(table, "source"), n),
+        stats=found,
         order=order,
         colors={t: svg.color(i) for i, t in enumerate(order)},
         complete_parts=complete_parts,
-        complete=complete,
-        kept=kept,
         seed=seed,
-        quality=quality,
     )
 
 
@@ -174,26 +150,27 @@ CARD_PLOTS = {
 def write_card_plots(ctx: Context, folder: Path) -> list[Path]:
     """The card's plots as standalone SVG files: examples per task, durations, response lengths."""
     folder.mkdir(parents=True, exist_ok=True)
-    counts = stats.count_by(ctx.tasks)
+    counts = ctx.stats.tasks
     charts = {"examples_per_task.svg": svg.hbar([(t, counts[t]) for t in ctx.order if counts[t]],
                                                  total=ctx.n, label=CARD_PLOTS["examples_per_task.svg"])}
-    durations = stats.numbers(stats.column(ctx.table, "duration_s"), ctx.n)
-    durations = durations[np.isfinite(durations)]
-    if durations.size:
-        edges = np.histogram_bin_edges(durations, bins=20)
-        charts["durations.svg"] = svg.histogram(edges, [("clips", np.histogram(durations, edges)[0])], [svg.color(0)],
-                                                xlabel="duration (s)", label=CARD_PLOTS["durations.svg"])
-    responses = stats.strings(stats.column(ctx.table, "response"), ctx.n, missing="")
-    words = np.array([len(str(r).split()) for r in responses], dtype=float)
-    if words.size:
-        edges = np.histogram_bin_edges(words, bins=20)
-        series = [(t, np.histogram(words[ctx.tasks == t], edges)[0]) for t in ctx.order]
-        charts["response_words.svg"] = svg.histogram(edges, series, [ctx.colors[t] for t in ctx.order],
-                                                     xlabel="words", label=CARD_PLOTS["response_words.svg"])
-    view = ctx.quality
-    domains = view.columns.categorical.get("domain_label") if view is not None else None
-    if domains is not None and (domains != stats.MISSING).any():
-        counts = stats.count_by(domains[domains != stats.MISSING])
+    durations = stats.histogram_of([("clips", v) for v in ctx.stats.clips.durations.values()], bins=20)
+    if durations is not None:
+        merged = [("clips", sum(counts for _, counts in durations.series))]
+        charts["durations.svg"] = svg.histogram(durations.edges, merged, [svg.color(0)], xlabel="duration (s)",
+                                                overflow=durations.overflow, label=CARD_PLOTS["durations.svg"])
+    words = stats.histogram_of([(t, ctx.stats.words[t]) for t in ctx.order if t in ctx.stats.words], bins=20,
+                               integer=True)
+    if words is not None:
+        charts["response_words.svg"] = svg.histogram(words.edges, words.series, [ctx.colors[t] for t, _ in words.series],
+                                                     xlabel="words", overflow=words.overflow, integer=True,
+                                                     label=CARD_PLOTS["response_words.svg"])
+    quality = ctx.quality
+    domains = quality.domains.get("domain_label") if quality is not None else None
+    if domains and any(value != stats.MISSING for _task, value in domains):
+        counts: Counter = Counter()
+        for (_task, value), n in domains.items():
+            if value != stats.MISSING:
+                counts[value] += n
         charts["domains.svg"] = svg.hbar(counts.most_common(20), total=int(sum(counts.values())),
                                          label=CARD_PLOTS["domains.svg"])
     for name, title in CARD_PLOTS.items():  # the card links every plot: say why one is empty
@@ -227,33 +204,20 @@ def build_report(out_dir: Path, *, max_samples_per_task: int = DEFAULT_MAX_SAMPL
         ConfigError: ``out_dir`` holds neither run.json nor data/ (not a run's output folder).
     """
     out_dir = Path(out_dir)
-    ctx = read_output(out_dir, seed)
-    rng = np.random.default_rng(seed)
-    ids = stats.strings(stats.column(ctx.table, "id"), ctx.n)
-    chosen = samples.choose(ctx.tasks, ids, ctx.order, max_samples_per_task, rng)
-    chosen_dropped: dict[str, np.ndarray] = {}
-    dropped_ids: set[str] = set()
-    if ctx.complete is not None and ctx.kept is not None:
-        per_task = max(1, max_samples_per_task // DROPPED_SAMPLES_SHARE) if max_samples_per_task > 0 else 0
-        complete_ids = stats.strings(stats.column(ctx.complete, "id"), ctx.complete.num_rows)
-        complete_tasks = stats.strings(stats.column(ctx.complete, "task"), ctx.complete.num_rows)
-        chosen_dropped = samples.choose(complete_tasks, complete_ids, ctx.order, per_task, rng, mask=~ctx.kept)
-        dropped_ids = {str(complete_ids[i]) for rows in chosen_dropped.values() for i in rows}
-    rejects = load.read_rejects(OutputLayout(out_dir).rejects, dropped_ids)
-
     report_dir = out_dir / REPORT_DIR
     building = out_dir / f".{REPORT_DIR}-building-{os.getpid()}"
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
     try:
+        ctx = read_output(out_dir, seed, building / ".work", max_samples_per_task)
+        dropped = ctx.stats.dropped_samples.rows if ctx.curated else {}
+        dropped_ids = {i for table in dropped.values() for i in table.column("id").to_pylist()}
+        rejects = load.read_rejects(OutputLayout(out_dir).rejects, dropped_ids)
         audio_dir = building / AUDIO_DIR
-        kept_samples = _read_samples(ctx, ctx.parts, ctx.table, chosen, audio_dir, True, {})
-        dropped_samples = {}
-        if ctx.complete is not None:
-            dropped_samples = _read_samples(
-                ctx, ctx.complete_parts, ctx.complete, chosen_dropped, audio_dir, False, rejects.reasons_by_id
-            )
+        kept_samples = _read_samples(ctx, ctx.parts, ctx.stats.samples.rows, audio_dir, True, {})
+        dropped_samples = _read_samples(ctx, ctx.complete_parts, dropped, audio_dir, False, rejects.reasons_by_id)
         html_text = render(ctx, rejects, kept_samples, dropped_samples, max_samples_per_task)
+        shutil.rmtree(building / ".work", ignore_errors=True)
         (building / "index.html").write_text(html_text, encoding="utf-8")
         write_card_plots(ctx, building / CARD_PLOTS_DIR)
         _swap_into_place(building, report_dir)
@@ -271,16 +235,12 @@ def render(
     max_samples_per_task: int,
 ) -> str:
     """The whole page."""
-    if ctx.n:
-        clips = stats.unique_clips(ctx.table)
-    else:
-        clips = pa.table({"source": pa.array([], pa.string()), "duration_s": pa.array([], pa.float64())})
     sections = [
-        summary_section(ctx, clips),
+        summary_section(ctx),
         funnel_section(ctx, rejects),
         dataset_section(ctx),
-        labels_section(ctx, clips),
-        durations_section(ctx, clips),
+        labels_section(ctx),
+        durations_section(ctx),
         responses_section(ctx),
         openings_section(ctx),
         domains_section(ctx),

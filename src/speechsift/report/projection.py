@@ -29,19 +29,16 @@ class Projection:
     explained: tuple[float, float]  # share of the total variance along each axis
 
 
-def stratified_sample(groups: np.ndarray, order: Sequence[str], limit: int, rng: np.random.Generator) -> np.ndarray:
-    """Row indices: every row when there are at most ``limit``, else a sample in which each group gets
-    a share proportional to its size but never fewer than ``limit / (4 * groups)`` rows (so a small
-    task stays visible next to a big one)."""
-    n = len(groups)
-    if n <= limit:
-        return np.arange(n)
-    members = {g: np.flatnonzero(groups == g) for g in order}
-    members = {g: m for g, m in members.items() if m.size}
-    floor = max(1, limit // (4 * max(len(members), 1)))
-    quota = {g: min(m.size, max(floor, int(limit * m.size / n))) for g, m in members.items()}
-    picked = [np.sort(rng.choice(m, size=quota[g], replace=False)) for g, m in members.items()]
-    return np.concatenate(picked) if picked else np.arange(0)
+def quotas(sizes: dict[str, int], limit: int) -> dict[str, int]:
+    """Rows to draw per group: every row when there are at most ``limit``, else a share proportional
+    to the group's size but never fewer than ``limit / (4 * groups)`` rows (so a small task stays
+    visible next to a big one)."""
+    sizes = {g: n for g, n in sizes.items() if n}
+    total = sum(sizes.values())
+    if total <= limit:
+        return dict(sizes)
+    floor = max(1, limit // (4 * max(len(sizes), 1)))
+    return {g: min(n, max(floor, int(limit * n / total))) for g, n in sizes.items()}
 
 
 def _feature_hash(feature: str, cache: dict[str, int]) -> int:

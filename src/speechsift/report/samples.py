@@ -12,12 +12,10 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import soundfile as sf
 
 log = logging.getLogger(__name__)
@@ -57,28 +55,6 @@ class Sample:
     audio: list[AudioFile]
     kept: bool = True
     reasons: list[str] = field(default_factory=list)
-
-
-def choose(
-    tasks: np.ndarray,
-    ids: np.ndarray,
-    order: Sequence[str],
-    per_task: int,
-    rng: np.random.Generator,
-    mask: np.ndarray | None = None,
-) -> dict[str, np.ndarray]:
-    """Up to ``per_task`` row indices per task (distinct ids), uniformly at random, in row order."""
-    chosen: dict[str, np.ndarray] = {}
-    for task in order:
-        rows = np.flatnonzero((tasks == task) if mask is None else (tasks == task) & mask)
-        if rows.size == 0 or per_task <= 0:
-            chosen[task] = np.arange(0)
-            continue
-        _, first = np.unique(ids[rows].astype(str), return_index=True)
-        distinct = rows[np.sort(first)]
-        size = min(per_task, distinct.size)
-        chosen[task] = np.sort(rng.choice(distinct, size=size, replace=False))
-    return chosen
 
 
 def sniff_extension(data: bytes) -> str | None:

@@ -1,7 +1,9 @@
-"""The report's sections, each rendered from a :class:`Context` (the tables read) into markup.
+"""The report's sections, each rendered from a :class:`Context` (the statistics aggregated over the
+output's parts, ``report/aggregate.py``) into markup.
 
 One function per section of the page (``<name>_section``) and the sample browser's card. They draw
-with :mod:`speechsift.report.svg`, compute with :mod:`speechsift.report.stats`, and never touch files.
+with :mod:`speechsift.report.svg`, compute with :mod:`speechsift.report.stats`, and never touch files
+(the response map reads its drawn rows' embeddings, when the output has them).
 A section whose data is absent (no run.json, no quality column, no embedding) renders a note saying
 what is missing.
 """
@@ -9,7 +11,7 @@ what is missing.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,58 +19,47 @@ import numpy as np
 import pyarrow as pa
 
 from speechsift.report import load, projection, samples, stats, svg
+from speechsift.report.aggregate import DOMAIN_FIELDS, ERROR_SUFFIX, FILTERED, KEPT, QualityStats, ReportStats
 from speechsift.report.html import Markup, el, fmt_hours, fmt_int, fmt_num, fmt_pct, join, shorten
 from speechsift.report.page import note, section
 
-DOMAIN_FIELDS = ("domain_label", "domain")  # curate's domain scorer writes domain_label
-ERROR_SUFFIX = "_error"  # curate writes <scorer>_error when a scorer failed on an example
 CHIP_TEXT_LIMIT = 80
-
-
-@dataclass
-class QualityView:
-    """The quality column as the sections see it: over complete/ (every scored example, ``kept``
-    telling which reached data/) when curation wrote it, else over data/."""
-
-    columns: stats.QualityColumns
-    tasks: np.ndarray  # the task of each row of ``columns``
-    kept: np.ndarray | None
-    source_name: str  # "every scored example (N in complete/)" or "the N examples in data/"
-    usual_flags: dict[str, bool] = field(default_factory=dict)  # each boolean field's majority value
-
-    @classmethod
-    def of(
-        cls, columns: stats.QualityColumns | None, tasks: np.ndarray, kept: np.ndarray | None, source_name: str
-    ) -> QualityView | None:
-        if columns is None:
-            return None
-        usual = {k: bool(np.nanmean(v) >= 0.5) for k, v in columns.flags.items() if np.isfinite(v).any()}
-        return cls(columns, tasks, kept, source_name, usual)
 
 
 @dataclass
 class Context:
     out_dir: Path
     run: dict[str, Any] | None
-    parts: list[load.Part]
-    table: pa.Table  # data/: the examples of the release (statistics columns only)
-    tasks: np.ndarray
-    sources: np.ndarray
+    parts: list[load.Part]  # data/: the release
+    stats: ReportStats  # aggregated over data/ (and complete/)
     order: list[str]  # tasks, in recipe order
     colors: dict[str, str]
-    complete_parts: list[load.Part]
-    complete: pa.Table | None  # complete/: every scored example, when curation wrote it
-    kept: np.ndarray | None  # per row of ``complete``: is the example in data/?
+    complete_parts: list[load.Part]  # complete/: every scored example, when curation wrote it
     seed: int
-    quality: QualityView | None = None
-
-    @property
-    def usual_flags(self) -> dict[str, bool]:
-        return self.quality.usual_flags if self.quality is not None else {}
 
     @property
     def n(self) -> int:
-        return self.table.num_rows
+        return self.stats.n
+
+    @property
+    def curated(self) -> bool:
+        return bool(self.complete_parts)
+
+    @property
+    def quality(self) -> QualityStats | None:
+        """The quality column's statistics, over complete/ with curation, else over data/; None without one."""
+        quality = self.stats.quality
+        return quality if quality is not None and quality.present else None
+
+    @property
+    def quality_source(self) -> str:
+        if self.curated:
+            return f"every scored example ({fmt_int(self.stats.complete_n)} in complete/)"
+        return f"the {fmt_int(self.n)} examples in data/"
+
+    @property
+    def usual_flags(self) -> dict[str, bool]:
+        return self.quality.usual_flags() if self.quality is not None else {}
 
 
 def _cards(items: list[tuple[str, str, str | None]]) -> Markup:
@@ -140,11 +131,10 @@ def header(ctx: Context) -> Markup:
     )
 
 
-def summary_section(ctx: Context, clips: pa.Table) -> Markup:
+def summary_section(ctx: Context) -> Markup:
     run = ctx.run or {}
     counts = run.get("counts") or {}
-    durations = stats.numbers(clips.column("duration_s"), clips.num_rows) if clips.num_rows else np.zeros(0)
-    hours = float(np.nansum(durations)) / 3600 if durations.size else 0.0
+    clips = ctx.stats.clips
     rejects = run.get("rejects")
     items = [
         (
@@ -153,18 +143,14 @@ def summary_section(ctx: Context, clips: pa.Table) -> Markup:
             "rows of the sources",
         ),
         ("examples", fmt_int(ctx.n), f"in {len(ctx.order)} task{'s' * (len(ctx.order) != 1)}"),
-        ("distinct clips", fmt_int(clips.num_rows), f"{fmt_hours(hours)} of audio"),
-        ("sources", fmt_int(len(np.unique(ctx.sources.astype(str)))) if ctx.n else "0", None),
+        ("distinct clips", fmt_int(clips.n), f"{fmt_hours(clips.hours())} of audio"),
+        ("sources", fmt_int(len(ctx.stats.sources_present)), None),
         ("rejects", fmt_int(rejects) if rejects is not None else "–", "see the funnel"),
     ]
-    if ctx.complete is not None and ctx.kept is not None:
-        items.append(
-            (
-                "kept by curation",
-                fmt_pct(int(ctx.kept.sum()), len(ctx.kept)),
-                f"{fmt_int(int(ctx.kept.sum()))} of {fmt_int(len(ctx.kept))} scored",
-            )
-        )
+    if ctx.curated:
+        kept = sum(n for (_task, ok), n in ctx.stats.curation.items() if ok)
+        scored = sum(ctx.stats.curation.values())
+        items.append(("kept by curation", fmt_pct(kept, scored), f"{fmt_int(kept)} of {fmt_int(scored)} scored"))
     return section("summary", "Summary", None, _cards(items))
 
 
@@ -201,26 +187,25 @@ def funnel_section(ctx: Context, rejects: load.Rejects) -> Markup:
         )
     else:
         body.append(note("run.json is missing or unreadable: the per-stage counts are not available."))
-    per_task = stats.count_by(ctx.tasks) if ctx.n else Counter()
+    per_task = ctx.stats.tasks
     if per_task:
         rows = [(t, per_task.get(t, 0)) for t in ctx.order if per_task.get(t)]
         chart = svg.hbar(rows, total=ctx.n, width=720, label="examples per task")
         expected = run.get("examples")
         caption = "Rows in data/<task>/*.parquet."
         if (
-            ctx.complete is None
+            not ctx.curated
             and isinstance(expected, dict)
             and {k: v for k, v in expected.items() if v} != {t: n for t, n in rows}
         ):
             caption += f" run.json lists {', '.join(f'{k} {v}' for k, v in expected.items())}: the files differ."
         body.append(_figure("Examples per task", chart, caption))
     body.append(_rejects_block(counts, rejects))
-    if ctx.complete is not None and ctx.kept is not None:
-        complete_tasks = stats.strings(stats.column(ctx.complete, "task"), ctx.complete.num_rows)
+    if ctx.curated:
         rows = []
         for task in ctx.order:
-            mask = complete_tasks == task
-            scored, kept = int(mask.sum()), int((ctx.kept & mask).sum())
+            kept, dropped = ctx.stats.curation.get((task, True), 0), ctx.stats.curation.get((task, False), 0)
+            scored = kept + dropped
             if scored:
                 rows.append(
                     [
@@ -232,6 +217,8 @@ def funnel_section(ctx: Context, rejects: load.Rejects) -> Markup:
                     ]
                 )
         body.append(el("h3", "Curation"))
+        body.append(el("p", "Kept: passed curation (some may still be left out of data/ later, by the splits "
+                            "or the mixture, which the stages above count).", class_="intro"))
         body.append(_table(["task", "scored", "kept", "filtered out", "kept %"], rows, {1, 2, 3, 4}))
     return section(
         "funnel",
@@ -287,10 +274,15 @@ def _rejects_block(counts: dict[str, dict[str, Any]], rejects: load.Rejects) -> 
 def dataset_section(ctx: Context) -> Markup:
     if not ctx.n:
         return section("dataset", "Dataset", None, note("data/ holds no examples."))
-    t = ctx.table
-    splits = stats.counts_by_group(ctx.tasks, stats.strings(stats.column(t, "split"), ctx.n))
-    by_source = stats.counts_by_group(ctx.tasks, ctx.sources)
-    languages = stats.counts_by_group(ctx.tasks, stats.strings(stats.column(t, "language"), ctx.n))
+    a = ctx.stats
+
+    def by_task(counter: Counter) -> dict[str, Counter]:
+        found: dict[str, Counter] = {}
+        for (task, value), n in counter.items():
+            found.setdefault(task, Counter())[value] = n
+        return found
+
+    splits, by_source, languages = by_task(a.splits), by_task(a.sources), by_task(a.languages)
 
     def listing(counter: Counter) -> str:
         known = Counter({k: v for k, v in counter.items() if k not in ("–", stats.MISSING)})
@@ -301,35 +293,30 @@ def dataset_section(ctx: Context) -> Markup:
     rows = [
         [
             _task_badge(ctx, task),
-            fmt_int(sum(splits.get(task, Counter()).values())),
+            fmt_int(a.tasks[task]),
             listing(splits.get(task, Counter())),
             listing(by_source.get(task, Counter())),
             listing(languages.get(task, Counter())),
         ]
         for task in ctx.order
-        if task in splits
+        if a.tasks.get(task)
     ]
     body = [_table(["task", "examples", "splits", "sources", "languages"], rows, {1})]
-    backend = stats.strings(stats.column(t, "generation.backend"), ctx.n, missing="–")
-    model = stats.strings(stats.column(t, "generation.model"), ctx.n, missing="–")
-    finish = stats.strings(stats.column(t, "generation.finish_reason"), ctx.n, missing="–")
-    truncated = np.nan_to_num(stats.numbers(stats.column(t, "generation.truncated"), ctx.n)) > 0
-    key = np.array([f"{a}\x1f{b}\x1f{c}" for a, b, c in zip(ctx.tasks, backend, model)], dtype=object)
-    finish_by = stats.counts_by_group(key, finish)
+    finish_by: dict[tuple[str, str, str], Counter] = {}
+    for (task, b, m, reason), n in a.finish.items():
+        finish_by.setdefault((task, b, m), Counter())[reason] = n
     gen_rows = []
-    for k, n in sorted(
-        stats.count_by(key).items(),
-        key=lambda kv: (ctx.order.index(kv[0].split("\x1f")[0]) if kv[0].split("\x1f")[0] in ctx.order else 99, kv[0]),
+    for (task, b, m), n in sorted(
+        a.writers.items(), key=lambda kv: (ctx.order.index(kv[0][0]) if kv[0][0] in ctx.order else 99, kv[0])
     ):
-        task, b, m = k.split("\x1f")
         gen_rows.append(
             [
                 _task_badge(ctx, task),
                 b,
                 m,
                 fmt_int(n),
-                fmt_int(int(truncated[key == k].sum())),
-                listing(finish_by.get(k, Counter())),
+                fmt_int(a.truncated.get((task, b, m), 0)),
+                listing(finish_by.get((task, b, m), Counter())),
             ]
         )
     body += [
@@ -358,23 +345,20 @@ def dataset_section(ctx: Context) -> Markup:
     )
 
 
-def labels_section(ctx: Context, clips: pa.Table) -> Markup:
-    fields = [c.removeprefix("meta.") for c in clips.column_names
-              if c.startswith("meta.") and c.removeprefix("meta.") not in stats.PROVENANCE_FIELDS]
-    if not clips.num_rows or not fields:
+def labels_section(ctx: Context) -> Markup:
+    clips = ctx.stats.clips
+    if not clips.n or not clips.fields:
         return section("labels", "Labels per source", None, note("No meta labels in this output."))
-    source = stats.strings(clips.column("source"), clips.num_rows)
-    source_order = [s for s, _ in stats.count_by(source).most_common()]
+    source_order = [s for s, _ in clips.per_source.most_common()]
     figures = []
     empty = []
-    for name in fields:
-        values = stats.strings(clips.column(f"meta.{name}"), clips.num_rows)
-        overall = stats.count_by(values)
-        if set(overall) == {stats.MISSING}:
+    for name in clips.fields:
+        overall = clips.overall(name)
+        if set(overall) <= {stats.MISSING}:
             empty.append(name)
             continue
         series = [k for k, _ in stats.top_with_other(overall)]
-        per_source = stats.counts_by_group(source, values)
+        per_source = clips.by_source(name)
         rows = []
         for s in source_order:
             counter = per_source.get(s, Counter())
@@ -393,8 +377,8 @@ def labels_section(ctx: Context, clips: pa.Table) -> Markup:
             _figure(
                 name,
                 chart,
-                f"{fmt_int(known)} of {fmt_int(clips.num_rows)} clips labelled "
-                f"({fmt_pct(known, clips.num_rows)}); {len(overall) - (stats.MISSING in overall)} values.",
+                f"{fmt_int(known)} of {fmt_int(clips.n)} clips labelled "
+                f"({fmt_pct(known, clips.n)}); {len(overall) - (stats.MISSING in overall)} values.",
                 svg.legend(series, colors),
             )
         )
@@ -422,13 +406,13 @@ def labels_section(ctx: Context, clips: pa.Table) -> Markup:
     )
 
 
-def durations_section(ctx: Context, clips: pa.Table) -> Markup:
-    if not clips.num_rows:
+def durations_section(ctx: Context) -> Markup:
+    clips = ctx.stats.clips
+    if not clips.n:
         return section("durations", "Durations", None, note("No clips."))
-    durations = stats.numbers(clips.column("duration_s"), clips.num_rows)
-    source = stats.strings(clips.column("source"), clips.num_rows)
-    order = [s for s, _ in stats.count_by(source).most_common()]
-    hist = stats.histogram(durations, source, order)
+    order = [s for s, _ in clips.per_source.most_common()]
+    series = [(s, clips.durations.get(s) or stats.Values()) for s in order]
+    hist = stats.histogram_of(series)
     if hist is None:
         return section("durations", "Durations", None, note("No clip has a duration_s value."))
     colors = [svg.color(i) for i in range(len(hist.series))]
@@ -444,8 +428,8 @@ def durations_section(ctx: Context, clips: pa.Table) -> Markup:
         label="clip durations",
     )
     rows = []
-    for s in order:
-        summary = stats.summary(durations[source == s])
+    for s, values in series:
+        summary = stats.summary(values)
         if summary["n"]:
             rows.append(
                 [
@@ -473,16 +457,16 @@ def durations_section(ctx: Context, clips: pa.Table) -> Markup:
 def responses_section(ctx: Context) -> Markup:
     if not ctx.n:
         return section("responses", "Response lengths", None, note("No examples."))
-    words = stats.word_counts(ctx.table)
-    chars = stats.char_counts(ctx.table)
-    instruction_words = stats.word_counts(ctx.table, "instruction")
+    a = ctx.stats
     figures, rows = [], []
     for task in ctx.order:
-        mask = ctx.tasks == task
-        if not mask.any():
+        if not a.tasks.get(task):
             continue
-        hist = stats.histogram(words[mask], ctx.tasks[mask], [task], bins=30, integer=True)
-        s = stats.summary(words[mask])
+        words = a.words.get(task) or stats.Values()
+        chars = a.chars.get(task) or stats.Values()
+        instruction_words = a.instruction_words.get(task) or stats.Values()
+        hist = stats.histogram_of([(task, words)], bins=30, integer=True)
+        s = stats.summary(words)
         if hist is not None:
             chart = svg.histogram(
                 hist.edges,
@@ -497,19 +481,16 @@ def responses_section(ctx: Context) -> Markup:
                 label=f"response length, {task}",
             )
             figures.append(_figure(task, chart))
-        empty = int(np.sum(np.nan_to_num(words[mask]) == 0))
         rows.append(
             [
                 _task_badge(ctx, task),
-                fmt_int(int(mask.sum())),
+                fmt_int(a.tasks[task]),
                 fmt_num(s.get("median")),
                 f"{fmt_num(s.get('p5'))}–{fmt_num(s.get('p95'))}",
                 fmt_num(s.get("max")),
-                fmt_num(float(np.nanmean(chars[mask])) if np.isfinite(chars[mask]).any() else None),
-                fmt_num(
-                    float(np.nanmedian(instruction_words[mask])) if np.isfinite(instruction_words[mask]).any() else None
-                ),
-                fmt_int(empty),
+                fmt_num(chars.sum / chars.n if chars.n else None),
+                fmt_num(float(instruction_words.quantile(0.5)) if instruction_words.n else None),
+                fmt_int(a.empty[task]),
             ]
         )
     return section(
@@ -528,9 +509,8 @@ def responses_section(ctx: Context) -> Markup:
 def openings_section(ctx: Context) -> Markup:
     if not ctx.n:
         return section("openings", "Response openings", None, note("No examples."))
-    opening = stats.openings(ctx.table)
     blocks = []
-    for item in stats.top_openings(ctx.tasks, opening, ctx.order):
+    for item in stats.top_openings(ctx.stats.openings, ctx.order):
         if not item.examples:
             continue
         top_share = item.top[0][1] / item.examples if item.top else 0.0
@@ -572,19 +552,10 @@ def openings_section(ctx: Context) -> Markup:
     )
 
 
-def _domain_field(quality: stats.QualityColumns | None) -> str | None:
-    """The quality column holding each example's domain (the curate scorer writes ``domain_label``)."""
-    for name in DOMAIN_FIELDS:
-        if quality is not None and name in quality.categorical and (quality.categorical[name] != stats.MISSING).any():
-            return name
-    return None
-
-
 def domains_section(ctx: Context) -> Markup:
-    view = ctx.quality
-    quality = view.columns if view is not None else None
-    field = _domain_field(quality)
-    if field is None or view is None or quality is None:
+    quality = ctx.quality
+    name = quality.domain_field() if quality is not None else None
+    if name is None:
         return section(
             "domains",
             "Domains",
@@ -594,10 +565,12 @@ def domains_section(ctx: Context) -> Markup:
                 "the domain distribution appears once the domain scorer has run."
             ),
         )
-    domains = quality.categorical[field]
-    overall = stats.count_by(domains)
+    per_task: dict[str, Counter] = {}
+    overall: Counter = Counter()
+    for (task, value), n in quality.domains[name].items():
+        per_task.setdefault(task, Counter())[value] = n
+        overall[value] += n
     series = [k for k, _ in stats.top_with_other(overall, 10)]
-    per_task = stats.counts_by_group(view.tasks, domains)
     rows = []
     for task in ctx.order:
         counter = per_task.get(task)
@@ -617,11 +590,11 @@ def domains_section(ctx: Context) -> Markup:
     return section(
         "domains",
         "Domains",
-        f"quality.{field} per task, over {view.source_name}.",
+        f"quality.{name} per task, over {ctx.quality_source}.",
         _figure(None, chart, None, svg.legend(series, colors)),
         _table(
             ["domain", "examples", "share"],
-            [[k, fmt_int(v), fmt_pct(v, len(domains))] for k, v in overall.most_common(20)],
+            [[k, fmt_int(v), fmt_pct(v, sum(overall.values()))] for k, v in overall.most_common(20)],
             {1, 2},
         ),
     )
@@ -631,16 +604,15 @@ def map_section(ctx: Context) -> Markup:
     if ctx.n < 3:
         return section("map", "Response map", None, note("Too few examples for a map."))
     rng = np.random.default_rng(ctx.seed)
-    rows = projection.stratified_sample(ctx.tasks, ctx.order, projection.MAP_POINTS, rng)
-    responses = stats.column(ctx.table, "response")
-    texts = [
-        t or "" for t in (responses.take(pa.array(rows)).to_pylist() if responses is not None else [""] * len(rows))
-    ]
+    quota = projection.quotas({t: ctx.stats.tasks[t] for t in ctx.order if ctx.stats.tasks.get(t)}, projection.MAP_POINTS)
+    # each task's drawn rows are a uniform sample (smallest seeded id hashes): its first ``quota`` rows are one too
+    drawn = {t: ctx.stats.points.rows[t].slice(0, k) for t, k in quota.items() if t in ctx.stats.points.rows}
+    points = pa.concat_tables(drawn.values())
+    point_tasks = np.concatenate([np.full(d.num_rows, t, dtype=object) for t, d in drawn.items()])
+    texts = [t or "" for t in points.column("response").to_pylist()]
     embedding = load.embedding_column(ctx.parts)
     if embedding is not None:
-        locations = list(
-            zip(ctx.table.column("_part").to_numpy()[rows].tolist(), ctx.table.column("_row").to_numpy()[rows].tolist())
-        )
+        locations = list(zip(points.column("part").to_pylist(), points.column("row").to_pylist()))
         vectors = load.read_embeddings(ctx.parts, embedding, locations)
         method = f"PCA of the {embedding} column ({vectors.shape[1]} dimensions)"
     else:
@@ -652,8 +624,8 @@ def map_section(ctx: Context) -> Markup:
     result = projection.pca_2d(vectors, seed=ctx.seed)
     if result is None:
         return section("map", "Response map", None, note("The responses do not vary: nothing to project."))
-    draw = rng.permutation(len(rows))  # interleave tasks so that none is painted over the others
-    tasks = ctx.tasks[rows][draw]
+    draw = rng.permutation(len(texts))  # interleave tasks so that none is painted over the others
+    tasks = point_tasks[draw]
     groups = np.array([ctx.order.index(t) for t in tasks])
     colors = [ctx.colors[t] for t in ctx.order]
     titles = [f"{t}: {shorten(texts[i], 110)}" for t, i in zip(tasks, draw)]
@@ -669,11 +641,11 @@ def map_section(ctx: Context) -> Markup:
         label="response map",
     )
     shown = (
-        f"all {fmt_int(len(rows))} responses"
-        if len(rows) == ctx.n
-        else f"{fmt_int(len(rows))} of {fmt_int(ctx.n)} responses, sampled per task (seed {ctx.seed})"
+        f"all {fmt_int(len(texts))} responses"
+        if len(texts) == ctx.n
+        else f"{fmt_int(len(texts))} of {fmt_int(ctx.n)} responses, sampled per task (seed {ctx.seed})"
     )
-    present = [t for t in ctx.order if (ctx.tasks == t).any()]
+    present = list(quota)
     return section(
         "map",
         "Response map",
@@ -696,25 +668,26 @@ def quality_section(ctx: Context) -> Markup:
             None,
             note("No quality column in this output: score distributions appear once the curation scorers have run."),
         )
-    quality, quality_tasks, kept = view.columns, view.tasks, view.kept
-    totals = {t: int((quality_tasks == t).sum()) for t in ctx.order}
+    quality = view
+    curated = quality.curated
+    totals = {t: quality.totals.get(t, 0) for t in ctx.order}
     order = [t for t in ctx.order if totals[t]]
-    masks = {t: quality_tasks == t for t in order}
-    never = [name for name, v in {**quality.numeric, **quality.flags}.items() if not np.isfinite(v).any()]
-    never += [name for name, v in quality.categorical.items() if not (v != stats.MISSING).any()]
-    numeric = {name: v for name, v in quality.numeric.items() if np.isfinite(v).any()}
+    never = quality.never()
+    numeric = [name for name in quality.numeric_fields if name not in never]
     body: list[Markup | None] = []
 
     figures = []
-    for name, values in numeric.items():
-        integer = stats.whole_numbers(values)
-        if kept is not None:
-            status = np.where(kept, "kept", "filtered out")
-            hist = stats.histogram(values, status, ["kept", "filtered out"], bins=30, lower=None, integer=integer)
+    for name in numeric:
+        values = quality.series(name)
+        integer = values.integer
+        if curated:
+            hist = stats.histogram_of([(state, quality.series(name, state=state)) for state in (KEPT, FILTERED)],
+                                      bins=30, lower=None, integer=integer)
             names = [n for n, _ in hist.series] if hist else []
-            colors = [svg.KEPT_COLOR if n == "kept" else svg.REJECTED_COLOR for n in names]
+            colors = [svg.KEPT_COLOR if n == KEPT else svg.REJECTED_COLOR for n in names]
         else:
-            hist = stats.histogram(values, quality_tasks, order, bins=30, lower=None, integer=integer)
+            hist = stats.histogram_of([(t, quality.series(name, task=t)) for t in order],
+                                      bins=30, lower=None, integer=integer)
             names = [n for n, _ in hist.series] if hist else []
             colors = [ctx.colors[n] for n in names]
         if hist is None:
@@ -739,34 +712,33 @@ def quality_section(ctx: Context) -> Markup:
             _figure(f"quality.{name}", chart, caption, svg.legend(names, colors) if len(names) > 1 else None)
         )
     if figures:
-        lead = "Green: kept in data/; red: filtered out by curation." if kept is not None else "Stacked by task."
+        lead = "Green: kept by curation; red: filtered out by curation." if curated else "Stacked by task."
         body += [el("p", lead, class_="intro"), el("div", figures, class_="grid three")]
     if numeric:
         rows = []
-        for name, values in numeric.items():
+        for name in numeric:
             cells = []
             for task in order:
-                s = stats.summary(values[masks[task]])
+                s = stats.summary(quality.series(name, task=task))
                 cells.append(f"{fmt_num(s['median'])} ({fmt_num(s['p5'])}–{fmt_num(s['p95'])})" if s["n"] else "–")
             rows.append([f"quality.{name}", *cells])
         body += [el("h3", "Median (p5–p95) per task"), _table(["score", *order], rows)]
 
     flag_rows: list[tuple[int, list[Any]]] = []
-    for name, values in quality.flags.items():
+    for name in quality.flag_fields:
         if name in never:
             continue
-        raised = {t: int(np.nansum(values[masks[t]])) for t in order}
+        raised = {t: quality.flags.get((name, t), 0) for t in order}
         flag_rows.append((sum(raised.values()), [f"quality.{name}", *_rate_cells(raised, totals, order)]))
-    for name, lists in quality.flag_lists.items():
+    for name in quality.list_fields:
         by_flag: dict[str, Counter] = {}
-        for task, flags in zip(quality_tasks, lists):
-            for flag in flags:
-                by_flag.setdefault(flag, Counter())[task] += 1
+        for (flag, task), n in quality.lists.get(name, Counter()).items():
+            by_flag.setdefault(flag, Counter())[task] += n
         for flag, by_task in by_flag.items():
             flag_rows.append((sum(by_task.values()), [f"quality.{name}: {flag}", *_rate_cells(by_task, totals, order)]))
-    for name, values in quality.categorical.items():
+    for name in quality.text_fields:
         if name.endswith(ERROR_SUFFIX) and name not in never:
-            failed = {t: int((values[masks[t]] != stats.MISSING).sum()) for t in order}
+            failed = {t: quality.text_by_task.get((name, t), 0) for t in order}
             flag_rows.append((sum(failed.values()), [f"quality.{name}", *_rate_cells(failed, totals, order)]))
     if flag_rows:
         flag_rows.sort(key=lambda row: -row[0])
@@ -776,12 +748,12 @@ def quality_section(ctx: Context) -> Markup:
         ]
 
     text_rows = []
-    for name, values in quality.categorical.items():
+    for name in quality.text_fields:
         if name.endswith(ERROR_SUFFIX) or name in never or name in DOMAIN_FIELDS:
             continue
-        counter = stats.count_by(values[values != stats.MISSING])
-        common = " · ".join(f"{shorten(k, 48)} ({fmt_int(v)})" for k, v in counter.most_common(4))
-        text_rows.append([f"quality.{name}", fmt_int(sum(counter.values())), fmt_int(len(counter)), common])
+        tally = quality.texts[name]
+        common = " · ".join(f"{shorten(k, 48)} ({fmt_int(v)})" for k, v in tally.most_common(4))
+        text_rows.append([f"quality.{name}", fmt_int(tally.total), fmt_int(tally.distinct()), common])
     if text_rows:
         body += [
             el("h3", "Text fields"),
@@ -796,7 +768,7 @@ def quality_section(ctx: Context) -> Markup:
                 class_="never",
             )
         )
-    return section("quality", "Quality scores", f"Every field of the quality column, over {view.source_name}.", *body)
+    return section("quality", "Quality scores", f"Every field of the quality column, over {ctx.quality_source}.", *body)
 
 
 def _chips(values: dict[str, Any] | None, *, flag_true: bool = True) -> list[Markup]:
@@ -958,7 +930,7 @@ def samples_section(
         dropped = dropped_samples.get(task, [])
         if not shown and not dropped:
             continue
-        total = int((ctx.tasks == task).sum())
+        total = ctx.stats.tasks.get(task, 0)
         summary = el(
             "summary",
             _task_badge(ctx, task),

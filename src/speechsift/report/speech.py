@@ -6,14 +6,10 @@ the response strategies (and configurations) in the judged preference pairs.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-import numpy as np
-
-from speechsift.report import stats
 from speechsift.report.html import Markup, el, fmt_int, fmt_num, fmt_pct
 from speechsift.report.page import note, section
 
@@ -23,6 +19,13 @@ MEASURES = (  # quality column, heading
     ("speech_unspeakable", "unspeakable chars + list markers"),
     ("speech_dependency_depth", "mean dependency depth"),
 )
+
+
+def _outcomes(preferences: Counter, winner: int, loser: int) -> Iterator[tuple[str, str]]:
+    """``(winner, loser)`` of every judged pair, from the pairs' outcomes counted."""
+    for key, n in preferences.items():
+        for _ in range(n):
+            yield key[winner], key[loser]
 
 
 def win_rates(outcomes: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int]]:
@@ -53,50 +56,41 @@ def _matrix(rates: dict[tuple[str, str], tuple[int, int]], title: str) -> Markup
     return el("div", el("table", el("thead", head), el("tbody", rows)), class_="scroll")
 
 
-def _extras(ctx: Any) -> list[dict[str, Any]]:
-    column = stats.column(ctx.table, "extra")
-    if column is None:
-        return []
-    return [json.loads(value) if value else {} for value in column.to_pylist()]
-
-
 def speech_section(ctx: Any) -> Markup:
     blocks: list[Markup] = []
-    view = ctx.quality
-    if view is not None:
-        quality, tasks = view.columns, view.tasks
-        shown = [(name, title) for name, title in MEASURES if name in quality.numeric]
+    quality = ctx.quality
+    if quality is not None:
+        shown = [(name, title) for name, title in MEASURES if name in quality.numeric_fields]
         rows = []
         for task in ctx.order:
-            mask = tasks == task
-            if not mask.any():
+            if not quality.totals.get(task):
                 continue
             cells = [task]
             for name, _ in shown:
-                values = quality.numeric[name][mask]
-                values = values[np.isfinite(values)]
-                cells.append(fmt_num(float(values.mean()), 1) if values.size else "\u2013")
+                values = quality.series(name, task=task)
+                cells.append(fmt_num(values.sum / values.n, 1) if values.n else "\u2013")
             rows.append(cells)
         head = el("tr", [el("th", "task"), *[el("th", title, class_="n") for _, title in shown]])
         body = [el("tr", [el("td", c, class_="n" if i else None) for i, c in enumerate(r)]) for r in rows]
         blocks.append(el("div", el("table", el("thead", head), el("tbody", body)), class_="scroll"))
-        if "speech_dependency_depth" not in quality.numeric:
+        if "speech_dependency_depth" not in quality.numeric_fields:
             blocks.append(note("Mean dependency depth is left out: it needs spaCy with an English pipeline "
                                "(e.g. en_core_web_sm) installed, which is not the case for this output."))
     else:
         blocks.append(note("No quality column: add a curate section to measure speech suitability."))
-    extras = _extras(ctx)
-    preferences = [e for e in extras if "chosen_config" in e and "rejected_config" in e]
+    preferences = ctx.stats.preferences  # (chosen strategy, rejected strategy, chosen config, rejected config, margin)
     if preferences:
-        strategies = win_rates((e.get("chosen_strategy", "?"), e.get("rejected_strategy", "?")) for e in preferences)
-        configs = win_rates((e["chosen_config"], e["rejected_config"]) for e in preferences)
-        margins = Counter(e.get("margin") for e in preferences)
+        strategies = win_rates(_outcomes(preferences, 0, 1))
+        configs = win_rates(_outcomes(preferences, 2, 3))
+        margins: Counter = Counter()
+        for key, n in preferences.items():
+            margins[key[4]] += n
         blocks += [
             el("h3", "Head-to-head: strategies"),
             _matrix(strategies, "strategy") if strategies else note("No pair compared two strategies."),
             el("h3", "Head-to-head: configurations (LLM / strategy / temperature)"),
             _matrix(configs, "configuration"),
-            el("p", f"{fmt_int(len(preferences))} judged pairs; margins: "
+            el("p", f"{fmt_int(sum(preferences.values()))} judged pairs; margins: "
                     + ", ".join(f"{m}: {fmt_int(n)}" for m, n in sorted(margins.items(), key=lambda kv: str(kv[0])))),
         ]
     return section(

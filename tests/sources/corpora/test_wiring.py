@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from corpus_trees import make_ravdess
-from factories import TEST_ENGINE
+from factories import TEST_ENGINE, release_rows
 
 from speechsift.engine import run_recipe
 from speechsift.export.lhotse import write_lhotse
@@ -28,7 +28,7 @@ def test_corpus_source_in_a_recipe(tmp_path):
     root = make_ravdess(tmp_path / "RAVDESS")
     result = run_recipe(parse_recipe(_recipe(tmp_path / "out", {"kind": "corpus", "name": "ravdess", "root": str(root)})),
                         progress=False)
-    rows = pq.read_table(sorted((tmp_path / "out" / "data" / "sit_ssp").glob("*.parquet"))).to_pylist()
+    rows = release_rows(tmp_path / "out", "sit_ssp")
     assert result.examples["sit_ssp"] == len(rows) > 0
     assert all(r["source"] == "ravdess" and r["meta"]["gender"] in ("male", "female") for r in rows)
     assert all(r["response"].startswith("Sounds like") for r in rows)
