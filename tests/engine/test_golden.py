@@ -22,6 +22,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from features.speech_fixtures import SKIP_REASON, espeak_available
 from hostile_release import _corpus
 from hostile_release import scripted_reply as audio_reply
 from servers import ChatServer
@@ -31,7 +32,7 @@ from speechsift.engine import run_recipe
 from speechsift.recipe import parse_recipe
 
 GOLDEN = Path(__file__).parent / "golden" / "every_family.json"
-pytestmark = pytest.mark.skipif(not __import__("shutil").which("espeak-ng"), reason="espeak-ng is not installed")
+pytestmark = pytest.mark.skipif(not espeak_available(), reason=SKIP_REASON)
 
 INSTRUCTIONS = [
     {"instruction": "How do tides work?", "response": "The moon pulls the oceans.", "category": "open_qa"},

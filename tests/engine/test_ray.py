@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from factories import make_corpus, recipe_dict
+from features.speech_fixtures import SKIP_REASON, espeak_available
 from servers import ChatServer
 from test_golden import every_family, reply, snapshot
 from test_ledger import Gate
@@ -29,7 +30,7 @@ from speechsift.llm.ledger import Ledger
 from speechsift.recipe import parse_recipe
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
-pytestmark = pytest.mark.skipif(not __import__("shutil").which("espeak-ng"), reason="espeak-ng is not installed")
+pytestmark = pytest.mark.skipif(not espeak_available(), reason=SKIP_REASON)
 
 CLI = [sys.executable, "-m", "speechsift.cli"]
 # Ray on loopback only, on Linux too (REFERENCE.md §9; conftest.py sets it before Ray is imported); small
