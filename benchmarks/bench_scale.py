@@ -211,6 +211,17 @@ def child(recipe_path: Path, out: Path, result_path: Path) -> None:
                 phase["wall_s"] += time.perf_counter() - wall
         return wrapper
 
+    from speechsift.engine.progress import ProgressReporter
+
+    phase_file = result_path.with_suffix(".phase")
+    phase_file.write_text("preparing", encoding="utf-8")
+    announce = ProgressReporter.phase
+
+    def phase(self, name, *args, **kwargs):  # tell the parent's RSS sampler which phase runs now
+        phase_file.write_text(name, encoding="utf-8")
+        return announce(self, name, *args, **kwargs)
+
+    ProgressReporter.phase = phase
     host.finalize = timed("release", host.finalize)
     host.write_report = timed("report", host.write_report)
     # within the release: curation's scoring and dedup, and the writing of the release's files
@@ -239,8 +250,8 @@ def child(recipe_path: Path, out: Path, result_path: Path) -> None:
     result_path.write_text(json.dumps(figures, indent=2), encoding="utf-8")
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants, from /proc."""
+def _tree_rss(pid: int) -> tuple[int, int]:
+    """Resident bytes of ``pid`` and all its descendants, and of ``pid`` alone, from /proc."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     page = os.sysconf("SC_PAGE_SIZE")
@@ -260,7 +271,7 @@ def _tree_rss(pid: int) -> int:
         current = stack.pop()
         total += rss.get(current, 0)
         stack += children.get(current, [])
-    return total
+    return total, rss.get(pid, 0)
 
 
 def _disk(folder: Path) -> dict[str, int]:
@@ -279,14 +290,25 @@ def measure(src: Path, recipe: Path, out: Path, sample_s: float) -> dict[str, An
     shutil.rmtree(out, ignore_errors=True)
     result = out.with_suffix(".json")
     env = {**os.environ, "PYTHONPATH": str(src)}
+    phase_file = result.with_suffix(".phase")
+    phase_file.unlink(missing_ok=True)
     process = subprocess.Popen([sys.executable, __file__, "--child", str(recipe), str(out), str(result)], env=env)
     peak = 0
+    by_phase: dict[str, int] = {}  # the tree's peak RSS while each progress phase ran
+    own_by_phase: dict[str, int] = {}  # the run's own process (workers left out)
     stop = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not stop.is_set():
-            peak = max(peak, _tree_rss(process.pid))
+            rss, own = _tree_rss(process.pid)
+            peak = max(peak, rss)
+            try:
+                name = phase_file.read_text(encoding="utf-8") or "starting"
+            except OSError:
+                name = "starting"
+            by_phase[name] = max(by_phase.get(name, 0), rss)
+            own_by_phase[name] = max(own_by_phase.get(name, 0), own)
             stop.wait(sample_s)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -298,6 +320,8 @@ def measure(src: Path, recipe: Path, out: Path, sample_s: float) -> dict[str, An
         raise SystemExit(f"the run with {src} failed (exit code {code}); see the output above")
     figures = json.loads(result.read_text(encoding="utf-8"))
     figures["peak_rss_bytes"] = peak
+    figures["peak_rss_by_phase"] = by_phase
+    figures["peak_own_rss_by_phase"] = own_by_phase
     figures["disk"] = _disk(out)
     figures["release_bytes"] = sum(n for name, n in figures["disk"].items() if name != "report")
     return figures
@@ -344,6 +368,11 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             cells[10] += f" ({_ratio(f['peak_rss_bytes'], b['peak_rss_bytes'])})"
             cells[13] += f" ({_ratio(f['release_bytes'], b['release_bytes'])})"
         print("| " + " | ".join(cells) + " |")
+    for row in rows:
+        phases = ", ".join(f"{name} {_mib(n)}" for name, n in row["figures"].get("peak_rss_by_phase", {}).items())
+        own = ", ".join(f"{name} {_mib(n)}" for name, n in row["figures"].get("peak_own_rss_by_phase", {}).items())
+        print(f"  {row['clips']:,} clips, {row['version']}: peak RSS by phase, tree: {phases}; the run's own "
+              f"process: {own}")
     for row in rows:
         disk = ", ".join(f"{name} {_mib(n)}" for name, n in sorted(row["figures"]["disk"].items(), key=lambda kv: -kv[1]))
         print(f"  {row['clips']:,} clips, {row['version']}: source audio {_mib(row['source_bytes'])}; release: {disk}")
@@ -439,7 +468,10 @@ def main() -> None:
                 print(f"{kind} {clips:,} clips, {version}: running (load average {load:.1f}) ...", flush=True)
                 figures = measure(src, recipe, folder / ("out-" + version.split()[0]), args.sample_s)
                 print(f"  imported {figures['speechsift']}; {figures['wall_s']:.0f} s wall, {figures['cpu_s']:.0f} s CPU, "
-                      f"peak RSS {_mib(figures['peak_rss_bytes'])}", flush=True)
+                      f"peak RSS {_mib(figures['peak_rss_bytes'])} (by phase: "
+                      + ", ".join(f"{name} {_mib(n)} (own {_mib(figures['peak_own_rss_by_phase'][name])})"
+                                 for name, n in figures["peak_rss_by_phase"].items()) + ")",
+                      flush=True)
                 rows.append({"kind": kind, "clips": clips, "seconds": seconds, "version": version,
                              "source_bytes": source_bytes, "figures": figures, "base": base,
                              "load": [load, os.getloadavg()[0]]})

@@ -148,6 +148,12 @@ class OutputLayout:
         return self.complete / f"{self.part_name(shard)}.parquet"
 
     @property
+    def pair_work(self) -> Path:
+        """The clips of the planned pairs, filed by pair shard (``engine/pairs.py``), on this
+        machine. Made anew by every run; nothing in it is resume state."""
+        return self.local / "pairs"
+
+    @property
     def release_work(self) -> Path:
         """The release's working files on this machine: compact keys, split plans, spilled
         group-bys (``OUT/.work/release`` for a local OUT). Made anew by every release; nothing in

@@ -243,3 +243,51 @@ def test_an_executor_that_finishes_shards_out_of_order_makes_the_same_release(tm
     card = "README.md"
     assert local_files.pop(card).replace(b"/local", b"/reverse") == reverse_files.pop(card)
     assert local_files == reverse_files
+
+
+def test_the_pair_plan_reads_each_shards_clips_when_it_comes_up_and_holds_no_clip(tmp_path):
+    """Pairing over a clip index in three parts, two pairs a shard: the pairs are the strategy's,
+    in its order, each clip read back whole from the index; the plan keeps ids, not clips; the
+    spilled clips are gone once the shards have been taken."""
+    import gc
+
+    from speechsift.engine.pairs import write_clip_index
+    from speechsift.records import AudioRef, clip_to_row
+    from speechsift.tasks.pairing import entry_of, form_pairs
+
+    emotions = ["happy", "sad", "angry", "neutral"]
+    clips = [Clip(f"c{i:02d}", "src", AudioRef(path=f"/audio/c{i:02d}.wav", duration_s=1.0 + i / 10), language="en",
+                  speaker_id=f"spk{i % 3}", text=f"Words {i}.", meta={"emotion": emotions[i % 4], "gender": "female"},
+                  features={"pitch_mean_hz": 180.0 + i}, extra={"corpus_row": i})
+             for i in range(17)]
+    recipe = parse_recipe(recipe_dict(tmp_path / "manifest.csv", tmp_path / "out", [
+        {"name": "comparison_template", "pairing": {"strategy": "same_speaker_different_emotion", "seed": 3}}],
+        engine={"shard_size": 2}))
+    layout = OutputLayout(recipe.output_dir)
+    parts = [layout.clips_part(i) for i in range(3)]
+    for i, path in enumerate(parts):
+        write_clip_index(clips[i::3], path, layout.storage)
+    expected = form_pairs([entry_of(c) for c in clips], "same_speaker_different_emotion", seed=3).pairs
+    by_id = {c.clip_id: clip_to_row(c) for c in clips}
+    del clips
+
+    def live_clips() -> int:
+        gc.collect()
+        return sum(isinstance(o, Clip) for o in gc.get_objects())
+
+    before = live_clips()
+    plan = Plan(recipe, layout)
+    shards = plan.pair_shards(parts)
+    assert shards.items == len(expected) >= 6
+    assert plan.pairing["comparison_template"]["pairs"] == len(expected)
+    assert live_clips() == before  # planned: ids only, the clips wait on disk, filed by shard
+    assert any(layout.pair_work.rglob("*.arrow"))
+    first = next(iter(shards))
+    assert live_clips() == before + 4  # the first shard's two pairs
+    specs = [first, *shards]
+    assert [len(s) for s in specs] == [2] * (len(expected) // 2) + [1] * (len(expected) % 2)
+    items = [item for spec in specs for item in spec.items]
+    assert [(i.a.clip_id, i.b.clip_id) for i in items] == list(expected)
+    assert all(clip_to_row(i.a) == by_id[i.a.clip_id] and clip_to_row(i.b) == by_id[i.b.clip_id] for i in items)
+    assert {i.task for i in items} == {"comparison_template"}
+    assert not layout.pair_work.exists() or not any(layout.pair_work.rglob("*.arrow"))

@@ -379,7 +379,7 @@ class Executor:
                     # then pair shards, then text shards, numbered on: a shard never mixes them
                     pairs = self.plan.pair_shards(sorted(self.clip_index))
                     if pairs:
-                        self.reporter.phase("pairs", total=sum(map(len, pairs)), unit="pairs")
+                        self.reporter.phase("pairs", total=pairs.items, unit="pairs")
                         self.run_shards(pairs)
                     texts = self.plan.text_shards()
                     if texts:

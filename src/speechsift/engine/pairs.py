@@ -4,7 +4,9 @@ Every clip shard writes the clips that passed its clip stages (labels normalized
 measurements taken with ``features:``) to ``.work/clips/part-N.parquet`` (``layout.clips_part``),
 audio by reference. After the clip shards, pairing reads from that index only the columns the
 strategies need (``PAIRING_COLUMNS``), each pair task's strategy forms its pairs, and the clips that
-ended up in a pair are read back in full. So a pair task sees the same measured clips as the
+ended up in a pair are read back in full, part by part, into a spill filed by pair shard
+(``PairPlan``), so a pair shard reads its own clips when it runs and memory holds a few ids per
+pair. So a pair task sees the same measured clips as the
 single-clip tasks, and each clip is decoded and measured once. Only corpus clips are paired, never
 text records (``sources.text``), voiced or not. Pairs that cannot be formed (a corpus with one
 speaker) are reported, never invented.
@@ -14,18 +16,22 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from speechsift.records import Clip, clips_from_arrow, clips_to_arrow
 from speechsift.sources.text import EXTRA_KEY as TEXT_RECORD
+from speechsift.spill import MAX_PARTITIONS, Spill, fresh_folder
 from speechsift.tasks import get_task
-from speechsift.tasks.pairing import PairingEntry, form_pairs
+from speechsift.tasks.pairing import TEXT_STRATEGIES, PairingEntry, form_pairs
 
 if TYPE_CHECKING:
     from speechsift.recipe import Recipe, TaskSpec
@@ -61,35 +67,101 @@ def write_clip_index(clips: list[Clip], path: PurePath, storage: "Storage") -> N
     storage.write_bytes(path, buffer.getvalue())
 
 
-def _entries(parts: Sequence[PurePath], storage: "Storage") -> list[PairingEntry]:
+def _entries(parts: Sequence[PurePath], storage: "Storage", with_text: bool) -> tuple[list[PairingEntry], pa.Table]:
+    """The pairing entry of every corpus clip of the index, and where each clip is: a table of
+    ``clip_id`` and ``part`` (its index part's position in ``parts``). Labels repeat across
+    millions of clips, so each distinct value is held once; the text only when a strategy needs it."""
     entries = []
-    for path in parts:
-        for row in pq.read_table(storage.source(path), columns=PAIRING_COLUMNS).to_pylist():
+    located = []
+    held: dict[str, str] = {}
+    one = lambda value: value if value is None else held.setdefault(value, value)  # noqa: E731
+    for number, path in enumerate(parts):
+        table = pq.read_table(storage.source(path), columns=PAIRING_COLUMNS)
+        ids = []
+        for row in table.to_pylist():
             if TEXT_RECORD in json.loads(row["extra"] or "{}"):
                 continue  # a text record (voiced or not) is no corpus clip to compare
             meta = row["meta"] or {}
-            entries.append(PairingEntry(row["clip_id"], row["source"], row["speaker_id"], row["text"],
-                                        meta.get("emotion"), meta.get("gender"), row["language"]))
-    return entries
+            entries.append(PairingEntry(row["clip_id"], one(row["source"]), one(row["speaker_id"]),
+                                        row["text"] if with_text else None, one(meta.get("emotion")),
+                                        one(meta.get("gender")), one(row["language"])))
+            ids.append(row["clip_id"])
+        located.append(pa.table({"clip_id": pa.array(ids, pa.string()),
+                                 "part": pa.array(np.full(len(ids), number, np.int32))}))
+    return entries, pa.concat_tables(located) if located else pa.table({"clip_id": pa.array([], pa.string()),
+                                                                          "part": pa.array([], pa.int32())})
 
 
-def _clips(parts: Sequence[PurePath], wanted: set[str], storage: "Storage") -> dict[str, Clip]:
-    found: dict[str, Clip] = {}
-    for path in parts:
-        table = pq.read_table(storage.source(path))
-        chosen = table.filter(pc.is_in(table.column("clip_id"), value_set=pc.cast(list(wanted), "string")))  # type: ignore[arg-type]
-        found.update((clip.clip_id, clip) for clip in clips_from_arrow(chosen))
-    return found
+@dataclass
+class PairPlan:
+    """Every pair of every pair task, in order (``pairs``: ``task``, ``a``, ``b``), and the clips
+    of the pairs spilled to disk by shard, so that a pair shard's clips are read when it comes up
+    (``shards``) and the plan holds a few ids per pair, never the clips (a million clips in pairs
+    would be gigabytes of ``Clip`` records)."""
+
+    pairs: pa.Table
+    size: int  # pairs per shard (``engine.shard_size``)
+    spill: Spill | None
+
+    def __len__(self) -> int:
+        return self.pairs.num_rows
+
+    def shards(self) -> Iterator[list[PairItem]]:
+        """Each shard's pairs, with their clips."""
+        for start in range(0, len(self), self.size):
+            shard = start // self.size
+            end = min(start + self.size, len(self))
+            table = self.spill.read(shard % self.spill.partitions)
+            pair = table.column("pair")
+            table = table.filter(pc.and_(pc.greater_equal(pair, start), pc.less(pair, end)))
+            clips = clips_from_arrow(table.drop_columns(["pair", "side"]))
+            at = {(p, side): clip for p, side, clip in zip(table.column("pair").to_pylist(),
+                                                           table.column("side").to_pylist(), clips)}
+            tasks = self.pairs.column("task").slice(start, end - start).to_pylist()
+            yield [PairItem(task, at[(start + i, 0)], at[(start + i, 1)]) for i, task in enumerate(tasks)]
+
+    def remove(self) -> None:
+        if self.spill is not None:
+            self.spill.remove()
 
 
-def plan_pairs(recipe: "Recipe", parts: Sequence[PurePath], storage: "Storage") -> tuple[list[PairItem], dict[str, Any]]:
+def _spill_clips(pairs: pa.Table, located: pa.Table, parts: Sequence[PurePath], storage: "Storage",
+                 folder: Path, size: int) -> Spill:
+    """The clips of ``pairs`` (each clip once per side it takes in a pair), read from the index
+    part by part and filed by shard: a shard's rows are in partition ``shard % partitions``."""
+    number = pa.array(np.arange(pairs.num_rows, dtype=np.int64))
+    wanted = pa.concat_tables([
+        pa.table({"pair": number, "side": pa.array(np.full(pairs.num_rows, side, np.int8)), "clip_id": pairs.column(column)})
+        for side, column in ((0, "a"), (1, "b"))
+    ]).join(located, "clip_id", use_threads=False)
+    wanted = wanted.take(pc.sort_indices(wanted, [("part", "ascending")]))
+    where = np.asarray(wanted.column("part").to_numpy())
+    shards = math.ceil(pairs.num_rows / size)
+    spill = Spill(fresh_folder(folder), max(1, min(shards, MAX_PARTITIONS)))
+    for part in np.unique(where).tolist():
+        first, last = np.searchsorted(where, part, "left"), np.searchsorted(where, part, "right")
+        want = wanted.slice(first, last - first)
+        table = pq.read_table(storage.source(parts[part]))
+        rows = pa.table({"clip_id": table.column("clip_id"), "row": pa.array(np.arange(table.num_rows))})
+        want = want.join(rows, "clip_id", use_threads=False)
+        chosen = table.take(want.column("row")).append_column("pair", want.column("pair")).append_column(
+            "side", want.column("side"))
+        spill.add(chosen, np.asarray(want.column("pair").to_numpy()).astype(np.uint64) // np.uint64(size))
+    spill.close()
+    return spill
+
+
+def plan_pairs(recipe: "Recipe", parts: Sequence[PurePath], storage: "Storage", folder: Path) -> tuple[PairPlan, dict[str, Any]]:
     """Every pair of every pair task over the clip index ``parts`` (files of ``storage``), in a
-    deterministic order, and a report per task."""
+    deterministic order, with their clips spilled under ``folder``, and a report per task."""
     specs = pair_specs(recipe)
+    size = recipe.engine.shard_size
+    empty = pa.table({"task": pa.array([], pa.string()), "a": pa.array([], pa.string()), "b": pa.array([], pa.string())})
     if not specs:
-        return [], {}
-    entries = _entries(parts, storage)
-    chosen: dict[str, list[tuple[str, str]]] = {}
+        return PairPlan(empty, size, None), {}
+    with_text = any(s.pairing is not None and s.pairing.strategy in TEXT_STRATEGIES for s in specs)
+    entries, located = _entries(parts, storage, with_text)
+    chosen: list[pa.Table] = []
     report: dict[str, Any] = {}
     for spec in specs:
         pairing = spec.pairing
@@ -98,9 +170,12 @@ def plan_pairs(recipe: "Recipe", parts: Sequence[PurePath], storage: "Storage") 
         pool = [entry for entry in entries if allowed is None or entry.source in allowed]
         result = form_pairs(pool, strategy, seed=pairing.seed if pairing else 0,
                             max_pairs_per_group=pairing.max_pairs_per_group if pairing else None)
-        chosen[spec.name] = list(result.pairs)
+        del pool
+        chosen.append(pa.table({"task": pa.array([spec.name] * len(result.pairs), pa.string()),
+                                "a": pa.array([a for a, _ in result.pairs], pa.string()),
+                                "b": pa.array([b for _, b in result.pairs], pa.string())}))
         report[spec.name] = {"strategy": strategy, **result.report.to_dict()}
-    wanted = {clip_id for pairs in chosen.values() for pair in pairs for clip_id in pair}
-    by_id = _clips(parts, wanted, storage) if wanted else {}
-    items = [PairItem(task, by_id[a], by_id[b]) for task, pairs in chosen.items() for a, b in pairs]
-    return items, report
+    del entries
+    pairs = pa.concat_tables(chosen)
+    spill = _spill_clips(pairs, located, parts, storage, folder, size) if pairs.num_rows else None
+    return PairPlan(pairs, size, spill), report

@@ -215,6 +215,20 @@ def language_check_ready(recipe: "Recipe") -> bool:
     return True
 
 
+@dataclass
+class PlannedShards:
+    """Shards cut one at a time as they are iterated; ``items``: how many items they hold in all."""
+
+    items: int
+    specs: Iterator[ShardSpec]
+
+    def __bool__(self) -> bool:
+        return self.items > 0
+
+    def __iter__(self) -> Iterator[ShardSpec]:
+        return self.specs
+
+
 class Plan:
     """The shards of ``recipe`` (up to ``limit`` source rows), kind by kind, numbered in order.
 
@@ -246,12 +260,20 @@ class Plan:
             rows = itertools.islice(rows, self.limit)
         return self._cut("clips", rows)
 
-    def pair_shards(self, clip_index: list[PurePath]) -> list[ShardSpec]:
-        """The pair shards over the clip index parts (the clip shards' ``clip_index``)."""
+    def pair_shards(self, clip_index: list[PurePath]) -> "PlannedShards":
+        """The pair shards over the clip index parts (the clip shards' ``clip_index``), each with
+        its clips read when it comes up."""
         if not self.has_pairs:
-            return []
-        items, self.pairing = plan_pairs(self.recipe, clip_index, self.layout.storage)
-        return list(self._cut("pairs", items))
+            return PlannedShards(0, iter(()))
+        pairs, self.pairing = plan_pairs(self.recipe, clip_index, self.layout.storage, self.layout.pair_work)
+
+        def specs() -> Iterator[ShardSpec]:
+            try:
+                yield from self._cut("pairs", itertools.chain.from_iterable(pairs.shards()))
+            finally:
+                pairs.remove()
+
+        return PlannedShards(len(pairs), specs())
 
     def text_shards(self) -> list[ShardSpec]:
         items, report = plan_text_items(self.recipe, self.limit)
@@ -259,5 +281,5 @@ class Plan:
         return list(self._cut("text", items))
 
 
-__all__ = ["MARKER_VERSION", "Plan", "ShardSpec", "Stages", "batch_digest", "build_stages", "check_backend",
+__all__ = ["MARKER_VERSION", "Plan", "PlannedShards", "ShardSpec", "Stages", "batch_digest", "build_stages", "check_backend",
            "release_fingerprint", "shard_fingerprint"]

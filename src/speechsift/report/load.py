@@ -66,9 +66,12 @@ def find_parts(folder: Path) -> list[Part]:
         relative = path.relative_to(folder)
         if any(p.startswith(".") for p in relative.parts):
             continue
-        meta = pq.read_metadata(path)
         task = relative.parts[0] if len(relative.parts) > 1 else None
-        parts.append(Part(path, task, meta.num_rows, meta.schema.to_arrow_schema()))
+        # schema_arrow, not metadata.schema.to_arrow_schema(): pyarrow's ParquetSchema and its
+        # FileMetaData form a reference cycle holding the decoded footer (MBs for a curated part)
+        # until a full garbage collection, which hundreds of parts can outrun
+        with pq.ParquetFile(path) as file:
+            parts.append(Part(path, task, file.metadata.num_rows, file.schema_arrow))
     return parts
 
 

@@ -240,6 +240,10 @@ STRATEGIES: dict[str, Strategy] = {
 }
 
 
+# The strategies that read a clip's text (the others leave ``PairingEntry.text`` alone).
+TEXT_STRATEGIES = frozenset({"same_text_different_speakers"})
+
+
 def form_pairs(entries: Iterable[Sequence], strategy: str, *, seed: int = 0,
                max_pairs_per_group: int | None = None) -> PairingResult:
     """Pairs by the strategy named ``strategy`` (a key of ``STRATEGIES``)."""
@@ -252,6 +256,7 @@ def form_pairs(entries: Iterable[Sequence], strategy: str, *, seed: int = 0,
 
 __all__ = [
     "STRATEGIES",
+    "TEXT_STRATEGIES",
     "PairingEntry",
     "PairingReport",
     "PairingResult",
