@@ -14,6 +14,7 @@ from hashlib import blake2b as _blake2b
 from typing import Any, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 # Normalized label fields every Clip.meta and Example.meta may carry; one nullable string column
 # each in Parquet, so that every part file of every run shares one schema.
@@ -404,4 +405,56 @@ def examples_to_arrow(examples: list[Example]) -> pa.Table:
 
 
 def examples_from_arrow(table: pa.Table) -> list[Example]:
-    return [example_from_row(row) for row in table.to_pylist()]
+    """The examples of a table of ``EXAMPLE_SCHEMA``'s columns (``generation``, ``transcripts``,
+    ``extra`` may be left out), the same as ``example_from_row`` on each row, decoded column by
+    column: a nested column becomes flat Python lists and the records are cut from them by
+    offsets, instead of a dict per row and per nested value (about twice as fast; the release
+    decodes every example it curates and every one it exports)."""
+    n = table.num_rows
+    if n == 0:
+        return []
+    names = set(table.column_names)
+
+    def column(name: str) -> pa.Array:
+        chunked = table.column(name)
+        return chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
+
+    def values(name: str) -> list:
+        return column(name).to_pylist() if name in names else [None] * n
+
+    def lists(array: pa.Array) -> tuple[list[int], pa.Array]:
+        """A list array's offsets (into its unsliced ``values``; a null list is empty) and values."""
+        if array.null_count:
+            array = pc.fill_null(array, pa.scalar([], array.type))
+        return array.offsets.to_pylist(), array.values
+
+    offsets, flat = lists(column("audios"))
+    fields = [flat.field(name).to_pylist() for name in ("path", "bytes", "sampling_rate", "offset_s", "duration_s",
+                                                        "channel")]
+    refs = [AudioRef(path, data, rate, start or 0.0, length, channel) for path, data, rate, start, length, channel
+            in zip(*fields)]
+    audios = [refs[offsets[i]:offsets[i + 1]] for i in range(n)]
+    offsets, flat = lists(column("messages"))
+    roles = flat.field("role").to_pylist()
+    part_offsets, parts = lists(flat.field("content"))
+    content = [Part(kind, text, audio) for kind, text, audio
+               in zip(*(parts.field(name).to_pylist() for name in ("type", "text", "audio")))]
+    turns = [Message(role, content[part_offsets[j]:part_offsets[j + 1]]) for j, role in enumerate(roles)]
+    messages = [turns[offsets[i]:offsets[i + 1]] for i in range(n)]
+    meta = column("meta")
+    keys = [f.name for f in meta.type]
+    valid = meta.is_valid().to_pylist() if meta.null_count else [True] * n
+    rows = zip(*(field.to_pylist() for field in meta.flatten())) if keys else [()] * n
+    metas = [{k: v for k, v in zip(keys, row) if v is not None} if ok else {} for ok, row in zip(valid, rows)]
+    generations, extras, transcripts = values("generation"), values("extra"), values("transcripts")
+    return [
+        Example(id=id_, task=task, source=source, language=language, split=split, clip_ids=list(clips),
+                audios=audios[i], instruction=instruction, response=response, messages=messages[i], meta=metas[i],
+                speaker_id=speaker, transcript=transcript, duration_s=duration,
+                generation=Generation(**generations[i]) if generations[i] else None,
+                transcripts=list(transcripts[i] or []), extra=json.loads(extras[i]) if extras[i] else {})
+        for i, (id_, task, source, language, split, clips, instruction, response, speaker, transcript, duration)
+        in enumerate(zip(*(values(name) for name in ("id", "task", "source", "language", "split", "clip_ids",
+                                                      "instruction", "response", "speaker_id", "transcript",
+                                                      "duration_s"))))
+    ]

@@ -11,6 +11,7 @@ import textstat
 from curate_helpers import FEMALE, MALE, make_example
 
 from speechsift.curate import CurateConfig, Curator, score_examples
+from speechsift.curate.base import Scorer
 from speechsift.curate.readability import flesch_scores
 from speechsift.curate.repetition import duplicate_ngram_fraction
 
@@ -162,3 +163,40 @@ def test_curator_accepts_examples_without_transcript_meta_or_language():
     example = make_example("Sounds like someone speaking slowly.", meta={"pace": "slow"}, text=None, language=None)
     Curator().score([example])
     assert not any(k.endswith("_error") for k in example.quality), example.quality
+
+
+def test_scorers_with_a_memo_key_score_each_distinct_key_once_and_give_the_same_columns():
+    """A corpus repeats short answers across clips: the text scorers keep what they computed by
+    the fields they read (``memo_key``), and the columns are those a scorer without memo gives."""
+    answers = ["Happy.", "The speaker sounds happy and calm.", "Sie klingt fröhlich und ruhig, sagt sie.",
+               "Happy.", "Happy.", "I'm sorry, but as an AI I cannot hear audio."]
+    examples = [make_example(answer, task=task, clip_id=f"src/c{i}", language=language,
+                             meta=FEMALE if i % 2 else MALE)
+                for i, (answer, task, language) in enumerate(
+                    (answer, task, language) for answer in answers for task in ("sit_ssp", "transcription")
+                    for language in ("en", "de"))]
+    memoized = Curator(CurateConfig())
+    calls: dict[str, int] = {}
+    for scorer in memoized.scorers:
+        if type(scorer).memo_key is not Scorer.memo_key:
+            inner = scorer.score
+
+            def counted(example, text, inner=inner, name=scorer.name):
+                calls[name] = calls.get(name, 0) + 1
+                return inner(example, text)
+
+            scorer.score = counted
+    memoized.score(examples)
+    assert set(calls) == {"repetition", "boilerplate", "language", "readability", "speech"}
+    distinct = len({(e.response, e.language) for e in examples})
+    assert calls["language"] <= distinct < len(examples)
+    one_by_one = Curator(CurateConfig())
+    for example in examples:
+        alone = make_example(example.response, task=example.task, clip_id=example.clip_ids[0],
+                             language=example.language, meta=example.meta)
+        one_by_one.score([alone])
+        for scorer in one_by_one.scorers:
+            scorer._memo = None  # nothing remembered: each example scored from scratch
+        # Lingua's confidences differ in the last digits from call to call: floats to 1e-9
+        assert {k: round(v, 9) if isinstance(v, float) else v for k, v in alone.quality.items()} == \
+            {k: round(v, 9) if isinstance(v, float) else v for k, v in example.quality.items()}

@@ -10,7 +10,7 @@ a batch that raises is retried one example at a time so that only the culprit ge
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any, ClassVar, Literal
 
 from speechsift.curate.text import ResponseText
@@ -30,6 +30,10 @@ def describe_error(exc: BaseException) -> str:
     return text[:_MAX_ERROR_CHARS]
 
 
+# Scores a scorer keeps by ``memo_key`` (emptied when full): a few tens of MB at most.
+MEMO_SIZE = 50_000
+
+
 class Scorer:
     """One concern's scores. Subclasses set ``name`` and ``columns`` and implement ``score`` or
     ``score_batch``; every column a scorer returns must be declared in ``columns`` (the Parquet
@@ -37,6 +41,7 @@ class Scorer:
 
     name: ClassVar[str]
     columns: ClassVar[dict[str, ColumnType]]
+    _memo: dict[Hashable, Scores] | None = None  # by memo_key, made on first use
 
     @property
     def error_column(self) -> str:
@@ -45,6 +50,12 @@ class Scorer:
     def score(self, example: Example, text: ResponseText) -> Scores:
         """The columns for one example."""
         raise NotImplementedError
+
+    def memo_key(self, example: Example, text: ResponseText) -> Hashable | None:
+        """Everything ``score`` reads, when that is less than the whole example: examples with
+        equal keys get the same columns, scored once (a closed-ended answer or a template's
+        instruction is the same few words across a corpus). None (the default): score each one."""
+        return None
 
     def score_batch(self, examples: Sequence[Example], texts: Sequence[ResponseText]) -> list[Scores]:
         """The columns for each example, in order (default: ``score`` one by one)."""
@@ -84,13 +95,24 @@ class Scorer:
         failed = 0
         score = self.score
         error_column = self.error_column
+        memoized = type(self).memo_key is not Scorer.memo_key
+        if memoized and self._memo is None:
+            self._memo = {}
+        memo = self._memo
         for example, text in zip(examples, texts):
-            try:
-                result = score(example, text)
-            except Exception as exc:  # noqa: BLE001 - one bad example must not stop the run
-                self._record_error(example, exc)
-                failed += 1
-                continue
+            key = self.memo_key(example, text) if memoized else None
+            result = memo.get(key) if key is not None else None
+            if result is None:
+                try:
+                    result = score(example, text)
+                except Exception as exc:  # noqa: BLE001 - one bad example must not stop the run
+                    self._record_error(example, exc)
+                    failed += 1
+                    continue
+                if key is not None:
+                    if len(memo) >= MEMO_SIZE:
+                        memo.clear()
+                    memo[key] = result
             quality = example.quality
             if error_column in quality:
                 del quality[error_column]

@@ -8,6 +8,7 @@ responses written by a backend are checked: corpus targets (transcripts) may say
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Hashable
 from typing import ClassVar
 
 from speechsift.curate.base import ColumnType, Scorer, Scores
@@ -33,6 +34,9 @@ class BoilerplateScorer(Scorer):
         rules = load_rules(path or data_path("boilerplate.tsv"), KINDS)
         self.refusals = [r for r in rules if r.kind == "refusal"]
         self.assistant = [r for r in rules if r.kind != "refusal"]
+
+    def memo_key(self, example: Example, text: ResponseText) -> Hashable:
+        return text.raw, is_generated(example)
 
     def score(self, example: Example, text: ResponseText) -> Scores:
         if not is_generated(example) or text.empty:

@@ -38,7 +38,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import ClassVar
 
 from speechsift.curate.base import ColumnType, Scorer, Scores
@@ -193,6 +193,9 @@ class LanguageScorer(Scorer):
             self._detector = builder.with_preloaded_language_models().build()
             self._codes = {Language.from_iso_code_639_1(iso): iso.name.lower() for iso in isos}
         return self._detector
+
+    def memo_key(self, example: Example, text: ResponseText) -> Hashable:
+        return text.raw, written_language(example)
 
     def score(self, example: Example, text: ResponseText) -> Scores:
         if text.empty:

@@ -16,6 +16,7 @@ textstat is pinned to 0.7.8 (constraints.txt): later releases download data at r
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from functools import cache
 from typing import ClassVar
 
@@ -118,6 +119,9 @@ class ReadabilityScorer(Scorer):
 
     def __init__(self) -> None:
         require("textstat", "textstat==0.7.8", "curate readability")
+
+    def memo_key(self, example: Example, text: ResponseText) -> Hashable:
+        return text.raw, written_language(example), example.task
 
     def score(self, example: Example, text: ResponseText) -> Scores:
         if text.empty:

@@ -18,6 +18,7 @@ I'm so ..." is ordinary speech.
 from __future__ import annotations
 
 from itertools import pairwise
+from collections.abc import Hashable
 from typing import ClassVar
 
 from speechsift.curate.base import ColumnType, Scorer, Scores
@@ -72,6 +73,9 @@ class RepetitionScorer(Scorer):
         "repetition_dup_line": "float",
         "repetition_score": "float",
     }
+
+    def memo_key(self, example: Example, text: ResponseText) -> Hashable:
+        return text.raw
 
     def score(self, example: Example, text: ResponseText) -> Scores:
         words = text.words

@@ -11,7 +11,7 @@ measures are elsewhere: word count is ``length_words``, Flesch reading ease ``re
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, ClassVar
 
 from speechsift.curate.base import ColumnType, Scorer, Scores
@@ -71,6 +71,9 @@ class SpeechworthyScorer(Scorer):
 
     def __init__(self, parser: Any = "auto") -> None:
         self.parser = load_parser() if parser == "auto" else parser
+
+    def memo_key(self, example: Example, text: ResponseText) -> Hashable:
+        return text.raw, example.language
 
     def score(self, example: Example, text: ResponseText) -> Scores:
         body = text.text
