@@ -205,6 +205,31 @@ def test_a_shard_failing_on_every_try_ends_the_run_with_one_paragraph(cluster, s
     assert "s3://vanishing/run/.work/clips/" in message and "\n" not in message
 
 
+def test_release_parts_are_ray_tasks_and_one_failing_on_every_try_is_one_paragraph(cluster, s3, tmp_path, monkeypatch):
+    """The release's parts are written by Ray tasks: with the bucket gone once the decisions are
+    written (it stands for write access revoked mid-release), each part's task fails on every try,
+    and the run stops naming the part and the node, the release not marked finished."""
+    from speechsift.engine.ray import RayExecutor, ShardFailedError
+
+    fs = bucket(s3, "parts")
+    write_parts = RayExecutor.write_parts
+
+    def lose_the_bucket_then_write(self, jobs, workers):
+        fs.delete_dir("parts")
+        return write_parts(self, jobs, workers)
+
+    monkeypatch.setattr(RayExecutor, "write_parts", lose_the_bucket_then_write)
+    manifest = make_corpus(tmp_path / "corpus", n=4, seconds=0.2)
+    remote = recipe_dict(manifest, s3_uri(s3, "parts/run"), ["transcription"],
+                         engine={"executor": "ray", "cache_dir": str(tmp_path / "cache")})
+    with pytest.raises(ShardFailedError) as failed:
+        run_recipe(parse_recipe(remote), progress=False)
+    message = str(failed.value)
+    assert message.startswith("release part 0 failed on node 127.0.0.1 after 4 tries: ")
+    assert "s3://parts/run/.work/release/decisions/" in message or "parts/run" in message
+    assert "release is not marked finished" in message and "\n" not in message
+
+
 def test_an_object_store_refusing_writes_stops_the_run_before_it_starts(cluster, s3, tmp_path):
     manifest = make_corpus(tmp_path / "corpus", n=2, seconds=0.2)
     recipe = tmp_path / "r.yaml"

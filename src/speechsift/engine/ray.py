@@ -16,13 +16,18 @@ What runs where:
   job resumed re-sends at most the requests in flight, an unchanged rerun sends nothing. With the
   ``vllm`` backend the engines live in Ray actors on the cluster's GPU nodes (``VLLMActors``, one
   per GPU) and the driver hands them batches.
-- **Writing a shard and the release** stay on the driver, through the layout's storage: OUT is a
-  folder every node reaches (a shared filesystem) or an object store (``s3://...``).
+- **Release parts are Ray tasks too** (``write_part``, one CPU each): the assemble pass decides on
+  the driver (curation, dedup, splits, mixture: ``engine/assemble.py``) and writes each part's
+  decisions to OUT; a task reads a part's examples and decisions and writes its data, complete and
+  export files. Writing a shard's files, the exporters' closing files and the card stay on the
+  driver. Everything goes through the layout's storage: OUT is a folder every node reaches (a
+  shared filesystem) or an object store (``s3://...``).
 
-Faults: a shard task whose node or worker dies is run again by Ray (``SHARD_RETRIES``), as is one
-whose storage call fails (``OSError``); one that still fails ends the run with a paragraph naming the
-shard, its first input and the node, before anything of the release is written. Finished shards are
-kept, so the same command resumes.
+Faults: a shard or part task whose node or worker dies is run again by Ray (``SHARD_RETRIES``), as
+is one whose storage call fails (``OSError``); a shard that still fails ends the run with a paragraph
+naming the shard, its first input and the node, before anything of the release is written; a part
+that still fails, naming the part and the node, before the release is marked finished. Finished
+shards are kept, so the same command resumes.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from speechsift.engine.enrich import MapFn
 from speechsift.engine.executor import PendingShard, RunResult, prepare_shard, register_executor
 from speechsift.engine.local import LocalExecutor
 from speechsift.engine.plan import ShardSpec
+from speechsift.engine.release_part import PartJob, PartResult, write_part
 from speechsift.errors import ConfigError, CorpusError, SpeechsiftError, StorageError
 from speechsift.llm.base import Backend, make_backend
 from speechsift.llm.router import make_recipe_backend
@@ -64,7 +70,7 @@ MIN_LOCAL_CPUS = 4
 
 
 class ShardFailedError(SpeechsiftError):
-    """A shard that failed on the cluster after its retries."""
+    """A shard, or a release part, that failed on the cluster after its retries."""
 
 
 def _prepare(spec: ShardSpec, stages: Any, storage: Any, strict: bool, settled: dict) -> PendingShard:
@@ -75,6 +81,7 @@ def _prepare(spec: ShardSpec, stages: Any, storage: Any, strict: bool, settled: 
 # (StorageError is speechsift's paragraph for a refused write or read of OUT).
 RETRIED = (OSError, StorageError)
 prepare_task = ray.remote(num_cpus=1, max_retries=SHARD_RETRIES, retry_exceptions=list(RETRIED))(_prepare)
+write_part_task = ray.remote(num_cpus=1, max_retries=SHARD_RETRIES, retry_exceptions=list(RETRIED))(write_part)
 
 
 def describe(spec: ShardSpec) -> str:
@@ -89,6 +96,19 @@ def shard_error(spec: ShardSpec, exc: Exception) -> Exception:
     """The error to raise for a shard task that failed for good: a configuration or input error as it
     is (it names the file and the fix), anything else as one paragraph naming the shard, the node and
     the cause."""
+    return task_error(describe(spec), exc, "The shards finished before it are kept and nothing of the release was "
+                                           "written; fix the cause and run the same command again to resume.")
+
+
+def part_error(job: PartJob, exc: Exception) -> Exception:
+    """The error to raise for a release part's task that failed for good (see ``shard_error``)."""
+    return task_error(f"release part {job.part}", exc, "Every shard is kept and the release is not marked finished; "
+                                                       "fix the cause and run the same command again to write it.")
+
+
+def task_error(what: str, exc: Exception, then: str) -> Exception:
+    """A task's failure as the run reports it: a configuration or input error as it is, anything else as
+    one paragraph naming ``what`` failed, the node, the cause and ``then`` (what is kept, what to do)."""
     cause = getattr(exc, "cause", None) if isinstance(exc, ray.exceptions.RayTaskError) else None
     if isinstance(cause, (ConfigError, CorpusError)):
         return cause
@@ -97,15 +117,13 @@ def shard_error(spec: ShardSpec, exc: Exception) -> Exception:
     node = re.search(r"\(pid=\d+, ip=([^,)\s]+)", str(exc))
     where = f" on node {node.group(1)}" if node else ""
     if isinstance(cause, SpeechsiftError):
-        what = str(cause)
+        message = str(cause)
     elif cause is not None:
-        what = f"{type(cause).__name__}: {cause}"
+        message = f"{type(cause).__name__}: {cause}"
     else:  # the worker or node died, or the object was lost, on every try
-        what = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     tries = f" after {SHARD_RETRIES + 1} tries" if cause is None or isinstance(cause, RETRIED) else ""
-    return ShardFailedError(
-        f"{describe(spec)} failed{where}{tries}: {what.rstrip('.')}. The shards finished before it are kept and "
-        "nothing of the release was written; fix the cause and run the same command again to resume.")
+    return ShardFailedError(f"{what} failed{where}{tries}: {message.rstrip('.')}. {then}")
 
 
 def check_reachable(address: str) -> None:
@@ -245,6 +263,29 @@ class RayExecutor(LocalExecutor):
         finally:  # a failed run leaves no task behind
             for _, task in window:
                 ray.cancel(task, force=True)
+
+    def write_parts(self, jobs: list[PartJob], workers: int) -> Iterator[PartResult]:
+        """The release's parts as Ray tasks, up to twice the cluster's CPUs ahead, in order (the cluster's
+        CPUs write them: ``workers``, this machine's, does not apply)."""
+        ahead = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+        window: deque[tuple[PartJob, Any]] = deque()
+        try:
+            for job in jobs:
+                window.append((job, write_part_task.remote(job)))
+                if len(window) >= ahead:
+                    yield self.written(*window.popleft())
+            while window:
+                yield self.written(*window.popleft())
+        finally:  # a failed release leaves no task behind
+            for _, task in window:
+                ray.cancel(task, force=True)
+
+    @staticmethod
+    def written(job: PartJob, task: Any) -> PartResult:
+        try:
+            return ray.get(task)
+        except ray.exceptions.RayError as exc:
+            raise part_error(job, exc) from None
 
     def check_speech_cache(self) -> None:
         """Speech synthesized in shard tasks goes to the speech cache, which for an object-store OUT is

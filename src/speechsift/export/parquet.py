@@ -37,6 +37,9 @@ AUDIO_COLUMN = "audios"
 # embedded audio (~100-500 kB a clip) a group stays in the tens of MB, and a reader that wants a
 # few rows (the report's sample browser) reads only their groups.
 ROW_GROUP_ROWS = 100
+# With audio by path a row is a few hundred bytes: groups this long (the metadata and codec calls of
+# every column chunk, a hundred columns with the scores, cost more than the rows in groups of 100).
+PATH_ROW_GROUP_ROWS = 10_000
 # A row group's dictionary of distinct audio files must never fall back to plain encoding (which
 # would store a clip's bytes once per example); pyarrow's default limit is 1 MB.
 DICTIONARY_PAGE_LIMIT = 2**30
@@ -108,11 +111,11 @@ def clip_order(table: pa.Table) -> np.ndarray:
     return pc.sort_indices(keyed, sort_keys=[("clip", "ascending"), ("row", "ascending")]).to_numpy()
 
 
-def _row_groups(clips: list[str | None]) -> list[tuple[int, int]]:
-    """(start, end) of each row group: about ROW_GROUP_ROWS rows, ending where the clip changes."""
+def _row_groups(clips: list[str | None], rows: int = ROW_GROUP_ROWS) -> list[tuple[int, int]]:
+    """(start, end) of each row group: about ``rows`` rows, ending where the clip changes."""
     groups, start = [], 0
     for i in range(1, len(clips) + 1):
-        if i == len(clips) or (i - start >= ROW_GROUP_ROWS and clips[i] != clips[i - 1]):
+        if i == len(clips) or (i - start >= rows and clips[i] != clips[i - 1]):
             groups.append((start, i))
             start = i
     return groups
@@ -145,7 +148,7 @@ def write_parquet_part(table: pa.Table, path: OutPath, cells: AudioCells, storag
     clips = pc.list_element(table.column("clip_ids").combine_chunks(), 0).to_pylist() if table.num_rows else []
     with storage.writer(path) as sink, pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=True,
                                                         dictionary_pagesize_limit=DICTIONARY_PAGE_LIMIT) as writer:
-        for start, end in _row_groups(clips):
+        for start, end in _row_groups(clips, ROW_GROUP_ROWS if cells.mode == "embed" else PATH_ROW_GROUP_ROWS):
             group = table.slice(start, end - start)
             columns = [_audio_column(group.column("audios").combine_chunks(), cells) if f.name == AUDIO_COLUMN
                        else group.column(f.name) for f in schema]
