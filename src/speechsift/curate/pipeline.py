@@ -68,6 +68,16 @@ def quality_arrow_type() -> pa.StructType:
     return pa.struct([pa.field(name, _ARROW_TYPES[kind]) for name, kind in QUALITY_COLUMNS.items()])
 
 
+def quality_array(qualities: Sequence[dict]) -> pa.StructArray:
+    """The ``quality`` column of examples with these quality dicts (``quality_arrow_type()``):
+    Arrow reads each column from the dicts itself (null when missing, unknown keys left out,
+    counts as floats); a value it will not take for its column goes through ``quality_row``."""
+    try:
+        return pa.array(qualities, quality_arrow_type())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return pa.array([quality_row(quality) for quality in qualities], quality_arrow_type())
+
+
 def quality_row(quality: dict) -> dict:
     """``quality`` as a row of ``quality_arrow_type()``: every column present (null when missing),
     unknown keys left out, counts as floats."""

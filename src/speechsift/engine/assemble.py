@@ -133,7 +133,7 @@ def curate(parts: list[OutPath], curator: Any, layout: OutputLayout, assembly: A
     ``curate_message``) and the index, which ``scan_keys`` asks for each part's duplicates. Scores
     are kept for every example; ``complete/`` shows them all.
     """
-    from speechsift.curate import quality_arrow_type, quality_row
+    from speechsift.curate import quality_array
 
     index = curator.dedup_index(layout.release_work / "dedup", expected=examples_total or 0)
     scored: list[OutPath] = []
@@ -148,7 +148,7 @@ def curate(parts: list[OutPath], curator: Any, layout: OutputLayout, assembly: A
         index.add(kept, part=part_index)
         verdict = {example.id: (reason, message) for example, reason, message in dropped}
         reasons = [verdict.get(e.id, (None, None)) for e in examples]
-        table = (table.append_column("quality", pa.array([quality_row(e.quality) for e in examples], quality_arrow_type()))
+        table = (table.append_column("quality", quality_array([e.quality for e in examples]))
                  .append_column(CURATE_REASON, pa.array([r for r, _ in reasons], pa.string()))
                  .append_column(CURATE_MESSAGE, pa.array([m for _, m in reasons], pa.string())))
         target = layout.scored_part(part_number(path))
