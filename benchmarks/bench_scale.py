@@ -396,12 +396,13 @@ def print_targets(rows: list[dict[str, Any]]) -> None:
               "(`--sizes 100000 1000000`) | |")
     for row in (r for r in rows if r.get("base") is not None and r["kind"] == "scale"):
         ours_, base_ = row["figures"]["phases"], row["base"]["phases"]
-        for name, what in (("release", "release CPU per clip (curation, splits, mix, writing)"),
-                           ("writing", "release writing CPU per clip (data, complete, exports)")):
-            if name in ours_ and name in base_:
-                ratio = ours_[name]["cpu_s"] / base_[name]["cpu_s"]
-                print(f"| {what} ≤ 1/3 of the baseline's ({row['clips']:,} clips) | {ratio:.2f}× "
-                      f"| {'yes' if ratio <= TARGET_RELEASE_CPU else 'no'} |")
+        if "release" in ours_ and "release" in base_:
+            ratio = ours_["release"]["cpu_s"] / base_["release"]["cpu_s"]
+            print(f"| release CPU per clip (curation, splits, mix, writing) ≤ 1/3 of the baseline's "
+                  f"({row['clips']:,} clips) | {ratio:.2f}× | {'yes' if ratio <= TARGET_RELEASE_CPU else 'no'} |")
+            parts = [f"{name} {ours_[name]['cpu_s'] / base_[name]['cpu_s']:.2f}×" for name in ("curation", "writing")
+                     if name in ours_ and name in base_]
+            print(f"|   of which (not targets of their own): {', '.join(parts)} | | |")
     for row in (r for r in rows if r["version"] == "this version" and r["kind"] == "disk"):
         ratio = row["figures"]["release_bytes"] / row["source_bytes"]
         print(f"| release on disk ≤ {TARGET_DISK}× the source audio ({row['clips']:,} clips of "
