@@ -38,6 +38,7 @@ from speechsift.engine.release_part import DECISION_SCHEMA, PartJob, PartResult,
 from speechsift.engine.splits import EvalChoice, SpeakerCells, plan_speakers
 from speechsift.export import ExportCounts, make_exporters
 from speechsift.layout import OutputLayout
+from speechsift.memory import release_memory
 from speechsift.recipe import Recipe
 from speechsift.records import examples_from_arrow
 from speechsift.spill import fresh_folder
@@ -411,6 +412,7 @@ def assemble(parts: list[OutPath], recipe: Recipe, layout: OutputLayout, curator
     if recipe.curate is not None:
         curator = curator or make_curator(recipe)
         parts, index = curate(parts, curator, layout, assembly, progress, examples)
+    release_memory()  # each phase below starts from what is in use, not from what the last one kept
     progress.phase("deciding", unit="")
     key_files = scan_keys(parts, layout, curator, index)
     if index is not None:
@@ -420,7 +422,9 @@ def assemble(parts: list[OutPath], recipe: Recipe, layout: OutputLayout, curator
                 curate_stats.rejected[reason] += n
         curate_stats.outputs = curate_stats.inputs - sum(curate_stats.rejected.values())
         index.close()
+    release_memory()
     decisions = decide(key_files, recipe, layout, assembly)
+    release_memory()
     progress.phase("writing", total=examples, unit="examples")
     write_release(parts, decisions, recipe, layout, assembly, progress, recipe.engine.workers or default_workers(),
                   mapper)

@@ -58,6 +58,7 @@ from speechsift.engine.stages import Generate, answered
 from speechsift.engine.text_items import check_text_backends
 from speechsift.errors import ConfigError
 from speechsift.layout import OutputLayout
+from speechsift.memory import release_memory
 from speechsift.llm.base import Backend
 from speechsift.llm.ledger import Ledger
 from speechsift.llm.router import make_recipe_backend
@@ -377,6 +378,7 @@ class Executor:
                     self.run_shards(self.plan.clip_shards())
                     self.clip_shards = self.shards
                     # then pair shards, then text shards, numbered on: a shard never mixes them
+                    release_memory()
                     pairs = self.plan.pair_shards(sorted(self.clip_index))
                     if pairs:
                         self.reporter.phase("pairs", total=pairs.items, unit="pairs")
@@ -391,6 +393,7 @@ class Executor:
                 self.close()
                 self.close_ledger(ledger)
             self.tally()
+            release_memory()
             result = release_run(self, ledger, this_run, started, started_at)
         return result
 

@@ -27,6 +27,7 @@ from speechsift.errors import ConfigError, SpeechsiftError
 from speechsift.export.card import render_card
 from speechsift.layout import OutputLayout
 from speechsift.llm.ledger import Ledger
+from speechsift.memory import release_memory
 from speechsift.recipe import Recipe
 from speechsift.storage import OutPath, Storage
 from speechsift.tasks import get_task
@@ -80,6 +81,7 @@ def release_run(executor: "Executor", ledger: Ledger | None, this_run: dict[str,
                          time.perf_counter() - started, executor.limit, this_run, ledger, tts_this_run)
     if recipe.output.report:
         reporter.phase("report", unit="")
+        release_memory()
         write_report(layout)
     mark_release(layout, run, release, time.perf_counter() - started)
     return RunResult(out_dir, totals, shards, skipped, run["seconds"], this_run, assembly, tts_this_run, clip_stages)

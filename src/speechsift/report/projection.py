@@ -60,21 +60,23 @@ def hashed_tfidf(texts: Sequence[str]) -> np.ndarray:
         rows.extend([i] * len(features))
         cols.extend(_feature_hash(f, cache) for f in features)
     n = len(texts)
-    flat = np.asarray(rows, dtype=np.int64) * HASH_DIM + np.asarray(cols, dtype=np.int64)
-    counts = np.bincount(flat, minlength=n * HASH_DIM).reshape(n, HASH_DIM).astype(np.float32)
-    present = counts > 0
-    tf = np.log1p(counts, out=counts)
-    idf = np.log((1.0 + n) / (1.0 + present.sum(axis=0))) + 1.0
-    weights = tf * idf.astype(np.float32)
+    # one float32 matrix, worked in place: at MAP_POINTS rows it is 64 MB, and every copy is as much
+    weights = np.zeros((n, HASH_DIM), dtype=np.float32)
+    np.add.at(weights, (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)), 1.0)
+    idf = np.log((1.0 + n) / (1.0 + np.count_nonzero(weights, axis=0))) + 1.0
+    np.log1p(weights, out=weights)
+    weights *= idf.astype(np.float32)
     norms = np.linalg.norm(weights, axis=1, keepdims=True)
-    return weights / np.where(norms > 0, norms, 1.0)
+    weights /= np.where(norms > 0, norms, 1.0)
+    return weights
 
 
 def pca_2d(vectors: np.ndarray, seed: int = 0) -> Projection | None:
     """The rows of ``vectors`` on their first two principal components (None when there is no spread)."""
     if vectors.ndim != 2 or vectors.shape[0] < 3 or vectors.shape[1] < 2:
         return None
-    x = (vectors - vectors.mean(axis=0, dtype=np.float64)).astype(np.float32)
+    x = vectors.astype(np.float32)  # a copy, centred in place
+    x -= vectors.mean(axis=0, dtype=np.float64).astype(np.float32)
     total = float(np.einsum("ij,ij->", x, x, dtype=np.float64))
     if total <= 1e-12:
         return None
