@@ -5,9 +5,9 @@ measurements taken with ``features:``) to ``.work/clips/part-N.parquet`` (``layo
 audio by reference. After the clip shards, pairing reads from that index only the columns the
 strategies need (``PAIRING_COLUMNS``), each pair task's strategy forms its pairs, and the clips that
 ended up in a pair are read back in full, part by part, into a spill filed by pair shard
-(``PairPlan``), so a pair shard reads its own clips when it runs and memory holds a few ids per
-pair. So a pair task sees the same measured clips as the
-single-clip tasks, and each clip is decoded and measured once. Only corpus clips are paired, never
+(``PairPlan``): a pair shard reads its own clips when it runs, and memory holds a few ids per pair,
+never the clips. So a pair task sees the same measured clips as the single-clip tasks, and each
+clip is decoded and measured once. Only corpus clips are paired, never
 text records (``sources.text``), voiced or not. Pairs that cannot be formed (a corpus with one
 speaker) are reported, never invented.
 """

@@ -37,7 +37,7 @@ import os
 import re
 import socket
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -223,6 +223,23 @@ def backend_on_cluster(config: LLMConfig, section: str) -> Backend:
     return make_backend(config, section)
 
 
+def in_order(items: Iterable[Any], submit: Callable[[Any], Any], collect: Callable[[Any, Any], Any]) -> Iterator[Any]:
+    """``collect(item, task)`` of each item in order, its task (``submit(item)``) started up to twice the
+    cluster's CPUs ahead; a failure cancels the tasks still in flight."""
+    ahead = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+    window: deque[tuple[Any, Any]] = deque()
+    try:
+        for item in items:
+            window.append((item, submit(item)))
+            if len(window) >= ahead:
+                yield collect(*window.popleft())
+        while window:
+            yield collect(*window.popleft())
+    finally:  # a failed run leaves no task behind
+        for _, task in window:
+            ray.cancel(task, force=True)
+
+
 @register_executor
 class RayExecutor(LocalExecutor):
     name = "ray"
@@ -247,38 +264,17 @@ class RayExecutor(LocalExecutor):
         if self._stages is None:
             self.check_speech_cache()
             self._stages = ray.put(self.stages)
-        ahead = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
-        window: deque[tuple[ShardSpec, Any]] = deque()
-        try:
-            for spec in specs:
-                if self.reuse(spec):
-                    continue
-                task = prepare_task.remote(spec, self._stages, self.layout.storage, self.strict,
-                                           self.settled_failures(spec))
-                window.append((spec, task))
-                if len(window) >= ahead:
-                    yield self.collect(*window.popleft())
-            while window:
-                yield self.collect(*window.popleft())
-        finally:  # a failed run leaves no task behind
-            for _, task in window:
-                ray.cancel(task, force=True)
+
+        def submit(spec: ShardSpec) -> Any:
+            return prepare_task.remote(spec, self._stages, self.layout.storage, self.strict,
+                                       self.settled_failures(spec))
+
+        return in_order((spec for spec in specs if not self.reuse(spec)), submit, self.collect)
 
     def write_parts(self, jobs: list[PartJob], workers: int) -> Iterator[PartResult]:
         """The release's parts as Ray tasks, up to twice the cluster's CPUs ahead, in order (the cluster's
         CPUs write them: ``workers``, this machine's, does not apply)."""
-        ahead = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
-        window: deque[tuple[PartJob, Any]] = deque()
-        try:
-            for job in jobs:
-                window.append((job, write_part_task.remote(job)))
-                if len(window) >= ahead:
-                    yield self.written(*window.popleft())
-            while window:
-                yield self.written(*window.popleft())
-        finally:  # a failed release leaves no task behind
-            for _, task in window:
-                ray.cancel(task, force=True)
+        return in_order(jobs, write_part_task.remote, self.written)
 
     @staticmethod
     def written(job: PartJob, task: Any) -> PartResult:
