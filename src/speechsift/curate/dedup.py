@@ -257,6 +257,7 @@ class DedupIndex:
         self._count = 0
         # Exact: per (group, digest), the smallest id is kept; the others point at it (for now).
         distinct = self._spill("distinct", KEY_SCHEMA)
+        groups = self._spill("groups", pa.schema([("group", pa.binary(DIGEST_BYTES))]))  # filed by group
         for _partition, keys in self._keys:
             keys = _first_of_each(keys, ["id"])  # an id added twice counts once
             self._count += keys.num_rows
@@ -270,16 +271,19 @@ class DedupIndex:
                         others.column("part").to_numpy().astype(np.uint64))
             firsts = joined.filter(pc.equal(joined.column("id"), joined.column("id_min")))
             distinct.add(firsts.select(["group", "digest", "id", "part", "text"]), string_hash64(firsts.column("id")))
+            groups.add(firsts.select(["group"]), digest_prefix64(firsts.column("group")))
         distinct.close()
+        groups.close()
         merged: dict[str, tuple[str, float]] = {}  # kept id of a distinct response -> (kept id it duplicates, similarity)
         if self.mode == "near":
-            merged = self._resolve_near(distinct)
+            merged = self._resolve_near(distinct, _shared_groups(groups))
         elif self.mode == "semantic":
             merged = self._resolve_semantic(distinct)
         results.close()
         if merged:
             results = self._repoint(results, merged, distinct)
         distinct.remove()
+        groups.remove()
         self._keys.remove()
         self._keys = None
         self._results = results
@@ -330,15 +334,18 @@ class DedupIndex:
             rows[i] = minhash.hashvalues
         return rows
 
-    def _resolve_near(self, distinct: Spill) -> dict[str, tuple[str, float]]:
+    def _resolve_near(self, distinct: Spill, shared: pa.Array) -> dict[str, tuple[str, float]]:
         """Near duplicates among the distinct responses: LSH band buckets within each group give the
-        candidate pairs, the signatures decide, then a pass in id order keeps the first of each."""
+        candidate pairs, the signatures decide, then a pass in id order keeps the first of each.
+        Only responses of ``shared`` groups (two distinct responses or more) are signed: one alone in
+        its group (a template answer about one clip) has nothing to be near."""
         width = 4 * self.num_perm
         signature_type = pa.binary(width)
         signatures = self._spill("signatures", pa.schema([("id", pa.string()), ("signature", signature_type)]))
         buckets = self._spill("buckets", pa.schema([("group", pa.binary(DIGEST_BYTES)), ("band", pa.int16()),
                                                     ("values", pa.binary()), ("id", pa.string())]))
         for _partition, table in distinct:
+            table = table.filter(pc.is_in(table.column("group"), value_set=shared))
             if not table.num_rows:
                 continue
             matrix = self._signatures(table.column("text").to_pylist())
@@ -437,6 +444,16 @@ class DedupIndex:
                         merged[ids[row]] = (ids[best_row], best_sim)
                 kept_rows.extend(block_kept)
         return merged
+
+
+def _shared_groups(groups: Spill) -> pa.Array:
+    """The groups (filed by group in ``groups``, one row per distinct response) with two rows or more."""
+    found = [pa.array([], pa.binary(DIGEST_BYTES))]
+    for _partition, table in groups:
+        if table.num_rows > 1:
+            counts = table.group_by("group", use_threads=False).aggregate([([], "count_all")])
+            found.append(counts.filter(pc.greater(counts.column("count_all"), 1)).column("group").combine_chunks())
+    return pa.concat_arrays(found)
 
 
 def _first_of_each(table: pa.Table, keys: list[str]) -> pa.Table:
