@@ -245,11 +245,18 @@ def test_an_executor_that_finishes_shards_out_of_order_makes_the_same_release(tm
     assert local_files == reverse_files
 
 
-def test_the_pair_plan_reads_each_shards_clips_when_it_comes_up_and_holds_no_clip(tmp_path):
+@pytest.mark.parametrize("max_partitions", [512, 2])
+def test_the_pair_plan_reads_each_shards_clips_when_it_comes_up_and_holds_no_clip(tmp_path, monkeypatch,
+                                                                                   max_partitions):
     """Pairing over a clip index in three parts, two pairs a shard: the pairs are the strategy's,
     in its order, each clip read back whole from the index; the plan keeps ids, not clips; the
-    spilled clips are gone once the shards have been taken."""
+    spilled clips are gone once the shards have been taken. With more shards than spill
+    partitions (2), consecutive shards share one."""
     import gc
+
+    from speechsift.engine import pairs as pairs_module
+
+    monkeypatch.setattr(pairs_module, "MAX_PARTITIONS", max_partitions)
 
     from speechsift.engine.pairs import write_clip_index
     from speechsift.records import AudioRef, clip_to_row

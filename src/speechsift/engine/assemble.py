@@ -412,7 +412,7 @@ def assemble(parts: list[OutPath], recipe: Recipe, layout: OutputLayout, curator
     if recipe.curate is not None:
         curator = curator or make_curator(recipe)
         parts, index = curate(parts, curator, layout, assembly, progress, examples)
-    release_memory()  # each phase below starts from what is in use, not from what the last one kept
+        release_memory()  # each phase below starts from what is in use, not from what the last one kept
     progress.phase("deciding", unit="")
     key_files = scan_keys(parts, layout, curator, index)
     if index is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -67,14 +68,16 @@ def write_clip_index(clips: list[Clip], path: PurePath, storage: "Storage") -> N
     storage.write_bytes(path, buffer.getvalue())
 
 
+def _interned(value: str | None) -> str | None:
+    return value if value is None else sys.intern(value)
+
+
 def _entries(parts: Sequence[PurePath], storage: "Storage", with_text: bool) -> tuple[list[PairingEntry], pa.Table]:
     """The pairing entry of every corpus clip of the index, and where each clip is: a table of
     ``clip_id`` and ``part`` (its index part's position in ``parts``). Labels repeat across
     millions of clips, so each distinct value is held once; the text only when a strategy needs it."""
     entries = []
     located = []
-    held: dict[str, str] = {}
-    one = lambda value: value if value is None else held.setdefault(value, value)  # noqa: E731
     for number, path in enumerate(parts):
         table = pq.read_table(storage.source(path), columns=PAIRING_COLUMNS)
         ids = []
@@ -82,9 +85,9 @@ def _entries(parts: Sequence[PurePath], storage: "Storage", with_text: bool) -> 
             if TEXT_RECORD in json.loads(row["extra"] or "{}"):
                 continue  # a text record (voiced or not) is no corpus clip to compare
             meta = row["meta"] or {}
-            entries.append(PairingEntry(row["clip_id"], one(row["source"]), one(row["speaker_id"]),
-                                        row["text"] if with_text else None, one(meta.get("emotion")),
-                                        one(meta.get("gender")), one(row["language"])))
+            entries.append(PairingEntry(row["clip_id"], _interned(row["source"]), _interned(row["speaker_id"]),
+                                        row["text"] if with_text else None, _interned(meta.get("emotion")),
+                                        _interned(meta.get("gender")), _interned(row["language"])))
             ids.append(row["clip_id"])
         located.append(pa.table({"clip_id": pa.array(ids, pa.string()),
                                  "part": pa.array(np.full(len(ids), number, np.int32))}))
@@ -107,13 +110,17 @@ class PairPlan:
         return self.pairs.num_rows
 
     def shards(self) -> Iterator[list[PairItem]]:
-        """Each shard's pairs, with their clips."""
+        """Each shard's pairs, with their clips (each spill partition read once: it holds
+        consecutive shards)."""
+        per_partition = _shards_per_partition(math.ceil(len(self) / self.size))
+        partition, held = -1, None
         for start in range(0, len(self), self.size):
-            shard = start // self.size
             end = min(start + self.size, len(self))
-            table = self.spill.read(shard % self.spill.partitions)
-            pair = table.column("pair")
-            table = table.filter(pc.and_(pc.greater_equal(pair, start), pc.less(pair, end)))
+            if start // self.size // per_partition != partition:
+                partition = start // self.size // per_partition
+                held = self.spill.read(partition)
+            pair = held.column("pair")
+            table = held.filter(pc.and_(pc.greater_equal(pair, start), pc.less(pair, end)))
             clips = clips_from_arrow(table.drop_columns(["pair", "side"]))
             at = {(p, side): clip for p, side, clip in zip(table.column("pair").to_pylist(),
                                                            table.column("side").to_pylist(), clips)}
@@ -125,10 +132,15 @@ class PairPlan:
             self.spill.remove()
 
 
+def _shards_per_partition(shards: int) -> int:
+    """Pair shards filed in one spill partition: one each, up to ``MAX_PARTITIONS`` partitions."""
+    return max(1, math.ceil(shards / MAX_PARTITIONS))
+
+
 def _spill_clips(pairs: pa.Table, located: pa.Table, parts: Sequence[PurePath], storage: "Storage",
                  folder: Path, size: int) -> Spill:
     """The clips of ``pairs`` (each clip once per side it takes in a pair), read from the index
-    part by part and filed by shard: a shard's rows are in partition ``shard % partitions``."""
+    part by part and filed by shard: consecutive shards share a partition (``_shards_per_partition``)."""
     number = pa.array(np.arange(pairs.num_rows, dtype=np.int64))
     wanted = pa.concat_tables([
         pa.table({"pair": number, "side": pa.array(np.full(pairs.num_rows, side, np.int8)), "clip_id": pairs.column(column)})
@@ -136,8 +148,8 @@ def _spill_clips(pairs: pa.Table, located: pa.Table, parts: Sequence[PurePath], 
     ]).join(located, "clip_id", use_threads=False)
     wanted = wanted.take(pc.sort_indices(wanted, [("part", "ascending")]))
     where = np.asarray(wanted.column("part").to_numpy())
-    shards = math.ceil(pairs.num_rows / size)
-    spill = Spill(fresh_folder(folder), max(1, min(shards, MAX_PARTITIONS)))
+    per_partition = _shards_per_partition(math.ceil(pairs.num_rows / size))
+    spill = Spill(fresh_folder(folder), math.ceil(math.ceil(pairs.num_rows / size) / per_partition))
     for part in np.unique(where).tolist():
         first, last = np.searchsorted(where, part, "left"), np.searchsorted(where, part, "right")
         want = wanted.slice(first, last - first)
@@ -146,7 +158,7 @@ def _spill_clips(pairs: pa.Table, located: pa.Table, parts: Sequence[PurePath], 
         want = want.join(rows, "clip_id", use_threads=False)
         chosen = table.take(want.column("row")).append_column("pair", want.column("pair")).append_column(
             "side", want.column("side"))
-        spill.add(chosen, np.asarray(want.column("pair").to_numpy()).astype(np.uint64) // np.uint64(size))
+        spill.add(chosen, np.asarray(want.column("pair").to_numpy()).astype(np.uint64) // np.uint64(size * per_partition))
     spill.close()
     return spill
 

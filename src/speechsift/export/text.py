@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from speechsift.records import Example, Message, Part, example_from_row, examples_to_arrow
+from speechsift.records import Example, Message, Part, examples_from_arrow, examples_to_arrow
 
 # Tokens with a meaning inside the text of a training row, per trainer (REFERENCE.md §3, §6).
 TRAINER_TOKENS: tuple[str, ...] = (
@@ -110,7 +110,7 @@ def neutral_table(table: pa.Table) -> pa.Table:
         return table
     rows = np.flatnonzero(mask)
     chosen = table.take(pa.array(rows))
-    fixed = examples_to_arrow([neutral_example(example_from_row(row)) for row in chosen.to_pylist()])
+    fixed = examples_to_arrow([neutral_example(example) for example in examples_from_arrow(chosen)])
     fixed = pa.Table.from_arrays([fixed.column(f.name) if f.name in fixed.column_names else chosen.column(f.name)
                                   for f in table.schema], schema=table.schema)
     merged = pa.concat_tables([table.filter(pa.array(~mask)), fixed])
